@@ -1,0 +1,42 @@
+"""Staff of the BPO. Customers are not users: they live in `customers`."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class User(AbstractUser):
+    """A staff member. Roles are Django groups (see roles.py); clients via Membership."""
+
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class StaffSession(models.Model):
+    """One signed-in browser of a staff member, so that sessions can be listed and ended.
+
+    Keyed by the Django session key, which changes when the second factor is verified.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-last_seen_at"], name="staffsession_user_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.started_at:%Y-%m-%d %H:%M}"

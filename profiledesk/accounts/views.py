@@ -1,0 +1,104 @@
+"""Staff sign-in: password, then TOTP (enrolling a device the first time); sessions."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .access import password_step, public
+from .forms import TokenForm
+from .models import StaffSession
+from .sessions import staff_sessions_end
+from .totp import confirmed_device, enrolment_device, qr_svg, second_factor_verify
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(candidate, {request.get_host()}, request.is_secure()):
+        return candidate
+    return reverse_lazy("home")
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = False
+
+    def get_success_url(self) -> str:
+        # The second factor comes next; carry the page the user was heading for.
+        target = self.get_redirect_url()
+        otp = reverse_lazy("accounts:otp")
+        return f"{otp}?next={target}" if target else str(otp)
+
+
+sign_in = public(SignInView.as_view())
+sign_out = public(auth_views.LogoutView.as_view())
+
+
+@password_step
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    if request.user.is_verified():
+        return redirect(_next_url(request))
+    device = confirmed_device(request.user)
+    if device is None:
+        return redirect(f"{reverse_lazy('accounts:otp_setup')}?next={_next_url(request)}")
+    form = TokenForm(request.POST or None)
+    if form.is_valid():
+        if second_factor_verify(request=request, device=device, token=form.cleaned_data["token"]):
+            return redirect(_next_url(request))
+        form.add_error("token", _("That code is not right, or it has expired. Try the next one."))
+    return render(request, "accounts/otp_verify.html", {"form": form, "next": _next_url(request)})
+
+
+@password_step
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    if confirmed_device(request.user) is not None:
+        return redirect("accounts:otp")
+    device = enrolment_device(request.user)
+    form = TokenForm(request.POST or None)
+    if form.is_valid():
+        if second_factor_verify(request=request, device=device, token=form.cleaned_data["token"]):
+            messages.success(request, _("Your authenticator app is set up."))
+            return redirect(_next_url(request))
+        form.add_error("token", _("That code does not match. Check the app's clock and try again."))
+    context = {
+        "form": form,
+        "qr_svg": qr_svg(device),
+        "secret": device.config_url.split("secret=")[1].split("&")[0],
+        "next": _next_url(request),
+    }
+    return render(request, "accounts/otp_setup.html", context)
+
+
+@login_required
+def session_list(request: HttpRequest) -> HttpResponse:
+    sessions = StaffSession.objects.filter(user=request.user).order_by("-last_seen_at")
+    return render(
+        request,
+        "accounts/sessions.html",
+        {"sessions": sessions, "current_key": request.session.session_key},
+    )
+
+
+@require_POST
+@login_required
+def session_end_others(request: HttpRequest) -> HttpResponse:
+    ended = staff_sessions_end(user=request.user, keep_session_key=request.session.session_key)
+    messages.success(request, _("Signed out of %(count)d other session(s).") % {"count": ended})
+    return redirect("accounts:sessions")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:sessions")
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Your password was changed."))
+        return super().form_valid(form)
+
+
+password_change = PasswordChangeView.as_view()

@@ -1,0 +1,29 @@
+"""The one place where "which clients may this staff member see" is decided.
+
+Every model that belongs to a client gets its queryset from `ClientScopedQuerySet`, and
+every view and API fetches through `for_staff(user)`: a staff member sees the rows of the
+clients they are a member of, and nothing else. Superusers are not special here: desk
+admins configure the desk but do not browse customers.
+"""
+
+from django.db import models
+
+from .models import Client, Membership
+
+
+def client_ids_for(user) -> models.QuerySet:
+    """A subquery of the client ids the user is a member of (evaluated inside SQL)."""
+    if not getattr(user, "is_authenticated", False):
+        return Client.objects.none().values("pk")
+    return Membership.objects.filter(user_id=user.pk, client__is_active=True).values("client_id")
+
+
+class ClientScopedQuerySet(models.QuerySet):
+    client_field = "client"
+
+    def for_staff(self, user) -> "ClientScopedQuerySet":
+        return self.filter(**{f"{self.client_field}__in": client_ids_for(user)})
+
+
+def clients_for(user) -> models.QuerySet:
+    return Client.objects.filter(pk__in=client_ids_for(user))

@@ -1,0 +1,17 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomerSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Find a customer"),
+        max_length=200,
+        required=False,
+        widget=forms.SearchInput(
+            attrs={
+                "placeholder": _("Name, e-mail, phone or customer number"),
+                "autofocus": True,
+                "accesskey": "s",
+            }
+        ),
+    )

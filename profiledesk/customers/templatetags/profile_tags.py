@@ -1,0 +1,33 @@
+"""Showing profile values: always through the masking module, reveal where allowed."""
+
+from django import template
+
+from profiledesk.privacy.masking import display
+
+from ..reveal import REVEAL_KEYS
+
+register = template.Library()
+
+
+@register.simple_tag
+def masked(obj, field: str) -> str:
+    """`{% masked card "holder_name" %}`: the value as its sensitivity allows."""
+    if obj is None:
+        return ""
+    policy = type(obj).field_policies[field]
+    value = getattr(obj, f"get_{field}_display", lambda: getattr(obj, field))()
+    return display(value, policy)
+
+
+@register.inclusion_tag("customers/_sensitive.html", takes_context=True)
+def sensitive(context, customer, obj, field: str):
+    """A masked value with a Reveal button (audited) for staff who may reveal."""
+    policy = type(obj).field_policies[field]
+    return {
+        "customer": customer,
+        "text": display(getattr(obj, field), policy),
+        "kind": REVEAL_KEYS.get(type(obj)),
+        "obj": obj,
+        "field": field,
+        "can_reveal": context.get("can_reveal") and policy.revealable and getattr(obj, field),
+    }

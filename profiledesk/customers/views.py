@@ -1,0 +1,55 @@
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from .access import get_customer_for_staff
+from .forms import CustomerSearchForm
+from .reveal import customer_field_reveal
+from .selectors import customer_access_log, customer_profile, customer_search
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("customers:search")
+
+
+@require_GET
+@permission_required("customers.view_customer", raise_exception=True)
+def search(request: HttpRequest) -> HttpResponse:
+    form = CustomerSearchForm(request.GET or None)
+    result = None
+    if form.is_valid() and form.cleaned_data["q"]:
+        result = customer_search(staff=request.user, query=form.cleaned_data["q"])
+    template = "customers/_results.html" if request.htmx else "customers/search.html"
+    return render(request, template, {"form": form, "result": result})
+
+
+@require_GET
+def profile(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = customer_profile(get_customer_for_staff(request.user, customer_id))
+    context = {
+        "customer": customer,
+        "access_log": customer_access_log(customer),
+        "can_reveal": request.user.has_perm("customers.reveal_sensitive"),
+    }
+    return render(request, "customers/profile.html", context)
+
+
+@never_cache
+@require_POST
+def reveal(
+    request: HttpRequest, customer_id: int, kind: str, row_id: int, field: str
+) -> HttpResponse:
+    customer = get_customer_for_staff(
+        request.user, customer_id, perm="customers.reveal_sensitive"
+    )
+    revealed = customer_field_reveal(
+        customer=customer, staff=request.user, kind=kind, row_id=row_id, field=field,
+        request=request,
+    )
+    if not request.htmx:
+        # Without JavaScript the value is shown once on a page of its own.
+        return render(request, "customers/revealed.html", {"customer": customer, "revealed": revealed})
+    return render(request, "customers/_revealed.html", {"revealed": revealed})

@@ -1,0 +1,27 @@
+"""Settings for the test suite. `make test` exports DATABASE_URL (a throwaway PostgreSQL 15
+cluster) and REDIS_URL (a throwaway Redis); without them the suite falls back to SQLite so
+that a single test can be run quickly, but CI always runs on PostgreSQL.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789abcdef")
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+
+from .base import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; tests
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+STORAGES["default"]["OPTIONS"]["location"] = os.environ.get(  # noqa: F405
+    "PRIVATE_MEDIA_ROOT", "/tmp/profiledesk-test-media"
+)
+AXES_ENABLED = True
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

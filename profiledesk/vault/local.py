@@ -1,0 +1,56 @@
+"""The local vault for the demo and tests.
+
+Cards: the number is validated, fingerprinted with an HMAC and dropped; the local vault
+keeps nothing it could give back (a real provider would charge it; the desk never needs
+it). Bank accounts: the IBAN is kept in the vault's own table so that an audited reveal
+can show it; the profile holds only the token and the masked IBAN.
+"""
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from stdnum import iban as stdnum_iban
+
+from .adapters import BankToken, CardToken
+from .cards import card_brand, validate_card_number
+from .models import VaultedIban
+
+
+def _fingerprint(kind: str, value: str) -> str:
+    key = f"vault-fingerprint:{settings.SECRET_KEY}".encode()
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def mask_iban(iban: str) -> str:
+    compact = stdnum_iban.compact(iban)
+    return f"{compact[:2]}•• •••• •••• {compact[-4:]}"
+
+
+class LocalVault:
+    def tokenize_card(self, number: str) -> CardToken:
+        digits = validate_card_number(number)
+        return CardToken(
+            token=f"tok_card_{secrets.token_hex(12)}",
+            fingerprint=_fingerprint("card", digits),
+            brand=card_brand(digits) or "unknown",
+            bin=digits[:6],
+            last4=digits[-4:],
+        )
+
+    def tokenize_iban(self, iban: str) -> BankToken:
+        compact = stdnum_iban.validate(iban)  # raises stdnum's ValidationError
+        fingerprint = _fingerprint("iban", compact)
+        record = VaultedIban.objects.create(
+            token=f"tok_iban_{secrets.token_hex(12)}", iban=compact, fingerprint=fingerprint
+        )
+        return BankToken(
+            token=record.token,
+            fingerprint=fingerprint,
+            iban_masked=mask_iban(compact),
+            country=compact[:2],
+        )
+
+    def reveal_iban(self, token: str) -> str:
+        return stdnum_iban.format(VaultedIban.objects.get(token=token).iban)
