@@ -1,11 +1,20 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth.views import redirect_to_login
+from django.urls import include, path, reverse
 
 from profiledesk.customers import views as customer_views
 from profiledesk.health.views import healthz
 
 admin.site.site_header = "ProfileDesk administration"
 admin.site.site_title = "ProfileDesk admin"
+
+
+def _admin_login(request, extra_context=None):
+    # One front door: the admin's own password-only form is never offered.
+    return redirect_to_login(request.GET.get("next", "/admin/"), reverse("accounts:login"))
+
+
+admin.site.login = _admin_login
 
 urlpatterns = [
     path("", customer_views.home, name="home"),

@@ -6,6 +6,8 @@ every `migrate`. A permission is "app_label.codename".
 
 from enum import StrEnum
 
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 
 
@@ -41,6 +43,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "accounts.change_user",
         "accounts.view_staffsession",
         "accounts.delete_staffsession",
+        "otp_totp.view_totpdevice",
+        "otp_totp.delete_totpdevice",
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
         "auth.view_group",
         "audit.view_auditevent",
     ],
@@ -52,15 +58,14 @@ def _permission(dotted: str) -> Permission:
     return Permission.objects.get(content_type__app_label=app_label, codename=codename)
 
 
-def sync_roles(**kwargs) -> None:
+def sync_roles(*, using: str = "default", **kwargs) -> None:
     """Create the role groups and set exactly the permissions listed above."""
+    # post_migrate reaches this app before the apps whose permissions it hands out.
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
     for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role.value)
-        try:
-            group.permissions.set([_permission(p) for p in perms])
-        except Permission.DoesNotExist:
-            # post_migrate of a partial migrate: the permissions come with a later app.
-            continue
+        group, _ = Group.objects.using(using).get_or_create(name=role.value)
+        group.permissions.set([_permission(p) for p in perms])
 
 
 def roles_of(user) -> set[str]:

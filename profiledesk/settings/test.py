@@ -25,3 +25,7 @@ STORAGES["default"]["OPTIONS"]["location"] = os.environ.get(  # noqa: F405
 )
 AXES_ENABLED = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Served from the finders (node_modules, static/), not a collected STATIC_ROOT.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

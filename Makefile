@@ -1,0 +1,60 @@
+# ProfileDesk. The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := DJANGO_SETTINGS_MODULE=profiledesk.settings.demo
+# Settings that `check --deploy` must pass with, as production sets them.
+DEPLOY_ENV := env -u DJANGO_SETTINGS_MODULE -u DEBUG SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))') \
+	ALLOWED_HOSTS=desk.example.com DATABASE_URL=postgres://desk@127.0.0.1:5432/desk
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint check bench deps system-run system-test clean
+
+## set-up ------------------------------------------------------------------------------
+$(VENV)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: $(VENV)/.installed node_modules/.installed
+
+# Debian packages the desk runs with; installed once, only when missing.
+system-run:
+	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
+
+system-test: system-run
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-liberation >/dev/null; }
+	@command -v initdb >/dev/null || { echo "PostgreSQL 15 (initdb, pg_ctl) must be on PATH"; exit 1; }
+
+## the two commands --------------------------------------------------------------------
+run: deps system-run
+	$(DEMO) $(BIN)/python manage.py migrate --noinput -v0
+	$(DEMO) $(BIN)/python manage.py seed_demo
+	$(DEMO) $(BIN)/python manage.py run_demo
+
+test: deps system-test lint check
+	tests/with_services.sh $(BIN)/pytest $(PYTEST_ARGS)
+
+## the parts ---------------------------------------------------------------------------
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: deps
+	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(DEMO) $(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: deps system-test
+	tests/with_services.sh $(BIN)/python -m tests.bench.run
+
+clean:
+	rm -rf $(VENV) node_modules var staticfiles .pytest_cache .ruff_cache

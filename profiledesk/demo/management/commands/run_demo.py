@@ -1,0 +1,89 @@
+"""`make run`'s last step: Redis (if none answers), a Celery worker, Celery beat and the
+web server, in the foreground. Ctrl-C stops everything this command started."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import redis
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+
+def _redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+class Command(BaseCommand):
+    help = "Run the demo desk: Redis, Celery worker and beat, and the web server."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+
+    def handle(self, *args, port: int, **options):
+        if not settings.DEMO_MODE:
+            raise CommandError("run_demo is for the demo only (DEMO_MODE is off).")
+        var = Path(settings.BASE_DIR) / "var"
+        (var / "redis").mkdir(parents=True, exist_ok=True)
+        python = sys.executable
+        procs: list[tuple[str, subprocess.Popen]] = []
+
+        def start(name: str, cmd: list[str]) -> None:
+            log = open(var / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+            procs.append((name, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)))
+
+        if not _redis_answers(settings.REDIS_URL):
+            redis_port = str(urlparse(settings.REDIS_URL).port or 6379)
+            start("redis", ["redis-server", "--port", redis_port, "--bind", "127.0.0.1",
+                            "--dir", str(var / "redis"), "--save", "60 1"])
+            for _ in range(50):
+                if _redis_answers(settings.REDIS_URL):
+                    break
+                time.sleep(0.1)
+            else:
+                self._stop(procs)
+                raise CommandError("Redis did not start; see var/redis.log.")
+        celery = [python, "-m", "celery", "-A", "profiledesk"]
+        start("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"])
+        start("beat", [*celery, "beat", "--loglevel", "INFO",
+                       "--schedule", str(var / "celerybeat-schedule")])
+        url = f"http://127.0.0.1:{port}/"
+        self.stdout.write(self.style.SUCCESS(f"\nProfileDesk demo: {url}"))
+        logins = var / "demo-logins.txt"
+        if logins.exists():
+            self.stdout.write(logins.read_text())
+        self.stdout.write(
+            "Logs: var/worker.log, var/beat.log, var/redis.log. Ctrl-C stops everything.\n"
+        )
+        server = subprocess.Popen(
+            [python, str(Path(settings.BASE_DIR) / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"]
+        )
+        procs.append(("web", server))
+        try:
+            while all(p.poll() is None for _, p in procs):
+                time.sleep(0.5)
+            failed = [name for name, p in procs if p.poll() is not None]
+            self.stderr.write(f"Stopped because {', '.join(failed)} exited; see var/*.log.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping…")
+        finally:
+            self._stop(procs)
+
+    @staticmethod
+    def _stop(procs) -> None:
+        for _, proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for _, proc in procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()

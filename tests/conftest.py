@@ -1,0 +1,78 @@
+"""Fixed personas (STYLE 7): one staff member per role in client "Northwind", plus an
+outsider who works only for another client. factory_boy makes the variants."""
+
+import time
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client as HttpClient
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from profiledesk.accounts.middleware import SESSION_SEEN, SESSION_STARTED
+from profiledesk.accounts.roles import Role
+from tests.factories import (
+    ClientFactory,
+    MembershipFactory,
+    TOTPDeviceFactory,
+    UserFactory,
+    complete_customer,
+)
+
+ROLES = [r.value for r in Role]
+
+
+@pytest.fixture
+def northwind(db):
+    return ClientFactory(slug="northwind", name="Northwind Energy", customer_prefix="NWE")
+
+
+@pytest.fixture
+def solaris(db):
+    return ClientFactory(
+        slug="solaris", name="Solaris Telecom", customer_prefix="SOL", country="ES",
+        time_zone="Europe/Madrid",
+    )
+
+
+def make_staff(username: str, role: str, *clients, is_staff: bool = False):
+    user = UserFactory(username=username, is_staff=is_staff)
+    user.groups.add(Group.objects.get(name=role))
+    for client in clients:
+        MembershipFactory(user=user, client=client)
+    TOTPDeviceFactory(user=user)
+    return user
+
+
+@pytest.fixture
+def personas(northwind, solaris):
+    """{role: user} for every role in Northwind, and "outsider": an agent of Solaris."""
+    people = {
+        role: make_staff(role, role, northwind, is_staff=role == Role.DESK_ADMIN)
+        for role in ROLES
+    }
+    people["outsider"] = make_staff("outsider", Role.AGENT, solaris)
+    return people
+
+
+@pytest.fixture
+def agent(personas):
+    return personas["agent"]
+
+
+def signed_in(user, *, verified: bool = True) -> HttpClient:
+    """A test client signed in with password (and the second factor, if `verified`)."""
+    http = HttpClient()
+    http.force_login(user)
+    session = http.session
+    if verified:
+        session[DEVICE_ID_SESSION_KEY] = user.totpdevice_set.get().persistent_id
+    now = int(time.time())
+    session[SESSION_STARTED] = now
+    session[SESSION_SEEN] = now
+    session.save()
+    return http
+
+
+@pytest.fixture
+def customer(northwind):
+    return complete_customer(northwind, legal_name="Grace Hopper")

@@ -1,0 +1,187 @@
+"""Every URL the desk serves, for every role, an anonymous visitor, a staff member who has
+only passed the password step, and a member of another client.
+
+The URL list is read from the resolver, not written down: a URL added later without a
+row in MATRIX fails this test, so nothing can escape the second factor or the scoping.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import ROLES, signed_in
+
+DESK_ROLES = frozenset(ROLES)
+CUSTOMER_WORK = DESK_ROLES - {"desk_admin"}
+PERSONAS = ["anonymous", "password_only", *ROLES, "outsider"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who gets `ok` for `method`; verified staff outside `allowed` get 403."""
+
+    method: str = "get"
+    allowed: frozenset = DESK_ROLES
+    ok: int = 200
+    # "verified" (default), "password_step" (the OTP pages) or "public".
+    gate: str = "verified"
+    # The URL names a Northwind customer: a member of another client gets 404.
+    scoped: bool = False
+    data: dict = field(default_factory=dict)
+
+
+MATRIX: dict[str, Rule] = {
+    "home": Rule(ok=302),
+    "healthz": Rule(gate="public", ok=-1),  # 200 or 503 by the services' state
+    "accounts:login": Rule(gate="public"),
+    "accounts:logout": Rule(method="post", gate="public", ok=302),
+    "accounts:otp": Rule(gate="password_step", ok=-1),
+    "accounts:otp_setup": Rule(gate="password_step", ok=-1),
+    "accounts:sessions": Rule(),
+    "accounts:sessions_end_others": Rule(method="post", ok=302),
+    "accounts:password_change": Rule(),
+    "customers:search": Rule(allowed=CUSTOMER_WORK),
+    "customers:profile": Rule(allowed=CUSTOMER_WORK, scoped=True),
+    "customers:reveal": Rule(method="post", allowed=CUSTOMER_WORK, scoped=True),
+}
+
+
+def all_url_patterns(patterns=None, namespace="", route=""):
+    """(name with namespace, pattern, full route text) of every URL the desk serves."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        here = route + str(entry.pattern).lstrip("^").rstrip("$")
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from all_url_patterns(entry.url_patterns, inner, here)
+        elif isinstance(entry, URLPattern):
+            yield (f"{namespace}{entry.name}" if entry.name else None), entry, here
+
+
+def concrete(route: str, values: dict) -> str:
+    """A path for `route`, every parameter (named or not) filled from values or "1"."""
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values.get(m.group(1), "1")), route)
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values.get(m.group(1), "1")), path)
+    return "/" + re.sub(r"\([^)]*\)", "1", path)
+
+
+def parameters(pattern: URLPattern) -> list[str]:
+    converters = getattr(pattern.pattern, "converters", None)
+    return list(converters) if converters else list(pattern.pattern.regex.groupindex)
+
+
+@pytest.fixture
+def url_values(customer):
+    return {
+        "customer_id": customer.pk,
+        "kind": "personal",
+        "row_id": customer.personal.pk,
+        "field": "national_id",
+    }
+
+
+def test_every_url_has_a_name_and_a_rule():
+    desk = [(name, route) for name, _, route in all_url_patterns() if not route.startswith("admin/")]
+    unnamed = [route for name, route in desk if name is None]
+    missing = [name for name, _ in desk if name not in MATRIX]
+    assert unnamed == [], "every URL needs a name so that the matrix can cover it"
+    assert missing == [], "add these URLs to MATRIX with who may use them"
+    stale = set(MATRIX) - {name for name, _, _ in all_url_patterns()}
+    assert stale == set(), "MATRIX names URLs that no longer exist"
+
+
+def _client_for(persona, personas):
+    if persona == "anonymous":
+        from django.test import Client
+
+        return Client()
+    if persona == "password_only":
+        return signed_in(personas["agent"], verified=False)
+    return signed_in(personas[persona])
+
+
+def _request(http, method, url, data=None):
+    return getattr(http, method)(url, data or {})
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_desk_urls_let_in_exactly_who_may_use_them(persona, personas, url_values, settings):
+    settings.HEALTH_CELERY_TIMEOUT = 0.2  # no worker runs here; /healthz answers 503 fast
+    http = _client_for(persona, personas)
+    login, otp = reverse("accounts:login"), reverse("accounts:otp")
+    failures = []
+    for name, pattern, route in all_url_patterns():
+        if route.startswith("admin/"):
+            continue
+        rule = MATRIX[name]
+        url = reverse(name, kwargs={p: url_values[p] for p in parameters(pattern)})
+        response = _request(http, rule.method, url, rule.data)
+        status, location = response.status_code, response.get("Location", "")
+        role = "agent" if persona == "outsider" else persona
+
+        if rule.gate == "public":
+            expected = "ok"
+        elif persona == "anonymous":
+            expected = "to-login"
+        elif persona == "password_only":
+            expected = "ok" if rule.gate == "password_step" else "to-otp"
+        elif rule.gate == "password_step" or role in rule.allowed:
+            expected = "404" if rule.scoped and persona == "outsider" else "ok"
+        else:
+            expected = "403"
+
+        got_ok = status in (200, 503) if rule.ok == -1 else status == rule.ok
+        if rule.ok == -1 and rule.gate == "password_step":
+            got_ok = status in (200, 302)
+        outcome = {
+            "ok": got_ok,
+            "to-login": status == 302 and location.startswith(login),
+            "to-otp": status == 302 and location.startswith(otp),
+            "403": status == 403,
+            "404": status == 404,
+        }[expected]
+        if not outcome:
+            failures.append(f"{rule.method.upper()} {url} ({name}): expected {expected}, got "
+                            f"{status} {location}")
+        if rule.method == "post":
+            # Sign-out and friends change the session: start afresh for the next URL.
+            http = _client_for(persona, personas)
+    assert failures == []
+
+
+ADMIN_VALUES = {"app_label": "clients"}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_admin_is_for_desk_admins_only(persona, personas):
+    """Every Django admin URL: desk admins get in; everyone else is sent to sign in."""
+    http = _client_for(persona, personas)
+    failures = []
+    for name, _, route in all_url_patterns():
+        if not route.startswith("admin/") or name == "admin:logout":
+            continue
+        url = concrete(route, ADMIN_VALUES)
+        response = http.get(url)
+        status = response.status_code
+        if persona == "desk_admin":
+            # 302/404 for the placeholder object ids; never a server error.
+            allowed = status in (200, 302, 403, 404)
+        else:
+            location = response.get("Location", "")
+            allowed = status == 302 and location.startswith(("/accounts/", "/admin/login/"))
+        if not allowed:
+            failures.append(f"GET {url} ({name}): {status} {response.get('Location', '')}")
+    assert failures == []
+
+
+def test_the_admin_has_no_password_only_sign_in_of_its_own(personas):
+    response = signed_in(personas["agent"]).get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_desk_admin_reaches_the_admin_index(personas):
+    response = signed_in(personas["desk_admin"]).get(reverse("admin:index"))
+    assert response.status_code == 200
+    assert b"Clients" in response.content
