@@ -22,11 +22,13 @@ class Role(StrEnum):
 _WORK_WITH_CUSTOMERS = [
     "customers.view_customer",
     "customers.reveal_sensitive",
+    "tickets.view_ticket",
 ]
+_FLOOR = ["tickets.work_ticket"]
 
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
-    Role.AGENT: [*_WORK_WITH_CUSTOMERS],
-    Role.SUPERVISOR: [*_WORK_WITH_CUSTOMERS],
+    Role.AGENT: [*_WORK_WITH_CUSTOMERS, *_FLOOR],
+    Role.SUPERVISOR: [*_WORK_WITH_CUSTOMERS, *_FLOOR, "tickets.reassign_ticket"],
     Role.COMPLIANCE: [*_WORK_WITH_CUSTOMERS],
     Role.SECURITY: [*_WORK_WITH_CUSTOMERS],
     # Desk admins configure the desk in the Django admin; they do not browse customers.
@@ -49,6 +51,16 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "axes.delete_accessattempt",
         "auth.view_group",
         "audit.view_auditevent",
+        "policies.view_policy",
+        "policies.change_policy",
+        "policies.view_businesshours",
+        "policies.add_businesshours",
+        "policies.change_businesshours",
+        "policies.delete_businesshours",
+        "policies.view_holiday",
+        "policies.add_holiday",
+        "policies.change_holiday",
+        "policies.delete_holiday",
     ],
 }
 

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "profiledesk.privacy",
     "profiledesk.clients",
     "profiledesk.customers",
+    "profiledesk.policies",
+    "profiledesk.tickets",
     "profiledesk.vault",
     "profiledesk.health",
     "profiledesk.demo",

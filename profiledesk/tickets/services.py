@@ -1,0 +1,150 @@
+"""Writes on tickets other than state changes (those are in states.py)."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from profiledesk.policies.defaults import policy_for
+from profiledesk.policies.risk import risk_assess
+from profiledesk.policies.sla import sla_due
+from profiledesk.vault.cards import redact_card_numbers
+
+from .models import Channel, ChangeItem, Priority, Ticket, TicketEvent
+
+
+class TicketError(Exception):
+    """A request that cannot be done; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class ItemDraft:
+    """A validated change, ready to become a ChangeItem. Secrets arrive as vault tokens."""
+
+    section: str
+    field: str
+    label: str
+    new_value: str
+    new_display: str
+    old_display: str = ""
+    target_id: int | None = None
+    is_secret: bool = False
+
+
+def _event(ticket: Ticket, kind: str, by=None, message: str = "", **extra) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket, at=timezone.now(), actor=by, kind=kind, message=message, **extra
+    )
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    client,
+    channel: str,
+    category: str,
+    items: list[ItemDraft],
+    by=None,
+    customer=None,
+    summary: str = "",
+    priority: str = Priority.NORMAL,
+    comment: str = "",
+) -> Ticket:
+    """Open a ticket with its change items, SLA due time and risk assessment."""
+    if customer is not None and customer.client_id != client.pk:
+        raise TicketError(_("That customer belongs to another client."))
+    if channel not in Channel.values:
+        raise TicketError(_("Unknown channel."))
+    now = timezone.now()
+    policy = policy_for(client=client, category=category)
+    ticket = Ticket.objects.create(
+        client=client,
+        customer=customer,
+        channel=channel,
+        category=category,
+        priority=priority,
+        created_by=by,
+        assignee=by if channel in (Channel.PHONE, Channel.CHAT) else None,
+        summary=redact_card_numbers(summary)[:200],
+        sla_due_at=sla_due(client=client, start=now, minutes=policy.sla_minutes),
+        created_at=now,
+        updated_at=now,
+    )
+    bulk_create_with_history(
+        [
+            ChangeItem(
+                ticket=ticket,
+                position=position,
+                section=draft.section,
+                field=draft.field,
+                target_id=draft.target_id,
+                label=draft.label,
+                old_display=draft.old_display,
+                new_value=draft.new_value,
+                new_display=draft.new_display,
+                is_secret=draft.is_secret,
+            )
+            for position, draft in enumerate(items)
+        ],
+        ChangeItem,
+        default_user=by if getattr(by, "pk", None) else None,
+        default_change_reason="captured",
+    )
+    assessment = risk_assess(ticket)
+    ticket.reference = f"PD-{ticket.pk:06d}"
+    ticket.risk_score = assessment.score
+    ticket.risk_level = assessment.level
+    ticket.risk_reasons = [r.__dict__ for r in assessment.reasons]
+    ticket._change_reason = "created"
+    ticket.save(update_fields=["reference", "risk_score", "risk_level", "risk_reasons"])
+    _event(ticket, TicketEvent.Kind.CREATED, by, _("Opened from %(channel)s.") % {
+        "channel": ticket.get_channel_display()})
+    if comment.strip():
+        _event(ticket, TicketEvent.Kind.COMMENT, by, redact_card_numbers(comment.strip()))
+    return ticket
+
+
+def ticket_comment(*, ticket: Ticket, by, body: str) -> TicketEvent:
+    body = redact_card_numbers((body or "").strip())
+    if not body:
+        raise TicketError(_("A comment cannot be empty."))
+    return _event(ticket, TicketEvent.Kind.COMMENT, by, body)
+
+
+@transaction.atomic
+def ticket_claim(*, ticket: Ticket, by) -> Ticket:
+    """Take an unassigned open ticket; of two agents claiming at once, one wins."""
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not locked.is_open:
+        raise TicketError(_("This ticket is no longer open."))
+    if locked.assignee_id == by.pk:
+        return locked
+    if locked.assignee_id is not None:
+        raise TicketError(
+            _("%(name)s has already claimed this ticket.") % {"name": locked.assignee}
+        )
+    locked.assignee = by
+    locked.updated_at = timezone.now()
+    locked._change_reason = "claimed"
+    locked.save(update_fields=["assignee", "updated_at"])
+    _event(locked, TicketEvent.Kind.ASSIGNED, by, _("Claimed by %(name)s.") % {"name": by})
+    return locked
+
+
+@transaction.atomic
+def ticket_reassign(*, ticket: Ticket, to, by) -> Ticket:
+    """A supervisor hands an open ticket to a member of the ticket's client."""
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not locked.is_open:
+        raise TicketError(_("This ticket is no longer open."))
+    if to is not None and not to.memberships.filter(client_id=locked.client_id).exists():
+        raise TicketError(_("%(name)s does not work for this client.") % {"name": to})
+    locked.assignee = to
+    locked.updated_at = timezone.now()
+    locked._change_reason = "reassigned"
+    locked.save(update_fields=["assignee", "updated_at"])
+    who = str(to) if to else _("nobody")
+    _event(locked, TicketEvent.Kind.ASSIGNED, by, _("Assigned to %(name)s.") % {"name": who})
+    return locked

@@ -1,0 +1,133 @@
+"""The ticket state machine (DESIGN 3): the one module that changes `Ticket.state`.
+
+A table of allowed moves, each with the roles that may make it and a guard that names
+what is missing. `transition()` locks the ticket row, re-reads its state, checks the
+move, the role and the guard, writes the new state and a timeline event — so two people
+pressing the same button at once give one move and one clear refusal. Buttons on a
+ticket come from `allowed_moves()`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from profiledesk.accounts.roles import Role, roles_of
+from profiledesk.vault.cards import redact_card_numbers
+
+from .models import State, Ticket, TicketEvent
+
+FLOOR = frozenset({Role.AGENT, Role.SUPERVISOR})
+SECURITY = frozenset({Role.SECURITY})
+APPROVERS = frozenset({Role.SUPERVISOR, Role.COMPLIANCE})
+
+
+class TransitionError(Exception):
+    """A move that cannot be made now; the message is safe to show to the staff member."""
+
+
+Guard = Callable[[Ticket], str | None]
+
+
+def _has_customer_and_items(ticket: Ticket) -> str | None:
+    if ticket.customer_id is None:
+        return str(_("Match the request to a customer first."))
+    if not ticket.items.exists():
+        return str(_("The request has no change in it yet."))
+    return None
+
+
+def _verification_complete(ticket: Ticket) -> str | None:
+    # Identity verification (DESIGN 4) records its result on the ticket; until the
+    # wizard has reached the policy's level, the ticket stays in `verifying`.
+    from verification.status import verification_missing
+
+    return verification_missing(ticket)
+
+
+@dataclass(frozen=True)
+class Move:
+    source: str
+    target: str
+    label: str
+    roles: frozenset
+    guard: Guard | None = None
+    needs_reason: bool = False
+    style: str = "primary"
+
+
+_CANCELLABLE = [State.NEW, State.VERIFYING, State.VERIFICATION_FAILED, State.READY,
+                State.PENDING_APPROVAL]
+
+MOVES: list[Move] = [
+    Move(State.NEW, State.VERIFYING, _("Start verification"), FLOOR, _has_customer_and_items),
+    Move(State.VERIFYING, State.READY, _("Mark verified"), FLOOR, _verification_complete),
+    Move(State.VERIFYING, State.VERIFICATION_FAILED, _("Verification failed"), FLOOR,
+         needs_reason=True, style="warning"),
+    Move(State.VERIFICATION_FAILED, State.VERIFYING, _("Retry verification"), FLOOR),
+    *[
+        Move(source, State.CANCELLED, _("Cancel"), FLOOR, needs_reason=True, style="secondary")
+        for source in _CANCELLABLE
+    ],
+    *[
+        Move(source, State.ESCALATED, _("Suspected fraud"), FLOOR | SECURITY, needs_reason=True,
+             style="danger")
+        for source in _CANCELLABLE
+    ],
+    Move(State.ESCALATED, State.VERIFYING, _("Return to the flow"), SECURITY, needs_reason=True),
+    Move(State.ESCALATED, State.REJECTED, _("Reject as fraud"), SECURITY, needs_reason=True,
+         style="danger"),
+]
+_BY_EDGE = {(move.source, move.target): move for move in MOVES}
+
+
+def _problem(move: Move, ticket: Ticket, user) -> str | None:
+    if not roles_of(user) & move.roles:
+        return str(_("Your role cannot do this."))
+    return move.guard(ticket) if move.guard else None
+
+
+def allowed_moves(ticket: Ticket, user) -> list[Move]:
+    """The moves `user` may make on `ticket` now: what its buttons offer."""
+    return [
+        move
+        for move in MOVES
+        if move.source == ticket.state and _problem(move, ticket, user) is None
+    ]
+
+
+def transition(*, ticket: Ticket, to: str, by, reason: str = "") -> Ticket:
+    """Move `ticket` to state `to`, or raise TransitionError saying why not."""
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        move = _BY_EDGE.get((locked.state, to))
+        if move is None:
+            raise TransitionError(
+                _("A ticket that is “%(state)s” cannot become “%(to)s”.")
+                % {"state": locked.get_state_display(), "to": State(to).label}
+            )
+        reason = redact_card_numbers(reason.strip())
+        if move.needs_reason and not reason:
+            raise TransitionError(_("Give a reason."))
+        problem = _problem(move, locked, by)
+        if problem:
+            raise TransitionError(problem)
+        now = timezone.now()
+        previous = locked.state
+        locked.state = to
+        locked.updated_at = now
+        locked._change_reason = f"{previous} → {to}"
+        locked.save(update_fields=["state", "updated_at"])
+        TicketEvent.objects.create(
+            ticket=locked,
+            at=now,
+            actor=by,
+            kind=TicketEvent.Kind.TRANSITION,
+            from_state=previous,
+            to_state=to,
+            message=reason,
+        )
+    ticket.state, ticket.updated_at = locked.state, locked.updated_at
+    return locked
