@@ -21,5 +21,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("profiledesk.accounts.urls")),
     path("customers/", include("profiledesk.customers.urls")),
+    path("tickets/", include("profiledesk.tickets.urls")),
+    path("api/", include("profiledesk.api.urls")),
+    path("inbound/", include("profiledesk.inbound.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -29,7 +29,10 @@ def northwind(db):
 @pytest.fixture
 def solaris(db):
     return ClientFactory(
-        slug="solaris", name="Solaris Telecom", customer_prefix="SOL", country="ES",
+        slug="solaris",
+        name="Solaris Telecom",
+        customer_prefix="SOL",
+        country="ES",
         time_zone="Europe/Madrid",
     )
 
@@ -47,8 +50,7 @@ def make_staff(username: str, role: str, *clients, is_staff: bool = False):
 def personas(northwind, solaris):
     """{role: user} for every role in Northwind, and "outsider": an agent of Solaris."""
     people = {
-        role: make_staff(role, role, northwind, is_staff=role == Role.DESK_ADMIN)
-        for role in ROLES
+        role: make_staff(role, role, northwind, is_staff=role == Role.DESK_ADMIN) for role in ROLES
     }
     people["outsider"] = make_staff("outsider", Role.AGENT, solaris)
     return people

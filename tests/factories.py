@@ -166,3 +166,25 @@ def complete_customer(client: Client, *, emails: int = 1, phones: int = 1, **per
     )
     BankAccountFactory(customer=customer)
     return customer
+
+
+def TicketFactory(*, customer, created_by=None, category="contact", channel="phone"):  # noqa: N802
+    """A ticket opened the way the desk opens one (tickets.services.ticket_create)."""
+    from profiledesk.tickets.services import ItemDraft, ticket_create
+
+    return ticket_create(
+        client=customer.client,
+        customer=customer,
+        by=created_by,
+        channel=channel,
+        category=category,
+        items=[
+            ItemDraft(
+                section="contact",
+                field="email",
+                label="E-mail address",
+                new_value="new.address@example.com",
+                new_display="n•••@example.com",
+            )
+        ],
+    )

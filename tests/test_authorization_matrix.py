@@ -12,9 +12,11 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import ROLES, signed_in
+from tests.factories import TicketFactory
 
 DESK_ROLES = frozenset(ROLES)
 CUSTOMER_WORK = DESK_ROLES - {"desk_admin"}
+FLOOR = frozenset({"agent", "supervisor"})
 PERSONAS = ["anonymous", "password_only", *ROLES, "outsider"]
 
 
@@ -45,6 +47,32 @@ MATRIX: dict[str, Rule] = {
     "customers:search": Rule(allowed=CUSTOMER_WORK),
     "customers:profile": Rule(allowed=CUSTOMER_WORK, scoped=True),
     "customers:reveal": Rule(method="post", allowed=CUSTOMER_WORK, scoped=True),
+    # The queue lists only the staff member's clients' tickets (an outsider gets an empty 200).
+    "tickets:queue": Rule(allowed=CUSTOMER_WORK),
+    "tickets:claim": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
+    "tickets:reassign": Rule(
+        method="post", allowed=frozenset({"supervisor"}), ok=302, scoped=True, data={"to": "agent"}
+    ),
+    "tickets:new": Rule(allowed=FLOOR, scoped=True),
+    "tickets:detail": Rule(allowed=CUSTOMER_WORK, scoped=True),
+    "tickets:move": Rule(
+        method="post", allowed=CUSTOMER_WORK, ok=302, scoped=True, data={"to": "verifying"}
+    ),
+    "tickets:comment": Rule(
+        method="post",
+        allowed=CUSTOMER_WORK,
+        ok=302,
+        scoped=True,
+        data={"body": "Customer called back."},
+    ),
+    # Client systems: an API key, never a staff session (a signed-in agent gets 401 too).
+    "api:change_requests": Rule(method="post", gate="public", ok=401),
+    "api:change_request": Rule(gate="public", ok=401),
+    "api:schema": Rule(gate="public"),
+    "api:docs": Rule(gate="public"),
+    "api:not_found": Rule(gate="public", ok=404),  # JSON 404 for any other /api/ path
+    # The e-mail provider: an HMAC signature, or 403.
+    "inbound:email": Rule(method="post", gate="public", ok=403),
 }
 
 
@@ -72,8 +100,10 @@ def parameters(pattern: URLPattern) -> list[str]:
 
 
 @pytest.fixture
-def url_values(customer):
+def url_values(customer, personas):
+    ticket = TicketFactory(customer=customer, created_by=personas["agent"])
     return {
+        "reference": ticket.reference,
         "customer_id": customer.pk,
         "kind": "personal",
         "row_id": customer.personal.pk,
@@ -82,7 +112,9 @@ def url_values(customer):
 
 
 def test_every_url_has_a_name_and_a_rule():
-    desk = [(name, route) for name, _, route in all_url_patterns() if not route.startswith("admin/")]
+    desk = [
+        (name, route) for name, _, route in all_url_patterns() if not route.startswith("admin/")
+    ]
     unnamed = [route for name, route in desk if name is None]
     missing = [name for name, _ in desk if name not in MATRIX]
     assert unnamed == [], "every URL needs a name so that the matrix can cover it"
@@ -142,8 +174,10 @@ def test_desk_urls_let_in_exactly_who_may_use_them(persona, personas, url_values
             "404": status == 404,
         }[expected]
         if not outcome:
-            failures.append(f"{rule.method.upper()} {url} ({name}): expected {expected}, got "
-                            f"{status} {location}")
+            failures.append(
+                f"{rule.method.upper()} {url} ({name}): expected {expected}, got "
+                f"{status} {location}"
+            )
         if rule.method == "post":
             # Sign-out and friends change the session: start afresh for the next URL.
             http = _client_for(persona, personas)

@@ -1,11 +1,10 @@
 """Security-question answers: kept only as salted hashes of the normalised answer.
 
-Normalisation makes "  Saint-Étienne " and "saint etienne" the same answer, so that a
-caller is not failed for case, spacing, accents or punctuation. The hash is Django's
+Normalisation makes "  Saint-Étienne " and "saint etienne" (and "St Mary's" and "st marys")
+the same answer, so that a caller is not failed for case, spacing, accents or punctuation:
+the agent types what they hear, and nobody hears an apostrophe. The hash is Django's
 password hasher (salted, slow), so a leaked table does not give the answers away.
 """
-
-import re
 
 from django.contrib.auth.hashers import check_password, make_password
 
@@ -13,7 +12,8 @@ from profiledesk.customers.normalise import fold
 
 
 def normalise_answer(answer: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]|_", " ", fold(answer)).split())
+    """Only the letters and digits, folded: "St. Mary’s" -> "stmarys"."""
+    return "".join(ch for ch in fold(answer) if ch.isalnum())
 
 
 def hash_answer(answer: str) -> str:

@@ -19,14 +19,16 @@ DROP FUNCTION IF EXISTS audit_event_append_only();
 """
 
 
+# params=None: the SQL is sent as is; with parameters, the "%" of RAISE would be taken
+# for a placeholder.
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        schema_editor.execute(CREATE, params=None)
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        schema_editor.execute(DROP, params=None)
 
 
 class Migration(migrations.Migration):

@@ -15,8 +15,9 @@ def end_all_sessions(modeladmin, request, queryset):
     total = 0
     for user in queryset:
         total += staff_sessions_end(user=user)
-        audit_record(action="staff.sessions_ended_by_admin", actor=request.user, target=user,
-                     request=request)
+        audit_record(
+            action="staff.sessions_ended_by_admin", actor=request.user, target=user, request=request
+        )
     messages.success(request, _("Ended %(count)d session(s).") % {"count": total})
 
 
@@ -66,8 +67,9 @@ class AuthenticatorAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request, obj):
-        audit_record(action="staff.totp_reset_by_admin", actor=request.user, target=obj.user,
-                     request=request)
+        audit_record(
+            action="staff.totp_reset_by_admin", actor=request.user, target=obj.user, request=request
+        )
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):

@@ -55,7 +55,11 @@ class SessionLifetimeMiddleware:
             if SESSION_STARTED not in request.session:
                 request.session[SESSION_STARTED] = started
             active = request.META.get(BACKGROUND_HEADER) != "1"
-            if active and now - seen >= SEEN_RESOLUTION_SECONDS or SESSION_SEEN not in request.session:
+            if (
+                active
+                and now - seen >= SEEN_RESOLUTION_SECONDS
+                or SESSION_SEEN not in request.session
+            ):
                 request.session[SESSION_SEEN] = now
         return self.get_response(request)
 
@@ -79,4 +83,5 @@ class RequireSecondFactorMiddleware:
             return _redirect(request, f"{login}?{urlencode({'next': request.get_full_path()})}")
         if access == "password_step" or user.is_verified():
             return None
-        return _redirect(request, reverse("accounts:otp"))
+        otp = reverse("accounts:otp")
+        return _redirect(request, f"{otp}?{urlencode({'next': request.get_full_path()})}")

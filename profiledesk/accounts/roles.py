@@ -61,6 +61,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "policies.add_holiday",
         "policies.change_holiday",
         "policies.delete_holiday",
+        # Client API keys: made with `create_api_key`, revoked in the admin.
+        "api.view_apikey",
+        "api.change_apikey",
     ],
 }
 

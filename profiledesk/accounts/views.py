@@ -48,9 +48,16 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse_lazy('accounts:otp_setup')}?next={_next_url(request)}")
     form = TokenForm(request.POST or None)
     if form.is_valid():
-        if second_factor_verify(request=request, device=device, token=form.cleaned_data["token"]):
+        allowed, throttle = device.verify_is_allowed()
+        if not allowed:
+            # django-otp slows guessing down after each failure; say so instead of "wrong".
+            form.add_error("token", _("Too many wrong codes. Wait a few seconds and try again."))
+        elif second_factor_verify(request=request, device=device, token=form.cleaned_data["token"]):
             return redirect(_next_url(request))
-        form.add_error("token", _("That code is not right, or it has expired. Try the next one."))
+        else:
+            form.add_error(
+                "token", _("That code is not right, or it has expired. Try the next one.")
+            )
     return render(request, "accounts/otp_verify.html", {"form": form, "next": _next_url(request)})
 
 

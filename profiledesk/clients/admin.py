@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from profiledesk.policies.admin import BusinessHoursInline, HolidayInline, client_admin_saved
+
 from .models import Client, Membership
 
 
@@ -16,7 +18,14 @@ class ClientAdmin(SimpleHistoryAdmin):
     list_filter = ["is_active", "country"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, BusinessHoursInline, HolidayInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # After the inlines, so that hours typed in while adding replace the defaults.
+        client_admin_saved(
+            request=request, client=form.instance, formsets=formsets, created=not change
+        )
 
 
 @admin.register(Membership)

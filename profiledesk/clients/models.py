@@ -1,9 +1,19 @@
 """Tenancy: a Client is a business the BPO serves; staff are members of one or more."""
 
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("“%(value)s” is not a time zone, e.g. Europe/London."), params={"value": value}
+        )
 
 
 class Client(models.Model):
@@ -12,7 +22,9 @@ class Client(models.Model):
     # Prefix of this client's customer numbers, e.g. "NWE" gives NWE-0001234.
     customer_prefix = models.CharField(_("customer number prefix"), max_length=6, unique=True)
     country = models.CharField(_("home country"), max_length=2, help_text=_("ISO 3166-1 alpha-2"))
-    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()

@@ -5,8 +5,15 @@ from django.http import Http404
 
 from .models import Customer
 
-PROFILE_RELATED = ["client", "personal", "security", "preferences", "language_region",
-                   "organisation", "avatar"]
+PROFILE_RELATED = [
+    "client",
+    "personal",
+    "security",
+    "preferences",
+    "language_region",
+    "organisation",
+    "avatar",
+]
 
 
 def get_customer_for_staff(user, customer_id: int, *, perm: str = "customers.view_customer"):

@@ -9,6 +9,7 @@ class CustomerSearchForm(forms.Form):
         required=False,
         widget=forms.SearchInput(
             attrs={
+                "class": "form-control",
                 "placeholder": _("Name, e-mail, phone or customer number"),
                 "autofocus": True,
                 "accesskey": "s",

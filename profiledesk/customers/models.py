@@ -78,6 +78,9 @@ class Section(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} of customer {self.customer_id}"
+
 
 class PersonalDetails(Section):
     class Gender(models.TextChoices):
@@ -296,9 +299,7 @@ class LinkedAccount(Section):
         FACEBOOK = "facebook", "Facebook"
         MICROSOFT = "microsoft", "Microsoft"
 
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="linked_accounts"
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="linked_accounts")
     provider = models.CharField(_("provider"), max_length=12, choices=Provider.choices)
     external_id = models.CharField(_("external id"), max_length=128)
     linked_at = models.DateTimeField(_("linked at"))
@@ -379,7 +380,7 @@ class BankAccount(Section):
         "vault_token": SECRET,
         "fingerprint": SECRET,
         # Already masked when stored; the full IBAN is revealed from the vault.
-        "iban_masked": sensitive(Style.LAST4),
+        "iban_masked": sensitive(Style.PREMASKED),
         "country": PUBLIC,
         "bank_name": PUBLIC,
         "account_holder": PERSONAL,
@@ -414,9 +415,7 @@ class LanguageRegion(Section):
 
 
 class Organisation(Section):
-    customer = models.OneToOneField(
-        Customer, on_delete=models.CASCADE, related_name="organisation"
-    )
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="organisation")
     business_name = models.CharField(_("business name"), max_length=200)
     tax_id = models.CharField(_("tax ID"), max_length=32, blank=True)
     vat_number = models.CharField(_("VAT number"), max_length=32, blank=True)

@@ -48,7 +48,7 @@ def customer_field_reveal(
     row = model.objects.filter(customer=customer, pk=row_id).first()
     if row is None:
         raise Http404("Nothing to reveal there")
-    if model is BankAccount:
+    if model is BankAccount and field == "iban_masked":
         value = get_vault().reveal_iban(row.vault_token)
     else:
         value = display(getattr(row, field), policy, revealed=True)

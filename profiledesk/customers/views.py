@@ -12,6 +12,9 @@ from .selectors import customer_access_log, customer_profile, customer_search
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    # Staff who work tickets start on the queue; the others on the customer search.
+    if request.user.has_perm("tickets.view_ticket"):
+        return redirect("tickets:queue")
     return redirect("customers:search")
 
 
@@ -42,14 +45,18 @@ def profile(request: HttpRequest, customer_id: int) -> HttpResponse:
 def reveal(
     request: HttpRequest, customer_id: int, kind: str, row_id: int, field: str
 ) -> HttpResponse:
-    customer = get_customer_for_staff(
-        request.user, customer_id, perm="customers.reveal_sensitive"
-    )
+    customer = get_customer_for_staff(request.user, customer_id, perm="customers.reveal_sensitive")
     revealed = customer_field_reveal(
-        customer=customer, staff=request.user, kind=kind, row_id=row_id, field=field,
+        customer=customer,
+        staff=request.user,
+        kind=kind,
+        row_id=row_id,
+        field=field,
         request=request,
     )
     if not request.htmx:
         # Without JavaScript the value is shown once on a page of its own.
-        return render(request, "customers/revealed.html", {"customer": customer, "revealed": revealed})
+        return render(
+            request, "customers/revealed.html", {"customer": customer, "revealed": revealed}
+        )
     return render(request, "customers/_revealed.html", {"revealed": revealed})

@@ -1,57 +1,121 @@
-"""The defaults of DESIGN 5, created for every client (desk admins edit them later)."""
+"""The defaults of DESIGN 5, created for every client (desk admins edit them later).
 
+Whatever creates a client calls `policies_ensure_defaults` (the client admin does);
+migration 0003 did it for the clients that existed before. `policy_for` still creates
+missing policies on first use, as a safety net.
+"""
+
+import contextlib
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from simple_history.utils import bulk_create_with_history
 
 from .categories import AssuranceLevel as AL
 from .categories import Category
 from .models import BusinessHours, Policy
 
 DEFAULT_POLICIES: dict[str, dict] = {
-    Category.PERSONAL: dict(
-        verification_level=AL.AL2,
-        stricter_fields=["legal_name", "date_of_birth", "national_id"],
-        approval_fields=["date_of_birth", "national_id"],
-        sla_minutes=240,
-    ),
-    Category.CONTACT: dict(verification_level=AL.AL2, dual_confirmation=True, sla_minutes=120),
-    Category.SECURITY: dict(
-        verification_level=AL.AL2, approval_fields=["two_factor_method"], sla_minutes=60,
-        cooling_off_hours=24,
-    ),
-    Category.PREFERENCES: dict(verification_level=AL.AL1, self_service=True, sla_minutes=480),
-    Category.LANGUAGE_REGION: dict(verification_level=AL.AL1, self_service=True, sla_minutes=480),
-    Category.LINKED_ACCOUNTS: dict(verification_level=AL.AL2, sla_minutes=240),
-    Category.BILLING: dict(
-        verification_level=AL.AL2, approval_tiers=1, sla_minutes=120, cooling_off_hours=24
-    ),
-    Category.ORGANISATION: dict(
-        verification_level=AL.AL3, approval_tiers=2, documents_required=True, sla_minutes=960
-    ),
-    Category.AVATAR: dict(verification_level=AL.AL1, approval_tiers=1, sla_minutes=480),
+    Category.PERSONAL: {
+        "verification_level": AL.AL2,
+        "stricter_fields": [
+            "personaldetails.legal_name",
+            "personaldetails.date_of_birth",
+            "personaldetails.national_id",
+        ],
+        "approval_fields": [
+            "personaldetails.date_of_birth",
+            "personaldetails.national_id",
+        ],
+        "sla_minutes": 240,
+    },
+    Category.CONTACT: {
+        "verification_level": AL.AL2,
+        "dual_confirmation": True,
+        "sla_minutes": 120,
+    },
+    Category.SECURITY: {
+        "verification_level": AL.AL2,
+        "approval_fields": ["securitysettings.two_factor_reset"],
+        "sla_minutes": 60,
+        "cooling_off_hours": 24,
+    },
+    Category.PREFERENCES: {
+        "verification_level": AL.AL1,
+        "self_service": True,
+        "sla_minutes": 480,
+    },
+    Category.LANGUAGE_REGION: {
+        "verification_level": AL.AL1,
+        "self_service": True,
+        "sla_minutes": 480,
+    },
+    Category.LINKED_ACCOUNTS: {
+        "verification_level": AL.AL2,
+        "sla_minutes": 240,
+    },
+    Category.BILLING: {
+        "verification_level": AL.AL2,
+        "approval_tiers": 1,
+        "sla_minutes": 120,
+        "cooling_off_hours": 24,
+    },
+    Category.ORGANISATION: {
+        "verification_level": AL.AL3,
+        "approval_tiers": 2,
+        "documents_required": True,
+        "sla_minutes": 960,
+    },
+    Category.AVATAR: {
+        "verification_level": AL.AL1,
+        "approval_tiers": 1,
+        "sla_minutes": 480,
+    },
 }
 
 DEFAULT_HOURS = (dt.time(8, 0), dt.time(20, 0))  # Monday to Friday, client time
+DEFAULTS_REASON = "default policy (DESIGN 5)"
 
 
 @transaction.atomic
-def policies_ensure_defaults(*, client) -> None:
-    """Create any missing policy and, for a client with none, office hours Mon-Fri."""
+def policies_ensure_defaults(*, client, by=None) -> list[Policy]:
+    """Create the missing policies of `client`; return the ones created.
+
+    A client set up for the first time (no policy yet) and without business hours also
+    gets office hours, Monday to Friday 08:00-20:00. Later calls leave the calendar
+    alone: a client whose hours were all removed works round the clock.
+    """
     existing = set(Policy.objects.filter(client=client).values_list("category", flat=True))
-    for category, values in DEFAULT_POLICIES.items():
-        if category not in existing:
-            Policy.objects.create(client=client, category=category, **values)
-    if not BusinessHours.objects.filter(client=client).exists():
-        for weekday in range(5):
-            BusinessHours.objects.create(
-                client=client, weekday=weekday, opens=DEFAULT_HOURS[0], closes=DEFAULT_HOURS[1]
-            )
+    missing = [
+        Policy(client=client, category=category, **values)
+        for category, values in DEFAULT_POLICIES.items()
+        if category not in existing
+    ]
+    user = by if getattr(by, "pk", None) else None
+    if missing:
+        bulk_create_with_history(
+            missing, Policy, default_user=user, default_change_reason=DEFAULTS_REASON
+        )
+    if not existing and not BusinessHours.objects.filter(client=client).exists():
+        bulk_create_with_history(
+            [
+                BusinessHours(
+                    client=client, weekday=day, opens=DEFAULT_HOURS[0], closes=DEFAULT_HOURS[1]
+                )
+                for day in range(5)
+            ],
+            BusinessHours,
+            default_user=user,
+            default_change_reason=DEFAULTS_REASON,
+        )
+    return missing
 
 
 def policy_for(*, client, category: str) -> Policy:
     policy = Policy.objects.filter(client=client, category=category).first()
     if policy is None:
-        policies_ensure_defaults(client=client)
+        # IntegrityError: another request created them at the same moment.
+        with contextlib.suppress(IntegrityError):
+            policies_ensure_defaults(client=client)
         policy = Policy.objects.get(client=client, category=category)
     return policy

@@ -6,10 +6,12 @@ e-mail, the last digits of a phone or an ID) and nothing an impostor could harve
 
 import datetime
 
+import phonenumbers
+
 from .sensitivity import FieldPolicy, Sensitivity, Style
 
 DOT = "•"
-SECRET_SET = "•••••• (set)"
+SECRET_SET = "•••••• (set)"  # noqa: S105 - what is shown, not a secret
 
 
 def mask_email(value: str) -> str:
@@ -24,7 +26,10 @@ def mask_phone(value: str) -> str:
     digits = value.lstrip("+")
     if len(digits) <= 6:
         return DOT * len(digits)
-    country = digits[:2] if not digits.startswith("1") else digits[:1]
+    try:
+        country = str(phonenumbers.parse(f"+{digits}").country_code)
+    except phonenumbers.NumberParseException:
+        country = digits[:2] if not digits.startswith("1") else digits[:1]
     return f"+{country} {DOT * 4} {DOT * 2}{digits[-4:]}"
 
 
@@ -54,6 +59,7 @@ _MASKERS = {
     Style.DATE: mask_date,
     Style.ADDRESS: mask_head,
     Style.POSTCODE: lambda v: mask_head(v, keep=3),
+    Style.PREMASKED: str,
 }
 
 

@@ -13,7 +13,7 @@ class Sensitivity(StrEnum):
     PUBLIC = "public"  # shown as is
     PERSONAL = "personal"  # shown, except contact details before the caller is verified
     SENSITIVE = "sensitive"  # masked by default; revealing it is an audited action
-    SECRET = "secret"  # never stored in clear, never shown (card numbers, answers, codes)
+    SECRET = "secret"  # noqa: S105 - never stored in clear or shown (cards, answers, codes)
 
 
 class Style(StrEnum):
@@ -26,6 +26,7 @@ class Style(StrEnum):
     DATE = "date"  # ••/••/1984
     ADDRESS = "address"  # 1••••••
     POSTCODE = "postcode"  # SW1•••
+    PREMASKED = "premasked"  # stored already masked (an IBAN from the vault): shown as is
 
 
 # Styles that are "contact details": masked until the caller's identity is verified.

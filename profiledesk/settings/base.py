@@ -58,12 +58,16 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served by the desk itself: no CDN
     "profiledesk.accounts",
     "profiledesk.privacy",
     "profiledesk.clients",
     "profiledesk.customers",
     "profiledesk.policies",
     "profiledesk.tickets",
+    "profiledesk.intake",
+    "profiledesk.api",
+    "profiledesk.inbound",
     "profiledesk.vault",
     "profiledesk.health",
     "profiledesk.demo",
@@ -234,7 +238,30 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
-SPECTACULAR_SETTINGS = {"TITLE": "ProfileDesk API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ProfileDesk API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "Submit customer profile-change requests to the desk and read their status. "
+        "Authenticate with your client's API key: `Authorization: Bearer <key>`."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"RequestChannelEnum": "profiledesk.api.schema.REQUEST_CHANNELS"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "profiledesk.api.schema.strict_request_bodies",
+    ],
+}
+
+# --- Inbound e-mail (profiledesk/inbound) ---------------------------------------------
+# Shared secret of the inbound-parse webhook's HMAC-SHA256 signature; unset: it refuses all.
+INBOUND_EMAIL_SECRET = env("INBOUND_EMAIL_SECRET", "")
+# A signature older (or newer) than this is refused, so a captured request cannot be replayed.
+INBOUND_EMAIL_MAX_AGE = int(env("INBOUND_EMAIL_MAX_AGE", "300"))
+INBOUND_EMAIL_MAX_BYTES = int(env("INBOUND_EMAIL_MAX_BYTES", str(25 * 1024 * 1024)))
 
 # --- Logging: never log request bodies (they may hold card numbers or codes) ---------
 LOGGING = {

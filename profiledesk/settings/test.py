@@ -4,6 +4,7 @@ that a single test can be run quickly, but CI always runs on PostgreSQL.
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789abcdef")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
@@ -21,7 +22,7 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 STORAGES["default"]["OPTIONS"]["location"] = os.environ.get(  # noqa: F405
-    "PRIVATE_MEDIA_ROOT", "/tmp/profiledesk-test-media"
+    "PRIVATE_MEDIA_ROOT", os.path.join(tempfile.gettempdir(), "profiledesk-test-media")
 )
 AXES_ENABLED = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -12,7 +12,7 @@ from profiledesk.policies.risk import risk_assess
 from profiledesk.policies.sla import sla_due
 from profiledesk.vault.cards import redact_card_numbers
 
-from .models import Channel, ChangeItem, Priority, Ticket, TicketEvent
+from .models import ChangeItem, Channel, Priority, Ticket, TicketEvent
 
 
 class TicketError(Exception):
@@ -99,8 +99,12 @@ def ticket_create(
     ticket.risk_reasons = [r.__dict__ for r in assessment.reasons]
     ticket._change_reason = "created"
     ticket.save(update_fields=["reference", "risk_score", "risk_level", "risk_reasons"])
-    _event(ticket, TicketEvent.Kind.CREATED, by, _("Opened from %(channel)s.") % {
-        "channel": ticket.get_channel_display()})
+    _event(
+        ticket,
+        TicketEvent.Kind.CREATED,
+        by,
+        _("Opened from %(channel)s.") % {"channel": ticket.get_channel_display()},
+    )
     if comment.strip():
         _event(ticket, TicketEvent.Kind.COMMENT, by, redact_card_numbers(comment.strip()))
     return ticket

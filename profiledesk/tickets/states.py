@@ -58,27 +58,50 @@ class Move:
     style: str = "primary"
 
 
-_CANCELLABLE = [State.NEW, State.VERIFYING, State.VERIFICATION_FAILED, State.READY,
-                State.PENDING_APPROVAL]
+_CANCELLABLE = [
+    State.NEW,
+    State.VERIFYING,
+    State.VERIFICATION_FAILED,
+    State.READY,
+    State.PENDING_APPROVAL,
+]
 
 MOVES: list[Move] = [
     Move(State.NEW, State.VERIFYING, _("Start verification"), FLOOR, _has_customer_and_items),
     Move(State.VERIFYING, State.READY, _("Mark verified"), FLOOR, _verification_complete),
-    Move(State.VERIFYING, State.VERIFICATION_FAILED, _("Verification failed"), FLOOR,
-         needs_reason=True, style="warning"),
+    Move(
+        State.VERIFYING,
+        State.VERIFICATION_FAILED,
+        _("Verification failed"),
+        FLOOR,
+        needs_reason=True,
+        style="warning",
+    ),
     Move(State.VERIFICATION_FAILED, State.VERIFYING, _("Retry verification"), FLOOR),
     *[
         Move(source, State.CANCELLED, _("Cancel"), FLOOR, needs_reason=True, style="secondary")
         for source in _CANCELLABLE
     ],
     *[
-        Move(source, State.ESCALATED, _("Suspected fraud"), FLOOR | SECURITY, needs_reason=True,
-             style="danger")
+        Move(
+            source,
+            State.ESCALATED,
+            _("Suspected fraud"),
+            FLOOR | SECURITY,
+            needs_reason=True,
+            style="danger",
+        )
         for source in _CANCELLABLE
     ],
     Move(State.ESCALATED, State.VERIFYING, _("Return to the flow"), SECURITY, needs_reason=True),
-    Move(State.ESCALATED, State.REJECTED, _("Reject as fraud"), SECURITY, needs_reason=True,
-         style="danger"),
+    Move(
+        State.ESCALATED,
+        State.REJECTED,
+        _("Reject as fraud"),
+        SECURITY,
+        needs_reason=True,
+        style="danger",
+    ),
 ]
 _BY_EDGE = {(move.source, move.target): move for move in MOVES}
 

@@ -1,6 +1,7 @@
 """Card numbers at the edge: validate (Luhn), tell the brand, redact. Nothing is kept."""
 
 import re
+import unicodedata
 
 from stdnum import luhn
 
@@ -44,17 +45,54 @@ def validate_card_number(number: str) -> str:
     return digits
 
 
-# 13-19 digits, optionally split by single spaces or dashes: what people type.
-_CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# Digits split by single spaces or dashes, as people type them: "4111 1111-1111 1111".
+_DIGIT_RUN = re.compile(r"(?<!\d)\d+(?:[ -]\d+)*")
+_GROUP = re.compile(r"\d+")
+REDACTED = "•"
+
+
+def _redact_run(run: str) -> str:
+    """Show only BIN + last four of every 13-19 digit card number inside `run`, written
+    without its separators: "4111 1111 1111 1111" -> "411111••••••1111".
+
+    A card may sit among other numbers ("exp 12 25 4111 1111 1111 1111"), so every
+    stretch of whole groups with 13 to 19 digits is tried, not only the whole run; a
+    digit is hidden when any Luhn-valid stretch hides it. Any Unicode decimal digit
+    counts ("４１１１" typed with a Japanese keyboard is a card number too).
+    """
+    positions: list[int] = []  # where each digit is in `run`
+    group_starts: list[int] = []  # index in `positions` of each group's first digit
+    group_ends: set[int] = set()  # index in `positions` just past each group
+    for group in _GROUP.finditer(run):
+        group_starts.append(len(positions))
+        positions.extend(range(group.start(), group.end()))
+        group_ends.add(len(positions))
+    values = [unicodedata.decimal(run[i]) for i in positions]
+    hidden: set[int] = set()
+    joined: set[int] = set()  # separators inside a card, dropped from the output
+    for begin in group_starts:
+        # Luhn doubles every second digit counted from the right: keep both sums, one
+        # with the even offsets doubled and one with the odd, and pick by the length.
+        even_doubled = odd_doubled = 0
+        for offset, value in enumerate(values[begin : begin + 19]):
+            doubled = value * 2 - 9 if value > 4 else value * 2
+            even_doubled += value if offset % 2 else doubled
+            odd_doubled += doubled if offset % 2 else value
+            length = offset + 1
+            total = even_doubled if length % 2 == 0 else odd_doubled
+            if length >= 13 and begin + length in group_ends and total % 10 == 0:
+                hidden.update(positions[begin + 6 : begin + length - 4])
+                joined.update(range(positions[begin], positions[begin + length - 1]))
+    if not hidden:
+        return run
+    return "".join(
+        REDACTED if i in hidden else ch
+        for i, ch in enumerate(run)
+        if ch not in " -" or i not in joined
+    )
 
 
 def redact_card_numbers(text: str) -> str:
-    """Replace every Luhn-valid card-like number in free text by BIN + last four."""
-
-    def _redact(match: re.Match[str]) -> str:
-        digits = compact(match.group(0))
-        if not luhn.is_valid(digits):
-            return match.group(0)
-        return f"{digits[:6]}{'•' * (len(digits) - 10)}{digits[-4:]}"
-
-    return _CARD_LIKE.sub(_redact, text or "")
+    """Hide every Luhn-valid card-like number in free text but its BIN and last four:
+    "my card is 4111 1111 1111 1111" -> "my card is 411111••••••1111"."""
+    return _DIGIT_RUN.sub(lambda match: _redact_run(match.group(0)), text or "")

@@ -40,17 +40,29 @@ class LocalVault:
         )
 
     def tokenize_iban(self, iban: str) -> BankToken:
+        record, token = self._vaulted(iban)
+        record.save(force_insert=True)
+        return token
+
+    def tokenize_ibans(self, ibans: list[str]) -> list[BankToken]:
+        """tokenize_iban for many IBANs in one insert (demo seeding), in the same order."""
+        vaulted = [self._vaulted(iban) for iban in ibans]
+        VaultedIban.objects.bulk_create([record for record, _ in vaulted], batch_size=2000)
+        return [token for _, token in vaulted]
+
+    def _vaulted(self, iban: str) -> tuple[VaultedIban, BankToken]:
         compact = stdnum_iban.validate(iban)  # raises stdnum's ValidationError
         fingerprint = _fingerprint("iban", compact)
-        record = VaultedIban.objects.create(
+        record = VaultedIban(
             token=f"tok_iban_{secrets.token_hex(12)}", iban=compact, fingerprint=fingerprint
         )
-        return BankToken(
+        token = BankToken(
             token=record.token,
             fingerprint=fingerprint,
             iban_masked=mask_iban(compact),
             country=compact[:2],
         )
+        return record, token
 
     def reveal_iban(self, token: str) -> str:
         return stdnum_iban.format(VaultedIban.objects.get(token=token).iban)

@@ -15,7 +15,6 @@ from tests.accounts.test_sign_in import code_for, password_step
 from tests.conftest import signed_in
 
 
-
 def _fail(username: str, times: int, *, address: str = "10.0.0.1") -> None:
     for i in range(times):
         Client(REMOTE_ADDR=address).post(

@@ -31,7 +31,7 @@ def test_password_alone_leads_to_the_code_step_and_nothing_else(agent):
     # Only the OTP step is reachable until the code is given.
     search = http.get(reverse("customers:search"))
     assert search.status_code == 302
-    assert search["Location"] == reverse("accounts:otp")
+    assert search["Location"] == f"{reverse('accounts:otp')}?next=%2Fcustomers%2F"
 
 
 def test_password_then_code_signs_in_and_rotates_the_session_key(agent):

@@ -7,600 +7,1504 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('clients', '0001_initial'),
+        ("clients", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, verbose_name='customer number')),
-                ('search_name', models.CharField(editable=False, max_length=400)),
-                ('is_flagged', models.BooleanField(default=False, verbose_name='flagged')),
-                ('flag_reason', models.CharField(blank=True, max_length=200, verbose_name='flag reason')),
-                ('frozen_at', models.DateTimeField(blank=True, null=True, verbose_name='frozen at')),
-                ('frozen_reason', models.CharField(blank=True, max_length=200, verbose_name='freeze reason')),
-                ('created_at', models.DateTimeField(verbose_name='customer since')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='clients.client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, verbose_name="customer number")),
+                ("search_name", models.CharField(editable=False, max_length=400)),
+                ("is_flagged", models.BooleanField(default=False, verbose_name="flagged")),
+                (
+                    "flag_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="flag reason"),
+                ),
+                (
+                    "frozen_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="frozen at"),
+                ),
+                (
+                    "frozen_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="freeze reason"),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="customer since")),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customers",
+                        to="clients.client",
+                    ),
+                ),
             ],
             options={
-                'permissions': [('reveal_sensitive', "Can reveal a customer's masked details (audited)")],
+                "permissions": [
+                    ("reveal_sensitive", "Can reveal a customer's masked details (audited)")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BankAccount',
+            name="BankAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('vault_token', models.CharField(max_length=64, unique=True)),
-                ('fingerprint', models.CharField(db_index=True, max_length=64)),
-                ('iban_masked', models.CharField(max_length=42, verbose_name='IBAN')),
-                ('country', models.CharField(max_length=2, verbose_name='country')),
-                ('bank_name', models.CharField(blank=True, max_length=100, verbose_name='bank')),
-                ('account_holder', models.CharField(max_length=100, verbose_name='account holder')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bank_accounts', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("vault_token", models.CharField(max_length=64, unique=True)),
+                ("fingerprint", models.CharField(db_index=True, max_length=64)),
+                ("iban_masked", models.CharField(max_length=42, verbose_name="IBAN")),
+                ("country", models.CharField(max_length=2, verbose_name="country")),
+                ("bank_name", models.CharField(blank=True, max_length=100, verbose_name="bank")),
+                ("account_holder", models.CharField(max_length=100, verbose_name="account holder")),
+                ("is_default", models.BooleanField(default=False, verbose_name="default")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="bank_accounts",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'bank account',
+                "verbose_name": "bank account",
             },
         ),
         migrations.CreateModel(
-            name='Avatar',
+            name="Avatar",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.ImageField(upload_to='avatars/%Y/%m/', verbose_name='image')),
-                ('moderation_status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='pending', max_length=10, verbose_name='moderation')),
-                ('uploaded_at', models.DateTimeField(verbose_name='uploaded at')),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='avatar', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("image", models.ImageField(upload_to="avatars/%Y/%m/", verbose_name="image")),
+                (
+                    "moderation_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="moderation",
+                    ),
+                ),
+                ("uploaded_at", models.DateTimeField(verbose_name="uploaded at")),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="avatar",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'avatar',
+                "verbose_name": "avatar",
             },
         ),
         migrations.CreateModel(
-            name='EmailAddress',
+            name="EmailAddress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_primary', models.BooleanField(default=False, verbose_name='primary')),
-                ('verified_at', models.DateTimeField(blank=True, null=True, verbose_name='verified at')),
-                ('email', models.EmailField(db_index=True, max_length=254, verbose_name='e-mail address')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='emails', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("is_primary", models.BooleanField(default=False, verbose_name="primary")),
+                (
+                    "verified_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="verified at"),
+                ),
+                (
+                    "email",
+                    models.EmailField(db_index=True, max_length=254, verbose_name="e-mail address"),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="emails",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'e-mail address',
+                "verbose_name": "e-mail address",
             },
         ),
         migrations.CreateModel(
-            name='HistoricalAvatar',
+            name="HistoricalAvatar",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('image', models.TextField(max_length=100, verbose_name='image')),
-                ('moderation_status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='pending', max_length=10, verbose_name='moderation')),
-                ('uploaded_at', models.DateTimeField(verbose_name='uploaded at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("image", models.TextField(max_length=100, verbose_name="image")),
+                (
+                    "moderation_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="moderation",
+                    ),
+                ),
+                ("uploaded_at", models.DateTimeField(verbose_name="uploaded at")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical avatar',
-                'verbose_name_plural': 'historical avatars',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalBankAccount',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('vault_token', models.CharField(db_index=True, max_length=64)),
-                ('fingerprint', models.CharField(db_index=True, max_length=64)),
-                ('iban_masked', models.CharField(max_length=42, verbose_name='IBAN')),
-                ('country', models.CharField(max_length=2, verbose_name='country')),
-                ('bank_name', models.CharField(blank=True, max_length=100, verbose_name='bank')),
-                ('account_holder', models.CharField(max_length=100, verbose_name='account holder')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical bank account',
-                'verbose_name_plural': 'historical bank accounts',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalCustomer',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, verbose_name='customer number')),
-                ('search_name', models.CharField(editable=False, max_length=400)),
-                ('is_flagged', models.BooleanField(default=False, verbose_name='flagged')),
-                ('flag_reason', models.CharField(blank=True, max_length=200, verbose_name='flag reason')),
-                ('frozen_at', models.DateTimeField(blank=True, null=True, verbose_name='frozen at')),
-                ('frozen_reason', models.CharField(blank=True, max_length=200, verbose_name='freeze reason')),
-                ('created_at', models.DateTimeField(verbose_name='customer since')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='clients.client')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical customer',
-                'verbose_name_plural': 'historical customers',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalEmailAddress',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('is_primary', models.BooleanField(default=False, verbose_name='primary')),
-                ('verified_at', models.DateTimeField(blank=True, null=True, verbose_name='verified at')),
-                ('email', models.EmailField(db_index=True, max_length=254, verbose_name='e-mail address')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical e-mail address',
-                'verbose_name_plural': 'historical e-mail addresss',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalLanguageRegion',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('language', models.CharField(max_length=8, verbose_name='language')),
-                ('locale', models.CharField(max_length=16, verbose_name='locale')),
-                ('time_zone', models.CharField(max_length=64, verbose_name='time zone')),
-                ('country', models.CharField(max_length=2, verbose_name='country')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical language and region',
-                'verbose_name_plural': 'historical language and region',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalLinkedAccount',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('provider', models.CharField(choices=[('google', 'Google'), ('apple', 'Apple'), ('facebook', 'Facebook'), ('microsoft', 'Microsoft')], max_length=12, verbose_name='provider')),
-                ('external_id', models.CharField(max_length=128, verbose_name='external id')),
-                ('linked_at', models.DateTimeField(verbose_name='linked at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical linked account',
-                'verbose_name_plural': 'historical linked accounts',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical avatar",
+                "verbose_name_plural": "historical avatars",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalOrganisation',
+            name="HistoricalBankAccount",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('business_name', models.CharField(max_length=200, verbose_name='business name')),
-                ('tax_id', models.CharField(blank=True, max_length=32, verbose_name='tax ID')),
-                ('vat_number', models.CharField(blank=True, max_length=32, verbose_name='VAT number')),
-                ('registration_number', models.CharField(blank=True, max_length=32, verbose_name='registration number')),
-                ('billing_entity', models.CharField(blank=True, max_length=200, verbose_name='billing entity')),
-                ('job_title', models.CharField(blank=True, max_length=100, verbose_name='job title')),
-                ('department', models.CharField(blank=True, max_length=100, verbose_name='department')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("vault_token", models.CharField(db_index=True, max_length=64)),
+                ("fingerprint", models.CharField(db_index=True, max_length=64)),
+                ("iban_masked", models.CharField(max_length=42, verbose_name="IBAN")),
+                ("country", models.CharField(max_length=2, verbose_name="country")),
+                ("bank_name", models.CharField(blank=True, max_length=100, verbose_name="bank")),
+                ("account_holder", models.CharField(max_length=100, verbose_name="account holder")),
+                ("is_default", models.BooleanField(default=False, verbose_name="default")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical organisation',
-                'verbose_name_plural': 'historical organisations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical bank account",
+                "verbose_name_plural": "historical bank accounts",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalPersonalDetails',
+            name="HistoricalCustomer",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('legal_name', models.CharField(max_length=200, verbose_name='legal name')),
-                ('preferred_name', models.CharField(blank=True, max_length=100, verbose_name='preferred name')),
-                ('date_of_birth', models.DateField(blank=True, null=True, verbose_name='date of birth')),
-                ('gender', models.CharField(blank=True, choices=[('female', 'Female'), ('male', 'Male'), ('non_binary', 'Non-binary'), ('undisclosed', 'Prefers not to say')], max_length=12, verbose_name='gender')),
-                ('national_id', models.CharField(blank=True, max_length=32, verbose_name='national ID')),
-                ('national_id_country', models.CharField(blank=True, max_length=2, verbose_name='national ID country')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, verbose_name="customer number")),
+                ("search_name", models.CharField(editable=False, max_length=400)),
+                ("is_flagged", models.BooleanField(default=False, verbose_name="flagged")),
+                (
+                    "flag_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="flag reason"),
+                ),
+                (
+                    "frozen_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="frozen at"),
+                ),
+                (
+                    "frozen_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="freeze reason"),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="customer since")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical personal details',
-                'verbose_name_plural': 'historical personal details',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical customer",
+                "verbose_name_plural": "historical customers",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalPhoneNumber',
+            name="HistoricalEmailAddress",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('is_primary', models.BooleanField(default=False, verbose_name='primary')),
-                ('verified_at', models.DateTimeField(blank=True, null=True, verbose_name='verified at')),
-                ('number', models.CharField(db_index=True, max_length=16, verbose_name='phone number (E.164)')),
-                ('kind', models.CharField(choices=[('mobile', 'Mobile'), ('landline', 'Landline'), ('work', 'Work')], default='mobile', max_length=10, verbose_name='kind')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("is_primary", models.BooleanField(default=False, verbose_name="primary")),
+                (
+                    "verified_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="verified at"),
+                ),
+                (
+                    "email",
+                    models.EmailField(db_index=True, max_length=254, verbose_name="e-mail address"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical phone number',
-                'verbose_name_plural': 'historical phone numbers',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical e-mail address",
+                "verbose_name_plural": "historical e-mail addresss",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalPostalAddress',
+            name="HistoricalLanguageRegion",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('is_primary', models.BooleanField(default=False, verbose_name='primary')),
-                ('verified_at', models.DateTimeField(blank=True, null=True, verbose_name='verified at')),
-                ('kind', models.CharField(choices=[('home', 'Home'), ('billing', 'Billing'), ('shipping', 'Shipping'), ('work', 'Work')], default='home', max_length=10, verbose_name='kind')),
-                ('line1', models.CharField(max_length=200, verbose_name='address line 1')),
-                ('line2', models.CharField(blank=True, max_length=200, verbose_name='address line 2')),
-                ('city', models.CharField(max_length=100, verbose_name='city')),
-                ('region', models.CharField(blank=True, max_length=100, verbose_name='region')),
-                ('postal_code', models.CharField(blank=True, max_length=20, verbose_name='postal code')),
-                ('country', models.CharField(max_length=2, verbose_name='country')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("language", models.CharField(max_length=8, verbose_name="language")),
+                ("locale", models.CharField(max_length=16, verbose_name="locale")),
+                ("time_zone", models.CharField(max_length=64, verbose_name="time zone")),
+                ("country", models.CharField(max_length=2, verbose_name="country")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical postal address',
-                'verbose_name_plural': 'historical postal addresses',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical language and region",
+                "verbose_name_plural": "historical language and region",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalPreferences',
+            name="HistoricalLinkedAccount",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('email_notifications', models.BooleanField(default=True, verbose_name='service e-mails')),
-                ('sms_notifications', models.BooleanField(default=True, verbose_name='service SMS')),
-                ('marketing_email', models.BooleanField(default=False, verbose_name='promotional e-mails')),
-                ('marketing_sms', models.BooleanField(default=False, verbose_name='promotional SMS')),
-                ('confirm_by_email', models.BooleanField(default=True, verbose_name='confirm changes by e-mail')),
-                ('confirm_by_sms', models.BooleanField(default=False, verbose_name='confirm changes by SMS')),
-                ('confirm_in_app', models.BooleanField(default=False, verbose_name='confirm changes in the app')),
-                ('auto_renew', models.BooleanField(default=True, verbose_name='auto-renewal')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[
+                            ("google", "Google"),
+                            ("apple", "Apple"),
+                            ("facebook", "Facebook"),
+                            ("microsoft", "Microsoft"),
+                        ],
+                        max_length=12,
+                        verbose_name="provider",
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=128, verbose_name="external id")),
+                ("linked_at", models.DateTimeField(verbose_name="linked at")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical preferences',
-                'verbose_name_plural': 'historical preferences',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical linked account",
+                "verbose_name_plural": "historical linked accounts",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalSecurityQuestion',
+            name="HistoricalOrganisation",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('question', models.CharField(max_length=200, verbose_name='question')),
-                ('answer_hash', models.CharField(max_length=200)),
-                ('set_at', models.DateTimeField(verbose_name='set at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("business_name", models.CharField(max_length=200, verbose_name="business name")),
+                ("tax_id", models.CharField(blank=True, max_length=32, verbose_name="tax ID")),
+                (
+                    "vat_number",
+                    models.CharField(blank=True, max_length=32, verbose_name="VAT number"),
+                ),
+                (
+                    "registration_number",
+                    models.CharField(blank=True, max_length=32, verbose_name="registration number"),
+                ),
+                (
+                    "billing_entity",
+                    models.CharField(blank=True, max_length=200, verbose_name="billing entity"),
+                ),
+                (
+                    "job_title",
+                    models.CharField(blank=True, max_length=100, verbose_name="job title"),
+                ),
+                (
+                    "department",
+                    models.CharField(blank=True, max_length=100, verbose_name="department"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical security question',
-                'verbose_name_plural': 'historical security questions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical organisation",
+                "verbose_name_plural": "historical organisations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalSecuritySettings',
+            name="HistoricalPersonalDetails",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('two_factor_method', models.CharField(choices=[('none', 'None'), ('app', 'Authenticator app'), ('sms', 'SMS'), ('email', 'E-mail')], default='none', max_length=8, verbose_name='two-factor method')),
-                ('last_password_reset_at', models.DateTimeField(blank=True, null=True, verbose_name='last password reset')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("legal_name", models.CharField(max_length=200, verbose_name="legal name")),
+                (
+                    "preferred_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="preferred name"),
+                ),
+                (
+                    "date_of_birth",
+                    models.DateField(blank=True, null=True, verbose_name="date of birth"),
+                ),
+                (
+                    "gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("female", "Female"),
+                            ("male", "Male"),
+                            ("non_binary", "Non-binary"),
+                            ("undisclosed", "Prefers not to say"),
+                        ],
+                        max_length=12,
+                        verbose_name="gender",
+                    ),
+                ),
+                (
+                    "national_id",
+                    models.CharField(blank=True, max_length=32, verbose_name="national ID"),
+                ),
+                (
+                    "national_id_country",
+                    models.CharField(blank=True, max_length=2, verbose_name="national ID country"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical security settings',
-                'verbose_name_plural': 'historical security settings',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical personal details",
+                "verbose_name_plural": "historical personal details",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='LanguageRegion',
+            name="HistoricalPhoneNumber",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(max_length=8, verbose_name='language')),
-                ('locale', models.CharField(max_length=16, verbose_name='locale')),
-                ('time_zone', models.CharField(max_length=64, verbose_name='time zone')),
-                ('country', models.CharField(max_length=2, verbose_name='country')),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='language_region', to='customers.customer')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("is_primary", models.BooleanField(default=False, verbose_name="primary")),
+                (
+                    "verified_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="verified at"),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        db_index=True, max_length=16, verbose_name="phone number (E.164)"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("mobile", "Mobile"), ("landline", "Landline"), ("work", "Work")],
+                        default="mobile",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'language and region',
-                'verbose_name_plural': 'language and region',
-            },
-        ),
-        migrations.CreateModel(
-            name='LinkedAccount',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(choices=[('google', 'Google'), ('apple', 'Apple'), ('facebook', 'Facebook'), ('microsoft', 'Microsoft')], max_length=12, verbose_name='provider')),
-                ('external_id', models.CharField(max_length=128, verbose_name='external id')),
-                ('linked_at', models.DateTimeField(verbose_name='linked at')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='linked_accounts', to='customers.customer')),
-            ],
-            options={
-                'verbose_name': 'linked account',
-            },
-        ),
-        migrations.CreateModel(
-            name='Organisation',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('business_name', models.CharField(max_length=200, verbose_name='business name')),
-                ('tax_id', models.CharField(blank=True, max_length=32, verbose_name='tax ID')),
-                ('vat_number', models.CharField(blank=True, max_length=32, verbose_name='VAT number')),
-                ('registration_number', models.CharField(blank=True, max_length=32, verbose_name='registration number')),
-                ('billing_entity', models.CharField(blank=True, max_length=200, verbose_name='billing entity')),
-                ('job_title', models.CharField(blank=True, max_length=100, verbose_name='job title')),
-                ('department', models.CharField(blank=True, max_length=100, verbose_name='department')),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='organisation', to='customers.customer')),
-            ],
-            options={
-                'verbose_name': 'organisation',
-            },
-        ),
-        migrations.CreateModel(
-            name='PersonalDetails',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('legal_name', models.CharField(max_length=200, verbose_name='legal name')),
-                ('preferred_name', models.CharField(blank=True, max_length=100, verbose_name='preferred name')),
-                ('date_of_birth', models.DateField(blank=True, null=True, verbose_name='date of birth')),
-                ('gender', models.CharField(blank=True, choices=[('female', 'Female'), ('male', 'Male'), ('non_binary', 'Non-binary'), ('undisclosed', 'Prefers not to say')], max_length=12, verbose_name='gender')),
-                ('national_id', models.CharField(blank=True, max_length=32, verbose_name='national ID')),
-                ('national_id_country', models.CharField(blank=True, max_length=2, verbose_name='national ID country')),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='personal', to='customers.customer')),
-            ],
-            options={
-                'verbose_name': 'personal details',
-                'verbose_name_plural': 'personal details',
-            },
-        ),
-        migrations.CreateModel(
-            name='PhoneNumber',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_primary', models.BooleanField(default=False, verbose_name='primary')),
-                ('verified_at', models.DateTimeField(blank=True, null=True, verbose_name='verified at')),
-                ('number', models.CharField(db_index=True, max_length=16, verbose_name='phone number (E.164)')),
-                ('kind', models.CharField(choices=[('mobile', 'Mobile'), ('landline', 'Landline'), ('work', 'Work')], default='mobile', max_length=10, verbose_name='kind')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phones', to='customers.customer')),
-            ],
-            options={
-                'verbose_name': 'phone number',
-            },
-        ),
-        migrations.CreateModel(
-            name='PostalAddress',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_primary', models.BooleanField(default=False, verbose_name='primary')),
-                ('verified_at', models.DateTimeField(blank=True, null=True, verbose_name='verified at')),
-                ('kind', models.CharField(choices=[('home', 'Home'), ('billing', 'Billing'), ('shipping', 'Shipping'), ('work', 'Work')], default='home', max_length=10, verbose_name='kind')),
-                ('line1', models.CharField(max_length=200, verbose_name='address line 1')),
-                ('line2', models.CharField(blank=True, max_length=200, verbose_name='address line 2')),
-                ('city', models.CharField(max_length=100, verbose_name='city')),
-                ('region', models.CharField(blank=True, max_length=100, verbose_name='region')),
-                ('postal_code', models.CharField(blank=True, max_length=20, verbose_name='postal code')),
-                ('country', models.CharField(max_length=2, verbose_name='country')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='addresses', to='customers.customer')),
-            ],
-            options={
-                'verbose_name': 'postal address',
-                'verbose_name_plural': 'postal addresses',
-            },
-        ),
-        migrations.CreateModel(
-            name='PaymentCard',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('vault_token', models.CharField(max_length=64, unique=True)),
-                ('fingerprint', models.CharField(db_index=True, max_length=64)),
-                ('brand', models.CharField(max_length=20, verbose_name='brand')),
-                ('bin', models.CharField(max_length=6, verbose_name='BIN')),
-                ('last4', models.CharField(max_length=4, verbose_name='last four')),
-                ('exp_month', models.PositiveSmallIntegerField(verbose_name='expiry month')),
-                ('exp_year', models.PositiveSmallIntegerField(verbose_name='expiry year')),
-                ('holder_name', models.CharField(max_length=100, verbose_name='name on card')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cards', to='customers.customer')),
-                ('billing_address', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='customers.postaladdress')),
-            ],
-            options={
-                'verbose_name': 'payment card',
-            },
-        ),
-        migrations.CreateModel(
-            name='HistoricalPaymentCard',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('vault_token', models.CharField(db_index=True, max_length=64)),
-                ('fingerprint', models.CharField(db_index=True, max_length=64)),
-                ('brand', models.CharField(max_length=20, verbose_name='brand')),
-                ('bin', models.CharField(max_length=6, verbose_name='BIN')),
-                ('last4', models.CharField(max_length=4, verbose_name='last four')),
-                ('exp_month', models.PositiveSmallIntegerField(verbose_name='expiry month')),
-                ('exp_year', models.PositiveSmallIntegerField(verbose_name='expiry year')),
-                ('holder_name', models.CharField(max_length=100, verbose_name='name on card')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('billing_address', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.postaladdress')),
-            ],
-            options={
-                'verbose_name': 'historical payment card',
-                'verbose_name_plural': 'historical payment cards',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical phone number",
+                "verbose_name_plural": "historical phone numbers",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Preferences',
+            name="HistoricalPostalAddress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email_notifications', models.BooleanField(default=True, verbose_name='service e-mails')),
-                ('sms_notifications', models.BooleanField(default=True, verbose_name='service SMS')),
-                ('marketing_email', models.BooleanField(default=False, verbose_name='promotional e-mails')),
-                ('marketing_sms', models.BooleanField(default=False, verbose_name='promotional SMS')),
-                ('confirm_by_email', models.BooleanField(default=True, verbose_name='confirm changes by e-mail')),
-                ('confirm_by_sms', models.BooleanField(default=False, verbose_name='confirm changes by SMS')),
-                ('confirm_in_app', models.BooleanField(default=False, verbose_name='confirm changes in the app')),
-                ('auto_renew', models.BooleanField(default=True, verbose_name='auto-renewal')),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='preferences', to='customers.customer')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("is_primary", models.BooleanField(default=False, verbose_name="primary")),
+                (
+                    "verified_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="verified at"),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("home", "Home"),
+                            ("billing", "Billing"),
+                            ("shipping", "Shipping"),
+                            ("work", "Work"),
+                        ],
+                        default="home",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("line1", models.CharField(max_length=200, verbose_name="address line 1")),
+                (
+                    "line2",
+                    models.CharField(blank=True, max_length=200, verbose_name="address line 2"),
+                ),
+                ("city", models.CharField(max_length=100, verbose_name="city")),
+                ("region", models.CharField(blank=True, max_length=100, verbose_name="region")),
+                (
+                    "postal_code",
+                    models.CharField(blank=True, max_length=20, verbose_name="postal code"),
+                ),
+                ("country", models.CharField(max_length=2, verbose_name="country")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'preferences',
-                'verbose_name_plural': 'preferences',
+                "verbose_name": "historical postal address",
+                "verbose_name_plural": "historical postal addresses",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalPreferences",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "email_notifications",
+                    models.BooleanField(default=True, verbose_name="service e-mails"),
+                ),
+                (
+                    "sms_notifications",
+                    models.BooleanField(default=True, verbose_name="service SMS"),
+                ),
+                (
+                    "marketing_email",
+                    models.BooleanField(default=False, verbose_name="promotional e-mails"),
+                ),
+                (
+                    "marketing_sms",
+                    models.BooleanField(default=False, verbose_name="promotional SMS"),
+                ),
+                (
+                    "confirm_by_email",
+                    models.BooleanField(default=True, verbose_name="confirm changes by e-mail"),
+                ),
+                (
+                    "confirm_by_sms",
+                    models.BooleanField(default=False, verbose_name="confirm changes by SMS"),
+                ),
+                (
+                    "confirm_in_app",
+                    models.BooleanField(default=False, verbose_name="confirm changes in the app"),
+                ),
+                ("auto_renew", models.BooleanField(default=True, verbose_name="auto-renewal")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical preferences",
+                "verbose_name_plural": "historical preferences",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalSecurityQuestion",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("question", models.CharField(max_length=200, verbose_name="question")),
+                ("answer_hash", models.CharField(max_length=200)),
+                ("set_at", models.DateTimeField(verbose_name="set at")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical security question",
+                "verbose_name_plural": "historical security questions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalSecuritySettings",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "two_factor_method",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("app", "Authenticator app"),
+                            ("sms", "SMS"),
+                            ("email", "E-mail"),
+                        ],
+                        default="none",
+                        max_length=8,
+                        verbose_name="two-factor method",
+                    ),
+                ),
+                (
+                    "last_password_reset_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last password reset"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical security settings",
+                "verbose_name_plural": "historical security settings",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="LanguageRegion",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("language", models.CharField(max_length=8, verbose_name="language")),
+                ("locale", models.CharField(max_length=16, verbose_name="locale")),
+                ("time_zone", models.CharField(max_length=64, verbose_name="time zone")),
+                ("country", models.CharField(max_length=2, verbose_name="country")),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="language_region",
+                        to="customers.customer",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "language and region",
+                "verbose_name_plural": "language and region",
             },
         ),
         migrations.CreateModel(
-            name='SecurityQuestion',
+            name="LinkedAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('question', models.CharField(max_length=200, verbose_name='question')),
-                ('answer_hash', models.CharField(max_length=200)),
-                ('set_at', models.DateTimeField(verbose_name='set at')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='security_questions', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[
+                            ("google", "Google"),
+                            ("apple", "Apple"),
+                            ("facebook", "Facebook"),
+                            ("microsoft", "Microsoft"),
+                        ],
+                        max_length=12,
+                        verbose_name="provider",
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=128, verbose_name="external id")),
+                ("linked_at", models.DateTimeField(verbose_name="linked at")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="linked_accounts",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'security question',
+                "verbose_name": "linked account",
             },
         ),
         migrations.CreateModel(
-            name='SecuritySettings',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('two_factor_method', models.CharField(choices=[('none', 'None'), ('app', 'Authenticator app'), ('sms', 'SMS'), ('email', 'E-mail')], default='none', max_length=8, verbose_name='two-factor method')),
-                ('last_password_reset_at', models.DateTimeField(blank=True, null=True, verbose_name='last password reset')),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='security', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("business_name", models.CharField(max_length=200, verbose_name="business name")),
+                ("tax_id", models.CharField(blank=True, max_length=32, verbose_name="tax ID")),
+                (
+                    "vat_number",
+                    models.CharField(blank=True, max_length=32, verbose_name="VAT number"),
+                ),
+                (
+                    "registration_number",
+                    models.CharField(blank=True, max_length=32, verbose_name="registration number"),
+                ),
+                (
+                    "billing_entity",
+                    models.CharField(blank=True, max_length=200, verbose_name="billing entity"),
+                ),
+                (
+                    "job_title",
+                    models.CharField(blank=True, max_length=100, verbose_name="job title"),
+                ),
+                (
+                    "department",
+                    models.CharField(blank=True, max_length=100, verbose_name="department"),
+                ),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="organisation",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'security settings',
-                'verbose_name_plural': 'security settings',
+                "verbose_name": "organisation",
+            },
+        ),
+        migrations.CreateModel(
+            name="PersonalDetails",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("legal_name", models.CharField(max_length=200, verbose_name="legal name")),
+                (
+                    "preferred_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="preferred name"),
+                ),
+                (
+                    "date_of_birth",
+                    models.DateField(blank=True, null=True, verbose_name="date of birth"),
+                ),
+                (
+                    "gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("female", "Female"),
+                            ("male", "Male"),
+                            ("non_binary", "Non-binary"),
+                            ("undisclosed", "Prefers not to say"),
+                        ],
+                        max_length=12,
+                        verbose_name="gender",
+                    ),
+                ),
+                (
+                    "national_id",
+                    models.CharField(blank=True, max_length=32, verbose_name="national ID"),
+                ),
+                (
+                    "national_id_country",
+                    models.CharField(blank=True, max_length=2, verbose_name="national ID country"),
+                ),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="personal",
+                        to="customers.customer",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "personal details",
+                "verbose_name_plural": "personal details",
+            },
+        ),
+        migrations.CreateModel(
+            name="PhoneNumber",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("is_primary", models.BooleanField(default=False, verbose_name="primary")),
+                (
+                    "verified_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="verified at"),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        db_index=True, max_length=16, verbose_name="phone number (E.164)"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("mobile", "Mobile"), ("landline", "Landline"), ("work", "Work")],
+                        default="mobile",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phones",
+                        to="customers.customer",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "phone number",
+            },
+        ),
+        migrations.CreateModel(
+            name="PostalAddress",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("is_primary", models.BooleanField(default=False, verbose_name="primary")),
+                (
+                    "verified_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="verified at"),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("home", "Home"),
+                            ("billing", "Billing"),
+                            ("shipping", "Shipping"),
+                            ("work", "Work"),
+                        ],
+                        default="home",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("line1", models.CharField(max_length=200, verbose_name="address line 1")),
+                (
+                    "line2",
+                    models.CharField(blank=True, max_length=200, verbose_name="address line 2"),
+                ),
+                ("city", models.CharField(max_length=100, verbose_name="city")),
+                ("region", models.CharField(blank=True, max_length=100, verbose_name="region")),
+                (
+                    "postal_code",
+                    models.CharField(blank=True, max_length=20, verbose_name="postal code"),
+                ),
+                ("country", models.CharField(max_length=2, verbose_name="country")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="addresses",
+                        to="customers.customer",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "postal address",
+                "verbose_name_plural": "postal addresses",
+            },
+        ),
+        migrations.CreateModel(
+            name="PaymentCard",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("vault_token", models.CharField(max_length=64, unique=True)),
+                ("fingerprint", models.CharField(db_index=True, max_length=64)),
+                ("brand", models.CharField(max_length=20, verbose_name="brand")),
+                ("bin", models.CharField(max_length=6, verbose_name="BIN")),
+                ("last4", models.CharField(max_length=4, verbose_name="last four")),
+                ("exp_month", models.PositiveSmallIntegerField(verbose_name="expiry month")),
+                ("exp_year", models.PositiveSmallIntegerField(verbose_name="expiry year")),
+                ("holder_name", models.CharField(max_length=100, verbose_name="name on card")),
+                ("is_default", models.BooleanField(default=False, verbose_name="default")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cards",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "billing_address",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="customers.postaladdress",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "payment card",
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalPaymentCard",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("vault_token", models.CharField(db_index=True, max_length=64)),
+                ("fingerprint", models.CharField(db_index=True, max_length=64)),
+                ("brand", models.CharField(max_length=20, verbose_name="brand")),
+                ("bin", models.CharField(max_length=6, verbose_name="BIN")),
+                ("last4", models.CharField(max_length=4, verbose_name="last four")),
+                ("exp_month", models.PositiveSmallIntegerField(verbose_name="expiry month")),
+                ("exp_year", models.PositiveSmallIntegerField(verbose_name="expiry year")),
+                ("holder_name", models.CharField(max_length=100, verbose_name="name on card")),
+                ("is_default", models.BooleanField(default=False, verbose_name="default")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "billing_address",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.postaladdress",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical payment card",
+                "verbose_name_plural": "historical payment cards",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="Preferences",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "email_notifications",
+                    models.BooleanField(default=True, verbose_name="service e-mails"),
+                ),
+                (
+                    "sms_notifications",
+                    models.BooleanField(default=True, verbose_name="service SMS"),
+                ),
+                (
+                    "marketing_email",
+                    models.BooleanField(default=False, verbose_name="promotional e-mails"),
+                ),
+                (
+                    "marketing_sms",
+                    models.BooleanField(default=False, verbose_name="promotional SMS"),
+                ),
+                (
+                    "confirm_by_email",
+                    models.BooleanField(default=True, verbose_name="confirm changes by e-mail"),
+                ),
+                (
+                    "confirm_by_sms",
+                    models.BooleanField(default=False, verbose_name="confirm changes by SMS"),
+                ),
+                (
+                    "confirm_in_app",
+                    models.BooleanField(default=False, verbose_name="confirm changes in the app"),
+                ),
+                ("auto_renew", models.BooleanField(default=True, verbose_name="auto-renewal")),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="preferences",
+                        to="customers.customer",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "preferences",
+                "verbose_name_plural": "preferences",
+            },
+        ),
+        migrations.CreateModel(
+            name="SecurityQuestion",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("question", models.CharField(max_length=200, verbose_name="question")),
+                ("answer_hash", models.CharField(max_length=200)),
+                ("set_at", models.DateTimeField(verbose_name="set at")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="security_questions",
+                        to="customers.customer",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "security question",
+            },
+        ),
+        migrations.CreateModel(
+            name="SecuritySettings",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "two_factor_method",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("app", "Authenticator app"),
+                            ("sms", "SMS"),
+                            ("email", "E-mail"),
+                        ],
+                        default="none",
+                        max_length=8,
+                        verbose_name="two-factor method",
+                    ),
+                ),
+                (
+                    "last_password_reset_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last password reset"),
+                ),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="security",
+                        to="customers.customer",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "security settings",
+                "verbose_name_plural": "security settings",
             },
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['client', 'search_name'], name='customer_client_name'),
+            model_name="customer",
+            index=models.Index(fields=["client", "search_name"], name="customer_client_name"),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.UniqueConstraint(fields=('client', 'number'), name='customer_unique_number'),
+            model_name="customer",
+            constraint=models.UniqueConstraint(
+                fields=("client", "number"), name="customer_unique_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='emailaddress',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_primary', True)), fields=('customer',), name='email_one_primary'),
+            model_name="emailaddress",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_primary", True)),
+                fields=("customer",),
+                name="email_one_primary",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='linkedaccount',
-            constraint=models.UniqueConstraint(fields=('customer', 'provider'), name='linked_account_one_per_provider'),
+            model_name="linkedaccount",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "provider"), name="linked_account_one_per_provider"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='phonenumber',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_primary', True)), fields=('customer',), name='phone_one_primary'),
+            model_name="phonenumber",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_primary", True)),
+                fields=("customer",),
+                name="phone_one_primary",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='postaladdress',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_primary', True)), fields=('customer',), name='address_one_primary'),
+            model_name="postaladdress",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_primary", True)),
+                fields=("customer",),
+                name="address_one_primary",
+            ),
         ),
     ]

@@ -29,5 +29,6 @@ def sensitive(context, customer, obj, field: str):
         "kind": REVEAL_KEYS.get(type(obj)),
         "obj": obj,
         "field": field,
+        "label": type(obj)._meta.get_field(field).verbose_name,
         "can_reveal": context.get("can_reveal") and policy.revealable and getattr(obj, field),
     }

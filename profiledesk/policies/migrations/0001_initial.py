@@ -7,137 +7,432 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('clients', '0001_initial'),
+        ("clients", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BusinessHours',
+            name="BusinessHours",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')], verbose_name='weekday')),
-                ('opens', models.TimeField(verbose_name='opens')),
-                ('closes', models.TimeField(verbose_name='closes')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='business_hours', to='clients.client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ],
+                        verbose_name="weekday",
+                    ),
+                ),
+                ("opens", models.TimeField(verbose_name="opens")),
+                ("closes", models.TimeField(verbose_name="closes")),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="business_hours",
+                        to="clients.client",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'business hours',
-                'verbose_name_plural': 'business hours',
-                'ordering': ['weekday', 'opens'],
+                "verbose_name": "business hours",
+                "verbose_name_plural": "business hours",
+                "ordering": ["weekday", "opens"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalBusinessHours',
+            name="HistoricalBusinessHours",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')], verbose_name='weekday')),
-                ('opens', models.TimeField(verbose_name='opens')),
-                ('closes', models.TimeField(verbose_name='closes')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='clients.client')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ],
+                        verbose_name="weekday",
+                    ),
+                ),
+                ("opens", models.TimeField(verbose_name="opens")),
+                ("closes", models.TimeField(verbose_name="closes")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical business hours',
-                'verbose_name_plural': 'historical business hours',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical business hours",
+                "verbose_name_plural": "historical business hours",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalHoliday',
+            name="HistoricalHoliday",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='clients.client')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical holiday',
-                'verbose_name_plural': 'historical holidays',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical holiday",
+                "verbose_name_plural": "historical holidays",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalPolicy',
+            name="HistoricalPolicy",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('category', models.CharField(choices=[('personal', 'Personal details'), ('contact', 'Contact details'), ('security', 'Security'), ('preferences', 'Preferences'), ('linked_accounts', 'Linked accounts'), ('billing', 'Billing'), ('language_region', 'Language and region'), ('organisation', 'Organisation'), ('avatar', 'Avatar')], max_length=20, verbose_name='category')),
-                ('verification_level', models.PositiveSmallIntegerField(choices=[(1, 'AL1: one factor (OTP or security questions)'), (2, 'AL2: OTP and security questions'), (3, 'AL3: AL2 and an identity document')], verbose_name='verification level')),
-                ('stricter_fields', models.JSONField(blank=True, default=list, help_text='Field names whose change needs AL3.', verbose_name='fields needing AL3')),
-                ('approval_tiers', models.PositiveSmallIntegerField(default=0, help_text='0: none; 1: supervisor; 2: then compliance.', verbose_name='approval tiers')),
-                ('approval_fields', models.JSONField(blank=True, default=list, verbose_name='fields needing approval')),
-                ('approvers_per_tier', models.PositiveSmallIntegerField(default=1, verbose_name='approvers needed per tier')),
-                ('dual_confirmation', models.BooleanField(default=False, verbose_name='new contact must be proven')),
-                ('documents_required', models.BooleanField(default=False, verbose_name='documents required')),
-                ('sla_minutes', models.PositiveIntegerField(default=240, verbose_name='SLA (business minutes)')),
-                ('cooling_off_hours', models.PositiveIntegerField(default=0, verbose_name='cooling-off after a contact change (hours)')),
-                ('self_service', models.BooleanField(default=False, verbose_name='open to customer self-service')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='clients.client')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("personal", "Personal details"),
+                            ("contact", "Contact details"),
+                            ("security", "Security"),
+                            ("preferences", "Preferences"),
+                            ("linked_accounts", "Linked accounts"),
+                            ("billing", "Billing"),
+                            ("language_region", "Language and region"),
+                            ("organisation", "Organisation"),
+                            ("avatar", "Avatar"),
+                        ],
+                        max_length=20,
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "verification_level",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "AL1: one factor (OTP or security questions)"),
+                            (2, "AL2: OTP and security questions"),
+                            (3, "AL3: AL2 and an identity document"),
+                        ],
+                        verbose_name="verification level",
+                    ),
+                ),
+                (
+                    "stricter_fields",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Field names whose change needs AL3.",
+                        verbose_name="fields needing AL3",
+                    ),
+                ),
+                (
+                    "approval_tiers",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="0: none; 1: supervisor; 2: then compliance.",
+                        verbose_name="approval tiers",
+                    ),
+                ),
+                (
+                    "approval_fields",
+                    models.JSONField(
+                        blank=True, default=list, verbose_name="fields needing approval"
+                    ),
+                ),
+                (
+                    "approvers_per_tier",
+                    models.PositiveSmallIntegerField(
+                        default=1, verbose_name="approvers needed per tier"
+                    ),
+                ),
+                (
+                    "dual_confirmation",
+                    models.BooleanField(default=False, verbose_name="new contact must be proven"),
+                ),
+                (
+                    "documents_required",
+                    models.BooleanField(default=False, verbose_name="documents required"),
+                ),
+                (
+                    "sla_minutes",
+                    models.PositiveIntegerField(default=240, verbose_name="SLA (business minutes)"),
+                ),
+                (
+                    "cooling_off_hours",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="cooling-off after a contact change (hours)"
+                    ),
+                ),
+                (
+                    "self_service",
+                    models.BooleanField(
+                        default=False, verbose_name="open to customer self-service"
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical policy',
-                'verbose_name_plural': 'historical policies',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical policy",
+                "verbose_name_plural": "historical policies",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Holiday',
+            name="Holiday",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holidays', to='clients.client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="holidays",
+                        to="clients.client",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date'],
-                'constraints': [models.UniqueConstraint(fields=('client', 'date'), name='holiday_one_per_day')],
+                "ordering": ["date"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("client", "date"), name="holiday_one_per_day")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Policy',
+            name="Policy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('personal', 'Personal details'), ('contact', 'Contact details'), ('security', 'Security'), ('preferences', 'Preferences'), ('linked_accounts', 'Linked accounts'), ('billing', 'Billing'), ('language_region', 'Language and region'), ('organisation', 'Organisation'), ('avatar', 'Avatar')], max_length=20, verbose_name='category')),
-                ('verification_level', models.PositiveSmallIntegerField(choices=[(1, 'AL1: one factor (OTP or security questions)'), (2, 'AL2: OTP and security questions'), (3, 'AL3: AL2 and an identity document')], verbose_name='verification level')),
-                ('stricter_fields', models.JSONField(blank=True, default=list, help_text='Field names whose change needs AL3.', verbose_name='fields needing AL3')),
-                ('approval_tiers', models.PositiveSmallIntegerField(default=0, help_text='0: none; 1: supervisor; 2: then compliance.', verbose_name='approval tiers')),
-                ('approval_fields', models.JSONField(blank=True, default=list, verbose_name='fields needing approval')),
-                ('approvers_per_tier', models.PositiveSmallIntegerField(default=1, verbose_name='approvers needed per tier')),
-                ('dual_confirmation', models.BooleanField(default=False, verbose_name='new contact must be proven')),
-                ('documents_required', models.BooleanField(default=False, verbose_name='documents required')),
-                ('sla_minutes', models.PositiveIntegerField(default=240, verbose_name='SLA (business minutes)')),
-                ('cooling_off_hours', models.PositiveIntegerField(default=0, verbose_name='cooling-off after a contact change (hours)')),
-                ('self_service', models.BooleanField(default=False, verbose_name='open to customer self-service')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='policies', to='clients.client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("personal", "Personal details"),
+                            ("contact", "Contact details"),
+                            ("security", "Security"),
+                            ("preferences", "Preferences"),
+                            ("linked_accounts", "Linked accounts"),
+                            ("billing", "Billing"),
+                            ("language_region", "Language and region"),
+                            ("organisation", "Organisation"),
+                            ("avatar", "Avatar"),
+                        ],
+                        max_length=20,
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "verification_level",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "AL1: one factor (OTP or security questions)"),
+                            (2, "AL2: OTP and security questions"),
+                            (3, "AL3: AL2 and an identity document"),
+                        ],
+                        verbose_name="verification level",
+                    ),
+                ),
+                (
+                    "stricter_fields",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Field names whose change needs AL3.",
+                        verbose_name="fields needing AL3",
+                    ),
+                ),
+                (
+                    "approval_tiers",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="0: none; 1: supervisor; 2: then compliance.",
+                        verbose_name="approval tiers",
+                    ),
+                ),
+                (
+                    "approval_fields",
+                    models.JSONField(
+                        blank=True, default=list, verbose_name="fields needing approval"
+                    ),
+                ),
+                (
+                    "approvers_per_tier",
+                    models.PositiveSmallIntegerField(
+                        default=1, verbose_name="approvers needed per tier"
+                    ),
+                ),
+                (
+                    "dual_confirmation",
+                    models.BooleanField(default=False, verbose_name="new contact must be proven"),
+                ),
+                (
+                    "documents_required",
+                    models.BooleanField(default=False, verbose_name="documents required"),
+                ),
+                (
+                    "sla_minutes",
+                    models.PositiveIntegerField(default=240, verbose_name="SLA (business minutes)"),
+                ),
+                (
+                    "cooling_off_hours",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="cooling-off after a contact change (hours)"
+                    ),
+                ),
+                (
+                    "self_service",
+                    models.BooleanField(
+                        default=False, verbose_name="open to customer self-service"
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="policies",
+                        to="clients.client",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'policy',
-                'verbose_name_plural': 'policies',
-                'constraints': [models.UniqueConstraint(fields=('client', 'category'), name='policy_one_per_category')],
+                "verbose_name": "policy",
+                "verbose_name_plural": "policies",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("client", "category"), name="policy_one_per_category"
+                    )
+                ],
             },
         ),
     ]

@@ -7,186 +7,676 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('clients', '0001_initial'),
-        ('customers', '0001_initial'),
+        ("clients", "0001_initial"),
+        ("customers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalTicket',
+            name="HistoricalTicket",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('reference', models.CharField(db_index=True, max_length=16, null=True, verbose_name='reference')),
-                ('channel', models.CharField(choices=[('phone', 'Phone'), ('chat', 'Chat'), ('email', 'E-mail'), ('app', 'App'), ('web', 'Web'), ('api', 'API')], max_length=8, verbose_name='channel')),
-                ('category', models.CharField(choices=[('personal', 'Personal details'), ('contact', 'Contact details'), ('security', 'Security'), ('preferences', 'Preferences'), ('linked_accounts', 'Linked accounts'), ('billing', 'Billing'), ('language_region', 'Language and region'), ('organisation', 'Organisation'), ('avatar', 'Avatar')], max_length=20, verbose_name='category')),
-                ('state', models.CharField(choices=[('new', 'New'), ('verifying', 'Verifying'), ('verification_failed', 'Verification failed'), ('ready', 'Ready'), ('pending_approval', 'Pending approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('applied', 'Applied'), ('closed', 'Closed'), ('rolled_back', 'Rolled back'), ('cancelled', 'Cancelled'), ('escalated', 'Escalated to security')], default='new', max_length=20, verbose_name='state')),
-                ('priority', models.CharField(choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High'), ('urgent', 'Urgent')], default='normal', max_length=8, verbose_name='priority')),
-                ('risk_level', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('critical', 'Critical')], default='low', max_length=8, verbose_name='risk')),
-                ('risk_score', models.PositiveSmallIntegerField(default=0, verbose_name='risk score')),
-                ('risk_reasons', models.JSONField(blank=True, default=list, verbose_name='risk reasons')),
-                ('summary', models.CharField(blank=True, max_length=200, verbose_name='summary')),
-                ('sla_due_at', models.DateTimeField(verbose_name='SLA due')),
-                ('sla_paused_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(verbose_name='created')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('assignee', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='clients.client')),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(
+                        db_index=True, max_length=16, null=True, verbose_name="reference"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("phone", "Phone"),
+                            ("chat", "Chat"),
+                            ("email", "E-mail"),
+                            ("app", "App"),
+                            ("web", "Web"),
+                            ("api", "API"),
+                        ],
+                        max_length=8,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("personal", "Personal details"),
+                            ("contact", "Contact details"),
+                            ("security", "Security"),
+                            ("preferences", "Preferences"),
+                            ("linked_accounts", "Linked accounts"),
+                            ("billing", "Billing"),
+                            ("language_region", "Language and region"),
+                            ("organisation", "Organisation"),
+                            ("avatar", "Avatar"),
+                        ],
+                        max_length=20,
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("verifying", "Verifying"),
+                            ("verification_failed", "Verification failed"),
+                            ("ready", "Ready"),
+                            ("pending_approval", "Pending approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("applied", "Applied"),
+                            ("closed", "Closed"),
+                            ("rolled_back", "Rolled back"),
+                            ("cancelled", "Cancelled"),
+                            ("escalated", "Escalated to security"),
+                        ],
+                        default="new",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("normal", "Normal"),
+                            ("high", "High"),
+                            ("urgent", "Urgent"),
+                        ],
+                        default="normal",
+                        max_length=8,
+                        verbose_name="priority",
+                    ),
+                ),
+                (
+                    "risk_level",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                            ("critical", "Critical"),
+                        ],
+                        default="low",
+                        max_length=8,
+                        verbose_name="risk",
+                    ),
+                ),
+                (
+                    "risk_score",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="risk score"),
+                ),
+                (
+                    "risk_reasons",
+                    models.JSONField(blank=True, default=list, verbose_name="risk reasons"),
+                ),
+                ("summary", models.CharField(blank=True, max_length=200, verbose_name="summary")),
+                ("sla_due_at", models.DateTimeField(verbose_name="SLA due")),
+                ("sla_paused_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(verbose_name="created")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical ticket',
-                'verbose_name_plural': 'historical tickets',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical ticket",
+                "verbose_name_plural": "historical tickets",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=16, null=True, unique=True, verbose_name='reference')),
-                ('channel', models.CharField(choices=[('phone', 'Phone'), ('chat', 'Chat'), ('email', 'E-mail'), ('app', 'App'), ('web', 'Web'), ('api', 'API')], max_length=8, verbose_name='channel')),
-                ('category', models.CharField(choices=[('personal', 'Personal details'), ('contact', 'Contact details'), ('security', 'Security'), ('preferences', 'Preferences'), ('linked_accounts', 'Linked accounts'), ('billing', 'Billing'), ('language_region', 'Language and region'), ('organisation', 'Organisation'), ('avatar', 'Avatar')], max_length=20, verbose_name='category')),
-                ('state', models.CharField(choices=[('new', 'New'), ('verifying', 'Verifying'), ('verification_failed', 'Verification failed'), ('ready', 'Ready'), ('pending_approval', 'Pending approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('applied', 'Applied'), ('closed', 'Closed'), ('rolled_back', 'Rolled back'), ('cancelled', 'Cancelled'), ('escalated', 'Escalated to security')], default='new', max_length=20, verbose_name='state')),
-                ('priority', models.CharField(choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High'), ('urgent', 'Urgent')], default='normal', max_length=8, verbose_name='priority')),
-                ('risk_level', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('critical', 'Critical')], default='low', max_length=8, verbose_name='risk')),
-                ('risk_score', models.PositiveSmallIntegerField(default=0, verbose_name='risk score')),
-                ('risk_reasons', models.JSONField(blank=True, default=list, verbose_name='risk reasons')),
-                ('summary', models.CharField(blank=True, max_length=200, verbose_name='summary')),
-                ('sla_due_at', models.DateTimeField(verbose_name='SLA due')),
-                ('sla_paused_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(verbose_name='created')),
-                ('updated_at', models.DateTimeField(verbose_name='updated')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assigned_tickets', to=settings.AUTH_USER_MODEL)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='clients.client')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='created_tickets', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(
+                        max_length=16, null=True, unique=True, verbose_name="reference"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("phone", "Phone"),
+                            ("chat", "Chat"),
+                            ("email", "E-mail"),
+                            ("app", "App"),
+                            ("web", "Web"),
+                            ("api", "API"),
+                        ],
+                        max_length=8,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("personal", "Personal details"),
+                            ("contact", "Contact details"),
+                            ("security", "Security"),
+                            ("preferences", "Preferences"),
+                            ("linked_accounts", "Linked accounts"),
+                            ("billing", "Billing"),
+                            ("language_region", "Language and region"),
+                            ("organisation", "Organisation"),
+                            ("avatar", "Avatar"),
+                        ],
+                        max_length=20,
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("verifying", "Verifying"),
+                            ("verification_failed", "Verification failed"),
+                            ("ready", "Ready"),
+                            ("pending_approval", "Pending approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("applied", "Applied"),
+                            ("closed", "Closed"),
+                            ("rolled_back", "Rolled back"),
+                            ("cancelled", "Cancelled"),
+                            ("escalated", "Escalated to security"),
+                        ],
+                        default="new",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("normal", "Normal"),
+                            ("high", "High"),
+                            ("urgent", "Urgent"),
+                        ],
+                        default="normal",
+                        max_length=8,
+                        verbose_name="priority",
+                    ),
+                ),
+                (
+                    "risk_level",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                            ("critical", "Critical"),
+                        ],
+                        default="low",
+                        max_length=8,
+                        verbose_name="risk",
+                    ),
+                ),
+                (
+                    "risk_score",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="risk score"),
+                ),
+                (
+                    "risk_reasons",
+                    models.JSONField(blank=True, default=list, verbose_name="risk reasons"),
+                ),
+                ("summary", models.CharField(blank=True, max_length=200, verbose_name="summary")),
+                ("sla_due_at", models.DateTimeField(verbose_name="SLA due")),
+                ("sla_paused_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(verbose_name="created")),
+                ("updated_at", models.DateTimeField(verbose_name="updated")),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assigned_tickets",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="created_tickets",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'permissions': [('work_ticket', 'Can create, claim and work change requests'), ('reassign_ticket', 'Can reassign change requests')],
+                "permissions": [
+                    ("work_ticket", "Can create, claim and work change requests"),
+                    ("reassign_ticket", "Can reassign change requests"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalChangeItem',
+            name="HistoricalChangeItem",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('section', models.CharField(max_length=30)),
-                ('field', models.CharField(max_length=60)),
-                ('target_id', models.BigIntegerField(blank=True, null=True)),
-                ('label', models.CharField(max_length=100)),
-                ('old_display', models.CharField(blank=True, max_length=300)),
-                ('new_value', models.TextField(blank=True)),
-                ('new_display', models.CharField(blank=True, max_length=300)),
-                ('is_secret', models.BooleanField(default=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("section", models.CharField(max_length=30)),
+                ("field", models.CharField(max_length=60)),
+                ("target_id", models.BigIntegerField(blank=True, null=True)),
+                ("label", models.CharField(max_length=100)),
+                ("old_display", models.CharField(blank=True, max_length=300)),
+                ("new_value", models.TextField(blank=True)),
+                ("new_display", models.CharField(blank=True, max_length=300)),
+                ("is_secret", models.BooleanField(default=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical change item',
-                'verbose_name_plural': 'historical change items',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical change item",
+                "verbose_name_plural": "historical change items",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='ChangeItem',
+            name="ChangeItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('section', models.CharField(max_length=30)),
-                ('field', models.CharField(max_length=60)),
-                ('target_id', models.BigIntegerField(blank=True, null=True)),
-                ('label', models.CharField(max_length=100)),
-                ('old_display', models.CharField(blank=True, max_length=300)),
-                ('new_value', models.TextField(blank=True)),
-                ('new_display', models.CharField(blank=True, max_length=300)),
-                ('is_secret', models.BooleanField(default=False)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("section", models.CharField(max_length=30)),
+                ("field", models.CharField(max_length=60)),
+                ("target_id", models.BigIntegerField(blank=True, null=True)),
+                ("label", models.CharField(max_length=100)),
+                ("old_display", models.CharField(blank=True, max_length=300)),
+                ("new_value", models.TextField(blank=True)),
+                ("new_display", models.CharField(blank=True, max_length=300)),
+                ("is_secret", models.BooleanField(default=False)),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to='tickets/%Y/%m/')),
-                ('original_name', models.CharField(max_length=200)),
-                ('content_type', models.CharField(max_length=100)),
-                ('size', models.PositiveIntegerField()),
-                ('uploaded_at', models.DateTimeField()),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file", models.FileField(upload_to="tickets/%Y/%m/")),
+                ("original_name", models.CharField(max_length=200)),
+                ("content_type", models.CharField(max_length=100)),
+                ("size", models.PositiveIntegerField()),
+                ("uploaded_at", models.DateTimeField()),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TicketEvent',
+            name="TicketEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('kind', models.CharField(choices=[('created', 'Created'), ('transition', 'State change'), ('comment', 'Comment'), ('assigned', 'Assignment'), ('note', 'Note')], max_length=12)),
-                ('from_state', models.CharField(blank=True, max_length=20)),
-                ('to_state', models.CharField(blank=True, max_length=20)),
-                ('message', models.TextField(blank=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("transition", "State change"),
+                            ("comment", "Comment"),
+                            ("assigned", "Assignment"),
+                            ("note", "Note"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("from_state", models.CharField(blank=True, max_length=20)),
+                ("to_state", models.CharField(blank=True, max_length=20)),
+                ("message", models.TextField(blank=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('state__in', ['new', 'verifying', 'verification_failed', 'ready', 'pending_approval', 'approved', 'escalated'])), fields=['sla_due_at', 'id'], name='ticket_open_due'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "state__in",
+                        [
+                            "new",
+                            "verifying",
+                            "verification_failed",
+                            "ready",
+                            "pending_approval",
+                            "approved",
+                            "escalated",
+                        ],
+                    )
+                ),
+                fields=["sla_due_at", "id"],
+                name="ticket_open_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('state__in', ['new', 'verifying', 'verification_failed', 'ready', 'pending_approval', 'approved', 'escalated'])), fields=['client', 'sla_due_at', 'id'], name='ticket_open_client'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "state__in",
+                        [
+                            "new",
+                            "verifying",
+                            "verification_failed",
+                            "ready",
+                            "pending_approval",
+                            "approved",
+                            "escalated",
+                        ],
+                    )
+                ),
+                fields=["client", "sla_due_at", "id"],
+                name="ticket_open_client",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('state__in', ['new', 'verifying', 'verification_failed', 'ready', 'pending_approval', 'approved', 'escalated'])), fields=['state', 'sla_due_at', 'id'], name='ticket_open_state'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "state__in",
+                        [
+                            "new",
+                            "verifying",
+                            "verification_failed",
+                            "ready",
+                            "pending_approval",
+                            "approved",
+                            "escalated",
+                        ],
+                    )
+                ),
+                fields=["state", "sla_due_at", "id"],
+                name="ticket_open_state",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('state__in', ['new', 'verifying', 'verification_failed', 'ready', 'pending_approval', 'approved', 'escalated'])), fields=['channel', 'sla_due_at', 'id'], name='ticket_open_channel'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "state__in",
+                        [
+                            "new",
+                            "verifying",
+                            "verification_failed",
+                            "ready",
+                            "pending_approval",
+                            "approved",
+                            "escalated",
+                        ],
+                    )
+                ),
+                fields=["channel", "sla_due_at", "id"],
+                name="ticket_open_channel",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('state__in', ['new', 'verifying', 'verification_failed', 'ready', 'pending_approval', 'approved', 'escalated'])), fields=['category', 'sla_due_at', 'id'], name='ticket_open_category'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "state__in",
+                        [
+                            "new",
+                            "verifying",
+                            "verification_failed",
+                            "ready",
+                            "pending_approval",
+                            "approved",
+                            "escalated",
+                        ],
+                    )
+                ),
+                fields=["category", "sla_due_at", "id"],
+                name="ticket_open_category",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('state__in', ['new', 'verifying', 'verification_failed', 'ready', 'pending_approval', 'approved', 'escalated'])), fields=['risk_level', 'sla_due_at', 'id'], name='ticket_open_risk_level'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "state__in",
+                        [
+                            "new",
+                            "verifying",
+                            "verification_failed",
+                            "ready",
+                            "pending_approval",
+                            "approved",
+                            "escalated",
+                        ],
+                    )
+                ),
+                fields=["risk_level", "sla_due_at", "id"],
+                name="ticket_open_risk_level",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('state__in', ['new', 'verifying', 'verification_failed', 'ready', 'pending_approval', 'approved', 'escalated'])), fields=['assignee', 'sla_due_at', 'id'], name='ticket_open_assignee'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "state__in",
+                        [
+                            "new",
+                            "verifying",
+                            "verification_failed",
+                            "ready",
+                            "pending_approval",
+                            "approved",
+                            "escalated",
+                        ],
+                    )
+                ),
+                fields=["assignee", "sla_due_at", "id"],
+                name="ticket_open_assignee",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['customer', '-created_at'], name='ticket_customer_recent'),
+            model_name="ticket",
+            index=models.Index(fields=["customer", "-created_at"], name="ticket_customer_recent"),
         ),
         migrations.AddIndex(
-            model_name='ticketevent',
-            index=models.Index(fields=['ticket', 'at'], name='ticketevent_ticket_at'),
+            model_name="ticketevent",
+            index=models.Index(fields=["ticket", "at"], name="ticketevent_ticket_at"),
         ),
     ]

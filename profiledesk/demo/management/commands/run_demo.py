@@ -41,8 +41,20 @@ class Command(BaseCommand):
 
         if not _redis_answers(settings.REDIS_URL):
             redis_port = str(urlparse(settings.REDIS_URL).port or 6379)
-            start("redis", ["redis-server", "--port", redis_port, "--bind", "127.0.0.1",
-                            "--dir", str(var / "redis"), "--save", "60 1"])
+            start(
+                "redis",
+                [
+                    "redis-server",
+                    "--port",
+                    redis_port,
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    str(var / "redis"),
+                    "--save",
+                    "60 1",
+                ],
+            )
             for _ in range(50):
                 if _redis_answers(settings.REDIS_URL):
                     break
@@ -52,8 +64,10 @@ class Command(BaseCommand):
                 raise CommandError("Redis did not start; see var/redis.log.")
         celery = [python, "-m", "celery", "-A", "profiledesk"]
         start("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"])
-        start("beat", [*celery, "beat", "--loglevel", "INFO",
-                       "--schedule", str(var / "celerybeat-schedule")])
+        start(
+            "beat",
+            [*celery, "beat", "--loglevel", "INFO", "--schedule", str(var / "celerybeat-schedule")],
+        )
         url = f"http://127.0.0.1:{port}/"
         self.stdout.write(self.style.SUCCESS(f"\nProfileDesk demo: {url}"))
         logins = var / "demo-logins.txt"
@@ -63,7 +77,13 @@ class Command(BaseCommand):
             "Logs: var/worker.log, var/beat.log, var/redis.log. Ctrl-C stops everything.\n"
         )
         server = subprocess.Popen(
-            [python, str(Path(settings.BASE_DIR) / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"]
+            [
+                python,
+                str(Path(settings.BASE_DIR) / "manage.py"),
+                "runserver",
+                f"127.0.0.1:{port}",
+                "--noreload",
+            ]
         )
         procs.append(("web", server))
         try:

@@ -1,0 +1,101 @@
+"""Change requests submitted through the API, made idempotent per client.
+
+`Idempotency-Key` semantics (after the IETF httpapi draft): the first request with a key
+creates the ticket; a retry with the same key and the same body gets that ticket back; the
+same key with another body is refused (422). The unique constraint on (client, key) is
+what holds under concurrency: the second of two simultaneous requests waits on the
+first's insert, then replays its ticket.
+"""
+
+import json
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+from profiledesk.policies.categories import Category
+from profiledesk.tickets.models import Ticket
+from profiledesk.tickets.services import ticket_create
+
+from .changes import drafts_for_api
+from .models import ApiKey, IdempotencyRecord
+
+
+class IdempotencyConflict(Exception):
+    """The key was used before for another request; the message is safe to send back."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    ticket: Ticket
+    created: bool  # False: a retry, answered with the ticket the first request created
+
+
+def request_fingerprint(data) -> str:
+    """A keyed hash of the request body as parsed, so that key order and spacing do not
+    matter. Keyed: the body may hold a card number."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return salted_hmac("profiledesk.api.idempotency", canonical, algorithm="sha256").hexdigest()
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> Submission:
+    if record.request_hash != fingerprint:
+        raise IdempotencyConflict(
+            _(
+                "This Idempotency-Key was already used for a different request: use a new key "
+                "for a new request."
+            )
+        )
+    if record.ticket is None:  # cannot be seen committed; kept for safety
+        raise IdempotencyConflict(_("A request with this Idempotency-Key is still in progress."))
+    return Submission(ticket=record.ticket, created=False)
+
+
+def change_request_replay(*, client, key: str, fingerprint: str) -> Submission | None:
+    """The earlier answer to this key, if any (raises IdempotencyConflict on a new body)."""
+    record = (
+        IdempotencyRecord.objects.select_related("ticket").filter(client=client, key=key).first()
+    )
+    return None if record is None else _replay(record, fingerprint)
+
+
+@transaction.atomic
+def change_request_submit(*, api_key: ApiKey, key: str, fingerprint: str, data: dict) -> Submission:
+    """Open a ticket from validated API data, once per (client, Idempotency-Key).
+
+    Raises Django's ValidationError when capture finds nothing to change (the values are
+    what the profile already holds); the transaction, and so the key, is rolled back."""
+    client = api_key.client
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                client=client,
+                api_key=api_key,
+                key=key,
+                request_hash=fingerprint,
+                created_at=timezone.now(),
+            )
+    except IntegrityError:
+        # Another request with this key committed first (we waited on its insert).
+        record = IdempotencyRecord.objects.select_related("ticket").get(client=client, key=key)
+        return _replay(record, fingerprint)
+    category = data["category"]
+    customer = data.get("customer")
+    ticket = ticket_create(
+        client=client,
+        channel=data["channel"],
+        category=category,
+        items=drafts_for_api(
+            client=client, category=category, changes=data["changes"], customer=customer
+        ),
+        customer=customer,
+        summary=data["summary"]
+        or _("%(category)s: change requested through the API")
+        % {"category": Category(category).label},
+        comment=data["comment"],
+    )
+    record.ticket = ticket
+    record.save(update_fields=["ticket"])
+    return Submission(ticket=ticket, created=True)

@@ -1,0 +1,211 @@
+"""REST API v1 for client systems (apps, web forms, chatbots): submit a change request,
+read its status. JSON only; authenticated by a client's API key (`Authorization: Bearer`).
+"""
+
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import status
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from profiledesk.accounts.access import public
+from profiledesk.tickets.models import Ticket
+from profiledesk.tickets.services import TicketError
+
+from .access import get_ticket_for_api_client
+from .authentication import ApiKeyAuthentication, HasApiKey
+from .serializers import (
+    ChangeRequestCreateSerializer,
+    ChangeRequestStatusSerializer,
+    ErrorSerializer,
+    ValidationErrorSerializer,
+)
+from .services import (
+    IdempotencyConflict,
+    change_request_replay,
+    change_request_submit,
+    request_fingerprint,
+)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_PATTERN = r"^[!-~]{1,255}$"  # printable ASCII, no spaces, at most 255
+REFERENCE_PATTERN = r"^PD-[0-9]{6,}$"
+
+_401 = OpenApiResponse(ErrorSerializer, description="Missing, invalid or revoked API key.")
+_404 = OpenApiResponse(ErrorSerializer, description="No change request of yours has it.")
+
+
+def status_payload(ticket: Ticket) -> dict:
+    """What a client system may know of a ticket: where it is, and its changes masked."""
+    return {
+        "reference": ticket.reference,
+        "state": ticket.state,
+        "category": ticket.category,
+        "channel": ticket.channel,
+        "customer": ticket.customer.number if ticket.customer else None,
+        "created_at": ticket.created_at,
+        "sla_due_at": ticket.sla_due_at,
+        "items": [
+            {
+                "section": item.section,
+                "field": item.field,
+                "label": item.label,
+                "old_value": item.old_display,
+                # Masked when the item was captured (intake.capture), as the desk shows it.
+                "new_value": item.new_display,
+            }
+            for item in ticket.items.all()
+        ],
+    }
+
+
+class ApiView(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [HasApiKey]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+
+
+class ChangeRequestCreate(ApiView):
+    @extend_schema(
+        operation_id="change_request_create",
+        summary="Submit a change request",
+        description=(
+            "Opens a ticket on the desk. Every request needs an `Idempotency-Key`: a retry "
+            "with the same key and the same body returns the ticket the first request made "
+            "(200) instead of opening another; the same key with a different body is "
+            "refused (422). Keys are scoped to your client. The customer's identity is "
+            "verified by the desk before anything changes."
+        ),
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                {"type": "string", "pattern": IDEMPOTENCY_PATTERN, "maxLength": 255},
+                OpenApiParameter.HEADER,
+                required=True,
+                description="A unique key per request, such as a UUID; reuse it to retry.",
+            )
+        ],
+        request=ChangeRequestCreateSerializer,
+        responses={
+            201: OpenApiResponse(ChangeRequestStatusSerializer, description="Ticket opened."),
+            200: OpenApiResponse(
+                ChangeRequestStatusSerializer,
+                description="A retry: the ticket the first request with this key opened.",
+            ),
+            400: OpenApiResponse(
+                ValidationErrorSerializer, description="Invalid body or Idempotency-Key."
+            ),
+            401: _401,
+            415: OpenApiResponse(ErrorSerializer, description="The body is not JSON."),
+            422: OpenApiResponse(
+                ErrorSerializer, description="Idempotency-Key reused with a different body."
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "New e-mail address",
+                request_only=True,
+                value={
+                    "customer": "NWE-0001234",
+                    "channel": "app",
+                    "category": "contact",
+                    "changes": {"email": "grace@example.com"},
+                    "summary": "Customer changed their e-mail in the app",
+                },
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        key = request.headers.get(IDEMPOTENCY_HEADER, "")
+        if not re.fullmatch(IDEMPOTENCY_PATTERN, key):
+            return Response(
+                {
+                    "detail": _(
+                        "Send an Idempotency-Key header: 1 to 255 printable characters "
+                        "without spaces, unique for each request."
+                    )
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        api_key = request.auth
+        client = api_key.client
+        fingerprint = request_fingerprint(request.data)
+        try:
+            submission = change_request_replay(client=client, key=key, fingerprint=fingerprint)
+            if submission is None:
+                serializer = ChangeRequestCreateSerializer(
+                    data=request.data, context={"client": client}
+                )
+                serializer.is_valid(raise_exception=True)
+                submission = change_request_submit(
+                    api_key=api_key,
+                    key=key,
+                    fingerprint=fingerprint,
+                    data=serializer.validated_data,
+                )
+        except IdempotencyConflict as error:
+            return Response({"detail": str(error)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        except TicketError as error:
+            return Response({"non_field_errors": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
+        except DjangoValidationError as error:  # capture: nothing to change, vault refusal
+            return Response(
+                {"changes": {"non_field_errors": error.messages}},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        ticket = submission.ticket
+        location = reverse("api:change_request", kwargs={"reference": ticket.reference})
+        if submission.created:
+            return Response(
+                status_payload(ticket),
+                status=status.HTTP_201_CREATED,
+                headers={"Location": location},
+            )
+        return Response(
+            status_payload(ticket),
+            status=status.HTTP_200_OK,
+            headers={"Location": location, "Idempotent-Replayed": "true"},
+        )
+
+
+class ChangeRequestStatus(ApiView):
+    @extend_schema(
+        operation_id="change_request_status",
+        summary="Read a change request's status",
+        description="Only your client's change requests; changed values are masked.",
+        parameters=[
+            OpenApiParameter(
+                "reference",
+                {"type": "string", "pattern": REFERENCE_PATTERN},
+                OpenApiParameter.PATH,
+                description="The ticket reference, such as PD-000123.",
+            )
+        ],
+        responses={200: ChangeRequestStatusSerializer, 401: _401, 404: _404},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        ticket = get_ticket_for_api_client(request.auth.client, reference)
+        return Response(status_payload(ticket))
+
+
+@public
+@csrf_exempt
+def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    return JsonResponse({"detail": _("Not found.")}, status=404)
+
+
+change_request_create = public(ChangeRequestCreate.as_view())
+change_request_status = public(ChangeRequestStatus.as_view())
+# The schema and its docs page are public: they describe the API, they hold no data.
+schema = public(SpectacularAPIView.as_view())
+docs = public(SpectacularSwaggerView.as_view(url_name="api:schema"))

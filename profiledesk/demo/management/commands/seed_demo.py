@@ -1,0 +1,66 @@
+"""python manage.py seed_demo [--customers N]: the demo clients, staff and customers."""
+
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from profiledesk.demo.mode import require_demo_mode
+from profiledesk.demo.seeding import demo_seed
+from profiledesk.demo.staff import DEMO_PASSWORD
+
+DEFAULT_CUSTOMERS = 200
+
+
+class Command(BaseCommand):
+    help = "Seed the demo: two clients, their staff (known logins) and their customers."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--customers",
+            type=int,
+            default=DEFAULT_CUSTOMERS,
+            help=f"customers over both clients (default {DEFAULT_CUSTOMERS})",
+        )
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            choices=[1, 2],
+            help="1: one process; 2: one process a client (default: 2 on PostgreSQL for "
+            "10,000 customers or more)",
+        )
+        parser.add_argument(
+            "--logins-file",
+            type=Path,
+            default=Path(settings.BASE_DIR) / "var" / "demo-logins.txt",
+            help="where to write the demo logins (default var/demo-logins.txt)",
+        )
+
+    def handle(self, *args, customers: int, jobs: int | None, logins_file: Path, **options):
+        require_demo_mode("seed_demo")
+        if customers < 0:
+            raise CommandError("--customers cannot be negative.")
+        started = time.monotonic()
+
+        def progress(line: str) -> None:
+            self.stdout.write(line)
+            self.stdout.flush()  # seen as it happens, also from the forked processes
+
+        result = demo_seed(
+            customers=customers, logins_path=logins_file, progress=progress, jobs=jobs
+        )
+        self.stdout.write(f"\nDemo logins, also in {logins_file}:")
+        self.stdout.write(f"  password (every account): {DEMO_PASSWORD}")
+        for login in result.logins:
+            self.stdout.write(
+                f"  {login.username:<22} {login.role.value:<11} {login.client.name:<17} "
+                f"TOTP secret {login.totp_secret}"
+            )
+        created = sum(result.customers_created.values())
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\n{created:,} customers created ({result.changes:,} past changes) in "
+                f"{time.monotonic() - started:.1f} s."
+            )
+        )

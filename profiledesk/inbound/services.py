@@ -1,0 +1,158 @@
+"""An inbound e-mail becomes a ticket (channel `email`), once per Message-ID.
+
+Like every ticket it starts in `new`, and an e-mail request always goes through identity
+verification: a From address proves nothing (it is trivial to forge). The body becomes the
+ticket's first comment with card-like numbers redacted (by ticket_create); HTML is reduced
+to text and never kept. Attachments of an allowed type and size are kept on the ticket;
+the others are named in a comment and dropped.
+"""
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+from PIL import Image
+
+from profiledesk.tickets.models import Attachment, Channel, Ticket
+from profiledesk.tickets.services import ticket_comment, ticket_create
+from profiledesk.vault.cards import redact_card_numbers
+
+from .models import InboundMessage
+from .parsing import InboundEmail, InboundFile
+from .routing import client_for, customer_for, guess_category
+
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENTS = 10
+ALLOWED_TYPES = {"PDF": "application/pdf", "JPEG": "image/jpeg", "PNG": "image/png"}
+
+
+class InboundError(Exception):
+    """The e-mail cannot become a ticket; the message says why."""
+
+
+@dataclass(frozen=True)
+class Ingested:
+    ticket: Ticket
+    created: bool  # False: this Message-ID was ingested before
+    matched: bool  # the sender is a known customer of the client
+
+
+def sniff_type(content: bytes) -> str | None:
+    """The content type by what the bytes are, not what the sender says they are."""
+    if content.startswith(b"%PDF-"):
+        return ALLOWED_TYPES["PDF"]
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            kind = image.format
+            image.verify()
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds on what is not an image
+        return None
+    return ALLOWED_TYPES.get(kind) if kind in ("JPEG", "PNG") else None
+
+
+def _safe_name(name: str) -> str:
+    base = os.path.basename(name.replace("\\", "/")) or "attachment"
+    try:
+        cleaned = get_valid_filename(redact_card_numbers(base))[:150]
+    except Exception:  # noqa: BLE001 - SuspiciousFileOperation for names like ".."
+        cleaned = ""
+    return cleaned or "attachment"
+
+
+def _attach(ticket: Ticket, files: list[InboundFile]) -> None:
+    refused = []
+    for position, file in enumerate(files):
+        name = _safe_name(file.name)
+        content_type = sniff_type(file.content)
+        if position >= MAX_ATTACHMENTS:
+            refused.append(
+                _("%(name)s (more than %(max)d attachments)")
+                % {"name": name, "max": MAX_ATTACHMENTS}
+            )
+        elif len(file.content) > ATTACHMENT_MAX_BYTES:
+            refused.append(
+                _("%(name)s (larger than %(mb)d MB)")
+                % {"name": name, "mb": ATTACHMENT_MAX_BYTES // (1024 * 1024)}
+            )
+        elif content_type is None:
+            refused.append(_("%(name)s (not a PDF, JPEG or PNG file)") % {"name": name})
+        else:
+            Attachment.objects.create(
+                ticket=ticket,
+                file=ContentFile(file.content, name=name),
+                original_name=name,
+                content_type=content_type,
+                size=len(file.content),
+                uploaded_at=timezone.now(),
+            )
+    if refused:
+        ticket_comment(
+            ticket=ticket,
+            by=None,
+            body=_("Attachments not kept: %(list)s.") % {"list": "; ".join(refused)},
+        )
+
+
+def _comment(message: InboundEmail, *, matched: bool) -> str:
+    lines = [
+        _("Received by e-mail from %(sender)s.") % {"sender": message.sender or _("(no sender)")},
+        _("Subject: %(subject)s") % {"subject": message.subject or _("(none)")},
+        *message.notes,
+    ]
+    if not matched:
+        lines.append(
+            _(
+                "No single customer of this client has the sender's address: match the request "
+                "to a customer before verification."
+            )
+        )
+    lines.append(_("Identity not verified: a sender address proves nothing."))
+    return "\n".join(lines) + "\n\n" + (message.text or _("(The e-mail had no text.)"))
+
+
+@transaction.atomic
+def email_ingest(*, message: InboundEmail, client=None) -> Ingested:
+    """A ticket for `message`: for `client`, or the client its recipients name."""
+    client = client or client_for(message.recipients)
+    if client is None:
+        raise InboundError(
+            _("No client is addressed: send to requests+<client slug>@ the desk's domain.")
+        )
+    record = None
+    if message.message_id:
+        try:
+            with transaction.atomic():
+                record = InboundMessage.objects.create(
+                    client=client,
+                    message_id_hash=hashlib.sha256(message.message_id.encode()).hexdigest(),
+                    message_id=message.message_id[:255],
+                    received_at=timezone.now(),
+                )
+        except IntegrityError:
+            earlier = InboundMessage.objects.select_related("ticket").get(
+                client=client,
+                message_id_hash=hashlib.sha256(message.message_id.encode()).hexdigest(),
+            )
+            ticket = earlier.ticket
+            return Ingested(ticket=ticket, created=False, matched=ticket.customer_id is not None)
+    customer = customer_for(client, message.sender)
+    ticket = ticket_create(
+        client=client,
+        channel=Channel.EMAIL,
+        category=guess_category(message.subject, message.text),
+        items=[],
+        customer=customer,
+        summary=_("By e-mail: %(subject)s") % {"subject": message.subject or _("(no subject)")},
+        comment=_comment(message, matched=customer is not None),
+    )
+    if record is not None:
+        record.ticket = ticket
+        record.save(update_fields=["ticket"])
+    _attach(ticket, message.attachments)
+    return Ingested(ticket=ticket, created=True, matched=customer is not None)

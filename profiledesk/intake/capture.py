@@ -1,0 +1,715 @@
+"""From a validated change form (or API payload) to change items (DESIGN 2, 3).
+
+`CATEGORY_FIELDS` says which fields of the profile each of the nine categories can
+change; `drafts_for` turns the category form's `cleaned_data` into `ItemDraft`s for
+`tickets.services.ticket_create`:
+
+- `old_display` is the customer's current value masked through `privacy.masking.display`
+  with the field's policy; for a multi-row section, of the row being changed
+  (`target_id`); a new row has `target_id` None and no old value.
+- `new_value` is the normalised value as text (dates ISO 8601, booleans "true"/"false",
+  rows by primary key). Card numbers never get here: the vault's token does (a JSON
+  object with token, fingerprint, brand, BIN and last four). IBANs likewise (token,
+  fingerprint, masked IBAN, country). Security answers are salted hashes.
+- `field` is "<model_name>.<attribute>" ("emailaddress.email", "postaladdress.kind"), so
+  that the section's models cannot be confused; `resolve_field` gives the model back.
+  Commands (password reset, 2FA reset, sign out everywhere) and removals (unlinking an
+  account) are fields of kind COMMAND and REMOVE, with no attribute.
+
+`cleaned_data` is expected from `intake.forms.form_for(category, ...)`: its keys are the
+form's field names, and a key that is missing, None or "" means "leave as it is".
+"""
+
+import io
+import json
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import models
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from PIL import Image, ImageOps
+
+from profiledesk.customers import models as m
+from profiledesk.policies.categories import Category
+from profiledesk.privacy.masking import display
+from profiledesk.privacy.sensitivity import PUBLIC, SECRET
+from profiledesk.tickets.services import ItemDraft
+from profiledesk.vault.adapters import get_vault
+from profiledesk.vault.cards import CardNumberError
+from verification.answers import hash_answer
+
+from .validators import validate_card, validate_iban
+
+
+class Kind(StrEnum):
+    VALUE = "value"  # set `attribute` of the row (or of a new row) to `new_value`
+    COMMAND = "command"  # an action sent to the client's systems; no value
+    REMOVE = "remove"  # delete the row `target_id`
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    category: str
+    model: type[models.Model]
+    name: str  # the attribute, or the command's name
+    kind: Kind = Kind.VALUE
+
+    @property
+    def key(self) -> str:
+        """What ChangeItem.field holds: "emailaddress.email"."""
+        return f"{self.model._meta.model_name}.{self.name}"
+
+    @property
+    def attribute(self) -> str | None:
+        return self.name if self.kind == Kind.VALUE else None
+
+    @property
+    def label(self) -> str:
+        if self.key in _LABELS:
+            return str(_LABELS[self.key])
+        if self.kind == Kind.VALUE:
+            return str(capfirst(self.model._meta.get_field(self.name).verbose_name))
+        return str(_LABELS[self.name])  # commands and removals
+
+    @property
+    def policy(self):
+        if self.kind == Kind.VALUE:
+            return self.model.field_policies[self.name]
+        return PUBLIC
+
+
+_LABELS = {
+    "password_reset": gettext_lazy("Password reset"),
+    "two_factor_reset": gettext_lazy("Two-factor reset"),
+    "sign_out_everywhere": gettext_lazy("Sign out everywhere"),
+    "unlink": gettext_lazy("Unlink account"),
+    # Fields whose model name is the storage detail, not what the agent changed.
+    "paymentcard.vault_token": gettext_lazy("Card"),
+    "bankaccount.vault_token": gettext_lazy("IBAN"),
+    "securityquestion.answer_hash": gettext_lazy("Security answer"),
+}
+
+_C, _R = Kind.COMMAND, Kind.REMOVE
+
+# Which fields each category can change. Everything else (ids, tokens kept by the vault,
+# verification stamps, moderation) is the desk's to set, not a request's.
+CATEGORY_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    Category.PERSONAL: tuple(
+        FieldSpec(Category.PERSONAL, m.PersonalDetails, name)
+        for name in (
+            "legal_name",
+            "preferred_name",
+            "date_of_birth",
+            "gender",
+            "national_id",
+            "national_id_country",
+        )
+    ),
+    Category.CONTACT: (
+        FieldSpec(Category.CONTACT, m.EmailAddress, "email"),
+        FieldSpec(Category.CONTACT, m.EmailAddress, "is_primary"),
+        FieldSpec(Category.CONTACT, m.PhoneNumber, "number"),
+        FieldSpec(Category.CONTACT, m.PhoneNumber, "kind"),
+        FieldSpec(Category.CONTACT, m.PhoneNumber, "is_primary"),
+        *(
+            FieldSpec(Category.CONTACT, m.PostalAddress, name)
+            for name in (
+                "kind",
+                "line1",
+                "line2",
+                "city",
+                "region",
+                "postal_code",
+                "country",
+                "is_primary",
+            )
+        ),
+    ),
+    Category.SECURITY: (
+        FieldSpec(Category.SECURITY, m.SecuritySettings, "password_reset", _C),
+        FieldSpec(Category.SECURITY, m.SecuritySettings, "two_factor_reset", _C),
+        FieldSpec(Category.SECURITY, m.SecuritySettings, "sign_out_everywhere", _C),
+        FieldSpec(Category.SECURITY, m.SecurityQuestion, "question"),
+        FieldSpec(Category.SECURITY, m.SecurityQuestion, "answer_hash"),
+    ),
+    Category.PREFERENCES: tuple(
+        FieldSpec(Category.PREFERENCES, m.Preferences, name)
+        for name in (
+            "email_notifications",
+            "sms_notifications",
+            "marketing_email",
+            "marketing_sms",
+            "confirm_by_email",
+            "confirm_by_sms",
+            "confirm_in_app",
+            "auto_renew",
+        )
+    ),
+    # Linking is the customer's own OAuth flow (DESIGN 2): the desk can only unlink.
+    Category.LINKED_ACCOUNTS: (FieldSpec(Category.LINKED_ACCOUNTS, m.LinkedAccount, "unlink", _R),),
+    Category.BILLING: (
+        *(
+            FieldSpec(Category.BILLING, m.PaymentCard, name)
+            for name in (
+                "vault_token",
+                "exp_month",
+                "exp_year",
+                "holder_name",
+                "billing_address",
+                "is_default",
+            )
+        ),
+        *(
+            FieldSpec(Category.BILLING, m.BankAccount, name)
+            for name in ("vault_token", "account_holder", "bank_name", "is_default")
+        ),
+    ),
+    Category.LANGUAGE_REGION: tuple(
+        FieldSpec(Category.LANGUAGE_REGION, m.LanguageRegion, name)
+        for name in ("language", "locale", "time_zone", "country")
+    ),
+    Category.ORGANISATION: tuple(
+        FieldSpec(Category.ORGANISATION, m.Organisation, name)
+        for name in (
+            "business_name",
+            "tax_id",
+            "vat_number",
+            "registration_number",
+            "billing_entity",
+            "job_title",
+            "department",
+        )
+    ),
+    Category.AVATAR: (FieldSpec(Category.AVATAR, m.Avatar, "image"),),
+}
+
+FIELD_SPECS: dict[tuple[str, str], FieldSpec] = {
+    (spec.category, spec.key): spec for specs in CATEGORY_FIELDS.values() for spec in specs
+}
+
+
+def resolve_field(section: str, field: str) -> FieldSpec:
+    """The spec of a ChangeItem's (section, field): its model, attribute and kind."""
+    try:
+        return FIELD_SPECS[(section, field)]
+    except KeyError:
+        raise LookupError(f"No field {field!r} in section {section!r}") from None
+
+
+def _spec(category: str, model: type[models.Model], name: str) -> FieldSpec:
+    return FIELD_SPECS[(category, f"{model._meta.model_name}.{name}")]
+
+
+# --- the customer's country ---------------------------------------------------------
+
+
+def customer_country(customer: m.Customer) -> str:
+    """The country to read the customer's numbers in: their language-and-region
+    setting, else their primary address, else their client's home country."""
+    try:
+        country = customer.language_region.country
+    except ObjectDoesNotExist:
+        country = ""
+    if not country:
+        primary = customer.addresses.filter(is_primary=True).values_list("country", flat=True)
+        country = primary.first() or ""
+    return (country or customer.client.country or "").upper()
+
+
+# --- values as text -----------------------------------------------------------------
+
+
+def _text(value) -> str:
+    """A value as ChangeItem.new_value holds it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _shown(spec: FieldSpec, value) -> str:
+    """`value` as the desk shows it: choices by label, booleans as yes/no, then masked."""
+    if value is None or value == "":
+        return ""
+    field = spec.model._meta.get_field(spec.name) if spec.kind == Kind.VALUE else None
+    if isinstance(value, bool):
+        value = _("Yes") if value else _("No")
+    elif field is not None and field.choices:
+        value = dict(field.flatchoices).get(value, value)
+    return display(value, spec.policy)
+
+
+def _blank(value) -> bool:
+    return value is None or value == "" or value == [] or value == ()
+
+
+class _Drafts:
+    """Collects the items of one request."""
+
+    def __init__(self, category: str):
+        self.category = category
+        self.items: list[ItemDraft] = []
+
+    def value(
+        self,
+        model: type[models.Model],
+        name: str,
+        new,
+        *,
+        row=None,
+        target_id: int | None = None,
+        new_value: str | None = None,
+        new_display: str | None = None,
+        old_display: str | None = None,
+        is_secret: bool = False,
+        always: bool = False,
+    ) -> None:
+        """Add an item setting `name` of `row` (None: a new row) unless it is unchanged."""
+        spec = _spec(self.category, model, name)
+        old = getattr(row, name) if row is not None else None
+        if isinstance(old, models.Model):
+            old = old.pk
+        if not always and row is not None and _text(old) == _text(new):
+            return
+        self.items.append(
+            ItemDraft(
+                section=self.category,
+                field=spec.key,
+                label=spec.label,
+                old_display=_shown(spec, old) if old_display is None else old_display,
+                new_value=_text(new) if new_value is None else new_value,
+                new_display=_shown(spec, new) if new_display is None else new_display,
+                target_id=target_id if target_id is not None else getattr(row, "pk", None),
+                is_secret=is_secret,
+            )
+        )
+
+    def action(
+        self,
+        model: type[models.Model],
+        name: str,
+        *,
+        new_display: str,
+        old_display: str = "",
+        target_id: int | None = None,
+        new_value: str = "requested",
+    ) -> None:
+        spec = _spec(self.category, model, name)
+        self.items.append(
+            ItemDraft(
+                section=self.category,
+                field=spec.key,
+                label=spec.label,
+                old_display=old_display,
+                new_value=new_value,
+                new_display=new_display,
+                target_id=target_id,
+            )
+        )
+
+
+def _one(customer: m.Customer, related: str):
+    """A one-to-one section of the customer, or None if it has never been filled in."""
+    try:
+        return getattr(customer, related)
+    except ObjectDoesNotExist:
+        return None
+
+
+def _row(queryset, target_id, what: str):
+    """The customer's row `target_id` (None: a new row); never another customer's."""
+    if _blank(target_id):
+        return None
+    try:
+        return queryset.get(pk=int(target_id))
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise ValidationError(
+            _("That %(what)s is not on this customer's profile."),
+            code="target",
+            params={"what": what},
+        ) from None
+
+
+# --- per category -------------------------------------------------------------------
+
+
+def _set_fields(drafts: _Drafts, model, row, data: dict, names) -> None:
+    for name in names:
+        new = data.get(name)
+        if _blank(new):
+            continue
+        drafts.value(model, name, new, row=row)
+
+
+def _personal(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+    row = _one(customer, "personal")
+    names = ["legal_name", "preferred_name", "date_of_birth", "gender", "national_id"]
+    _set_fields(drafts, m.PersonalDetails, row, data, names)
+    # The country only matters with the number it qualifies.
+    if not _blank(data.get("national_id")) and not _blank(data.get("national_id_country")):
+        drafts.value(m.PersonalDetails, "national_id_country", data["national_id_country"], row=row)
+
+
+def _contact_point(
+    drafts: _Drafts,
+    model,
+    queryset,
+    data: dict,
+    *,
+    prefix: str,
+    fields: dict[str, str],
+    what: str,
+) -> None:
+    """A new or replaced e-mail, phone or address: `fields` maps form keys to attributes,
+    the first one the value that says there is a change at all."""
+    if _blank(data.get(next(iter(fields)))):
+        return
+    values = {attr: data.get(key) for key, attr in fields.items()}
+    row = _row(queryset, data.get(f"{prefix}_target"), what)
+    for attr, new in values.items():
+        if _blank(new):
+            continue
+        drafts.value(model, attr, new, row=row)
+    make_primary = bool(data.get(f"{prefix}_make_primary"))
+    if row is None:
+        # A new row: primary if asked, or if the customer has none yet.
+        if make_primary or not queryset.filter(is_primary=True).exists():
+            drafts.value(model, "is_primary", True)
+    elif make_primary and not row.is_primary:
+        drafts.value(model, "is_primary", True, row=row)
+
+
+def _contact(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+    _contact_point(
+        drafts,
+        m.EmailAddress,
+        customer.emails.all(),
+        data,
+        prefix="email",
+        fields={"email": "email"},
+        what=_("e-mail address"),
+    )
+    _contact_point(
+        drafts,
+        m.PhoneNumber,
+        customer.phones.all(),
+        data,
+        prefix="phone",
+        fields={"phone": "number", "phone_kind": "kind"},
+        what=_("phone number"),
+    )
+    address_fields = {
+        f"address_{attr}": attr
+        for attr in ("line1", "line2", "city", "region", "postal_code", "country", "kind")
+    }
+    _contact_point(
+        drafts,
+        m.PostalAddress,
+        customer.addresses.all(),
+        data,
+        prefix="address",
+        fields=address_fields,
+        what=_("address"),
+    )
+
+
+def _security(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+    settings_row = _one(customer, "security")
+    if data.get("password_reset"):
+        last = getattr(settings_row, "last_password_reset_at", None)
+        drafts.action(
+            m.SecuritySettings,
+            "password_reset",
+            old_display=(
+                _("Last reset %(when)s")
+                % {"when": timezone.localtime(last).strftime("%Y-%m-%d %H:%M")}
+                if last
+                else ""
+            ),
+            new_display=_("Send the customer a password reset link"),
+        )
+    if data.get("two_factor_reset"):
+        method = settings_row.get_two_factor_method_display() if settings_row else ""
+        drafts.action(
+            m.SecuritySettings,
+            "two_factor_reset",
+            old_display=str(method),
+            new_display=_("Remove two-factor sign-in; the customer enrols again"),
+        )
+    if data.get("sign_out_everywhere"):
+        drafts.action(
+            m.SecuritySettings,
+            "sign_out_everywhere",
+            new_display=_("End every session of the customer"),
+        )
+    question, answer = data.get("question"), data.get("answer")
+    if _blank(question) and _blank(answer):
+        return
+    row = _row(
+        customer.security_questions.all(), data.get("question_target"), _("security question")
+    )
+    if row is None and (_blank(question) or _blank(answer)):
+        raise ValidationError(
+            _("A new security question needs both the question and its answer."),
+            code="question",
+        )
+    if not _blank(question):
+        drafts.value(m.SecurityQuestion, "question", question, row=row)
+    if not _blank(answer):
+        try:
+            answer_hash = hash_answer(answer)
+        except ValueError:
+            raise ValidationError(
+                _("An answer needs at least one letter or digit."), code="answer"
+            ) from None
+        drafts.value(
+            m.SecurityQuestion,
+            "answer_hash",
+            None,
+            row=row,
+            new_value=answer_hash,
+            old_display=display("set", SECRET) if row is not None else "",
+            new_display=display("set", SECRET),
+            is_secret=True,
+            always=True,
+        )
+
+
+def _preferences(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+    row = _one(customer, "preferences")
+    for spec in CATEGORY_FIELDS[Category.PREFERENCES]:
+        new = data.get(spec.name)
+        if new is None or new == "":
+            continue
+        new = bool(new)
+        if row is None:
+            current = spec.model._meta.get_field(spec.name).default
+            if current == new:
+                continue
+        drafts.value(m.Preferences, spec.name, new, row=row)
+
+
+def _linked_accounts(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+    for target in data.get("unlink") or ():
+        account = _row(customer.linked_accounts.all(), target, _("linked account"))
+        external = display(account.external_id, account.field_policies["external_id"])
+        drafts.action(
+            m.LinkedAccount,
+            "unlink",
+            old_display=f"{account.get_provider_display()} ({external})",
+            new_display=_("Unlinked"),
+            target_id=account.pk,
+            new_value="",
+        )
+
+
+def _card_display(brand: str, bin_: str, last4: str) -> str:
+    """What PCI DSS 3.4.1 lets the desk show: brand, BIN and last four."""
+    return f"{capfirst(brand)} {bin_[:4]} {bin_[4:6]}•• •••• {last4}"
+
+
+def _address_display(address: m.PostalAddress | None) -> str:
+    if address is None:
+        return ""
+    policies = m.PostalAddress.field_policies
+    return ", ".join(
+        part
+        for part in (
+            display(address.line1, policies["line1"]),
+            display(address.postal_code, policies["postal_code"]),
+            address.country,
+        )
+        if part
+    )
+
+
+def _card(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+    number = data.get("card_number")
+    if _blank(number):
+        return
+    row = _row(customer.cards.all(), data.get("card_target"), _("card"))
+    validate_card(number)  # the same rules the form applied; a message without digits
+    try:
+        token = get_vault().tokenize_card(number)
+    except CardNumberError:
+        raise ValidationError(_("The vault refused this card number."), code="vault") from None
+    new_value = json.dumps(
+        {
+            "token": token.token,
+            "fingerprint": token.fingerprint,
+            "brand": token.brand,
+            "bin": token.bin,
+            "last4": token.last4,
+        }
+    )
+    drafts.value(
+        m.PaymentCard,
+        "vault_token",
+        None,
+        row=row,
+        new_value=new_value,
+        new_display=_card_display(token.brand, token.bin, token.last4),
+        old_display=_card_display(row.brand, row.bin, row.last4) if row else "",
+        is_secret=True,
+        always=True,
+    )
+    for name in ("exp_month", "exp_year", "holder_name"):
+        new = data.get(f"card_{name}")
+        if not _blank(new):
+            # A replacement card is a new card: every detail goes with it.
+            drafts.value(m.PaymentCard, name, new, row=row, always=True)
+    address = _row(customer.addresses.all(), data.get("card_billing_address"), _("address"))
+    if address is not None:
+        drafts.value(
+            m.PaymentCard,
+            "billing_address",
+            address,
+            row=row,
+            always=True,
+            new_display=_address_display(address),
+            old_display=_address_display(row.billing_address) if row else "",
+        )
+    if data.get("card_make_default") or not customer.cards.filter(is_default=True).exists():
+        drafts.value(m.PaymentCard, "is_default", True, row=row)
+
+
+def _bank(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+    iban = data.get("iban")
+    if _blank(iban):
+        return
+    row = _row(customer.bank_accounts.all(), data.get("bank_target"), _("bank account"))
+    token = get_vault().tokenize_iban(validate_iban(iban))
+    drafts.value(
+        m.BankAccount,
+        "vault_token",
+        None,
+        row=row,
+        new_value=json.dumps(
+            {
+                "token": token.token,
+                "fingerprint": token.fingerprint,
+                "iban_masked": token.iban_masked,
+                "country": token.country,
+            }
+        ),
+        new_display=token.iban_masked,
+        old_display=row.iban_masked if row else "",
+        is_secret=True,
+        always=True,
+    )
+    for name in ("account_holder", "bank_name"):
+        new = data.get(name)
+        if not _blank(new):
+            drafts.value(m.BankAccount, name, new, row=row)
+    if data.get("bank_make_default") or not customer.bank_accounts.filter(is_default=True).exists():
+        drafts.value(m.BankAccount, "is_default", True, row=row)
+
+
+# Keys a card-security-code field might arrive under (an API client, a copied form).
+_CVV_KEYS = {"cvv", "cvv2", "cvc", "cvc2", "csc", "cid", "security_code", "card_cvv", "card_cvc"}
+
+
+def _billing(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+    if any(str(key).lower() in _CVV_KEYS and not _blank(v) for key, v in data.items()):
+        raise ValidationError(
+            _("The desk never takes a card's security code (CVV): leave it out."), code="cvv"
+        )
+    _card(drafts, data, customer)
+    _bank(drafts, data, customer)
+
+
+def _language_region(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+    row = _one(customer, "language_region")
+    _set_fields(drafts, m.LanguageRegion, row, data, ("language", "locale", "time_zone", "country"))
+
+
+def _organisation(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+    row = _one(customer, "organisation")
+    names = [spec.name for spec in CATEGORY_FIELDS[Category.ORGANISATION]]
+    _set_fields(drafts, m.Organisation, row, data, names)
+
+
+def avatar_store(file) -> str:
+    """Keep an uploaded avatar until the change is applied: re-encoded, so that what is
+    stored is pixels only (no EXIF: no camera, no GPS position), in its own format."""
+    file.seek(0)
+    with Image.open(file) as image:
+        image_format = image.format
+        upright = ImageOps.exif_transpose(image)
+        buffer = io.BytesIO()
+        options = {"quality": 90} if image_format in ("JPEG", "WEBP") else {}
+        upright.save(buffer, format=image_format, **options)
+    extension = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[image_format]
+    name = f"avatars/pending/{timezone.now():%Y/%m}/{secrets.token_hex(8)}.{extension}"
+    return default_storage.save(name, ContentFile(buffer.getvalue()))
+
+
+def _avatar(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+    file = data.get("image")
+    if _blank(file):
+        return
+    row = _one(customer, "avatar")
+    stored = avatar_store(file)
+    width, height = getattr(file, "image_size", (None, None))
+    image_format = getattr(file, "image_format", "")
+    drafts.value(
+        m.Avatar,
+        "image",
+        None,
+        row=row,
+        new_value=stored,
+        new_display=(
+            _("New image (%(format)s, %(width)s × %(height)s px)")
+            % {"format": image_format, "width": width, "height": height}
+            if width
+            else _("New image")
+        ),
+        old_display=_("Current image") if row is not None and row.image else "",
+        always=True,
+    )
+
+
+_BUILDERS = {
+    Category.PERSONAL: _personal,
+    Category.CONTACT: _contact,
+    Category.SECURITY: _security,
+    Category.PREFERENCES: _preferences,
+    Category.LINKED_ACCOUNTS: _linked_accounts,
+    Category.BILLING: _billing,
+    Category.LANGUAGE_REGION: _language_region,
+    Category.ORGANISATION: _organisation,
+    Category.AVATAR: _avatar,
+}
+
+
+def drafts_for(*, category: str, cleaned_data: dict, customer: m.Customer) -> list[ItemDraft]:
+    """The change items a validated category form asks for, in form order.
+
+    Raises ValidationError (for the form as a whole) when nothing would change, when a
+    row to change is not the customer's, or when the vault refuses a number. Card
+    numbers go to the vault here and nowhere else; call it inside the transaction that
+    creates the ticket, so that a refused ticket leaves no vaulted IBAN behind.
+    """
+    builder = _BUILDERS.get(category)
+    if builder is None:
+        raise ValidationError(_("Unknown category."), code="category")
+    drafts = _Drafts(category)
+    builder(drafts, dict(cleaned_data), customer)
+    if not drafts.items:
+        raise ValidationError(
+            _("Nothing to change: every value given is what the profile already holds."),
+            code="no_change",
+        )
+    return drafts.items

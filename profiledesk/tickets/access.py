@@ -1,0 +1,21 @@
+"""The access helper for tickets: every view and API fetches a ticket through it."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .models import Ticket
+
+
+def get_ticket_for_staff(user, reference: str, *, perm: str = "tickets.view_ticket") -> Ticket:
+    """403 without the permission; 404 for a ticket of a client the user does not serve."""
+    if not user.has_perm(perm):
+        raise PermissionDenied
+    ticket = (
+        Ticket.objects.for_staff(user)
+        .select_related("client", "customer__personal", "assignee", "created_by")
+        .filter(reference=reference)
+        .first()
+    )
+    if ticket is None:
+        raise Http404("No such ticket")
+    return ticket

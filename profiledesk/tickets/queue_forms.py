@@ -1,0 +1,96 @@
+"""The queue's filter form and the reassign form: they only clean and normalise."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from profiledesk.policies.categories import Category
+
+from .models import OPEN_STATES, Channel, RiskLevel, State
+from .selectors import AssigneeFilter, Cursor, QueueFilters, SlaFilter
+
+
+def _any(label, choices) -> list[tuple[str, str]]:
+    return [("", label), *[(str(value), str(text)) for value, text in choices]]
+
+
+class QueueFilterForm(forms.Form):
+    """GET parameters of the queue. Unknown values are errors, never silently ignored."""
+
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=_any(_("Any open state"), [(s, State(s).label) for s in OPEN_STATES]),
+    )
+    client = forms.TypedChoiceField(label=_("Client"), required=False, coerce=int, empty_value=None)
+    channel = forms.ChoiceField(
+        label=_("Channel"), required=False, choices=_any(_("Any channel"), Channel.choices)
+    )
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=_any(_("Any category"), Category.choices)
+    )
+    risk = forms.ChoiceField(
+        label=_("Risk"), required=False, choices=_any(_("Any risk"), RiskLevel.choices)
+    )
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    sla = forms.ChoiceField(
+        label=_("SLA"),
+        required=False,
+        choices=_any(
+            _("Any SLA"),
+            [(SlaFilter.BREACHED, _("Breached")), (SlaFilter.DUE_SOON, _("Due in the next hour"))],
+        ),
+    )
+    after = forms.CharField(required=False, widget=forms.HiddenInput)
+    before = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, clients, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].choices = _any(_("All my clients"), [(c.pk, c.name) for c in clients])
+        seen: dict[int, str] = {}
+        for membership in people:
+            user = membership.user
+            seen.setdefault(user.pk, user.get_full_name() or user.username)
+        self.fields["assignee"].choices = _any(
+            _("Anyone"),
+            [(AssigneeFilter.ME, _("Me")), (AssigneeFilter.NOBODY, _("Unassigned")), *seen.items()],
+        )
+        for field in self.fields.values():
+            if isinstance(field, forms.ChoiceField):
+                field.widget.attrs["class"] = "form-select form-select-sm"
+
+    def _clean_cursor(self, name: str) -> Cursor | None:
+        token = self.cleaned_data.get(name) or ""
+        if not token:
+            return None
+        try:
+            return Cursor.decode(token)
+        except ValueError:
+            raise forms.ValidationError(
+                _("This page link is broken; start from the first page."), code="cursor"
+            ) from None
+
+    def clean_after(self) -> Cursor | None:
+        return self._clean_cursor("after")
+
+    def clean_before(self) -> Cursor | None:
+        return self._clean_cursor("before")
+
+    def filters(self) -> QueueFilters:
+        data = self.cleaned_data
+        return QueueFilters(
+            state=data["state"],
+            client=data["client"],
+            channel=data["channel"],
+            category=data["category"],
+            risk=data["risk"],
+            assignee=data["assignee"],
+            sla=data["sla"],
+        )
+
+
+class ReassignForm(forms.Form):
+    to = forms.CharField(
+        label=_("Reassign to"),
+        max_length=150,
+        help_text=_("The username of an agent or supervisor of the ticket's client."),
+    )

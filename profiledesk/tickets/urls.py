@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import queue_views, views
+
+app_name = "tickets"
+
+urlpatterns = [
+    path("", queue_views.queue, name="queue"),
+    path("<str:reference>/claim/", queue_views.claim, name="claim"),
+    path("<str:reference>/reassign/", queue_views.reassign, name="reassign"),
+    path("new/<int:customer_id>/", views.new_request, name="new"),
+    path("<str:reference>/", views.detail, name="detail"),
+    path("<str:reference>/move/", views.move, name="move"),
+    path("<str:reference>/comment/", views.comment, name="comment"),
+]

@@ -1,0 +1,110 @@
+"""One ticket, one screen (DESIGN 10); taking a new request from a call or chat."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from profiledesk.customers.access import get_customer_for_staff
+from profiledesk.intake.capture import drafts_for
+from profiledesk.intake.forms import form_for
+from profiledesk.policies.sla import sla_status
+from verification.status import required_level
+
+from .access import get_ticket_for_staff
+from .forms import CommentForm, MoveForm, RequestStartForm
+from .services import TicketError, ticket_comment, ticket_create
+from .states import TransitionError, allowed_moves, transition
+
+
+def detail(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = get_ticket_for_staff(request.user, reference)
+    context = {
+        "ticket": ticket,
+        "items": list(ticket.items.all()),
+        "timeline": list(ticket.events.select_related("actor")),
+        "moves": allowed_moves(ticket, request.user),
+        "comment_form": CommentForm(),
+        "required_level": required_level(ticket),
+        "sla": sla_status(ticket, timezone.now()),
+        "can_work": request.user.has_perm("tickets.work_ticket"),
+    }
+    return render(request, "tickets/detail.html", context)
+
+
+@require_POST
+def move(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = get_ticket_for_staff(request.user, reference)
+    form = MoveForm(request.POST)
+    if form.is_valid():
+        try:
+            transition(
+                ticket=ticket,
+                to=form.cleaned_data["to"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except TransitionError as error:
+            messages.error(request, str(error))
+    return redirect("tickets:detail", reference=ticket.reference)
+
+
+@require_POST
+def comment(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = get_ticket_for_staff(request.user, reference, perm="tickets.view_ticket")
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            ticket_comment(ticket=ticket, by=request.user, body=form.cleaned_data["body"])
+        except TicketError as error:
+            messages.error(request, str(error))
+    else:
+        messages.error(request, form.errors.as_text())
+    return redirect("tickets:detail", reference=ticket.reference)
+
+
+@require_http_methods(["GET", "POST"])
+def new_request(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Pick the channel and category, fill the category's form, open the ticket."""
+    customer = get_customer_for_staff(request.user, customer_id, perm="tickets.work_ticket")
+    start = RequestStartForm(request.POST or request.GET or None)
+    category = start.data.get("category") if start.is_bound and start.is_valid() else None
+    change_form = None
+    if category:
+        data = request.POST if request.method == "POST" else None
+        files = request.FILES if request.method == "POST" else None
+        change_form = form_for(category, customer=customer, data=data, files=files)
+        if request.method == "POST" and change_form.is_valid():
+            try:
+                with transaction.atomic():
+                    drafts = drafts_for(
+                        category=category,
+                        cleaned_data=change_form.cleaned_data,
+                        customer=customer,
+                    )
+                    ticket = ticket_create(
+                        client=customer.client,
+                        customer=customer,
+                        by=request.user,
+                        channel=start.cleaned_data["channel"],
+                        category=category,
+                        summary=start.cleaned_data["summary"],
+                        items=drafts,
+                    )
+            except ValidationError as error:
+                change_form.add_error(None, error)
+            except TicketError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, f"{ticket.reference} opened.")
+                return redirect("tickets:detail", reference=ticket.reference)
+    context = {
+        "customer": customer,
+        "start": start,
+        "category": category,
+        "change_form": change_form,
+    }
+    return render(request, "tickets/new_request.html", context)

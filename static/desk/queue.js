@@ -1,0 +1,72 @@
+// The queue's keyboard (DESIGN 10): j / k next and previous ticket, Enter opens it,
+// c claims it. The selected ticket survives the queue's refresh every 20 seconds.
+(() => {
+  let selected = null; // the reference of the selected row
+  let focusInQueue = false; // whether to give the row focus back after a refresh
+
+  const queue = () => document.getElementById("queue");
+  const rows = () => Array.from(document.querySelectorAll("#queue [data-queue-row]"));
+  const typing = () => {
+    const el = document.activeElement;
+    return el && (["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName) || el.isContentEditable);
+  };
+
+  function select(row, focus) {
+    for (const each of rows()) {
+      each.classList.toggle("table-active", each === row);
+      each.tabIndex = each === row ? 0 : -1;
+    }
+    if (!row) return;
+    selected = row.dataset.reference;
+    if (focus) row.focus();
+  }
+
+  // The refresh waits while someone is using a form in the queue (a reassign half typed)
+  // and while the tab is hidden.
+  window.queueMayRefresh = () => {
+    const box = queue();
+    if (document.hidden || !box) return false;
+    if (box.querySelector("details[open]")) return false;
+    const active = document.activeElement;
+    return !(active && box.contains(active) && active.closest("form"));
+  };
+
+  document.addEventListener("keydown", (event) => {
+    if (!queue() || typing() || event.altKey || event.ctrlKey || event.metaKey) return;
+    const list = rows();
+    if (!list.length) return;
+    const index = list.findIndex((row) => row.dataset.reference === selected);
+    const row = list[index];
+    if (event.key === "j" || event.key === "k") {
+      event.preventDefault();
+      const next = event.key === "j" ? Math.min(index + 1, list.length - 1) : Math.max(index - 1, 0);
+      select(list[next], true);
+    } else if (event.key === "Enter" && row && document.activeElement === row) {
+      event.preventDefault();
+      row.querySelector("[data-open]").click();
+    } else if (event.key === "c" && row) {
+      const claim = row.querySelector("[data-claim]");
+      if (claim) {
+        event.preventDefault();
+        claim.click();
+      }
+    }
+  });
+
+  // A click on a row selects it, so that the keys carry on from there.
+  document.addEventListener("focusin", (event) => {
+    const row = event.target.closest && event.target.closest("#queue [data-queue-row]");
+    if (row) selected = row.dataset.reference;
+  });
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.target && event.detail.target.id === "queue") {
+      focusInQueue = queue().contains(document.activeElement);
+    }
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!queue() || !selected) return;
+    const row = rows().find((each) => each.dataset.reference === selected);
+    select(row || null, focusInQueue && Boolean(row));
+  });
+})();

@@ -1,0 +1,155 @@
+"""schemathesis against a live desk: every operation of /api/schema/, with valid and with
+invalid data, must never answer 5xx and always answer as the schema says (status codes,
+content types, headers, bodies), refuse data the schema forbids, and enforce its auth.
+
+Bounded: EXAMPLES cases per operation and mode, so the run takes seconds. A failure prints
+the request that broke the API (with a curl command to replay it).
+"""
+
+import uuid
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ignored_auth,
+    missing_required_header,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    unsupported_method,
+)
+
+from profiledesk.api.changes import CATEGORY_FIELDS
+from profiledesk.api.keys import api_key_create
+from tests.factories import complete_customer
+
+EXAMPLES = 60
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    missing_required_header,
+    ignored_auth,
+    unsupported_method,
+]
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def live_api(live_server, northwind):
+    """(schema, Bearer headers) of a desk served on a real socket."""
+    complete_customer(northwind)
+    _, raw = api_key_create(client=northwind, name="schemathesis")
+    headers = {"Authorization": f"Bearer {raw}"}
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
+    return schema, headers, live_server.url
+
+
+def _operations(schema):
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert {(op.method.upper(), op.path) for op in operations} == {
+        ("POST", "/api/v1/change-requests/"),
+        ("GET", "/api/v1/change-requests/{reference}/"),
+    }
+    return operations
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_every_operation_answers_as_its_schema_says(live_api, mode):
+    schema, headers, base_url = live_api
+    for operation in _operations(schema):
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def run(case):
+            case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+
+        run()
+
+
+def test_a_real_request_and_its_status_match_the_schema(live_api, northwind):
+    schema, headers, base_url = live_api
+    customer = northwind.customers.get()
+    create, status = sorted(_operations(schema), key=lambda op: op.method != "post")
+    case = create.Case(
+        headers={"Idempotency-Key": "live-1"},
+        body={
+            "customer": customer.number,
+            "category": "billing",
+            "changes": {
+                "card_number": "4111111111111111",
+                "card_exp_month": 1,
+                "card_exp_year": 2099,
+            },
+        },
+        media_type="application/json",
+    )
+    created = case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+    assert created.status_code == 201
+    reference = created.json()["reference"]
+    retried = case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+    assert retried.status_code == 200
+    read = status.Case(path_parameters={"reference": reference})
+    response = read.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+    assert response.json()["reference"] == reference
+
+
+def test_valid_requests_open_tickets_and_every_answer_matches_the_schema(live_api, northwind):
+    """Random bodies seldom pass the business rules (a real customer number, fields of the
+    chosen category): here hypothesis makes valid ones, so 201 and 200 are fuzzed too."""
+    schema, headers, base_url = live_api
+    known = northwind.customers.get()
+    number, current = known.number, known.preferences
+    create, status = sorted(_operations(schema), key=lambda op: op.method != "post")
+    preferences = sorted(CATEGORY_FIELDS["preferences"])
+
+    @given(
+        changes=st.dictionaries(st.sampled_from(preferences), st.booleans(), min_size=1),
+        customer=st.sampled_from([None, number]),
+        channel=st.sampled_from(["api", "app", "web"]),
+        retry=st.booleans(),
+    )
+    @settings(
+        max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    def run(changes, customer, channel, retry):
+        key = uuid.uuid4()  # hypothesis replays its own values: a reused key would be a 422
+        body = {
+            "customer": customer,
+            "channel": channel,
+            "category": "preferences",
+            "changes": changes,
+        }
+        case = create.Case(
+            headers={"Idempotency-Key": str(key)}, body=body, media_type="application/json"
+        )
+        response = case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+        # A value the customer already has is no change; with no customer, all are new.
+        changed = customer is None or any(getattr(current, k) != v for k, v in changes.items())
+        if not changed:
+            assert response.status_code == 400
+            assert "Nothing to change" in str(response.json()["changes"])
+            return
+        assert response.status_code == 201
+        if retry:
+            again = case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+            assert again.json()["reference"] == response.json()["reference"]
+        read = status.Case(path_parameters={"reference": response.json()["reference"]})
+        read.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+
+    run()

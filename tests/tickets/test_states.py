@@ -1,0 +1,142 @@
+"""The ticket state machine: the table, its guards, roles, events, and concurrency."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from profiledesk.tickets import states
+from profiledesk.tickets.models import State, Ticket, TicketEvent
+from profiledesk.tickets.states import MOVES, TransitionError, allowed_moves, transition
+from tests.factories import TicketFactory
+
+
+@pytest.fixture
+def ticket(customer, agent):
+    return TicketFactory(customer=customer, created_by=agent)
+
+
+def test_a_legal_move_changes_state_and_records_who_and_why(ticket, agent):
+    transition(ticket=ticket, to=State.VERIFYING, by=agent)
+    ticket.refresh_from_db()
+    assert ticket.state == State.VERIFYING
+    event = ticket.events.get(kind=TicketEvent.Kind.TRANSITION)
+    assert (event.from_state, event.to_state, event.actor) == ("new", "verifying", agent)
+
+
+def test_an_illegal_move_is_refused_and_changes_nothing(ticket, agent):
+    with pytest.raises(TransitionError, match="cannot become"):
+        transition(ticket=ticket, to=State.APPLIED, by=agent)
+    ticket.refresh_from_db()
+    assert ticket.state == State.NEW
+    assert not ticket.events.filter(kind=TicketEvent.Kind.TRANSITION).exists()
+
+
+def test_a_role_outside_the_move_is_refused(ticket, personas):
+    with pytest.raises(TransitionError, match="role"):
+        transition(ticket=ticket, to=State.VERIFYING, by=personas["compliance"])
+
+
+def test_cancelling_needs_a_reason_and_card_numbers_in_it_are_masked(ticket, agent):
+    with pytest.raises(TransitionError, match="reason"):
+        transition(ticket=ticket, to=State.CANCELLED, by=agent, reason="  ")
+    transition(
+        ticket=ticket,
+        to=State.CANCELLED,
+        by=agent,
+        reason="Caller read out 4111 1111 1111 1111, hung up",
+    )
+    message = ticket.events.get(to_state="cancelled").message
+    assert "4111 1111 1111 1111" not in message
+    assert "411111" in message and "1111" in message
+
+
+def test_verification_must_be_complete_before_a_ticket_is_ready(ticket, agent):
+    transition(ticket=ticket, to=State.VERIFYING, by=agent)
+    with pytest.raises(TransitionError, match="AL2"):
+        transition(ticket=ticket, to=State.READY, by=agent)
+
+
+def test_a_ticket_without_a_customer_cannot_start_verification(northwind, agent):
+    ticket = Ticket.objects.create(
+        client=northwind,
+        channel="email",
+        category="contact",
+        sla_due_at="2030-01-01T00:00Z",
+        created_at="2026-01-01T00:00Z",
+        updated_at="2026-01-01T00:00Z",
+    )
+    with pytest.raises(TransitionError, match="customer"):
+        transition(ticket=ticket, to=State.VERIFYING, by=agent)
+
+
+def test_buttons_offer_exactly_the_moves_the_user_may_make(ticket, personas):
+    agent_moves = {m.target for m in allowed_moves(ticket, personas["agent"])}
+    assert agent_moves == {State.VERIFYING, State.CANCELLED, State.ESCALATED}
+    assert allowed_moves(ticket, personas["compliance"]) == []
+    security_moves = {m.target for m in allowed_moves(ticket, personas["security"])}
+    assert security_moves == {State.ESCALATED}
+
+
+def test_only_security_returns_an_escalated_ticket_to_the_flow(ticket, personas):
+    transition(ticket=ticket, to=State.ESCALATED, by=personas["agent"], reason="Odd caller")
+    with pytest.raises(TransitionError):
+        transition(ticket=ticket, to=State.VERIFYING, by=personas["agent"], reason="fine")
+    transition(ticket=ticket, to=State.VERIFYING, by=personas["security"], reason="Checked")
+    assert ticket.state == State.VERIFYING
+
+
+def test_every_move_in_the_table_starts_and_ends_on_a_real_state():
+    for move in MOVES:
+        assert move.source in State.values and move.target in State.values
+
+
+def test_state_is_written_only_by_the_state_machine():
+    """House rule as a check: no module but states.py assigns Ticket.state."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "profiledesk"
+    offenders = [
+        str(path)
+        for path in root.rglob("*.py")
+        if path.name != "states.py"
+        and "migrations" not in path.parts
+        and "demo" not in path.parts  # demo data is inserted in every state, in bulk
+        and re.search(r"\.state\s*=[^=]|state=State\.(?!NEW\b)", path.read_text())
+    ]
+    assert offenders == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_two_agents_pressing_the_same_button_at_once_make_one_move(monkeypatch, personas, customer):
+    ticket = TicketFactory(customer=customer, created_by=personas["agent"])
+    original = states._problem
+
+    def slow_problem(*args):
+        time.sleep(0.3)  # hold the row lock while the other request arrives
+        return original(*args)
+
+    monkeypatch.setattr(states, "_problem", slow_problem)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def press(user):
+        barrier.wait()
+        try:
+            transition(ticket=Ticket.objects.get(pk=ticket.pk), to=State.VERIFYING, by=user)
+            outcomes.append("moved")
+        except TransitionError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press, args=(personas[r],)) for r in ("agent", "supervisor")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["moved", "refused"]
+    assert TicketEvent.objects.filter(ticket=ticket, to_state="verifying").count() == 1
