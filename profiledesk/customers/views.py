@@ -15,7 +15,10 @@ def home(request: HttpRequest) -> HttpResponse:
     # Staff who work tickets start on the queue; the others on the customer search.
     if request.user.has_perm("tickets.view_ticket"):
         return redirect("tickets:queue")
-    return redirect("customers:search")
+    if request.user.has_perm("customers.view_customer"):
+        return redirect("customers:search")
+    # Desk admins configure the desk; they have no customer pages.
+    return redirect("admin:index")
 
 
 @require_GET

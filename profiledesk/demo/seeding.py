@@ -10,11 +10,12 @@ import datetime as dt
 import gc
 import multiprocessing
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import connection, connections, transaction
+from django.db import connection, connections, models, transaction
 from django.utils import timezone
 
 from profiledesk.accounts.roles import Role
@@ -23,7 +24,7 @@ from profiledesk.vault.adapters import BankToken, Vault, get_vault
 from verification.answers import hash_answer
 
 from .avatars import avatar_images_ensure
-from .history import apply_changes, create_with_history
+from .history import Change, create_with_history
 from .pools import SECURITY_QUESTIONS, build_pools
 from .profiles import (
     SECTION_MODELS,
@@ -77,7 +78,12 @@ def _tokenize_ibans(vault: Vault, ibans: list[str]) -> list[BankToken]:
 def _write_chunk(ctx: SeedContext, indexes: Iterable[int]) -> int:
     """Insert the customers `indexes` of one client with all their sections and history."""
     profiles: list[Profile] = [profile_build(ctx, index) for index in indexes]
-    create_with_history(m.Customer, [p.customer for p in profiles], BATCH)
+    changes: dict[type[models.Model], list[Change]] = defaultdict(list)
+    for profile in profiles:
+        for change in profile.changes:
+            changes[type(change.obj)].append(change)
+
+    create_with_history(m.Customer, [p.customer for p in profiles], changes[m.Customer], BATCH)
     for profile in profiles:
         customer_id = profile.customer.pk
         for objs in profile.sections.values():
@@ -98,8 +104,8 @@ def _write_chunk(ctx: SeedContext, indexes: Iterable[int]) -> int:
                 for card in profile.sections.get(m.PaymentCard, []):
                     card.billing_address_id = profile.cards_billed_to.pk
         objs = [obj for profile in profiles for obj in profile.sections.get(model, [])]
-        create_with_history(model, objs, BATCH)
-    return apply_changes([change for profile in profiles for change in profile.changes], BATCH)
+        create_with_history(model, objs, changes[model], BATCH)
+    return sum(len(model_changes) for model_changes in changes.values())
 
 
 def _seed_client(ctx: SeedContext, indexes: list[int], progress: Progress) -> int:

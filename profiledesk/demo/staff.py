@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from profiledesk.accounts.models import User
 from profiledesk.accounts.roles import Role
 from profiledesk.clients.models import Client, Membership
+from profiledesk.policies.defaults import policies_ensure_defaults
 
 DEMO_PASSWORD = "profiledesk-demo-2024"
 TOTP_DEVICE_NAME = "Demo authenticator"
@@ -99,6 +100,7 @@ def client_ensure(spec: DemoClient) -> Client:
             "time_zone": spec.time_zone,
         },
     )
+    policies_ensure_defaults(client=client)
     return client
 
 

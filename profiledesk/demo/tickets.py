@@ -35,6 +35,7 @@ from profiledesk.accounts.models import User
 from profiledesk.accounts.roles import Role
 from profiledesk.clients.models import Client
 from profiledesk.customers.models import Customer
+from profiledesk.intake.capture import resolve_field
 from profiledesk.policies.categories import Category
 from profiledesk.policies.defaults import DEFAULT_POLICIES
 from profiledesk.tickets.models import (
@@ -158,9 +159,11 @@ COMMENTS = (
 
 @dataclass(frozen=True)
 class ItemTemplate:
+    """A change item as intake captures one: `section` is the category and `field` the
+    "<model>.<attribute>" key of intake.capture's FIELD_SPECS (the label comes from there)."""
+
     section: str
     field: str
-    label: str
     old_display: str
     new_value: str
     new_display: str
@@ -171,69 +174,67 @@ class ItemTemplate:
 ITEMS: dict[str, tuple[ItemTemplate, ...]] = {
     Category.CONTACT: (
         ItemTemplate(
-            "contact",
-            "email",
-            "E-mail address",
+            Category.CONTACT,
+            "emailaddress.email",
             "j•••@example.com",
             "jo.new@example.net",
             "j•••@example.net",
         ),
         ItemTemplate(
-            "contact",
-            "number",
-            "Phone number",
+            Category.CONTACT,
+            "phonenumber.number",
             "+44 •••• ••0123",
             "+447700900456",
             "+44 •••• ••0456",
         ),
         ItemTemplate(
-            "contact",
-            "postal_address",
-            "Postal address",
-            "1•••••••",
-            "22 Baker Street, London NW1 6XE",
-            "2••••••• NW1",
+            Category.CONTACT, "postaladdress.line1", "1•••••••", "22 Baker Street", "2•••••••"
         ),
+        ItemTemplate(Category.CONTACT, "postaladdress.postal_code", "SW1•••", "NW1 6XE", "NW1•••"),
     ),
     Category.PERSONAL: (
         ItemTemplate(
-            "personal", "legal_name", "Legal name", "Jane Smith", "Jane Carter", "Jane Carter"
+            Category.PERSONAL,
+            "personaldetails.legal_name",
+            "Jane Smith",
+            "Jane Carter",
+            "Jane Carter",
         ),
-        ItemTemplate("personal", "preferred_name", "Preferred name", "", "Jo", "Jo"),
+        ItemTemplate(Category.PERSONAL, "personaldetails.preferred_name", "", "Jo", "Jo"),
         ItemTemplate(
-            "personal", "date_of_birth", "Date of birth", "••/••/1984", "1984-03-08", "••/••/1984"
+            Category.PERSONAL,
+            "personaldetails.date_of_birth",
+            "••/••/1984",
+            "1984-03-08",
+            "••/••/1984",
         ),
     ),
     Category.SECURITY: (
-        ItemTemplate(
-            "security", "two_factor_method", "Two-factor method", "Authenticator app", "sms", "SMS"
-        ),
-        ItemTemplate("security", "password_reset", "Password reset", "", "reset", "Reset"),
+        ItemTemplate(Category.SECURITY, "securitysettings.two_factor_reset", "", "reset", "Reset"),
+        ItemTemplate(Category.SECURITY, "securitysettings.password_reset", "", "reset", "Reset"),
     ),
     Category.PREFERENCES: (
-        ItemTemplate("preferences", "marketing_email", "Promotional e-mails", "Yes", "False", "No"),
-        ItemTemplate("preferences", "confirm_by_sms", "Confirm by SMS", "No", "True", "Yes"),
-        ItemTemplate("preferences", "auto_renew", "Auto-renewal", "Yes", "False", "No"),
+        ItemTemplate(Category.PREFERENCES, "preferences.marketing_email", "Yes", "False", "No"),
+        ItemTemplate(Category.PREFERENCES, "preferences.confirm_by_sms", "No", "True", "Yes"),
+        ItemTemplate(Category.PREFERENCES, "preferences.auto_renew", "Yes", "False", "No"),
     ),
     Category.LINKED_ACCOUNTS: (
         ItemTemplate(
-            "linked_accounts", "unlink", "Linked account", "Google", "unlink", "Unlink Google"
+            Category.LINKED_ACCOUNTS, "linkedaccount.unlink", "Google", "unlink", "Unlink Google"
         ),
     ),
     Category.BILLING: (
         ItemTemplate(
-            "billing",
-            "payment_card",
-            "Payment card",
+            Category.BILLING,
+            "paymentcard.vault_token",
             "Visa •••• 4242",
             "tok_demo_card",
             "Mastercard 555555 •••• 4444",
             is_secret=True,
         ),
         ItemTemplate(
-            "billing",
-            "bank_account",
-            "Bank account",
+            Category.BILLING,
+            "bankaccount.vault_token",
             "GB•• •••• 5432",
             "tok_demo_iban",
             "DE•• •••• 3000",
@@ -241,11 +242,12 @@ ITEMS: dict[str, tuple[ItemTemplate, ...]] = {
         ),
     ),
     Category.LANGUAGE_REGION: (
-        ItemTemplate("language_region", "language", "Language", "English", "es", "Spanish"),
         ItemTemplate(
-            "language_region",
-            "time_zone",
-            "Time zone",
+            Category.LANGUAGE_REGION, "languageregion.language", "English", "es", "Spanish"
+        ),
+        ItemTemplate(
+            Category.LANGUAGE_REGION,
+            "languageregion.time_zone",
             "Europe/London",
             "Europe/Madrid",
             "Europe/Madrid",
@@ -253,21 +255,25 @@ ITEMS: dict[str, tuple[ItemTemplate, ...]] = {
     ),
     Category.ORGANISATION: (
         ItemTemplate(
-            "organisation", "vat_number", "VAT number", "GB•••••2345", "GB980780684", "GB980780684"
+            Category.ORGANISATION,
+            "organisation.vat_number",
+            "GB•••••2345",
+            "GB980780684",
+            "GB980780684",
         ),
         ItemTemplate(
-            "organisation",
-            "business_name",
-            "Business name",
+            Category.ORGANISATION,
+            "organisation.business_name",
             "Acme Ltd",
             "Acme Holdings Ltd",
             "Acme Holdings Ltd",
         ),
     ),
     Category.AVATAR: (
-        ItemTemplate("avatar", "image", "Avatar", "(none)", "avatars/demo.png", "New image"),
+        ItemTemplate(Category.AVATAR, "avatar.image", "(none)", "avatars/demo.png", "New image"),
     ),
 }
+
 SUMMARIES = {
     Category.CONTACT: "Update contact details",
     Category.PERSONAL: "Correct personal details",
@@ -360,6 +366,11 @@ class _Builder:
         self.priorities = _weighted(PRIORITY_MIX)
         self.sla_minutes = {cat: spec["sla_minutes"] for cat, spec in DEFAULT_POLICIES.items()}
         self.opened = {channel: f"Opened from {channel.label}." for channel in Channel}
+        self.labels = {
+            t.field: str(resolve_field(t.section, t.field).label)
+            for templates in ITEMS.values()
+            for t in templates
+        }
         self.claimed = {
             user.pk: f"Claimed by {user}." for plan in self.plans for user in plan.floor
         }
@@ -453,7 +464,7 @@ class _Builder:
                 position=number,
                 section=template.section,
                 field=template.field,
-                label=template.label,
+                label=self.labels[template.field],
                 old_display=template.old_display,
                 new_value=template.new_value,
                 new_display=template.new_display,
@@ -669,7 +680,7 @@ def seed_tickets(
         elapsed = time.monotonic() - started
         write(
             f"  {result.tickets:>9,} / {count:,} tickets  ({elapsed:.1f} s, "
-            f"{result.tickets / elapsed:,.0f} a second)"
+            f"{result.tickets / elapsed:,.0f} a second)\n"
         )
 
     workers = workers or _workers_for(count, chunk)

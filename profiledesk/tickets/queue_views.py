@@ -76,6 +76,7 @@ def _queue_context(
         "next_url": next_cursor and _page_url(request, after=next_cursor.encode()),
         "previous_url": previous_cursor and _page_url(request, before=previous_cursor.encode()),
         "first_url": _page_url(request),
+        "paged": any(request.GET.get(name) for name in PAGE_PARAMS),
         "here": request.get_full_path(),
     }
 

@@ -7,12 +7,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from profiledesk.accounts.roles import Role, roles_of
 from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.risk import risk_assess
 from profiledesk.policies.sla import sla_due
 from profiledesk.vault.cards import redact_card_numbers
 
-from .models import ChangeItem, Channel, Priority, Ticket, TicketEvent
+from .models import ChangeItem, Channel, Priority, State, Ticket, TicketEvent
 
 
 class TicketError(Exception):
@@ -123,6 +124,8 @@ def ticket_claim(*, ticket: Ticket, by) -> Ticket:
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if not locked.is_open:
         raise TicketError(_("This ticket is no longer open."))
+    if locked.state == State.ESCALATED and Role.SECURITY not in roles_of(by):
+        raise TicketError(_("This ticket is with the security team."))
     if locked.assignee_id == by.pk:
         return locked
     if locked.assignee_id is not None:
@@ -145,6 +148,8 @@ def ticket_reassign(*, ticket: Ticket, to, by) -> Ticket:
         raise TicketError(_("This ticket is no longer open."))
     if to is not None and not to.memberships.filter(client_id=locked.client_id).exists():
         raise TicketError(_("%(name)s does not work for this client.") % {"name": to})
+    if to is not None and not to.has_perm("tickets.work_ticket"):
+        raise TicketError(_("%(name)s does not work tickets.") % {"name": to})
     locked.assignee = to
     locked.updated_at = timezone.now()
     locked._change_reason = "reassigned"

@@ -13,8 +13,10 @@ requests (30 by default) a case, and how many queries each made.
     BENCH_TICKETS=100000 BENCH_REPEAT=20 make bench    # a quicker run
 """
 
+import atexit
 import os
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -23,7 +25,11 @@ from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 
+# Collected static files, uploads and the demo logins live only as long as the run.
 _STATIC = tempfile.mkdtemp(prefix="profiledesk-bench-static-")
+_MEDIA = tempfile.mkdtemp(prefix="profiledesk-bench-media-")
+atexit.register(shutil.rmtree, _STATIC, ignore_errors=True)
+atexit.register(shutil.rmtree, _MEDIA, ignore_errors=True)
 os.environ["DJANGO_SETTINGS_MODULE"] = "profiledesk.settings.base"
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
@@ -31,7 +37,7 @@ os.environ["DEMO_MODE"] = "1"  # seed_demo and seed_tickets refuse to run otherw
 os.environ["DEBUG"] = "0"  # as in production: no query log kept in memory
 os.environ["SECURE_SSL_REDIRECT"] = "0"  # the test client speaks plain HTTP
 os.environ["STATIC_ROOT"] = _STATIC
-os.environ.setdefault("PRIVATE_MEDIA_ROOT", tempfile.mkdtemp(prefix="profiledesk-bench-media-"))
+os.environ["PRIVATE_MEDIA_ROOT"] = _MEDIA
 
 import django  # noqa: E402
 
@@ -169,6 +175,8 @@ def main() -> None:
     total = Ticket.objects.count()
     open_total = Ticket.objects.filter(state__in=OPEN_STATES).count()
     northwind = Client.objects.get(slug="northwind")
+    northwind_open = Ticket.objects.filter(client=northwind, state__in=OPEN_STATES).count()
+    depth = min(5000, northwind_open // 2)  # a page far down the queue
     agent = User.objects.get(username="northwind.agent")
     http, supervisor = signed_in(agent), signed_in(supervisor_of_every_client())
     some_reference = Ticket.objects.filter(client=northwind).values_list("reference", flat=True)[0]
@@ -177,11 +185,15 @@ def main() -> None:
         Case("bare view: one indexed query", http, f"/bench/bare/?ref={some_reference}"),
         Case("queue: no filter", http, "/tickets/"),
         Case("queue: htmx refresh (partial)", http, "/tickets/", background),
-        Case("queue: page 2 (cursor)", http, f"/tickets/?after={deep_cursor(northwind, 49)}"),
         Case(
-            "queue: 5,000 tickets in (cursor)",
+            "queue: page 2 (cursor)",
             http,
-            f"/tickets/?after={deep_cursor(northwind, 5000)}",
+            f"/tickets/?after={deep_cursor(northwind, min(49, northwind_open - 1))}",
+        ),
+        Case(
+            f"queue: {depth:,} tickets in (cursor)",
+            http,
+            f"/tickets/?after={deep_cursor(northwind, depth)}",
         ),
         Case("queue: state = new", http, "/tickets/?state=new"),
         Case("queue: state = escalated", http, "/tickets/?state=escalated"),

@@ -37,6 +37,8 @@ def test_agent_reveals_a_masked_value_and_the_reveal_is_recorded(
 
     # An agent of Northwind signs in with a password and a code from their app.
     sign_in(page, agent)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Queue")  # their home page
+    page.get_by_role("link", name="Customers").click()
     expect(page.get_by_role("heading", name="Find a customer")).to_be_visible()
 
     # They search by name: only their own client's Grace is found.

@@ -11,6 +11,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from profiledesk.demo.tickets import SEED_REASON, copy_with_history, seed_tickets
+from profiledesk.intake.capture import resolve_field
 from profiledesk.tickets.models import OPEN_STATES, ChangeItem, State, Ticket, TicketEvent
 from tests.factories import CustomerFactory
 
@@ -34,6 +35,12 @@ def test_a_seed_has_every_state_with_items_timeline_and_references(customers):
     assert path[-2:] == [State.APPLIED, State.CLOSED]
     assert result.items == ChangeItem.objects.count()
     assert result.events == TicketEvent.objects.count()
+
+
+def test_seeded_change_items_use_the_fields_intake_knows(customers):
+    seed_tickets(count=100)
+    for section, field, label in ChangeItem.objects.values_list("section", "field", "label"):
+        assert resolve_field(section, field).label == label
 
 
 def test_seeded_tickets_belong_to_existing_customers_and_floor_staff(customers, personas):

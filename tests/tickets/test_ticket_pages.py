@@ -91,13 +91,13 @@ def test_the_ticket_page_shows_items_risk_sla_and_only_allowed_actions(ticket, p
     assert page.status_code == 200
     assert ticket.reference in html and "n•••@example.com" in html
     assert "new.address@example.com" not in html
-    assert "Start verification" in html
+    assert 'type="submit">Start verification</button>' in html
     compliance_html = (
         signed_in(personas["compliance"])
         .get(reverse("tickets:detail", args=[ticket.reference]))
         .content.decode()
     )
-    assert "Start verification" not in compliance_html
+    assert 'type="submit">Start verification</button>' not in compliance_html
 
 
 def test_a_move_from_the_page_goes_through_the_state_machine(ticket, agent):
@@ -122,7 +122,7 @@ def test_comments_are_stored_with_card_numbers_masked(ticket, agent):
     assert "5555 5555 5555 4444" not in comment.message and "4444" in comment.message
 
 
-QUERIES_TICKET_PAGE = 12
+QUERIES_TICKET_PAGE = 15
 
 
 @pytest.mark.parametrize("comments", [1, 12])
@@ -136,9 +136,37 @@ def test_ticket_page_query_budget_does_not_grow_with_the_timeline(
         )
     url = reverse("tickets:detail", args=[ticket.reference])
     http.get(url)  # warm the session's cached bits
-    # Expect 12: session, user, OTP device, permissions (user, group), the ticket with its
+    # Expect 15: session, user, OTP device, permissions (user, group), the ticket with its
     # client, customer and people, its items, its timeline with actors, role names, the
     # "has items" guard of the moves, the policy and changed fields for the required
-    # level, and the session again for the messages framework.
+    # level, and the session again for the messages framework; the verification panel
+    # adds the customer's lock-out, the ticket's valid passes, the proofs of new
+    # contacts and the evidence list (verification.selectors.panel_context).
     with django_assert_num_queries(QUERIES_TICKET_PAGE):
         assert http.get(url).status_code == 200
+
+
+def test_an_escalated_ticket_can_only_be_claimed_by_security(customer, personas):
+    from profiledesk.tickets.services import TicketError, ticket_claim
+    from profiledesk.tickets.states import transition
+
+    ticket = TicketFactory(customer=customer, created_by=None, channel="email")
+    transition(ticket=ticket, to=State.ESCALATED, by=personas["agent"], reason="Odd request")
+    with pytest.raises(TicketError, match="security"):
+        ticket_claim(ticket=ticket, by=personas["agent"])
+    assert ticket_claim(ticket=ticket, by=personas["security"]).assignee == personas["security"]
+
+
+def test_tickets_are_reassigned_only_to_people_who_work_tickets(customer, personas):
+    from profiledesk.tickets.services import TicketError, ticket_reassign
+
+    ticket = TicketFactory(customer=customer, created_by=personas["agent"])
+    with pytest.raises(TicketError, match="does not work tickets"):
+        ticket_reassign(ticket=ticket, to=personas["compliance"], by=personas["supervisor"])
+    moved = ticket_reassign(ticket=ticket, to=personas["supervisor"], by=personas["supervisor"])
+    assert moved.assignee == personas["supervisor"]
+
+
+def test_a_desk_admin_starts_in_the_administration(personas):
+    response = signed_in(personas["desk_admin"]).get("/")
+    assert response["Location"] == reverse("admin:index")

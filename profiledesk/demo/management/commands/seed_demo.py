@@ -1,4 +1,5 @@
-"""python manage.py seed_demo [--customers N]: the demo clients, staff and customers."""
+"""python manage.py seed_demo [--customers N] [--tickets N]: the demo clients, staff,
+customers and tickets."""
 
 import time
 from pathlib import Path
@@ -6,11 +7,17 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from profiledesk.customers.models import Customer
 from profiledesk.demo.mode import require_demo_mode
 from profiledesk.demo.seeding import demo_seed
 from profiledesk.demo.staff import DEMO_PASSWORD
+from profiledesk.demo.tickets import seed_tickets
+from profiledesk.tickets.models import Ticket
 
 DEFAULT_CUSTOMERS = 200
+
+
+DEFAULT_TICKETS = 300
 
 
 class Command(BaseCommand):
@@ -22,6 +29,13 @@ class Command(BaseCommand):
             type=int,
             default=DEFAULT_CUSTOMERS,
             help=f"customers over both clients (default {DEFAULT_CUSTOMERS})",
+        )
+        parser.add_argument(
+            "--tickets",
+            type=int,
+            default=DEFAULT_TICKETS,
+            help=f"tickets in every state to have in all (default {DEFAULT_TICKETS}); "
+            "only the missing ones are created, so a re-run adds nothing",
         )
         parser.add_argument(
             "--jobs",
@@ -37,7 +51,9 @@ class Command(BaseCommand):
             help="where to write the demo logins (default var/demo-logins.txt)",
         )
 
-    def handle(self, *args, customers: int, jobs: int | None, logins_file: Path, **options):
+    def handle(
+        self, *args, customers: int, tickets: int, jobs: int | None, logins_file: Path, **options
+    ):
         require_demo_mode("seed_demo")
         if customers < 0:
             raise CommandError("--customers cannot be negative.")
@@ -57,6 +73,10 @@ class Command(BaseCommand):
                 f"  {login.username:<22} {login.role.value:<11} {login.client.name:<17} "
                 f"TOTP secret {login.totp_secret}"
             )
+        missing_tickets = max(0, tickets - Ticket.objects.count())
+        if missing_tickets and Customer.objects.exists():  # tickets need customers
+            self.stdout.write(f"\nSeeding {missing_tickets:,} tickets:")
+            seed_tickets(count=missing_tickets, stdout=self.stdout)
         created = sum(result.customers_created.values())
         self.stdout.write(
             self.style.SUCCESS(
