@@ -21,6 +21,10 @@ def _redis_answers(url: str) -> bool:
         return False
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run the demo desk: Redis, Celery worker and beat, and the web server."
 
@@ -86,6 +90,8 @@ class Command(BaseCommand):
             ]
         )
         procs.append(("web", server))
+        # `kill` (SIGTERM) stops the children too, as Ctrl-C does.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             while all(p.poll() is None for _, p in procs):
                 time.sleep(0.5)
