@@ -188,3 +188,18 @@ def TicketFactory(*, customer, created_by=None, category="contact", channel="pho
             )
         ],
     )
+
+
+def card_on_file(customer, number: str = "4111111111111111", **fields):
+    """A card as the desk keeps one: vaulted, with only token, brand, BIN and last four."""
+    token = get_vault().tokenize_card(number)
+    values = {"exp_month": 12, "exp_year": 2030, "holder_name": "A CUSTOMER", **fields}
+    return m.PaymentCard.objects.create(
+        customer=customer,
+        vault_token=token.token,
+        fingerprint=token.fingerprint,
+        brand=token.brand,
+        bin=token.bin,
+        last4=token.last4,
+        **values,
+    )

@@ -8,7 +8,7 @@ from django.db import connection
 
 from audit.services import audit_record
 from profiledesk.customers.models import PROFILE_MODELS, PaymentCard
-from profiledesk.vault.adapters import get_vault
+from tests.factories import card_on_file
 
 CARD = "4012 8888 8888 1881"
 CARD_DIGITS = CARD.replace(" ", "")
@@ -33,23 +33,12 @@ def test_no_sensitivity_class_names_a_field_the_model_does_not_have(model):
 
 def _add_card(customer, number: str) -> PaymentCard:
     """What the desk does with a card number typed by an agent: vault it, keep the token."""
-    token = get_vault().tokenize_card(number)
-    card = PaymentCard.objects.create(
-        customer=customer,
-        vault_token=token.token,
-        fingerprint=token.fingerprint,
-        brand=token.brand,
-        bin=token.bin,
-        last4=token.last4,
-        exp_month=12,
-        exp_year=2030,
-        holder_name="GRACE HOPPER",
-    )
+    card = card_on_file(customer, number, holder_name="GRACE HOPPER")
     audit_record(
         action="customer.card_added",
         client=customer.client,
         target=customer,
-        data={"brand": token.brand, "last4": token.last4},
+        data={"brand": card.brand, "last4": card.last4},
     )
     return card
 

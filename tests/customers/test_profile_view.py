@@ -8,9 +8,8 @@ from django.urls import reverse
 
 from audit.services import audit_record
 from profiledesk.customers.models import LinkedAccount, PaymentCard
-from profiledesk.vault.adapters import get_vault
 from tests.conftest import signed_in
-from tests.factories import complete_customer
+from tests.factories import card_on_file, complete_customer
 
 
 def _profile(user, customer):
@@ -18,16 +17,10 @@ def _profile(user, customer):
 
 
 def _add_card(customer, number: str) -> PaymentCard:
-    token = get_vault().tokenize_card(number)
-    return PaymentCard.objects.create(
-        customer=customer,
-        vault_token=token.token,
-        fingerprint=token.fingerprint,
-        brand=token.brand,
-        bin=token.bin,
-        last4=token.last4,
+    return card_on_file(
+        customer,
+        number,
         exp_month=4,
-        exp_year=2030,
         holder_name="G HOPPER",
         billing_address=customer.addresses.first(),
     )

@@ -7,10 +7,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from profiledesk.customers.models import PaymentCard
-from profiledesk.vault.adapters import get_vault
 from tests.conftest import signed_in
-from tests.factories import complete_customer
+from tests.factories import card_on_file, complete_customer
 
 
 def _reveals():
@@ -135,22 +133,11 @@ def test_a_secret_or_unmasked_field_cannot_be_revealed(personas, customer, kind,
 
 
 def test_a_card_token_cannot_be_revealed(personas, customer):
-    token = get_vault().tokenize_card("4111111111111111")
-    card = PaymentCard.objects.create(
-        customer=customer,
-        vault_token=token.token,
-        fingerprint=token.fingerprint,
-        brand=token.brand,
-        bin=token.bin,
-        last4=token.last4,
-        exp_month=1,
-        exp_year=2030,
-        holder_name="G HOPPER",
-    )
+    card = card_on_file(customer, "4111111111111111", exp_month=1, holder_name="G HOPPER")
     for kind in ["card", "bank"]:
         response = _reveal(personas["agent"], customer, kind, card, "vault_token")
         assert response.status_code == 404
-        assert token.token not in response.content.decode()
+        assert card.vault_token not in response.content.decode()
     assert not _reveals().exists()
 
 

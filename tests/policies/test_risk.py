@@ -8,7 +8,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from profiledesk.customers.models import EmailAddress, PaymentCard
+from profiledesk.customers.models import EmailAddress
 from profiledesk.policies.risk import risk_assess, risk_level
 from profiledesk.policies.services import risk_refresh
 from profiledesk.tickets.models import State, TicketEvent
@@ -20,6 +20,7 @@ from tests.factories import (
     ClientFactory,
     EmailAddressFactory,
     PhoneNumberFactory,
+    card_on_file,
     complete_customer,
 )
 
@@ -295,18 +296,7 @@ def _vaulted(token) -> str:
 
 def test_a_card_already_on_another_customer_adds_points(office, grace, someone_else):
     card = "4012 8888 8888 1881"
-    on_file = LocalVault().tokenize_card(card)
-    PaymentCard.objects.create(
-        customer=someone_else,
-        vault_token=on_file.token,
-        fingerprint=on_file.fingerprint,
-        brand=on_file.brand,
-        bin=on_file.bin,
-        last4=on_file.last4,
-        exp_month=1,
-        exp_year=2030,
-        holder_name="ALAN TURING",
-    )
+    card_on_file(someone_else, card, exp_month=1, holder_name="ALAN TURING")
     requested = LocalVault().tokenize_card(card)  # a new token, the same card
     items = [("billing", "paymentcard.vault_token", _vaulted(requested))]
     assessment = assess(make_ticket(office, customer=grace, items=items, created_at=NOW))
