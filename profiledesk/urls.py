@@ -22,7 +22,10 @@ urlpatterns = [
     path("accounts/", include("profiledesk.accounts.urls")),
     path("customers/", include("profiledesk.customers.urls")),
     path("tickets/", include("profiledesk.tickets.urls")),
+    path("verification/", include("verification.urls")),
+    path("approvals/", include("profiledesk.approvals.urls")),
     path("api/", include("profiledesk.api.urls")),
     path("inbound/", include("profiledesk.inbound.urls")),
+    path("dev/", include("profiledesk.messaging.urls")),  # DEBUG only: 404 otherwise
     path("admin/", admin.site.urls),
 ]

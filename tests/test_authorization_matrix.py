@@ -17,6 +17,8 @@ from tests.factories import TicketFactory
 DESK_ROLES = frozenset(ROLES)
 CUSTOMER_WORK = DESK_ROLES - {"desk_admin"}
 FLOOR = frozenset({"agent", "supervisor"})
+APPROVERS = frozenset({"supervisor", "compliance"})
+SECURITY = frozenset({"security"})
 PERSONAS = ["anonymous", "password_only", *ROLES, "outsider"]
 
 
@@ -65,6 +67,30 @@ MATRIX: dict[str, Rule] = {
         scoped=True,
         data={"body": "Customer called back."},
     ),
+    # Identity verification wizard (verification/): the floor works it; a refusal (the
+    # fixture's ticket is not being verified) redirects to the ticket with a message.
+    "verification:panel": Rule(allowed=FLOOR, scoped=True),
+    "verification:otp_send": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
+    "verification:otp_check": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
+    "verification:questions": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
+    "verification:document_upload": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
+    # No document was uploaded on the fixture's ticket: 404 even for the floor.
+    "verification:document": Rule(allowed=FLOOR, ok=404, scoped=True),
+    "verification:reveal": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
+    # Approvals (profiledesk/approvals): the queue is for approvers; decisions on the
+    # fixture's new ticket are refused with a message and a redirect to it.
+    "approvals:queue": Rule(allowed=APPROVERS),
+    "approvals:submit": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
+    "approvals:approve": Rule(method="post", allowed=APPROVERS, ok=302, scoped=True),
+    "approvals:reject": Rule(
+        method="post", allowed=APPROVERS, ok=302, scoped=True, data={"reason": "No."}
+    ),
+    "approvals:freeze": Rule(
+        method="post", allowed=SECURITY, ok=302, scoped=True, data={"reason": "Takeover?"}
+    ),
+    "approvals:unfreeze": Rule(
+        method="post", allowed=SECURITY, ok=302, scoped=True, data={"reason": "Cleared"}
+    ),
     # Client systems: an API key, never a staff session (a signed-in agent gets 401 too).
     "api:change_requests": Rule(method="post", gate="public", ok=401),
     "api:change_request": Rule(gate="public", ok=401),
@@ -73,6 +99,9 @@ MATRIX: dict[str, Rule] = {
     "api:not_found": Rule(gate="public", ok=404),  # JSON 404 for any other /api/ path
     # The e-mail provider: an HMAC signature, or 403.
     "inbound:email": Rule(method="post", gate="public", ok=403),
+    # Demo only: with DEBUG off (as here, and in production) it is a 404 for everyone;
+    # with DEBUG on, desk admins only (tests/messaging/test_dev_outbox.py).
+    "messaging:dev_outbox": Rule(ok=404),
 }
 
 
@@ -108,6 +137,7 @@ def url_values(customer, personas):
         "kind": "personal",
         "row_id": customer.personal.pk,
         "field": "national_id",
+        "document_id": 1,
     }
 
 

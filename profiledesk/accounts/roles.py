@@ -28,9 +28,14 @@ _FLOOR = ["tickets.work_ticket"]
 
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.AGENT: [*_WORK_WITH_CUSTOMERS, *_FLOOR],
-    Role.SUPERVISOR: [*_WORK_WITH_CUSTOMERS, *_FLOOR, "tickets.reassign_ticket"],
-    Role.COMPLIANCE: [*_WORK_WITH_CUSTOMERS],
-    Role.SECURITY: [*_WORK_WITH_CUSTOMERS],
+    Role.SUPERVISOR: [
+        *_WORK_WITH_CUSTOMERS,
+        *_FLOOR,
+        "tickets.reassign_ticket",
+        "approvals.approve_tier1",
+    ],
+    Role.COMPLIANCE: [*_WORK_WITH_CUSTOMERS, "approvals.approve_tier2"],
+    Role.SECURITY: [*_WORK_WITH_CUSTOMERS, "approvals.freeze_customer"],
     # Desk admins configure the desk in the Django admin; they do not browse customers.
     Role.DESK_ADMIN: [
         "clients.view_client",
@@ -64,6 +69,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         # Client API keys: made with `create_api_key`, revoked in the admin.
         "api.view_apikey",
         "api.change_apikey",
+        # Messages to customers, redacted (read-only admin; the Dev outbox in the demo).
+        "messaging.view_message",
     ],
 }
 

@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "profiledesk.inbound",
     "profiledesk.vault",
     "profiledesk.health",
+    "profiledesk.messaging",
+    "profiledesk.approvals",
     "profiledesk.demo",
     "verification",
     "audit",
@@ -213,6 +215,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout"
 CELERY_REDIS_SOCKET_TIMEOUT = 2
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE: dict = {}
+
+# --- Identity verification (DESIGN 4) ------------------------------------------------
+VERIFICATION_LOCK_MINUTES = int(env("VERIFICATION_LOCK_MINUTES", "30"))
+VERIFICATION_DOCUMENT_RETENTION_DAYS = int(env("VERIFICATION_DOCUMENT_RETENTION_DAYS", "30"))
+CELERY_BEAT_SCHEDULE["verification-documents-purge"] = {
+    "task": "verification.documents_purge",
+    "schedule": 3600.0,  # hourly; deletes identity documents past their retention
+}
+# Messages no worker picked up (or whose worker died) are queued again (messaging).
+CELERY_BEAT_SCHEDULE["messaging-sweep"] = {"task": "messaging.sweep", "schedule": 60.0}
 HEALTH_CELERY_TIMEOUT = float(env("HEALTH_CELERY_TIMEOUT", "5"))
 
 # --- E-mail -------------------------------------------------------------------------
@@ -225,6 +237,24 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "ProfileDesk <no-reply@profiledesk.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Messages to customers (profiledesk/messaging) --------------------------------------
+# SMS through an HTTP gateway: JSON POST {to, text, reference} with a Bearer token. A
+# provider's own adapter replaces HttpGateway by naming its class in SMS_GATEWAY.
+SMS_GATEWAY = env("SMS_GATEWAY", "profiledesk.messaging.sms.HttpGateway")
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", "")
+SMS_GATEWAY_TIMEOUT = float(env("SMS_GATEWAY_TIMEOUT", "10"))
+SMS_SINK_DIR = Path(env("SMS_SINK_DIR", str(BASE_DIR / "var" / "sms")))
+# Fernet key for messages that carry a secret (an OTP) until they are sent; unset: a key
+# derived from SECRET_KEY.
+MESSAGE_ENCRYPTION_KEY = env("MESSAGE_ENCRYPTION_KEY", "")
+MESSAGING_MAX_ATTEMPTS = int(env("MESSAGING_MAX_ATTEMPTS", "5"))
+MESSAGING_RETRY_BASE_SECONDS = 30
+# The sweep queues again a message still queued this long after it was due, or still
+# "sending" this long after a worker claimed it (the worker died).
+MESSAGING_SWEEP_QUEUED_AFTER = 120
+MESSAGING_SWEEP_SENDING_AFTER = 600
 
 # --- Card and bank vault -------------------------------------------------------------
 # The desk never keeps a card number: it hands it to the vault at the edge.

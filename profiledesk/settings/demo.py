@@ -23,6 +23,9 @@ os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.Emai
 from .base import *  # noqa: E402,F403
 
 EMAIL_FILE_PATH = _VAR / "mail"
+# SMS to files in var/sms; both sinks are listed on the Dev outbox page (/dev/outbox/).
+SMS_GATEWAY = "profiledesk.messaging.sms.FileSink"
+SMS_SINK_DIR = _VAR / "sms"
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }

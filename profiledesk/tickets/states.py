@@ -47,6 +47,18 @@ def _verification_complete(ticket: Ticket) -> str | None:
     return verification_missing(ticket)
 
 
+def _approval_submit_problem(ticket: Ticket) -> str | None:
+    from profiledesk.approvals.rules import submit_problem
+
+    return submit_problem(ticket)
+
+
+def _approvals_only(ticket: Ticket) -> str | None:
+    from profiledesk.approvals.rules import decision_only
+
+    return decision_only(ticket)
+
+
 @dataclass(frozen=True)
 class Move:
     source: str
@@ -56,6 +68,8 @@ class Move:
     guard: Guard | None = None
     needs_reason: bool = False
     style: str = "primary"
+    # The URL name its button posts to, when not the generic move form (tickets:move).
+    via: str = ""
 
 
 _CANCELLABLE = [
@@ -102,12 +116,40 @@ MOVES: list[Move] = [
         needs_reason=True,
         style="danger",
     ),
+    # Approvals (profiledesk/approvals): the submit button posts to approvals:submit,
+    # which re-assesses risk first (critical: escalated instead). Decisions and voids
+    # are made by the approvals services only (their guard refuses the move form).
+    Move(
+        State.READY,
+        State.PENDING_APPROVAL,
+        _("Submit for approval"),
+        FLOOR,
+        _approval_submit_problem,
+        via="approvals:submit",
+    ),
+    Move(State.PENDING_APPROVAL, State.APPROVED, _("Approve"), APPROVERS, _approvals_only),
+    Move(
+        State.PENDING_APPROVAL,
+        State.REJECTED,
+        _("Reject"),
+        APPROVERS,
+        _approvals_only,
+        needs_reason=True,
+        style="danger",
+    ),
+    Move(State.PENDING_APPROVAL, State.READY, _("Void approvals"), frozenset(), _approvals_only),
+    Move(State.APPROVED, State.READY, _("Void approvals"), frozenset(), _approvals_only),
 ]
 _BY_EDGE = {(move.source, move.target): move for move in MOVES}
 
 
+def move_between(source: str, target: str) -> Move | None:
+    return _BY_EDGE.get((source, target))
+
+
 def _problem(move: Move, ticket: Ticket, user) -> str | None:
-    if not roles_of(user) & move.roles:
+    # A move with no roles is made by a service only (its guard says which).
+    if move.roles and not roles_of(user) & move.roles:
         return str(_("Your role cannot do this."))
     return move.guard(ticket) if move.guard else None
 

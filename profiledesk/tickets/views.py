@@ -6,18 +6,20 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from profiledesk.approvals.selectors import approval_panel
 from profiledesk.customers.access import get_customer_for_staff
 from profiledesk.intake.capture import drafts_for
 from profiledesk.intake.forms import form_for
 from profiledesk.policies.sla import sla_status
-from verification.status import required_level
+from verification.selectors import panel_context
 
 from .access import get_ticket_for_staff
 from .forms import CommentForm, MoveForm, RequestStartForm
 from .services import TicketError, ticket_comment, ticket_create
-from .states import TransitionError, allowed_moves, transition
+from .states import TransitionError, allowed_moves, move_between, transition
 
 
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
@@ -28,9 +30,12 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
         "timeline": list(ticket.events.select_related("actor")),
         "moves": allowed_moves(ticket, request.user),
         "comment_form": CommentForm(),
-        "required_level": required_level(ticket),
         "sla": sla_status(ticket, timezone.now()),
         "can_work": request.user.has_perm("tickets.work_ticket"),
+        # The identity verification wizard's panel (verification/selectors.py).
+        **panel_context(ticket, request.user),
+        # Approvals (profiledesk/approvals/selectors.py): no query outside its steps.
+        **approval_panel(ticket, request.user),
     }
     return render(request, "tickets/detail.html", context)
 
@@ -39,7 +44,11 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
 def move(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference)
     form = MoveForm(request.POST)
-    if form.is_valid():
+    edge = move_between(ticket.state, form.data.get("to", ""))
+    if edge is not None and edge.via:
+        # Moves with a page of their own (submitting for approval) run their checks there.
+        messages.error(request, _("Use the “%(label)s” button.") % {"label": edge.label})
+    elif form.is_valid():
         try:
             transition(
                 ticket=ticket,

@@ -170,3 +170,13 @@ def test_tickets_are_reassigned_only_to_people_who_work_tickets(customer, person
 def test_a_desk_admin_starts_in_the_administration(personas):
     response = signed_in(personas["desk_admin"]).get("/")
     assert response["Location"] == reverse("admin:index")
+
+
+def test_submitting_for_approval_cannot_skip_its_own_checks_through_the_move_form(ticket, agent):
+    Ticket.objects.filter(pk=ticket.pk).update(state=State.READY)  # setup: verified already
+    response = signed_in(agent).post(
+        reverse("tickets:move", args=[ticket.reference]), {"to": "pending_approval"}, follow=True
+    )
+    ticket.refresh_from_db()
+    assert ticket.state == State.READY
+    assert "Submit for approval" in response.content.decode()

@@ -1,0 +1,174 @@
+"""Reads of approvals: the approval queue and the ticket page's approval panel.
+
+The queue is a keyset page of open approval rounds on (submitted_at, id), oldest first,
+of the staff member's clients at the tiers they approve. Its query count does not grow
+with the rows: the page (ticket, customer and client joined), the items of its tickets,
+and for maker ≠ checker three lookups over the whole page (timeline actors, item
+history users, verifiers) plus the decisions already given.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from profiledesk.clients.scoping import client_ids_for
+from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
+
+from .models import Approval, ApprovalRound
+from .rules import (
+    TIER_PERMISSIONS,
+    checker_problem,
+    cooling_off,
+    frozen_problem,
+    makers_of,
+    plan_for,
+)
+
+PAGE_SIZE = 50
+
+
+def tiers_of(user) -> list[int]:
+    return [tier for tier, perm in TIER_PERMISSIONS.items() if user.has_perm(perm)]
+
+
+@dataclass
+class QueueRow:
+    round: ApprovalRound
+    ticket: Ticket
+    items: list[ChangeItem]
+    evidence: list  # verification.models.Attempt, newest first
+    waiting: dt.timedelta
+    problem: str | None  # why this staff member may not decide; None: buttons shown
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow] = field(default_factory=list)
+    next_after: int | None = None  # the id of the last round, if more follow
+
+
+def _makers_by_ticket(tickets: list[Ticket]) -> tuple[dict[int, set[int]], dict[int, list]]:
+    """({ticket id: maker ids}, {ticket id: verification attempts, newest first})."""
+    from verification.models import Attempt
+
+    ids = [t.pk for t in tickets]
+    makers: dict[int, set[int]] = {t.pk: {t.created_by_id} for t in tickets}
+    evidence: dict[int, list] = {t.pk: [] for t in tickets}
+    attempts = list(Attempt.objects.filter(ticket_id__in=ids).order_by("-at", "-id"))
+    for attempt in attempts:
+        evidence[attempt.ticket_id].append(attempt)
+    events = TicketEvent.objects.filter(ticket_id__in=ids).filter(
+        Q(kind=TicketEvent.Kind.CREATED)
+        | Q(
+            kind=TicketEvent.Kind.TRANSITION,
+            to_state__in=[State.READY.value, State.PENDING_APPROVAL.value],
+        )
+    )
+    sources = [
+        events.values_list("ticket_id", "actor_id"),
+        ChangeItem.history.filter(ticket_id__in=ids).values_list("ticket_id", "history_user_id"),
+        [(attempt.ticket_id, attempt.staff_id) for attempt in attempts],
+    ]
+    for rows in sources:
+        for ticket_id, user_id in rows:
+            makers[ticket_id].add(user_id)
+    for found in makers.values():
+        found.discard(None)
+    return makers, evidence
+
+
+def approval_queue(*, staff, after: int | None = None, size: int = PAGE_SIZE) -> QueuePage:
+    """Open rounds waiting at `staff`'s tiers, of their clients, oldest first."""
+    tiers = tiers_of(staff)
+    if not tiers:
+        return QueuePage()
+    rounds = (
+        ApprovalRound.objects.filter(
+            status=ApprovalRound.Status.OPEN,
+            current_tier__in=tiers,
+            client_id__in=client_ids_for(staff),
+        )
+        .select_related("ticket__customer__personal", "ticket__client")
+        .prefetch_related(Prefetch("ticket__items", queryset=ChangeItem.objects.all()))
+        .order_by("submitted_at", "id")
+    )
+    if after is not None:
+        anchor = ApprovalRound.objects.filter(pk=after).values_list("submitted_at", flat=True)
+        rounds = rounds.filter(
+            Q(submitted_at__gt=anchor[:1]) | Q(submitted_at=anchor[:1], id__gt=after)
+        )
+    page = list(rounds[: size + 1])
+    more = len(page) > size
+    page = page[:size]
+    tickets = [r.ticket for r in page]
+    makers, evidence = _makers_by_ticket(tickets)
+    decided: dict[int, set[int]] = {}
+    for ticket_id, user_id in Approval.objects.filter(
+        ticket_id__in=[t.pk for t in tickets], voided_at__isnull=True
+    ).values_list("ticket_id", "approver_id"):
+        decided.setdefault(ticket_id, set()).add(user_id)
+    now = timezone.now()
+    rows = [
+        QueueRow(
+            round=r,
+            ticket=r.ticket,
+            items=list(r.ticket.items.all()),
+            evidence=evidence[r.ticket.pk],
+            waiting=now - r.submitted_at,
+            problem=frozen_problem(r.ticket)
+            or checker_problem(
+                ticket=r.ticket,
+                user=staff,
+                tier=r.current_tier,
+                makers=makers[r.ticket.pk],
+                decided=decided.get(r.ticket.pk, set()),
+            ),
+        )
+        for r in page
+    ]
+    return QueuePage(rows=rows, next_after=page[-1].pk if more else None)
+
+
+def approval_panel(ticket: Ticket, user) -> dict:
+    """Context of the ticket page's approval panel; no query unless the ticket is at an
+    approval step (ready, pending approval, approved or rejected)."""
+    context: dict = {"approval_panel": False}
+    if ticket.state == State.READY:
+        held = cooling_off(ticket)
+        plan = plan_for(ticket)
+        context.update(
+            approval_panel=True,
+            approval_plan=plan,
+            cooling_off=held,
+            critical=ticket.risk_level == "critical",
+        )
+    elif ticket.state in (State.PENDING_APPROVAL, State.APPROVED, State.REJECTED):
+        approvals = list(ticket.approvals.select_related("approver"))
+        current = (
+            ApprovalRound.objects.filter(ticket_id=ticket.pk)
+            .order_by("-submitted_at", "-id")
+            .first()
+        )
+        problem = None
+        if ticket.state == State.PENDING_APPROVAL and current is not None:
+            decided = {a.approver_id for a in approvals if a.voided_at is None}
+            problem = frozen_problem(ticket) or checker_problem(
+                ticket=ticket,
+                user=user,
+                tier=current.current_tier,
+                makers=makers_of(ticket),
+                decided=decided,
+            )
+        else:
+            problem = _("Nothing waits for a decision.")
+        context.update(
+            approval_panel=True,
+            approval_round=current,
+            approvals=approvals,
+            can_decide=problem is None,
+            decide_problem=problem,
+        )
+    return context

@@ -1,0 +1,355 @@
+"""Writes of the approvals capability: submit, approve, reject, void; freeze, unfreeze.
+
+Every service locks the ticket (or the customer) row first, re-reads what it decides on,
+and records an audit event (who, when, the diff hash) and a timeline event. State moves
+go through tickets.states.transition, the one module that changes a ticket's state.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from audit.services import audit_record
+from profiledesk.customers.models import Customer
+from profiledesk.policies.services import risk_refresh
+from profiledesk.tickets.models import RiskLevel, State, Ticket, TicketEvent
+from profiledesk.tickets.states import transition
+from profiledesk.vault.cards import redact_card_numbers
+
+from .models import Approval, ApprovalRound
+from .rules import (
+    checker_problem,
+    frozen_problem,
+    makers_of,
+    plan_for,
+    service_move,
+    ticket_diff_hash,
+)
+
+ESCALATED = State.ESCALATED.value
+TIER_NAMES = {
+    1: gettext_lazy("tier 1 (supervisor)"),
+    2: gettext_lazy("tier 2 (compliance)"),
+}
+
+
+class ApprovalError(Exception):
+    """A decision that cannot be made now; the message is safe to show."""
+
+
+def _note(ticket: Ticket, by, message: str) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket, at=timezone.now(), actor=by, kind=TicketEvent.Kind.NOTE, message=message
+    )
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().select_related("client").get(pk=ticket.pk)
+
+
+def _sync(ticket: Ticket, locked: Ticket) -> None:
+    for name in ("state", "updated_at", "risk_level", "risk_score", "risk_reasons"):
+        setattr(ticket, name, getattr(locked, name))
+
+
+def open_round(ticket: Ticket) -> ApprovalRound | None:
+    return ApprovalRound.objects.filter(
+        ticket_id=ticket.pk, status=ApprovalRound.Status.OPEN
+    ).first()
+
+
+@transaction.atomic
+def approval_submit(*, ticket: Ticket, by) -> Ticket:
+    """Send a ready ticket for approval: re-assess its risk; a critical score sends it to
+    the security queue instead; a frozen profile or a cooling-off period refuses."""
+    locked = _lock(ticket)
+    if locked.state != State.READY:
+        raise ApprovalError(_("Only a ready ticket can be submitted for approval."))
+    problem = frozen_problem(locked)
+    if problem:
+        raise ApprovalError(problem)
+    risk_refresh(ticket=locked)
+    # Security returned it to the flow after reviewing it: it is not sent back again.
+    reviewed = TicketEvent.objects.filter(ticket_id=locked.pk, from_state=ESCALATED).exists()
+    if locked.risk_level == RiskLevel.CRITICAL and not reviewed:
+        reasons = "; ".join(r["reason"] for r in locked.risk_reasons)
+        transition(
+            ticket=locked,
+            to=State.ESCALATED,
+            by=by,
+            reason=_("Critical risk score (%(score)d) on submit: %(reasons)s")
+            % {"score": locked.risk_score, "reasons": reasons},
+        )
+        audit_record(
+            action="ticket.escalated",
+            actor=by,
+            client=locked.client,
+            target=locked,
+            data={"reference": locked.reference, "risk_score": locked.risk_score},
+        )
+        _sync(ticket, locked)
+        return locked
+    with service_move():
+        transition(ticket=locked, to=State.PENDING_APPROVAL, by=by)
+    approval_round = _round_create(locked, by=by)
+    plan, digest = approval_round, approval_round.diff_hash
+    audit_record(
+        action="approval.submitted",
+        actor=by,
+        client=locked.client,
+        target=locked,
+        data={
+            "reference": locked.reference,
+            "round": approval_round.pk,
+            "tiers": plan.tiers_needed,
+            "per_tier": plan.per_tier,
+            "diff_hash": digest,
+        },
+    )
+    _sync(ticket, locked)
+    return locked
+
+
+def _round_create(locked: Ticket, *, by) -> ApprovalRound:
+    """The round of a ticket entering pending_approval. (`by` None: the ticket reached
+    pending_approval without approval_submit, through the generic move form.)"""
+    plan = plan_for(locked)
+    return ApprovalRound.objects.create(
+        ticket=locked,
+        client=locked.client,
+        tiers_needed=max(plan.tiers, 1),
+        per_tier=plan.per_tier,
+        current_tier=1,
+        diff_hash=ticket_diff_hash(locked),
+        submitted_by=by,
+        submitted_at=timezone.now(),
+    )
+
+
+def _void_if_stale(ticket: Ticket) -> bool:
+    """Items changed after the round was submitted and nobody voided it: void now."""
+    approval_round = open_round(ticket)
+    if approval_round is None or approval_round.diff_hash == ticket_diff_hash(ticket):
+        return False
+    approvals_void(ticket=ticket, reason=_("a change item was edited after it was submitted"))
+    return True
+
+
+def _checked_round(locked: Ticket, by, diff_hash: str | None) -> ApprovalRound:
+    if locked.state != State.PENDING_APPROVAL:
+        raise ApprovalError(
+            _("This ticket is not waiting for approval (it is “%(state)s”).")
+            % {"state": locked.get_state_display()}
+        )
+    approval_round = open_round(locked) or _round_create(locked, by=None)
+    if diff_hash is not None and diff_hash != approval_round.diff_hash:
+        raise ApprovalError(_("The change was edited after you opened it: look at it again."))
+    decided = set(
+        Approval.objects.filter(ticket_id=locked.pk, voided_at__isnull=True).values_list(
+            "approver_id", flat=True
+        )
+    )
+    problem = checker_problem(
+        ticket=locked,
+        user=by,
+        tier=approval_round.current_tier,
+        makers=makers_of(locked),
+        decided=decided,
+    )
+    if problem:
+        raise ApprovalError(problem)
+    return approval_round
+
+
+def _audit_decision(action: str, approval: Approval, locked: Ticket, by) -> None:
+    audit_record(
+        action=action,
+        actor=by,
+        client=locked.client,
+        target=locked,
+        data={
+            "reference": locked.reference,
+            "approval": approval.pk,
+            "tier": approval.tier,
+            "diff_hash": approval.diff_hash,
+            "decided_at": approval.decided_at.isoformat(),
+        },
+    )
+
+
+def approval_grant(*, ticket: Ticket, by, diff_hash: str | None = None) -> Approval:
+    """Record `by`'s approval at the tier the ticket waits at; when the last one needed
+    is in, the ticket becomes approved. `diff_hash`: the diff the approver looked at."""
+    if _void_if_stale(ticket):
+        raise ApprovalError(
+            _(
+                "The change was edited after it was submitted: its approvals are void and it "
+                "is back to ready."
+            )
+        )
+    with transaction.atomic():
+        locked = _lock(ticket)
+        approval_round = _checked_round(locked, by, diff_hash)
+        problem = frozen_problem(locked)
+        if problem:
+            raise ApprovalError(problem)
+        tier = approval_round.current_tier
+        approval = Approval.objects.create(
+            ticket=locked,
+            round=approval_round,
+            tier=tier,
+            approver=by,
+            decision=Approval.Decision.APPROVED,
+            diff_hash=approval_round.diff_hash,
+            decided_at=timezone.now(),
+        )
+        _audit_decision("approval.granted", approval, locked, by)
+        given = Approval.objects.filter(
+            round=approval_round, tier=tier, voided_at__isnull=True
+        ).count()
+        _note(
+            locked,
+            by,
+            _("Approved at %(tier)s (%(given)d of %(needed)d).")
+            % {"tier": TIER_NAMES[tier], "given": given, "needed": approval_round.per_tier},
+        )
+        if given >= approval_round.per_tier:
+            if tier < approval_round.tiers_needed:
+                approval_round.current_tier = tier + 1
+                approval_round.save(update_fields=["current_tier"])
+                _note(
+                    locked,
+                    None,
+                    _("Waiting for approval at %(tier)s.") % {"tier": TIER_NAMES[tier + 1]},
+                )
+            else:
+                approval_round.status = ApprovalRound.Status.APPROVED
+                approval_round.current_tier = 0
+                approval_round.closed_at = timezone.now()
+                approval_round.save(update_fields=["status", "current_tier", "closed_at"])
+                with service_move():
+                    transition(ticket=locked, to=State.APPROVED, by=by)
+    _sync(ticket, locked)
+    return approval
+
+
+def approval_reject(*, ticket: Ticket, by, reason: str, diff_hash: str | None = None) -> Approval:
+    """Reject at the tier the ticket waits at, with a reason recorded on the ticket. A
+    rejected ticket is final: the customer's request is reopened as a new ticket."""
+    reason = redact_card_numbers((reason or "").strip())
+    if not reason:
+        raise ApprovalError(_("Give a reason."))
+    with transaction.atomic():
+        locked = _lock(ticket)
+        approval_round = _checked_round(locked, by, diff_hash)
+        now = timezone.now()
+        approval = Approval.objects.create(
+            ticket=locked,
+            round=approval_round,
+            tier=approval_round.current_tier,
+            approver=by,
+            decision=Approval.Decision.REJECTED,
+            reason=reason,
+            diff_hash=approval_round.diff_hash,
+            decided_at=now,
+        )
+        _audit_decision("approval.rejected", approval, locked, by)
+        approval_round.status = ApprovalRound.Status.REJECTED
+        approval_round.current_tier = 0
+        approval_round.closed_at = now
+        approval_round.save(update_fields=["status", "current_tier", "closed_at"])
+        with service_move():
+            transition(
+                ticket=locked,
+                to=State.REJECTED,
+                by=by,
+                reason=_("Rejected at %(tier)s: %(reason)s")
+                % {"tier": TIER_NAMES[approval.tier], "reason": reason},
+            )
+    _sync(ticket, locked)
+    return approval
+
+
+@transaction.atomic
+def approvals_void(*, ticket: Ticket, reason: str, by=None) -> int:
+    """Void every standing approval on the ticket (call it whenever a change item is
+    edited): the open round closes and a ticket waiting for or past approval goes back
+    to `ready`, with a timeline event saying why. Returns how many were voided."""
+    locked = _lock(ticket)
+    now = timezone.now()
+    reason = redact_card_numbers(reason.strip())[:300]
+    # Approval is not history-tracked: a conditional UPDATE is the honest write here.
+    voided = Approval.objects.filter(ticket_id=locked.pk, voided_at__isnull=True).update(
+        voided_at=now, void_reason=reason
+    )
+    rounds = ApprovalRound.objects.filter(
+        ticket_id=locked.pk, status__in=[ApprovalRound.Status.OPEN, ApprovalRound.Status.APPROVED]
+    ).update(status=ApprovalRound.Status.VOIDED, current_tier=0, closed_at=now)
+    message = _("Approvals voided: %(reason)s") % {"reason": reason}
+    if locked.state in (State.PENDING_APPROVAL, State.APPROVED):
+        with service_move():
+            transition(ticket=locked, to=State.READY, by=by, reason=message)
+    elif voided or rounds:
+        _note(locked, by, message)
+    if voided or rounds:
+        audit_record(
+            action="approval.voided",
+            actor=by,
+            client=locked.client,
+            target=locked,
+            data={
+                "reference": locked.reference,
+                "voided": voided,
+                "reason": reason,
+                "diff_hash": ticket_diff_hash(locked),
+            },
+        )
+    _sync(ticket, locked)
+    return voided
+
+
+# -- freeze ---------------------------------------------------------------------------
+
+
+def _freeze_write(*, customer: Customer, by, reason: str, freeze: bool, request=None) -> Customer:
+    if not by.has_perm("approvals.freeze_customer"):
+        raise ApprovalError(_("Only security can freeze or unfreeze a profile."))
+    reason = redact_card_numbers((reason or "").strip())[:200]
+    if not reason:
+        raise ApprovalError(_("Give a reason."))
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    if freeze and locked.frozen_at is not None:
+        raise ApprovalError(_("The profile is already frozen."))
+    if not freeze and locked.frozen_at is None:
+        raise ApprovalError(_("The profile is not frozen."))
+    locked.frozen_at = timezone.now() if freeze else None
+    locked.frozen_reason = reason if freeze else ""
+    locked._change_reason = ("frozen: " if freeze else "unfrozen: ") + reason
+    locked._history_user = by
+    locked.save(update_fields=["frozen_at", "frozen_reason"])
+    audit_record(
+        action="customer.frozen" if freeze else "customer.unfrozen",
+        actor=by,
+        client=locked.client,
+        target=locked,
+        data={"customer": locked.number, "reason": reason},
+        request=request,
+    )
+    # The open tickets' risk shows the freeze (or no longer does).
+    for open_ticket in Ticket.objects.filter(customer_id=locked.pk).open():
+        risk_refresh(ticket=open_ticket)
+    customer.frozen_at, customer.frozen_reason = locked.frozen_at, locked.frozen_reason
+    return locked
+
+
+@transaction.atomic
+def customer_freeze(*, customer: Customer, by, reason: str, request=None) -> Customer:
+    """Security freezes a profile: no change is submitted, approved or applied until the
+    freeze is lifted."""
+    return _freeze_write(customer=customer, by=by, reason=reason, freeze=True, request=request)
+
+
+@transaction.atomic
+def customer_unfreeze(*, customer: Customer, by, reason: str, request=None) -> Customer:
+    return _freeze_write(customer=customer, by=by, reason=reason, freeze=False, request=request)

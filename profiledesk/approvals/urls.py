@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "approvals"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("tickets/<str:reference>/submit/", views.submit, name="submit"),
+    path("tickets/<str:reference>/approve/", views.approve, name="approve"),
+    path("tickets/<str:reference>/reject/", views.reject, name="reject"),
+    path("customers/<int:customer_id>/freeze/", views.freeze, name="freeze"),
+    path("customers/<int:customer_id>/unfreeze/", views.unfreeze, name="unfreeze"),
+]

@@ -1,0 +1,127 @@
+"""The approval queue, the approve / reject / submit buttons and the freeze action."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from profiledesk.customers.access import get_customer_for_staff
+from profiledesk.tickets.access import get_ticket_for_staff
+from profiledesk.tickets.states import TransitionError
+
+from .access import get_ticket_for_approver, is_approver
+from .forms import DecisionForm, FreezeForm
+from .selectors import approval_queue
+from .services import (
+    ApprovalError,
+    approval_grant,
+    approval_reject,
+    approval_submit,
+    customer_freeze,
+    customer_unfreeze,
+)
+
+
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    if not is_approver(request.user):
+        raise PermissionDenied
+    try:
+        after = int(request.GET["after"]) if request.GET.get("after") else None
+    except ValueError:
+        after = None
+    page = approval_queue(staff=request.user, after=after)
+    return render(request, "approvals/queue.html", {"page": page, "here": request.get_full_path()})
+
+
+def _back(request: HttpRequest, reference: str, target: str) -> str:
+    """The approval queue page the decision came from, or the ticket."""
+    queue_path = reverse("approvals:queue")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if target and safe and target.startswith(queue_path):
+        return target
+    return reverse("tickets:detail", args=[reference])
+
+
+@require_POST
+def submit(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = get_ticket_for_staff(request.user, reference, perm="tickets.work_ticket")
+    try:
+        approval_submit(ticket=ticket, by=request.user)
+    except (ApprovalError, TransitionError) as error:
+        messages.error(request, str(error))
+    else:
+        if ticket.state == "escalated":
+            messages.warning(request, _("The risk is critical: the ticket went to security."))
+        else:
+            messages.success(request, _("Submitted for approval."))
+    return redirect("tickets:detail", reference=ticket.reference)
+
+
+def _decide(request: HttpRequest, reference: str, *, approve: bool) -> HttpResponse:
+    ticket = get_ticket_for_approver(request.user, reference)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    digest = data.get("diff_hash") or None
+    try:
+        if approve:
+            approval_grant(ticket=ticket, by=request.user, diff_hash=digest)
+        else:
+            approval_reject(
+                ticket=ticket, by=request.user, reason=data.get("reason", ""), diff_hash=digest
+            )
+    except (ApprovalError, TransitionError) as error:
+        messages.error(request, str(error))
+    else:
+        text = _("You approved %(ref)s.") if approve else _("You rejected %(ref)s.")
+        messages.success(request, text % {"ref": reference})
+    return redirect(_back(request, ticket.reference, data.get("next", "")))
+
+
+@require_POST
+def approve(request: HttpRequest, reference: str) -> HttpResponse:
+    return _decide(request, reference, approve=True)
+
+
+@require_POST
+def reject(request: HttpRequest, reference: str) -> HttpResponse:
+    return _decide(request, reference, approve=False)
+
+
+def _freeze(request: HttpRequest, customer_id: int, *, freeze: bool) -> HttpResponse:
+    customer = get_customer_for_staff(request.user, customer_id, perm="approvals.freeze_customer")
+    form = FreezeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason."))
+    else:
+        write = customer_freeze if freeze else customer_unfreeze
+        try:
+            write(
+                customer=customer,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ApprovalError as error:
+            messages.error(request, str(error))
+        else:
+            done = _("The profile is frozen.") if freeze else _("The freeze is lifted.")
+            messages.success(request, done)
+    return redirect("customers:profile", customer_id=customer.pk)
+
+
+@require_POST
+def freeze(request: HttpRequest, customer_id: int) -> HttpResponse:
+    return _freeze(request, customer_id, freeze=True)
+
+
+@require_POST
+def unfreeze(request: HttpRequest, customer_id: int) -> HttpResponse:
+    return _freeze(request, customer_id, freeze=False)

@@ -1,0 +1,74 @@
+"""GET /dev/outbox/: in the demo (DEBUG on), desk admins read what the customers would
+have received from the local sinks; otherwise the page does not exist."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from profiledesk.messaging.tasks import send_message
+from tests.conftest import signed_in
+
+from .helpers import CODE, queue_otp
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo_sinks(settings, tmp_path):
+    """The demo's settings: DEBUG, e-mail to files, SMS to files."""
+    settings.DEBUG = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
+    settings.SMS_GATEWAY = "profiledesk.messaging.sms.FileSink"
+    settings.SMS_SINK_DIR = tmp_path / "sms"
+    return tmp_path
+
+
+def test_desk_admins_read_the_demo_customers_messages_newest_first(northwind, personas, demo_sinks):
+    now = timezone.now()
+    with time_machine.travel(now - dt.timedelta(minutes=3), tick=False):
+        email = queue_otp(northwind, key="e", to="grace@example.com")
+        send_message.apply(args=[email.pk])
+    with time_machine.travel(now - dt.timedelta(minutes=1), tick=False):
+        sms = queue_otp(northwind, key="s", channel="sms", to="+447700900123", language="es")
+        send_message.apply(args=[sms.pk])
+
+    response = signed_in(personas["desk_admin"]).get(reverse("messaging:dev_outbox"))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count(CODE) == 2  # that is how the demo's OTPs are read
+    assert page.index("+447700900123") < page.index("grace@example.com")
+    assert "Your Northwind Energy verification code" in page
+    assert "Tu código de verificación de Northwind Energy" in page
+
+
+def test_the_page_says_so_when_nothing_was_sent(personas, demo_sinks):
+    response = signed_in(personas["desk_admin"]).get(reverse("messaging:dev_outbox"))
+
+    assert response.status_code == 200
+    assert "Nothing has been sent yet." in response.content.decode()
+
+
+def test_the_page_reads_files_not_the_database(personas, demo_sinks, django_assert_num_queries):
+    http = signed_in(personas["desk_admin"])
+    # Expect 6 queries: the session, the staff member, their TOTP device (second factor),
+    # their own and their groups' permissions, their groups for the layout; none for the
+    # messages (read from files).
+    with django_assert_num_queries(6):
+        http.get(reverse("messaging:dev_outbox"))
+
+
+@pytest.mark.parametrize("role", ["agent", "supervisor", "compliance", "security"])
+def test_other_staff_get_404_even_in_the_demo(personas, demo_sinks, role):
+    response = signed_in(personas[role]).get(reverse("messaging:dev_outbox"))
+    assert response.status_code == 404
+
+
+def test_without_debug_the_page_does_not_exist_even_for_desk_admins(personas, settings):
+    settings.DEBUG = False
+    response = signed_in(personas["desk_admin"]).get(reverse("messaging:dev_outbox"))
+    assert response.status_code == 404

@@ -1,0 +1,602 @@
+"""Writes of identity verification (DESIGN 4): send and check codes, check security answers,
+record document checks, lock a customer out, reveal what the change needs.
+
+Every service is keyword-only and atomic, locks the ticket row first (two agents on one
+ticket give one result each, in order) and refuses with `VerificationError` — a message
+safe to show — when nothing was written. A wrong code or wrong answers are not errors: the
+failure is evidence and is kept, so they return an `Outcome` instead of raising (raising
+would roll the failure back, and a brute force would leave no trace).
+
+Codes: 6 digits from `secrets`, valid 10 minutes, single use, at most 5 wrong tries each,
+at most 3 a destination an hour, a new one only 60 s after the last. They are sent
+through messaging's outbox (`message_queue`, Celery after commit, the code kept encrypted
+there as a secret) and stored here only as a salted HMAC. Failures count per ticket and
+method since the customer's last lock-out, whatever the number of codes sent, so a resend
+never resets them: the third failed code (or wrong round of questions) locks the customer.
+"""
+
+import datetime as dt
+import hmac
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
+from profiledesk.intake.capture import resolve_field
+from profiledesk.policies.categories import Category
+from profiledesk.policies.services import risk_refresh
+from profiledesk.policies.sla import sla_pause, sla_resume
+from profiledesk.privacy.masking import display, mask_email, mask_phone
+from profiledesk.tickets.models import State, Ticket
+
+from .answers import answer_matches
+from .models import (
+    Attempt,
+    DocumentCheck,
+    Lock,
+    Method,
+    OtpChallenge,
+    OtpChannel,
+    Purpose,
+    Result,
+)
+from .status import (
+    NEW_CONTACT_FIELDS,
+    active_lock,
+    contact_items,
+    contacts_being_changed,
+    progress,
+)
+
+logger = logging.getLogger(__name__)
+
+CODE_DIGITS = 6
+CODE_VALIDITY = dt.timedelta(minutes=10)
+CODE_MAX_WRONG_TRIES = 5
+CODES_PER_HOUR = 3
+RESEND_AFTER = dt.timedelta(seconds=60)
+HOUR = dt.timedelta(hours=1)
+LOCK_AFTER_FAILURES = getattr(settings, "VERIFICATION_LOCK_AFTER_FAILURES", 3)
+LOCK_FOR = dt.timedelta(minutes=getattr(settings, "VERIFICATION_LOCK_MINUTES", 30))
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+DOCUMENT_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+_HMAC_SALT = "verification.otp"
+
+
+class VerificationError(Exception):
+    """A request refused with nothing written; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    passed: bool
+    message: str
+    locked: bool = False
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A destination the wizard offers: a verified contact on file, or a new value."""
+
+    key: str  # "email:12", "phone:7", "item:34"
+    channel: str
+    masked: str
+    purpose: str
+
+
+# --- codes ----------------------------------------------------------------------------
+
+
+def code_hash(code: str, *, salt: str | None = None) -> str:
+    """A salted HMAC (keyed with SECRET_KEY) of the code: "<salt>$<hex>"."""
+    salt = salt or secrets.token_hex(8)
+    digest = salted_hmac(_HMAC_SALT, f"{salt}:{code}", algorithm="sha256").hexdigest()
+    return f"{salt}${digest}"
+
+
+def code_matches(code: str, stored: str) -> bool:
+    salt, _sep, _digest = stored.partition("$")
+    return hmac.compare_digest(code_hash(code, salt=salt), stored)
+
+
+def _new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def _message_queue():
+    """messaging's entry point (looked up at call time: tests replace it)."""
+    from profiledesk.messaging.services import message_queue
+
+    return message_queue
+
+
+# --- destinations -----------------------------------------------------------------------
+
+
+def identity_contacts(ticket: Ticket) -> list[Contact]:
+    """Verified e-mails and phones on file that may receive a code for this ticket: never
+    a value the ticket asks for, and for a security change never a contact being changed."""
+    customer = ticket.customer
+    if customer is None:
+        return []
+    requested = {item.new_value.strip().lower() for item in ticket.items.all() if item.new_value}
+    excluded = (
+        contacts_being_changed(ticket)
+        if ticket.category == Category.SECURITY
+        else {"emailaddress": set(), "phonenumber": set()}
+    )
+    contacts = []
+    for row in EmailAddress.objects.filter(customer=customer, verified_at__isnull=False):
+        if row.email.lower() in requested or row.pk in excluded["emailaddress"]:
+            continue
+        contacts.append(
+            Contact(f"email:{row.pk}", OtpChannel.EMAIL, mask_email(row.email), Purpose.IDENTITY)
+        )
+    for row in PhoneNumber.objects.filter(customer=customer, verified_at__isnull=False):
+        if row.number.lower() in requested or row.pk in excluded["phonenumber"]:
+            continue
+        contacts.append(
+            Contact(f"phone:{row.pk}", OtpChannel.SMS, mask_phone(row.number), Purpose.IDENTITY)
+        )
+    return contacts
+
+
+def new_contacts(ticket: Ticket) -> list[Contact]:
+    """The new e-mails and phones of a contact change, each to be proven by its own code."""
+    result = []
+    for item in contact_items(ticket):
+        channel = NEW_CONTACT_FIELDS[item.field]
+        masked = mask_email(item.new_value) if channel == "email" else mask_phone(item.new_value)
+        result.append(Contact(f"item:{item.pk}", channel, masked, Purpose.NEW_CONTACT))
+    return result
+
+
+def _destination(ticket: Ticket, key: str) -> tuple[Contact, dict]:
+    """The contact `key` names, if the ticket may send to it, and the challenge fields."""
+    offered = {c.key: c for c in identity_contacts(ticket) + new_contacts(ticket)}
+    contact = offered.get(key)
+    if contact is None:
+        raise VerificationError(
+            _("Codes go only to a verified contact on file, or to the new contact being proven.")
+        )
+    kind, _sep, pk = key.partition(":")
+    if kind == "email":
+        row = EmailAddress.objects.get(pk=pk)
+        return contact, {"email": row, "to": row.email, "destination": key}
+    if kind == "phone":
+        row = PhoneNumber.objects.get(pk=pk)
+        return contact, {"phone": row, "to": row.number, "destination": key}
+    item = ticket.items.get(pk=pk)
+    value = item.new_value.strip()
+    return contact, {
+        "change_item": item,
+        "new_value": value,
+        "to": value,
+        "destination": f"new:{value.lower()}",
+    }
+
+
+# --- shared steps ------------------------------------------------------------------------
+
+
+def _locked_ticket(ticket: Ticket) -> Ticket:
+    locked = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("client", "customer")
+        .get(pk=ticket.pk)
+    )
+    if locked.customer_id is None:
+        raise VerificationError(_("Match the request to a customer first."))
+    # Verification of one customer is serialised: failures and code limits count across
+    # their tickets, and two agents at once must not both slip under a limit.
+    Customer.objects.select_for_update().filter(pk=locked.customer_id).exists()
+    if locked.state != State.VERIFYING:
+        raise VerificationError(_("Start verification on the ticket first."))
+    return locked
+
+
+def _refuse_if_locked(ticket: Ticket, now: dt.datetime) -> None:
+    lock = active_lock(ticket.customer, now)
+    if lock is not None:
+        raise VerificationError(_locked_message(lock))
+
+
+def _locked_message(lock: Lock) -> str:
+    return _(
+        "Verification is locked for this customer until %(until)s after too many failed "
+        "attempts. Do not verify by any other means; the ticket's risk has been raised."
+    ) % {"until": timezone.localtime(lock.locked_until).strftime("%H:%M")}
+
+
+def _audit(action: str, *, ticket: Ticket, staff, data: dict, request=None) -> None:
+    audit_record(
+        action=action,
+        actor=staff,
+        client=ticket.client,
+        target=ticket,
+        data={"ticket": ticket.reference, **data},
+        request=request,
+    )
+
+
+def _failed(*, ticket: Ticket, staff, method: str, now: dt.datetime, request=None) -> Lock | None:
+    """After a failure is recorded: lock the customer if that made too many."""
+    last = Lock.objects.filter(customer=ticket.customer).order_by("-locked_until").first()
+    failures = Attempt.objects.filter(ticket=ticket, method=method, result=Result.FAILED)
+    if last is not None:
+        failures = failures.filter(at__gte=last.locked_until)
+    if failures.count() < LOCK_AFTER_FAILURES:
+        return None
+    reason = _("%(count)d failed attempts (%(method)s) on %(ticket)s") % {
+        "count": LOCK_AFTER_FAILURES,
+        "method": Method(method).label,
+        "ticket": ticket.reference,
+    }
+    lock = Lock.objects.create(
+        customer=ticket.customer,
+        ticket=ticket,
+        created_at=now,
+        locked_until=now + LOCK_FOR,
+        reason=str(reason)[:200],
+    )
+    _audit(
+        "verification.locked",
+        ticket=ticket,
+        staff=staff,
+        data={"method": method, "locked_until": lock.locked_until.isoformat()},
+        request=request,
+    )
+    logger.warning("verification locked for customer %s on %s", ticket.customer_id, ticket)
+    # The ticket fails verification (a risk signal of its own) and is re-scored.
+    from profiledesk.tickets.states import TransitionError, transition
+
+    try:
+        transition(ticket=ticket, to=State.VERIFICATION_FAILED, by=staff, reason=str(reason))
+    except TransitionError:
+        logger.warning("could not move %s to verification_failed after a lock-out", ticket)
+    risk_refresh(ticket=ticket)
+    sla_resume(ticket=ticket)
+    return lock
+
+
+# --- OTP -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def otp_send(*, ticket: Ticket, staff, contact_key: str, request=None) -> OtpChallenge:
+    """Send a new code to `contact_key` (from identity_contacts / new_contacts)."""
+    now = timezone.now()
+    ticket = _locked_ticket(ticket)
+    _refuse_if_locked(ticket, now)
+    contact, fields = _destination(ticket, contact_key)
+    to = fields.pop("to")
+    recent = OtpChallenge.objects.filter(
+        destination=fields["destination"], created_at__gt=now - HOUR
+    ).order_by("-created_at")
+    recent_times = list(recent.values_list("created_at", flat=True)[:CODES_PER_HOUR])
+    if recent_times and now - recent_times[0] < RESEND_AFTER:
+        wait = RESEND_AFTER - (now - recent_times[0])
+        raise VerificationError(
+            _("A code was sent less than a minute ago. Wait %(seconds)d s before sending another.")
+            % {"seconds": max(1, int(wait.total_seconds() + 0.999))}
+        )
+    if len(recent_times) >= CODES_PER_HOUR:
+        next_at = recent_times[-1] + HOUR
+        raise VerificationError(
+            _("Three codes went to this contact in the last hour; the next one can go at %(at)s.")
+            % {"at": timezone.localtime(next_at).strftime("%H:%M")}
+        )
+    code = _new_code()
+    challenge = OtpChallenge.objects.create(
+        ticket=ticket,
+        customer=ticket.customer,
+        purpose=contact.purpose,
+        channel=contact.channel,
+        code_hash=code_hash(code),
+        sent_by=staff,
+        created_at=now,
+        expires_at=now + CODE_VALIDITY,
+        **fields,
+    )
+    language = getattr(getattr(ticket.customer, "language_region", None), "language", "") or "en"
+    _message_queue()(
+        client=ticket.client,
+        channel=contact.channel,
+        to=to,
+        template="otp",
+        context={
+            "code": code,
+            "minutes": int(CODE_VALIDITY.total_seconds() // 60),
+            # messaging's "otp" template names it valid_minutes.
+            "valid_minutes": int(CODE_VALIDITY.total_seconds() // 60),
+            "client_name": ticket.client.name,
+        },
+        language=language,
+        idempotency_key=f"otp-challenge-{challenge.pk}",
+        ticket=ticket,
+        customer=ticket.customer,
+        secret_keys=("code",),
+    )
+    # The ticket now waits on the customer to read the code out (DESIGN 5).
+    sla_pause(ticket=ticket, at=now)
+    _audit(
+        "verification.otp_sent",
+        ticket=ticket,
+        staff=staff,
+        data={
+            "challenge": challenge.pk,
+            "channel": contact.channel,
+            "purpose": contact.purpose,
+            "to": contact.masked,
+        },
+        request=request,
+    )
+    return challenge
+
+
+@transaction.atomic
+def otp_check(*, ticket: Ticket, staff, challenge_id: int, code: str, request=None) -> Outcome:
+    """Check the code the customer read out against challenge `challenge_id`."""
+    now = timezone.now()
+    ticket = _locked_ticket(ticket)
+    _refuse_if_locked(ticket, now)
+    challenge = (
+        OtpChallenge.objects.select_for_update().filter(ticket=ticket, pk=challenge_id).first()
+    )
+    if challenge is None:
+        raise VerificationError(_("Send a code first."))
+    if challenge.used_at is not None:
+        raise VerificationError(_("That code has been used already. Send a new one."))
+    newer = OtpChallenge.objects.filter(
+        ticket=ticket, destination=challenge.destination, created_at__gt=challenge.created_at
+    )
+    if newer.exists():
+        raise VerificationError(_("A newer code was sent to that contact: type that one."))
+    if now >= challenge.expires_at:
+        raise VerificationError(_("That code has expired (codes last 10 minutes). Send a new one."))
+    if challenge.wrong_tries >= CODE_MAX_WRONG_TRIES:
+        raise VerificationError(_("Too many wrong tries for that code. Send a new one."))
+    code = "".join((code or "").split())
+    if len(code) != CODE_DIGITS or not code.isdigit():
+        raise VerificationError(_("A code is 6 digits. Ask the customer to read it out again."))
+    detail = {"challenge": challenge.pk, "channel": challenge.channel}
+    if challenge.change_item_id:
+        detail["item"] = challenge.change_item_id
+    if code_matches(code, challenge.code_hash):
+        challenge.used_at = now
+        challenge.save(update_fields=["used_at"])
+        Attempt.objects.create(
+            ticket=ticket,
+            customer=ticket.customer,
+            method=Method.OTP,
+            purpose=challenge.purpose,
+            result=Result.PASSED,
+            staff=staff,
+            at=now,
+            challenge=challenge,
+            detail=detail,
+        )
+        sla_resume(ticket=ticket, at=now)
+        _audit("verification.otp_passed", ticket=ticket, staff=staff, data=detail, request=request)
+        if challenge.purpose == Purpose.NEW_CONTACT:
+            return Outcome(True, _("The new contact is proven."))
+        return Outcome(True, _("The code is right: the one-time code check passed."))
+    challenge.wrong_tries += 1
+    challenge.save(update_fields=["wrong_tries"])
+    Attempt.objects.create(
+        ticket=ticket,
+        customer=ticket.customer,
+        method=Method.OTP,
+        purpose=challenge.purpose,
+        result=Result.FAILED,
+        staff=staff,
+        at=now,
+        challenge=challenge,
+        detail={**detail, "wrong_tries": challenge.wrong_tries},
+    )
+    _audit("verification.otp_failed", ticket=ticket, staff=staff, data=detail, request=request)
+    lock = _failed(ticket=ticket, staff=staff, method=Method.OTP, now=now, request=request)
+    if lock is not None:
+        return Outcome(False, _locked_message(lock), locked=True)
+    left = CODE_MAX_WRONG_TRIES - challenge.wrong_tries
+    if left <= 0:
+        return Outcome(False, _("Wrong code. That code cannot be tried again; send a new one."))
+    return Outcome(False, _("Wrong code. %(left)d more tries for this code.") % {"left": left})
+
+
+# --- security questions ----------------------------------------------------------------
+
+
+@transaction.atomic
+def questions_check(*, ticket: Ticket, staff, answers: dict[int, str], request=None) -> Outcome:
+    """One round: the customer's answer to each of their questions, as the agent heard it.
+    The round passes only if every answer matches."""
+    now = timezone.now()
+    ticket = _locked_ticket(ticket)
+    _refuse_if_locked(ticket, now)
+    questions = list(ticket.customer.security_questions.all())
+    if not questions:
+        raise VerificationError(_("This customer has no security questions on file."))
+    if any(not (answers.get(q.pk) or "").strip() for q in questions):
+        raise VerificationError(_("Type the customer's answer to every question."))
+    wrong = sum(1 for q in questions if not answer_matches(answers[q.pk], q.answer_hash))
+    result = Result.FAILED if wrong else Result.PASSED
+    detail = {"questions": [q.pk for q in questions], "wrong": wrong}
+    Attempt.objects.create(
+        ticket=ticket,
+        customer=ticket.customer,
+        method=Method.QUESTIONS,
+        result=result,
+        staff=staff,
+        at=now,
+        detail=detail,
+    )
+    _audit(
+        f"verification.questions_{result}",
+        ticket=ticket,
+        staff=staff,
+        data=detail,
+        request=request,
+    )
+    if not wrong:
+        return Outcome(True, _("The security answers match."))
+    lock = _failed(ticket=ticket, staff=staff, method=Method.QUESTIONS, now=now, request=request)
+    if lock is not None:
+        return Outcome(False, _locked_message(lock), locked=True)
+    return Outcome(False, _("Not every answer matches. Wrong answers count toward a lock-out."))
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+def _read_upload(upload) -> tuple[bytes, str]:
+    from profiledesk.inbound.services import sniff_type
+
+    if upload is None:
+        raise VerificationError(_("Choose the document's file."))
+    if upload.size > DOCUMENT_MAX_BYTES:
+        raise VerificationError(_("The document is larger than 10 MB."))
+    content = upload.read(DOCUMENT_MAX_BYTES + 1)
+    if len(content) > DOCUMENT_MAX_BYTES:
+        raise VerificationError(_("The document is larger than 10 MB."))
+    kind = sniff_type(content)
+    if kind not in DOCUMENT_EXTENSIONS:
+        raise VerificationError(_("The document must be a PDF, JPEG or PNG file."))
+    return content, kind
+
+
+CHECKLIST = ("photo_matches", "name_matches", "not_expired", "type_confirmed")
+
+
+@transaction.atomic
+def document_check_record(
+    *,
+    ticket: Ticket,
+    staff,
+    upload,
+    document_type: str,
+    checklist: dict[str, bool],
+    request=None,
+) -> DocumentCheck:
+    """Store the document privately and record the agent's checklist; all ticked: passed."""
+    now = timezone.now()
+    ticket = _locked_ticket(ticket)
+    _refuse_if_locked(ticket, now)
+    content, kind = _read_upload(upload)
+    ticks = {name: bool(checklist.get(name)) for name in CHECKLIST}
+    result = Result.PASSED if all(ticks.values()) else Result.FAILED
+    check = DocumentCheck(
+        ticket=ticket,
+        customer=ticket.customer,
+        document_type=document_type,
+        original_name=(getattr(upload, "name", "") or "document")[-200:],
+        content_type=kind,
+        size=len(content),
+        result=result,
+        checked_by=staff,
+        checked_at=now,
+        **ticks,
+    )
+    # A random name: nothing about the customer in the storage path.
+    check.file.save(f"{uuid.uuid4().hex}.{DOCUMENT_EXTENSIONS[kind]}", ContentFile(content), False)
+    check.save()
+    Attempt.objects.create(
+        ticket=ticket,
+        customer=ticket.customer,
+        method=Method.DOCUMENT,
+        result=result,
+        staff=staff,
+        at=now,
+        detail={"document": check.pk, "type": document_type, **ticks},
+    )
+    _audit(
+        f"verification.document_{result}",
+        ticket=ticket,
+        staff=staff,
+        data={"document": check.pk, "type": document_type, **ticks},
+        request=request,
+    )
+    return check
+
+
+def document_viewed(*, check: DocumentCheck, staff, request=None) -> None:
+    _audit(
+        "verification.document_viewed",
+        ticket=check.ticket,
+        staff=staff,
+        data={"document": check.pk},
+        request=request,
+    )
+
+
+@transaction.atomic
+def documents_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete the files of documents older than the retention period; keep the evidence
+    row (type, checklist, result). Returns how many files were deleted."""
+    now = now or timezone.now()
+    days = getattr(settings, "VERIFICATION_DOCUMENT_RETENTION_DAYS", 30)
+    due = (
+        DocumentCheck.objects.select_for_update(skip_locked=True)
+        .filter(checked_at__lt=now - dt.timedelta(days=days), file_deleted_at__isnull=True)
+        .exclude(file="")
+    )
+    count = 0
+    for check in due:
+        check.file.delete(save=False)
+        check.file = ""
+        check.file_deleted_at = now
+        check.save(update_fields=["file", "file_deleted_at"])
+        count += 1
+    return count
+
+
+# --- reveal after verification -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RevealedItem:
+    label: str
+    current: str
+    requested: str
+
+
+def details_reveal(*, ticket: Ticket, staff, request=None) -> list[RevealedItem]:
+    """The values the change needs, in full, once the caller is verified; audited."""
+    with transaction.atomic():
+        state = progress(ticket)
+        if not state.verified:
+            raise VerificationError(_("Verify the caller first; until then details stay masked."))
+        shown = []
+        for item in ticket.items.all():
+            try:
+                spec = resolve_field(item.section, item.field)
+            except LookupError:
+                continue
+            current = ""
+            if spec.attribute and item.target_id:
+                row = spec.model.objects.filter(customer=ticket.customer, pk=item.target_id).first()
+                if row is not None:
+                    current = display(getattr(row, spec.attribute), spec.policy, revealed=True)
+            requested = (
+                item.new_display
+                if item.is_secret or not spec.attribute
+                else display(item.new_value, spec.policy, revealed=True)
+            )
+            shown.append(RevealedItem(item.label, current or item.old_display, requested))
+        _audit(
+            "verification.details_revealed",
+            ticket=ticket,
+            staff=staff,
+            data={"items": [item.pk for item in ticket.items.all()]},
+            request=request,
+        )
+    return shown

@@ -1,0 +1,152 @@
+"""The wizard's endpoints: thin views over verification.services; htmx gets the panel."""
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from profiledesk.tickets.access import get_ticket_for_staff
+
+from . import services
+from .forms import DocumentForm, OtpCheckForm, OtpSendForm, QuestionsForm
+from .models import DocumentCheck
+from .selectors import panel_context
+from .status import progress
+
+WORK = "tickets.work_ticket"
+
+
+def _respond(
+    request: HttpRequest, ticket, *, ok: bool, message: str, revealed=None
+) -> HttpResponse:
+    if not request.htmx:
+        (messages.success if ok else messages.error)(request, message)
+        return redirect("tickets:detail", reference=ticket.reference)
+    if ok and progress(ticket).complete:
+        # The ticket's actions change (it may be marked verified now): reload the page.
+        messages.success(request, message)
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    context = panel_context(ticket, request.user, notice=message, notice_ok=ok, revealed=revealed)
+    return render(request, "verification/_panel.html", context)
+
+
+@require_GET
+def panel(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
+    return render(request, "verification/_panel.html", panel_context(ticket, request.user))
+
+
+@require_POST
+def otp_send(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
+    form = OtpSendForm(request.POST)
+    if not form.is_valid():
+        return _respond(request, ticket, ok=False, message=_("Choose where to send the code."))
+    try:
+        services.otp_send(
+            ticket=ticket,
+            staff=request.user,
+            contact_key=form.cleaned_data["contact"],
+            request=request,
+        )
+    except services.VerificationError as error:
+        return _respond(request, ticket, ok=False, message=str(error))
+    return _respond(
+        request,
+        ticket,
+        ok=True,
+        message=_("Code sent. Ask the customer to read it out; it is valid for 10 minutes."),
+    )
+
+
+@require_POST
+def otp_check(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
+    form = OtpCheckForm(request.POST)
+    if not form.is_valid():
+        return _respond(request, ticket, ok=False, message=_("Type the 6-digit code."))
+    try:
+        outcome = services.otp_check(
+            ticket=ticket,
+            staff=request.user,
+            challenge_id=form.cleaned_data["challenge"],
+            code=form.cleaned_data["code"],
+            request=request,
+        )
+    except services.VerificationError as error:
+        return _respond(request, ticket, ok=False, message=str(error))
+    return _respond(request, ticket, ok=outcome.passed, message=outcome.message)
+
+
+@require_POST
+def questions(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
+    asked = ticket.customer.security_questions.all() if ticket.customer_id else []
+    form = QuestionsForm(request.POST, questions=asked)
+    if not asked or not form.is_valid():
+        return _respond(
+            request, ticket, ok=False, message=_("Type the customer's answer to every question.")
+        )
+    try:
+        outcome = services.questions_check(
+            ticket=ticket, staff=request.user, answers=form.answers(), request=request
+        )
+    except services.VerificationError as error:
+        return _respond(request, ticket, ok=False, message=str(error))
+    return _respond(request, ticket, ok=outcome.passed, message=outcome.message)
+
+
+@require_POST
+def document_upload(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
+    form = DocumentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _respond(
+            request, ticket, ok=False, message=_("Choose the document type and its file.")
+        )
+    data = form.cleaned_data
+    try:
+        check = services.document_check_record(
+            ticket=ticket,
+            staff=request.user,
+            upload=data["file"],
+            document_type=data["document_type"],
+            checklist=data,
+            request=request,
+        )
+    except services.VerificationError as error:
+        return _respond(request, ticket, ok=False, message=str(error))
+    if check.result == "passed":
+        return _respond(request, ticket, ok=True, message=_("Document check passed."))
+    return _respond(
+        request, ticket, ok=False, message=_("Document check failed: not every point was ticked.")
+    )
+
+
+@require_GET
+def document(request: HttpRequest, reference: str, document_id: int) -> HttpResponse:
+    """The document's file, to authorised staff only, never cached, never a public URL."""
+    ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
+    check = DocumentCheck.objects.filter(ticket=ticket, pk=document_id).first()
+    if check is None or not check.file:
+        raise Http404("No such document")
+    services.document_viewed(check=check, staff=request.user, request=request)
+    response = FileResponse(check.file.open("rb"), content_type=check.content_type)
+    response["Content-Disposition"] = f'inline; filename="document-{check.pk}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+def reveal(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
+    try:
+        revealed = services.details_reveal(ticket=ticket, staff=request.user, request=request)
+    except services.VerificationError as error:
+        return _respond(request, ticket, ok=False, message=str(error))
+    context = panel_context(ticket, request.user, revealed=revealed)
+    return render(request, "verification/_panel.html", context)
