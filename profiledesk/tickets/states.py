@@ -89,7 +89,7 @@ MOVES: list[Move] = [
         _("Verification failed"),
         FLOOR,
         needs_reason=True,
-        style="warning",
+        style="dark",
     ),
     Move(State.VERIFICATION_FAILED, State.VERIFYING, _("Retry verification"), FLOOR),
     *[
