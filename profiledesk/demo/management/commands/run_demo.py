@@ -95,8 +95,12 @@ class Command(BaseCommand):
         try:
             while all(p.poll() is None for _, p in procs):
                 time.sleep(0.5)
-            failed = [name for name, p in procs if p.poll() is not None]
-            self.stderr.write(f"Stopped because {', '.join(failed)} exited; see var/*.log.")
+            # Ctrl-C reaches the children too; only a child that died on its own is news.
+            failed = [name for name, p in procs if p.poll() not in (None, -signal.SIGINT)]
+            if failed:
+                self.stderr.write(f"Stopped because {', '.join(failed)} exited; see var/*.log.")
+            else:
+                self.stdout.write("\nStopping…")
         except KeyboardInterrupt:
             self.stdout.write("\nStopping…")
         finally:
