@@ -1,5 +1,8 @@
 """Staff sign-in: password, then TOTP (enrolling a device the first time); sessions."""
 
+from base64 import b32encode
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -32,7 +35,7 @@ class SignInView(auth_views.LoginView):
         # The second factor comes next; carry the page the user was heading for.
         target = self.get_redirect_url()
         otp = reverse_lazy("accounts:otp")
-        return f"{otp}?next={target}" if target else str(otp)
+        return f"{otp}?{urlencode({'next': target})}" if target else str(otp)
 
 
 sign_in = public(SignInView.as_view())
@@ -45,7 +48,8 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         return redirect(_next_url(request))
     device = confirmed_device(request.user)
     if device is None:
-        return redirect(f"{reverse_lazy('accounts:otp_setup')}?next={_next_url(request)}")
+        setup = reverse_lazy("accounts:otp_setup")
+        return redirect(f"{setup}?{urlencode({'next': _next_url(request)})}")
     form = TokenForm(request.POST or None)
     if form.is_valid():
         allowed, throttle = device.verify_is_allowed()
@@ -75,7 +79,8 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "qr_svg": qr_svg(device),
-        "secret": device.config_url.split("secret=")[1].split("&")[0],
+        # What an app asks for when the QR code cannot be scanned: the key in base32.
+        "secret": b32encode(device.bin_key).decode().rstrip("="),
         "next": _next_url(request),
     }
     return render(request, "accounts/otp_setup.html", context)

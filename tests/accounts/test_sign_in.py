@@ -131,3 +131,14 @@ def test_a_long_password_is_accepted(agent):
     assert response.status_code == 302
     agent.refresh_from_db()
     assert agent.check_password(new)
+
+
+def test_a_destination_with_a_query_string_survives_both_steps(agent):
+    http = Client()
+    target = f"{reverse('customers:search')}?q=grace&x=1"
+    response = http.post(
+        f"{reverse('accounts:login')}?next={target.replace('?', '%3F').replace('&', '%26')}",
+        {"username": agent.username, "password": TEST_PASSWORD},
+    )
+    response = http.post(response["Location"], {"token": code_for(agent.totpdevice_set.get())})
+    assert response["Location"] == target
