@@ -10,7 +10,7 @@ DEPLOY_ENV := env -u DJANGO_SETTINGS_MODULE -u DEBUG SECRET_KEY=$$($(PYTHON) -c 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint check bench deps system-run system-test clean
+.PHONY: run test test-faults lint check bench deps system-run system-test clean
 
 ## set-up ------------------------------------------------------------------------------
 $(VENV)/.installed: requirements.txt
@@ -43,6 +43,10 @@ run: deps system-run
 
 test: deps system-test lint check
 	tests/with_services.sh $(BIN)/pytest $(PYTEST_ARGS)
+
+# Fault tests (SIGKILLed workers, lost tasks): slower, so not in every `make test`.
+test-faults: deps system-test
+	PROFILEDESK_FAULTS=1 tests/with_services.sh $(BIN)/pytest tests/connectors/test_faults.py
 
 ## the parts ---------------------------------------------------------------------------
 lint: deps

@@ -24,6 +24,9 @@ urlpatterns = [
     path("tickets/", include("profiledesk.tickets.urls")),
     path("verification/", include("verification.urls")),
     path("approvals/", include("profiledesk.approvals.urls")),
+    path("confirm/", include("profiledesk.confirmations.urls")),
+    path("connectors/", include("profiledesk.connectors.urls")),
+    path("apply/", include("profiledesk.apply.urls")),
     path("api/", include("profiledesk.api.urls")),
     path("inbound/", include("profiledesk.inbound.urls")),
     path("dev/", include("profiledesk.messaging.urls")),  # DEBUG only: 404 otherwise

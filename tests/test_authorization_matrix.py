@@ -12,6 +12,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import ROLES, signed_in
+from tests.connectors.helpers import delivery_for
 from tests.factories import TicketFactory
 
 DESK_ROLES = frozenset(ROLES)
@@ -80,6 +81,7 @@ MATRIX: dict[str, Rule] = {
     # Approvals (profiledesk/approvals): the queue is for approvers; decisions on the
     # fixture's new ticket are refused with a message and a redirect to it.
     "approvals:queue": Rule(allowed=APPROVERS),
+    "apply:apply": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
     "approvals:submit": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
     "approvals:approve": Rule(method="post", allowed=APPROVERS, ok=302, scoped=True),
     "approvals:reject": Rule(
@@ -99,9 +101,16 @@ MATRIX: dict[str, Rule] = {
     "api:not_found": Rule(gate="public", ok=404),  # JSON 404 for any other /api/ path
     # The e-mail provider: an HMAC signature, or 403.
     "inbound:email": Rule(method="post", gate="public", ok=403),
+    # The customer's "this wasn't me" page: the signed token is the credential; a bad
+    # token gets a clear page (404), never a 500. GET never acts.
+    "confirmations:report": Rule(gate="public", ok=404),
     # Demo only: with DEBUG off (as here, and in production) it is a 404 for everyone;
     # with DEBUG on, desk admins only (tests/messaging/test_dev_outbox.py).
     "messaging:dev_outbox": Rule(ok=404),
+    # Downstream systems (profiledesk/connectors): supervisors see the alert and retry a
+    # delivery by hand (the fixture's is pending: refused with a message, 302).
+    "connectors:alerts": Rule(allowed=frozenset({"supervisor"})),
+    "connectors:retry": Rule(method="post", allowed=frozenset({"supervisor"}), ok=302, scoped=True),
 }
 
 
@@ -138,6 +147,8 @@ def url_values(customer, personas):
         "row_id": customer.personal.pk,
         "field": "national_id",
         "document_id": 1,
+        "delivery_id": delivery_for(ticket).pk,
+        "token": "not-a-signed-token",
     }
 
 

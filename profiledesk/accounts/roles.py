@@ -33,6 +33,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         *_FLOOR,
         "tickets.reassign_ticket",
         "approvals.approve_tier1",
+        # Downstream systems that keep failing: the queue's alert, retrying by hand.
+        "connectors.retry_delivery",
     ],
     Role.COMPLIANCE: [*_WORK_WITH_CUSTOMERS, "approvals.approve_tier2"],
     Role.SECURITY: [*_WORK_WITH_CUSTOMERS, "approvals.freeze_customer"],
@@ -71,6 +73,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "api.change_apikey",
         # Messages to customers, redacted (read-only admin; the Dev outbox in the demo).
         "messaging.view_message",
+        # Downstream systems of each client (webhook URL, secret, categories), audited.
+        "connectors.view_connector",
+        "connectors.add_connector",
+        "connectors.change_connector",
+        "connectors.view_delivery",
     ],
 }
 

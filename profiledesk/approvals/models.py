@@ -1,9 +1,10 @@
 """Approvals (DESIGN 5): who signed which exact diff of a ticket, at which tier.
 
 An `ApprovalRound` is one submission of a ticket for approval: the tiers and the number
-of approvers per tier it needs (fixed when it is submitted), and the tier it waits at —
-what the approval queue lists. An `Approval` is one decision in a round, with the hash of
-the change items it saw; editing an item voids every approval on the ticket.
+of approvers per tier it needs (fixed when it is submitted), the tier it waits at — what
+the approval queue lists — and when that tier is due. An `Approval` is one decision in a
+round, with the hash of the change items it saw; editing an item voids every approval on
+the ticket.
 """
 
 from django.conf import settings
@@ -33,6 +34,9 @@ class ApprovalRound(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     submitted_at = models.DateTimeField()
+    # When the tier the round waits at is due: the policy's approval SLA on the client's
+    # calendar, counted from when that tier started waiting (null: rounds from before).
+    tier_due_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -3,7 +3,8 @@ state machine's guards (tickets.states) and the buttons.
 
 - `diff_hash(items)`: SHA-256 over the change items (section, field, target_id,
   new_value) in their order — what an approval signs.
-- `plan_for(ticket)`: the tiers and approvers per tier the ticket needs now.
+- `plan_for(ticket)`: the tiers and approvers per tier the ticket needs now
+  (`plan_from`: the same from a policy, without queries).
 - `makers_of(ticket)`: who created, verified, edited or submitted it (maker ≠ checker).
 - `cooling_off(ticket)`: a recent applied contact change that holds this ticket back.
 - `submit_problem` / `decision_only` are guards of the moves in tickets.states.
@@ -21,6 +22,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from profiledesk.policies.defaults import policy_for
+from profiledesk.policies.models import Policy
 from profiledesk.tickets.models import ChangeItem, RiskLevel, State, Ticket, TicketEvent
 
 TIER_PERMISSIONS = {1: "approvals.approve_tier1", 2: "approvals.approve_tier2"}
@@ -77,15 +79,23 @@ def plan_for(ticket: Ticket, *, items: list[ChangeItem] | None = None) -> Plan:
     policy = policy_for(client=ticket.client, category=ticket.category)
     if items is None:
         items = list(ticket.items.all())
+    return plan_from(
+        policy=policy, fields={item.field for item in items}, risk_level=ticket.risk_level
+    )
+
+
+def plan_from(*, policy: Policy, fields: set[str], risk_level: str) -> Plan:
+    """plan_for without queries: what `policy` asks of a change to `fields` at a risk
+    level (the demo seed plans its rounds with it)."""
     tiers = policy.approval_tiers
     reasons = []
     if tiers:
         reasons.append(_("the client's policy for this category"))
-    named = {item.field for item in items} & set(policy.approval_fields)
+    named = fields & set(policy.approval_fields)
     if named and tiers < 1:
         tiers = 1
         reasons.append(_("a field that always needs approval"))
-    if ticket.risk_level in (RiskLevel.HIGH, RiskLevel.CRITICAL):
+    if risk_level in (RiskLevel.HIGH, RiskLevel.CRITICAL):
         tiers += 1
         reasons.append(_("high risk"))
     return Plan(

@@ -4,7 +4,8 @@ The queue is a keyset page of open approval rounds on (submitted_at, id), oldest
 of the staff member's clients at the tiers they approve. Its query count does not grow
 with the rows: the page (ticket, customer and client joined), the items of its tickets,
 and for maker ≠ checker three lookups over the whole page (timeline actors, item
-history users, verifiers) plus the decisions already given.
+history users, verifiers) plus the decisions already given. Each row's tier clock is
+read from the round (`tier_due_at`): no query.
 """
 
 import datetime as dt
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from profiledesk.clients.scoping import client_ids_for
+from profiledesk.policies.sla import due_status
 from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
 
 from .models import Approval, ApprovalRound
@@ -42,6 +44,7 @@ class QueueRow:
     evidence: list  # verification.models.Attempt, newest first
     waiting: dt.timedelta
     problem: str | None  # why this staff member may not decide; None: buttons shown
+    sla: tuple[str, str] | None  # the tier's clock: ("breached", "breached 5 min ago")
 
 
 @dataclass
@@ -78,6 +81,18 @@ def _makers_by_ticket(tickets: list[Ticket]) -> tuple[dict[int, set[int]], dict[
     for found in makers.values():
         found.discard(None)
     return makers, evidence
+
+
+def tier_sla(approval_round: ApprovalRound | None, now: dt.datetime) -> tuple[str, str] | None:
+    """(status, text) of the clock of the tier an open round waits at, as sla_status
+    says it ("due in 42 min"); None for a closed round or one without a due time."""
+    if (
+        approval_round is None
+        or approval_round.status != ApprovalRound.Status.OPEN
+        or approval_round.tier_due_at is None
+    ):
+        return None
+    return due_status(approval_round.tier_due_at, now)
 
 
 def approval_queue(*, staff, after: int | None = None, size: int = PAGE_SIZE) -> QueuePage:
@@ -118,6 +133,7 @@ def approval_queue(*, staff, after: int | None = None, size: int = PAGE_SIZE) ->
             items=list(r.ticket.items.all()),
             evidence=evidence[r.ticket.pk],
             waiting=now - r.submitted_at,
+            sla=tier_sla(r, now),
             problem=frozen_problem(r.ticket)
             or checker_problem(
                 ticket=r.ticket,
@@ -167,6 +183,7 @@ def approval_panel(ticket: Ticket, user) -> dict:
         context.update(
             approval_panel=True,
             approval_round=current,
+            approval_sla=tier_sla(current, timezone.now()),
             approvals=approvals,
             can_decide=problem is None,
             decide_problem=problem,

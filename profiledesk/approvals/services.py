@@ -5,6 +5,8 @@ and records an audit event (who, when, the diff hash) and a timeline event. Stat
 go through tickets.states.transition, the one module that changes a ticket's state.
 """
 
+import datetime as dt
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +14,9 @@ from django.utils.translation import gettext_lazy
 
 from audit.services import audit_record
 from profiledesk.customers.models import Customer
+from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.services import risk_refresh
+from profiledesk.policies.sla import sla_due
 from profiledesk.tickets.models import RiskLevel, State, Ticket, TicketEvent
 from profiledesk.tickets.states import transition
 from profiledesk.vault.cards import redact_card_numbers
@@ -111,10 +115,18 @@ def approval_submit(*, ticket: Ticket, by) -> Ticket:
     return locked
 
 
+def _tier_due(locked: Ticket, start: dt.datetime) -> dt.datetime:
+    """When a tier that starts waiting at `start` is due: the policy's approval SLA on
+    the client's calendar."""
+    policy = policy_for(client=locked.client, category=locked.category)
+    return sla_due(client=locked.client, start=start, minutes=policy.approval_sla_minutes)
+
+
 def _round_create(locked: Ticket, *, by) -> ApprovalRound:
     """The round of a ticket entering pending_approval. (`by` None: the ticket reached
     pending_approval without approval_submit, through the generic move form.)"""
     plan = plan_for(locked)
+    now = timezone.now()
     return ApprovalRound.objects.create(
         ticket=locked,
         client=locked.client,
@@ -123,7 +135,8 @@ def _round_create(locked: Ticket, *, by) -> ApprovalRound:
         current_tier=1,
         diff_hash=ticket_diff_hash(locked),
         submitted_by=by,
-        submitted_at=timezone.now(),
+        submitted_at=now,
+        tier_due_at=_tier_due(locked, now),
     )
 
 
@@ -217,7 +230,8 @@ def approval_grant(*, ticket: Ticket, by, diff_hash: str | None = None) -> Appro
         if given >= approval_round.per_tier:
             if tier < approval_round.tiers_needed:
                 approval_round.current_tier = tier + 1
-                approval_round.save(update_fields=["current_tier"])
+                approval_round.tier_due_at = _tier_due(locked, approval.decided_at)
+                approval_round.save(update_fields=["current_tier", "tier_due_at"])
                 _note(
                     locked,
                     None,
@@ -313,7 +327,10 @@ def approvals_void(*, ticket: Ticket, reason: str, by=None) -> int:
 
 
 def _freeze_write(*, customer: Customer, by, reason: str, freeze: bool, request=None) -> Customer:
-    if not by.has_perm("approvals.freeze_customer"):
+    # by=None: the desk itself, on the customer's own "this wasn't me" report
+    # (profiledesk.confirmations). It may freeze a profile, never unfreeze one.
+    system_freeze = by is None and freeze
+    if not system_freeze and (by is None or not by.has_perm("approvals.freeze_customer")):
         raise ApprovalError(_("Only security can freeze or unfreeze a profile."))
     reason = redact_card_numbers((reason or "").strip())[:200]
     if not reason:

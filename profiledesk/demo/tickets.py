@@ -10,7 +10,11 @@ Fast because it writes in bulk: tickets and change items with their history (one
 history row each, stamped with when and by whom the ticket last changed) — by COPY on
 PostgreSQL (`copy_with_history`, the rows simple-history's `bulk_create_with_history`
 writes, ten times faster), by `bulk_create_with_history` itself elsewhere — and the
-timeline events (not tracked) likewise. Big runs on PostgreSQL use a worker process a
+timeline events (not tracked) likewise. A ticket waiting for approval (or approved) gets
+its approval round as `approval_submit` would have opened it — the tiers its policy and
+risk need, the signed diff, the current tier's due time on the client's calendar — and
+an approved one the approvals of supervisors (and compliance) who did not make it; these
+are plain rows, bulk-inserted the same way. Big runs on PostgreSQL use a worker process a
 CPU. Ticket ids are reserved up front so that a ticket is inserted with its reference
 `PD-<id>` — the reference `ticket_create` would give it — and never updated afterwards.
 
@@ -33,11 +37,15 @@ from simple_history.utils import bulk_create_with_history
 
 from profiledesk.accounts.models import User
 from profiledesk.accounts.roles import Role
+from profiledesk.approvals.models import Approval, ApprovalRound
+from profiledesk.approvals.rules import diff_hash, plan_from
 from profiledesk.clients.models import Client
 from profiledesk.customers.models import Customer
 from profiledesk.intake.capture import resolve_field
 from profiledesk.policies.categories import Category
 from profiledesk.policies.defaults import DEFAULT_POLICIES
+from profiledesk.policies.models import Policy
+from profiledesk.policies.sla import Calendar
 from profiledesk.tickets.models import (
     OPEN_STATES,
     ChangeItem,
@@ -302,6 +310,10 @@ class ClientPlan:
     customer_ids: list[int]
     floor: list[User]  # agents and supervisors: create, claim, work tickets
     security: list[User]
+    # Approvers at tier 1 and tier 2; and the client's policies by category (the defaults
+    # for any it lacks).
+    approvers: dict[int, list[User]] = field(default_factory=dict)
+    policies: dict[str, Policy] = field(default_factory=dict)
 
 
 def _weighted(mix: dict) -> tuple[list, list[int]]:
@@ -373,6 +385,11 @@ class _Builder:
         }
         self.claimed = {
             user.pk: f"Claimed by {user}." for plan in self.plans for user in plan.floor
+        }
+        # Approval rounds are seeded for open tickets only, at most three days old.
+        since = now - dt.timedelta(days=4)
+        self.calendars = {
+            plan.client.pk: Calendar.for_client(plan.client, since=since) for plan in self.plans
         }
 
     def ticket(self, ticket_id: int, position: int):
@@ -474,7 +491,73 @@ class _Builder:
             item._history_user = creator
             item._change_reason = SEED_REASON
             items.append(item)
-        return ticket, items, events
+        rounds = self._approval_round(rng, plan, ticket, items, events)
+        return ticket, items, events, rounds
+
+    def _approval_round(
+        self, rng: random.Random, plan: ClientPlan, ticket: Ticket, items, events: list[tuple]
+    ) -> list[tuple[ApprovalRound, list[Approval]]]:
+        """The round of a ticket waiting for approval or approved, as approval_submit and
+        approval_grant leave it, with the approvals of staff who did not make the ticket;
+        half the two-tier rounds still waiting have passed tier 1. May rewrite the actor
+        of the "approved" event in `events` (the last approver). [] for other states."""
+        if ticket.state not in (State.PENDING_APPROVAL, State.APPROVED):
+            return []
+        policy = plan.policies[ticket.category]
+        needs = plan_from(
+            policy=policy, fields={item.field for item in items}, risk_level=ticket.risk_level
+        )
+        tiers, per_tier = max(needs.tiers, 1), needs.per_tier
+        at = {event[5]: event[1] for event in events if event[3] == KIND_TRANSITION}
+        submitted = at[State.PENDING_APPROVAL]
+        approved = at.get(State.APPROVED)
+        makers = {ticket.created_by_id, ticket.assignee_id}
+        if approved is None:  # still waiting: at tier 2 when tier 1 is done
+            done = 1 if tiers == 2 and rng.random() < 0.5 else 0
+            end = self.now
+        else:
+            done, end = tiers, approved
+        approvals, starts = [], [submitted]
+        for tier in range(1, done + 1):
+            eligible = [u for u in plan.approvers.get(tier, []) if u.pk not in makers]
+            if len(eligible) < per_tier:
+                return []  # nobody here could have approved it: leave it without a round
+            decided = end if tier == tiers else submitted + (end - submitted) * tier / (tiers + 1)
+            starts.append(decided)
+            approvals.extend(
+                Approval(
+                    ticket_id=ticket.pk,
+                    tier=tier,
+                    approver_id=user.pk,
+                    decision=Approval.Decision.APPROVED,
+                    decided_at=decided,
+                )
+                for user in rng.sample(eligible, per_tier)
+            )
+        waiting_since = starts[min(done, tiers - 1)]
+        approval_round = ApprovalRound(
+            ticket_id=ticket.pk,
+            client_id=ticket.client_id,
+            tiers_needed=tiers,
+            per_tier=per_tier,
+            current_tier=0 if approved else done + 1,
+            diff_hash=diff_hash(items),
+            status=ApprovalRound.Status.APPROVED if approved else ApprovalRound.Status.OPEN,
+            submitted_by_id=ticket.assignee_id,
+            submitted_at=submitted,
+            tier_due_at=self.calendars[ticket.client_id].add(
+                waiting_since, dt.timedelta(minutes=policy.approval_sla_minutes)
+            ),
+            closed_at=approved,
+        )
+        for approval in approvals:
+            approval.diff_hash = approval_round.diff_hash
+        if approved is not None:  # approval_grant makes the move as the last approver
+            last = approvals[-1].approver_id
+            for n, event in enumerate(events):
+                if event[3] == KIND_TRANSITION and event[5] == State.APPROVED:
+                    events[n] = (*event[:2], last, *event[3:])
+        return [(approval_round, approvals)]
 
 
 def _reserve_ids(model: type[models.Model], count: int) -> list[int]:
@@ -564,6 +647,19 @@ def _write_with_history(model: type[models.Model], objs: list[models.Model]) -> 
         bulk_create_with_history(objs, model, batch_size=BATCH)
 
 
+def _plain_write(model: type[models.Model], objs: list[models.Model]) -> None:
+    """Rows of a model that is not history-tracked: COPY on PostgreSQL, bulk_create
+    elsewhere. Objects without an id get theirs from the database."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=BATCH)  # type: ignore[attr-defined]
+        return
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and objs[0].pk is None)]
+    row_values = _db_values(fields)
+    _copy(model._meta.db_table, [f.column for f in fields], (row_values(o) for o in objs))
+
+
 def _events_write(rows: list[tuple]) -> None:
     """Timeline events (not history-tracked): COPY on PostgreSQL, bulk_create elsewhere."""
     if connection.vendor == "postgresql":
@@ -577,6 +673,11 @@ def _plans() -> list[ClientPlan]:
     plans = []
     for client in Client.objects.filter(is_active=True).order_by("pk"):
         members = User.objects.filter(memberships__client=client, is_active=True).order_by("pk")
+        policies = {
+            category: Policy(client=client, category=category, **values)
+            for category, values in DEFAULT_POLICIES.items()
+        }
+        policies.update((p.category, p) for p in Policy.objects.filter(client=client))
         plans.append(
             ClientPlan(
                 client=client,
@@ -587,6 +688,11 @@ def _plans() -> list[ClientPlan]:
                 ),
                 floor=list(members.filter(groups__name__in=[Role.AGENT, Role.SUPERVISOR])),
                 security=list(members.filter(groups__name=Role.SECURITY)),
+                approvers={
+                    1: list(members.filter(groups__name=Role.SUPERVISOR)),
+                    2: list(members.filter(groups__name=Role.COMPLIANCE)),
+                },
+                policies=policies,
             )
         )
     return plans
@@ -597,6 +703,7 @@ class SeedTicketsResult:
     tickets: int = 0
     items: int = 0
     events: int = 0
+    approval_rounds: int = 0
     seconds: float = 0.0
     by_state: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATE_MIX, 0))
 
@@ -604,6 +711,7 @@ class SeedTicketsResult:
         self.tickets += other.tickets
         self.items += other.items
         self.events += other.events
+        self.approval_rounds += other.approval_rounds
         for state, number in other.by_state.items():
             self.by_state[state] += number
 
@@ -613,13 +721,14 @@ def _write_chunk(builder: _Builder, first: int, size: int) -> SeedTicketsResult:
     transaction, so an interrupted run leaves whole tickets."""
     done = SeedTicketsResult()
     with transaction.atomic():
-        tickets, items, events = [], [], []
+        tickets, items, events, rounds = [], [], [], []
         ids = _reserve_ids(Ticket, size)
         for ticket_id, position in zip(ids, range(first, first + size), strict=True):
-            ticket, ticket_items, ticket_events = builder.ticket(ticket_id, position)
+            ticket, ticket_items, ticket_events, ticket_rounds = builder.ticket(ticket_id, position)
             tickets.append(ticket)
             items.extend(ticket_items)
             events.extend(ticket_events)
+            rounds.extend(ticket_rounds)
             done.by_state[ticket.state] += 1
         if connection.vendor == "postgresql":
             for item, item_id in zip(items, _reserve_ids(ChangeItem, len(items)), strict=True):
@@ -627,7 +736,17 @@ def _write_chunk(builder: _Builder, first: int, size: int) -> SeedTicketsResult:
         _write_with_history(Ticket, tickets)
         _write_with_history(ChangeItem, items)
         _events_write(events)
+        approvals = []
+        round_ids = _reserve_ids(ApprovalRound, len(rounds)) if rounds else []
+        for (approval_round, round_approvals), round_id in zip(rounds, round_ids, strict=True):
+            approval_round.id = round_id
+            for approval in round_approvals:
+                approval.round_id = round_id
+            approvals.extend(round_approvals)
+        _plain_write(ApprovalRound, [approval_round for approval_round, _ in rounds])
+        _plain_write(Approval, approvals)
     done.tickets, done.items, done.events = len(tickets), len(items), len(events)
+    done.approval_rounds = len(rounds)
     return done
 
 
@@ -699,7 +818,7 @@ def seed_tickets(
     if connection.vendor == "postgresql":
         # Fresh statistics, so that the queue's plans fit the new data straight away.
         with connection.cursor() as cursor:
-            for model in (Ticket, ChangeItem, TicketEvent):
+            for model in (Ticket, ChangeItem, TicketEvent, ApprovalRound, Approval):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     result.seconds = time.monotonic() - started
     return result

@@ -55,6 +55,7 @@ class PolicyForm(forms.ModelForm):
             "approval_tiers",
             "approvers_per_tier",
             "approval_fields",
+            "approval_sla_minutes",
             "sla_minutes",
             "cooling_off_hours",
             "documents_required",
@@ -98,7 +99,14 @@ class PolicyAdmin(SimpleHistoryAdmin):
         ),
         (
             _("Approval"),
-            {"fields": ["approval_tiers", "approvers_per_tier", "approval_fields"]},
+            {
+                "fields": [
+                    "approval_tiers",
+                    "approvers_per_tier",
+                    "approval_fields",
+                    "approval_sla_minutes",
+                ]
+            },
         ),
         (
             _("Timing and channels"),

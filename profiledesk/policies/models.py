@@ -42,6 +42,14 @@ class Policy(models.Model):
     sla_minutes = models.PositiveIntegerField(
         _("SLA (business minutes)"), default=240, validators=[MinValueValidator(1)]
     )
+    # How long each approval tier may take, counted from when the tier starts waiting.
+    # Also a database default: rows written without it (older code) get it too.
+    approval_sla_minutes = models.PositiveIntegerField(
+        _("approval SLA a tier (business minutes)"),
+        default=60,
+        db_default=60,
+        validators=[MinValueValidator(1)],
+    )
     cooling_off_hours = models.PositiveIntegerField(
         _("cooling-off after a contact change (hours)"), default=0
     )

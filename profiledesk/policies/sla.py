@@ -232,7 +232,13 @@ def sla_status(ticket: Ticket, now: dt.datetime) -> tuple[str, str]:
             return SlaStatus.BREACHED, _("breached; clock paused")
         status = SlaStatus.DUE_SOON if left <= DUE_SOON else SlaStatus.OK
         return status, _("clock paused, %(duration)s left") % {"duration": _duration(left)}
-    left = ticket.sla_due_at - now
+    return due_status(ticket.sla_due_at, now)
+
+
+def due_status(due_at: dt.datetime, now: dt.datetime) -> tuple[str, str]:
+    """(status, text) of a running clock due at `due_at`: ("breached", "breached 5 min
+    ago"), ("due_soon", "due in 42 min") or ("ok", "due in 3 h"). No queries."""
+    left = _aware(due_at, "due_at") - _aware(now, "now")
     if left <= dt.timedelta(0):
         return SlaStatus.BREACHED, _("breached %(duration)s ago") % {"duration": _duration(-left)}
     status = SlaStatus.DUE_SOON if left <= DUE_SOON else SlaStatus.OK

@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "profiledesk.health",
     "profiledesk.messaging",
     "profiledesk.approvals",
+    "profiledesk.confirmations",
+    "profiledesk.connectors",
+    "profiledesk.apply",
     "profiledesk.demo",
     "verification",
     "audit",
@@ -227,6 +230,24 @@ CELERY_BEAT_SCHEDULE["verification-documents-purge"] = {
 CELERY_BEAT_SCHEDULE["messaging-sweep"] = {"task": "messaging.sweep", "schedule": 60.0}
 HEALTH_CELERY_TIMEOUT = float(env("HEALTH_CELERY_TIMEOUT", "5"))
 
+# --- Downstream systems (profiledesk/connectors, docs/webhooks.md) ------------------------
+# Signed JSON webhooks to each client's CRM, billing, support, communications and identity
+# systems; retried 30 s, 60 s, 2 min … (at most CONNECTOR_RETRY_MAX_SECONDS) for
+# CONNECTOR_MAX_ATTEMPTS tries, then given up (a supervisor can retry by hand).
+CONNECTOR_TIMEOUT = float(env("CONNECTOR_TIMEOUT", "10"))
+CONNECTOR_MAX_ATTEMPTS = int(env("CONNECTOR_MAX_ATTEMPTS", "8"))
+CONNECTOR_RETRY_BASE_SECONDS = 30
+CONNECTOR_RETRY_MAX_SECONDS = 3600
+# A system failing this many attempts in a row (or given up) alerts supervisors.
+CONNECTOR_ALERT_AFTER = int(env("CONNECTOR_ALERT_AFTER", "3"))
+# Connector URLs must be https:// unless this is on (DEBUG, and the tests' local receiver).
+CONNECTOR_ALLOW_HTTP = env_bool("CONNECTOR_ALLOW_HTTP", DEBUG)
+# The sweep queues again an open delivery this long past its due time that no worker holds;
+# a worker holds a delivery for CONNECTOR_TIMEOUT + CONNECTOR_LEASE_MARGIN seconds.
+CONNECTOR_SWEEP_AFTER = int(env("CONNECTOR_SWEEP_AFTER", "60"))
+CONNECTOR_LEASE_MARGIN = int(env("CONNECTOR_LEASE_MARGIN", "50"))
+CELERY_BEAT_SCHEDULE["connectors-sweep"] = {"task": "connectors.sweep", "schedule": 60.0}
+
 # --- E-mail -------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
@@ -255,6 +276,8 @@ MESSAGING_RETRY_BASE_SECONDS = 30
 # "sending" this long after a worker claimed it (the worker died).
 MESSAGING_SWEEP_QUEUED_AFTER = 120
 MESSAGING_SWEEP_SENDING_AFTER = 600
+# The base of links in messages to customers ("this wasn't me", DESIGN 6).
+DESK_PUBLIC_URL = env("DESK_PUBLIC_URL", "http://localhost:8000")
 
 # --- Card and bank vault -------------------------------------------------------------
 # The desk never keeps a card number: it hands it to the vault at the edge.

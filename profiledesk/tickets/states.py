@@ -7,7 +7,9 @@ pressing the same button at once give one move and one clear refusal. Buttons on
 ticket come from `allowed_moves()`.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -51,6 +53,18 @@ def _approval_submit_problem(ticket: Ticket) -> str | None:
     from profiledesk.approvals.rules import submit_problem
 
     return submit_problem(ticket)
+
+
+def _apply_problem(ticket: Ticket) -> str | None:
+    from profiledesk.apply.rules import apply_guard
+
+    return apply_guard(ticket)
+
+
+def _close_problem(ticket: Ticket) -> str | None:
+    from profiledesk.confirmations.rules import close_guard
+
+    return close_guard(ticket)
 
 
 def _approvals_only(ticket: Ticket) -> str | None:
@@ -139,6 +153,15 @@ MOVES: list[Move] = [
     ),
     Move(State.PENDING_APPROVAL, State.READY, _("Void approvals"), frozenset(), _approvals_only),
     Move(State.APPROVED, State.READY, _("Void approvals"), frozenset(), _approvals_only),
+    # Applying (profiledesk/apply): the button posts to apply:apply, whose service writes
+    # the profile and the outboxes in the same transaction as the move.
+    *[
+        Move(source, State.APPLIED, _("Apply"), FLOOR, _apply_problem, via="apply:apply")
+        for source in (State.READY, State.APPROVED)
+    ],
+    # Confirmations (profiledesk/confirmations): ticket_close_if_done closes an applied
+    # ticket once every confirmation is sent and every downstream system acknowledged.
+    Move(State.APPLIED, State.CLOSED, _("Close"), frozenset(), _close_problem),
 ]
 _BY_EDGE = {(move.source, move.target): move for move in MOVES}
 
@@ -147,9 +170,25 @@ def move_between(source: str, target: str) -> Move | None:
     return _BY_EDGE.get((source, target))
 
 
+_system: ContextVar[bool] = ContextVar("tickets_system_move", default=False)
+
+
+@contextmanager
+def system_move() -> Iterator[None]:
+    """Moves the desk itself makes (by=None), e.g. escalating a customer's "this wasn't
+    me" report (profiledesk.confirmations): the role check is skipped for by=None only;
+    guards and reasons still apply."""
+    token = _system.set(True)
+    try:
+        yield
+    finally:
+        _system.reset(token)
+
+
 def _problem(move: Move, ticket: Ticket, user) -> str | None:
     # A move with no roles is made by a service only (its guard says which).
-    if move.roles and not roles_of(user) & move.roles:
+    by_system = user is None and _system.get()
+    if move.roles and not by_system and not roles_of(user) & move.roles:
         return str(_("Your role cannot do this."))
     return move.guard(ticket) if move.guard else None
 

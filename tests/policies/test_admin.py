@@ -30,6 +30,7 @@ def _form_data(policy: Policy, **changes) -> dict:
         "approval_tiers": policy.approval_tiers,
         "approvers_per_tier": policy.approvers_per_tier,
         "approval_fields": policy.approval_fields,
+        "approval_sla_minutes": policy.approval_sla_minutes,
         "sla_minutes": policy.sla_minutes,
         "cooling_off_hours": policy.cooling_off_hours,
         "dual_confirmation": policy.dual_confirmation,

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from profiledesk.policies.sla import sla_pause, sla_resume, sla_status
+from profiledesk.policies.sla import due_status, sla_pause, sla_resume, sla_status
 from profiledesk.tickets.models import Ticket
 
 from .builders import LONDON, at, hours, make_ticket
@@ -156,3 +156,11 @@ def test_the_status_makes_no_query(northwind, django_assert_num_queries):
     ticket = _ticket(northwind, due=NOW + dt.timedelta(minutes=42))
     with django_assert_num_queries(0):
         sla_status(ticket, NOW)
+
+
+@pytest.mark.parametrize("left", [dt.timedelta(minutes=42), -dt.timedelta(minutes=5)])
+def test_any_running_clock_reads_like_a_tickets(northwind, left, django_assert_num_queries):
+    # due_status is what the approval queue shows for a tier's clock.
+    ticket = _ticket(northwind, due=NOW + left)
+    with django_assert_num_queries(0):
+        assert due_status(NOW + left, NOW) == sla_status(ticket, NOW)

@@ -1,0 +1,335 @@
+"""Applying a change (DESIGN 6): `ticket_apply` writes a ticket's change items to the
+customer's profile, moves the ticket to `applied`, and writes the outbox rows of every
+downstream system and every confirmation — all in one database transaction, so that a
+failure anywhere leaves profile, ticket and outboxes as they were.
+
+What an item means comes from intake.capture.resolve_field (the single source of truth):
+
+- VALUE items set an attribute of the row `target_id`, or of a new row (every VALUE item
+  of one model with no target is that one new row). Making an e-mail, phone or address
+  primary demotes the old primary first (one primary per customer, a partial unique
+  constraint); making a card or bank account the default demotes the old default. Cards
+  and bank accounts arrive as the vault's token JSON, never as a number.
+- REMOVE items delete the row (unlinking an account).
+- COMMAND items (password reset, two-factor reset, sign out everywhere) are not profile
+  writes: they travel to the client's identity system in the event (`commands`) through
+  the connectors' outbox. The desk never sets a password; it records only when it asked
+  for a password reset (SecuritySettings.last_password_reset_at).
+
+Every history row carries the staff member and "<reference> applied" as its reason.
+"""
+
+import datetime as dt
+import json
+import uuid
+from collections import defaultdict
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import DatabaseError, IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from profiledesk.confirmations.services import confirmations_create, ticket_close_if_done
+from profiledesk.connectors.services import deliveries_create
+from profiledesk.customers import models as m
+from profiledesk.intake.capture import FieldSpec, Kind, resolve_field
+from profiledesk.tickets.models import ChangeItem, State, Ticket
+from profiledesk.tickets.states import transition
+from profiledesk.vault.cards import redact_card_numbers
+
+from .rules import apply_problem, service_move
+
+EVENT_TYPE = "profile.changed"
+
+# The vault's token JSON (intake.capture._card / _bank) → the row's attributes.
+_TOKEN_KEYS: dict[type[models.Model], dict[str, str]] = {
+    m.PaymentCard: {
+        "token": "vault_token",
+        "fingerprint": "fingerprint",
+        "brand": "brand",
+        "bin": "bin",
+        "last4": "last4",
+    },
+    m.BankAccount: {
+        "token": "vault_token",
+        "fingerprint": "fingerprint",
+        "iban_masked": "iban_masked",
+        "country": "country",
+    },
+}
+# The flag of which a customer has at most one row set.
+_ONE_OF = {
+    m.EmailAddress: "is_primary",
+    m.PhoneNumber: "is_primary",
+    m.PostalAddress: "is_primary",
+    m.PaymentCard: "is_default",
+    m.BankAccount: "is_default",
+}
+# Contact points proven by a code of their own during verification (dual confirmation).
+_PROVEN_BY_CODE = {"emailaddress.email", "phonenumber.number"}
+
+
+class ApplyError(Exception):
+    """A ticket that cannot be applied now; the message is safe to show."""
+
+
+def ticket_apply(*, ticket: Ticket, by) -> Ticket:
+    """Apply `ticket` (ready with no approval needed, or approved) as staff member `by`;
+    raise ApplyError (or tickets.states.TransitionError) saying why not."""
+    try:
+        with transaction.atomic():
+            locked = (
+                Ticket.objects.select_for_update(of=("self",))
+                .select_related("client", "customer")
+                .get(pk=ticket.pk)
+            )
+            problem = apply_problem(locked)
+            if problem:
+                raise ApplyError(problem)
+            items = list(ChangeItem.objects.filter(ticket_id=locked.pk).order_by("position", "id"))
+            if not items:
+                raise ApplyError(_("The request has no change in it."))
+            now = timezone.now()
+            commands = _profile_write(ticket=locked, items=items, by=by, now=now)
+            with service_move():
+                transition(ticket=locked, to=State.APPLIED, by=by)
+            event = _event(ticket=locked, items=items, commands=commands, now=now)
+            deliveries = _deliveries_create(ticket=locked, event=event)
+            confirmations = _confirmations_create(ticket=locked)
+            audit_record(
+                action="ticket.applied",
+                actor=by,
+                client=locked.client,
+                target=locked,
+                data={
+                    "reference": locked.reference,
+                    "event": event["id"],
+                    "items": len(items),
+                    "commands": commands,
+                    "deliveries": len(deliveries),
+                    "confirmations": len(confirmations),
+                },
+            )
+            # With no confirmation to send and no system to tell, nothing else would close it.
+            _close_if_done(ticket=locked)
+    except (IntegrityError, DatabaseError, ValidationError, ValueError) as error:
+        # Nothing was written (the transaction rolled back); the message names no value.
+        raise ApplyError(
+            _("The profile refused this change (%(kind)s); nothing was applied.")
+            % {"kind": type(error).__name__}
+        ) from error
+    ticket.state, ticket.updated_at = locked.state, locked.updated_at
+    return locked
+
+
+# --- the profile ----------------------------------------------------------------------
+
+
+def _spec(item: ChangeItem) -> FieldSpec:
+    try:
+        return resolve_field(item.section, item.field)
+    except LookupError:
+        raise ApplyError(
+            _("“%(label)s” is not a field the desk can change; nothing was applied.")
+            % {"label": item.label or item.field}
+        ) from None
+
+
+def _profile_write(*, ticket: Ticket, items: list[ChangeItem], by, now: dt.datetime) -> list[str]:
+    """Write the items to the customer's profile; return the commands for the identity
+    system, in order."""
+    customer = ticket.customer
+    reason = f"{ticket.reference} applied"
+    rows: dict[tuple[type[models.Model], int | None], list[tuple[FieldSpec, ChangeItem]]]
+    rows = defaultdict(list)
+    commands: list[str] = []
+    for item in items:
+        spec = _spec(item)
+        if spec.kind == Kind.COMMAND:
+            commands.append(spec.name)
+        elif spec.kind == Kind.REMOVE:
+            row = _row(spec.model, customer, item.target_id)
+            _stamp(row, by, reason)
+            row.delete()
+        else:
+            rows[(spec.model, item.target_id)].append((spec, item))
+    proven = _proven_contacts(ticket, items)
+    for (model, target_id), changes in rows.items():
+        _row_write(
+            model=model,
+            customer=customer,
+            target_id=target_id,
+            changes=changes,
+            proven=proven,
+            by=by,
+            reason=reason,
+            now=now,
+        )
+    if "password_reset" in commands:
+        security, _created = m.SecuritySettings.objects.get_or_create(customer=customer)
+        security.last_password_reset_at = now
+        _stamp(security, by, reason)
+        security.save()
+    return commands
+
+
+def _stamp(row: models.Model, by, reason: str) -> None:
+    row._history_user = by
+    row._change_reason = reason
+
+
+def _row(model: type[models.Model], customer: m.Customer, target_id: int | None):
+    """The customer's row `target_id` (never another customer's), locked."""
+    try:
+        return model.objects.select_for_update().get(pk=target_id, customer=customer)
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise ApplyError(
+            _("A %(what)s this change refers to is no longer on the profile.")
+            % {"what": model._meta.verbose_name}
+        ) from None
+
+
+def _one_to_one(model: type[models.Model]) -> bool:
+    return isinstance(model._meta.get_field("customer"), models.OneToOneField)
+
+
+def _row_write(
+    *,
+    model: type[models.Model],
+    customer: m.Customer,
+    target_id: int | None,
+    changes: list[tuple[FieldSpec, ChangeItem]],
+    proven: set[tuple[int, str]],
+    by,
+    reason: str,
+    now: dt.datetime,
+) -> None:
+    if target_id is not None:
+        row = _row(model, customer, target_id)
+    elif _one_to_one(model):
+        # A one-row section the customer had none of when the change was captured.
+        row = model.objects.select_for_update().filter(customer=customer).first()
+        row = row or model(customer=customer)
+    else:
+        row = model(customer=customer)
+    for spec, item in changes:
+        _value_set(row, spec, item, customer)
+        if spec.key in _PROVEN_BY_CODE:
+            # A new e-mail or phone is verified when this ticket proved it with a code.
+            row.verified_at = now if (item.pk, item.new_value) in proven else None
+    if model is m.SecurityQuestion and any(s.name == "answer_hash" for s, _i in changes):
+        row.set_at = now
+    if model is m.Avatar:
+        row.uploaded_at = now
+        row.moderation_status = m.Avatar.Moderation.PENDING
+    flag = _ONE_OF.get(model)
+    if flag and getattr(row, flag):
+        _demote(model, customer, flag, keep=row.pk, by=by, reason=reason)
+    _stamp(row, by, reason)
+    row.save()
+
+
+def _demote(model, customer: m.Customer, flag: str, *, keep: int | None, by, reason: str) -> None:
+    """Unset `flag` on the customer's other rows first: one primary (default) at a time."""
+    for other in model.objects.select_for_update().filter(customer=customer, **{flag: True}):
+        if other.pk == keep:
+            continue
+        setattr(other, flag, False)
+        _stamp(other, by, reason)
+        other.save(update_fields=[flag])
+
+
+def _value_set(row: models.Model, spec: FieldSpec, item: ChangeItem, customer) -> None:
+    text = item.new_value
+    if spec.name == "vault_token" and type(row) in _TOKEN_KEYS:
+        keys = _TOKEN_KEYS[type(row)]
+        token = _token(text, keys=set(keys))
+        for key, attribute in keys.items():
+            setattr(row, attribute, token[key])
+        return
+    field = row._meta.get_field(spec.name)
+    if isinstance(field, models.BooleanField):
+        if text not in ("true", "false"):
+            raise ValidationError("not a boolean")
+        setattr(row, spec.name, text == "true")
+    elif isinstance(field, models.ForeignKey):
+        # The only one a request sets: a card's billing address, one of the customer's.
+        target = _row(field.related_model, customer, int(text)) if text else None
+        setattr(row, spec.name, target)
+    elif text == "" and field.null:
+        setattr(row, spec.name, None)
+    else:
+        setattr(row, spec.name, field.to_python(text))
+
+
+def _token(text: str, *, keys: set[str]) -> dict[str, str]:
+    """The vault's token JSON; refused if a key is missing or anything in it looks like
+    a card number."""
+    value = json.loads(text)
+    if not isinstance(value, dict) or not keys <= set(value) or redact_card_numbers(text) != text:
+        raise ValidationError("not a vault token")
+    return value
+
+
+def _proven_contacts(ticket: Ticket, items: list[ChangeItem]) -> set[tuple[int, str]]:
+    """(item id, value) of the new e-mails and phones this ticket proved with a code."""
+    if not any(item.field in _PROVEN_BY_CODE for item in items):
+        return set()
+    from verification.models import Attempt, Purpose, Result
+
+    return set(
+        Attempt.objects.filter(
+            ticket_id=ticket.pk, purpose=Purpose.NEW_CONTACT, result=Result.PASSED
+        ).values_list("challenge__change_item_id", "challenge__new_value")
+    )
+
+
+# --- what downstream systems and the customer are told ------------------------------
+
+
+def _event(
+    *, ticket: Ticket, items: list[ChangeItem], commands: list[str], now: dt.datetime
+) -> dict:
+    """The "profile.changed" event every connector receiving the category gets. Values
+    are the items' masked displays (what the desk may show), never the values."""
+    return {
+        "id": str(uuid.uuid4()),
+        "type": EVENT_TYPE,
+        "client": ticket.client.slug,
+        "customer": ticket.customer.number,
+        "ticket": ticket.reference,
+        "category": ticket.category,
+        "changes": [
+            {
+                "section": item.section,
+                "field": item.field,
+                "label": item.label,
+                "kind": str(resolve_field(item.section, item.field).kind),
+                "old": redact_card_numbers(item.old_display),
+                "new": redact_card_numbers(item.new_display),
+            }
+            for item in items
+        ],
+        # For the identity system: what the desk asks it to do (it never sets a password).
+        "commands": commands,
+        "applied_at": now.isoformat(),
+    }
+
+
+def _deliveries_create(*, ticket: Ticket, event: dict) -> list:
+    """One outbox row per connector of the client that receives the category
+    (profiledesk/connectors), written in this transaction, sent by Celery on commit."""
+    return list(deliveries_create(ticket=ticket, event=event))
+
+
+def _confirmations_create(*, ticket: Ticket) -> list:
+    """The customer's confirmation messages (profiledesk/confirmations), queued through
+    the messaging outbox in this transaction."""
+    return list(confirmations_create(ticket=ticket))
+
+
+def _close_if_done(*, ticket: Ticket) -> None:
+    """Close the ticket now if there is nothing to wait for; otherwise the send tasks
+    close it when the last confirmation or delivery is done (profiledesk/confirmations)."""
+    ticket_close_if_done(ticket=ticket)

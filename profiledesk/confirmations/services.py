@@ -1,0 +1,400 @@
+"""Confirming applied changes to the customer, the "this wasn't me" report, and closing
+the ticket once everything is done (DESIGN 6).
+
+`confirmations_create` is called by the apply service inside its transaction, after the
+profile is written and the ticket moved to `applied`: the messages it queues are outbox
+rows of that transaction (nothing is sent if the apply rolls back), and their keys make
+a retried apply queue nothing twice.
+
+Who is told:
+- security changes (category "security" or any security item): every verified e-mail
+  address and every verified mobile-capable phone;
+- contact changes: the OLD and the NEW value of each changed e-mail or phone, over its
+  own channel. The ticket keeps the old value only masked, so the old value is read from
+  the profile row's history: the newest historical value that differs from what the row
+  holds now (the profile already holds the new value when this runs);
+- everyone else, and in addition to the above for contact changes: the primary e-mail if
+  `confirm_by_email`, the primary phone if `confirm_by_sms`; if neither applies (no
+  preference or no such contact), the primary e-mail, so the customer is always told.
+
+Messages show only what the ticket shows (its masked displays) and the ticket reference;
+the "this wasn't me" link is a secret of the message (staff see "••••••" in its place).
+"""
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.services import audit_record
+from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
+from profiledesk.messaging.models import Channel, Message, Status
+from profiledesk.messaging.services import message_queue
+from profiledesk.policies.categories import Category
+from profiledesk.privacy.masking import mask_email, mask_phone
+from profiledesk.tickets.models import Priority, RiskLevel, State, Ticket, TicketEvent
+
+from . import rules, tokens
+from .models import Confirmation, Reason, ReportLink
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE = "confirmation"
+LANGUAGES = ("en", "es")
+
+# ChangeItem.field of a contact the customer is reached at: (model, attribute, channel).
+CONTACT_FIELDS = {
+    "emailaddress.email": (EmailAddress, "email", Channel.EMAIL),
+    "phonenumber.number": (PhoneNumber, "number", Channel.SMS),
+}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    channel: str
+    address: str
+    reason: str
+
+    @property
+    def masked(self) -> str:
+        return (
+            mask_email(self.address) if self.channel == Channel.EMAIL else mask_phone(self.address)
+        )
+
+
+# --- Who is told -----------------------------------------------------------------------
+
+
+def _previous_value(model, *, customer_id: int, row_id: int, attribute: str) -> tuple[str, str]:
+    """(the value the row holds now, or "" if it is gone; the newest earlier value)."""
+    row = model.objects.filter(pk=row_id, customer_id=customer_id).first()
+    current = getattr(row, attribute) if row is not None else ""
+    history = (
+        model.history.filter(id=row_id, customer_id=customer_id)
+        .order_by("-history_date", "-history_id")
+        .values_list(attribute, flat=True)[:50]
+    )
+    for value in history:
+        if value and value != current:
+            return current, value
+    return current, ""
+
+
+def _is_security(ticket: Ticket, items) -> bool:
+    return ticket.category == Category.SECURITY or any(
+        item.section == Category.SECURITY for item in items
+    )
+
+
+def confirmation_recipients(*, ticket: Ticket) -> list[Recipient]:
+    """Whom the confirmation of `ticket` goes to, each (channel, address) once."""
+    customer_id = ticket.customer_id
+    items = list(ticket.items.all())
+    found: list[Recipient] = []
+
+    if _is_security(ticket, items):
+        for address in EmailAddress.objects.filter(
+            customer_id=customer_id, verified_at__isnull=False
+        ).order_by("-is_primary", "pk"):
+            found.append(Recipient(Channel.EMAIL, address.email, Reason.VERIFIED))
+        for phone in (
+            PhoneNumber.objects.filter(customer_id=customer_id, verified_at__isnull=False)
+            .exclude(kind=PhoneNumber.Kind.LANDLINE)
+            .order_by("-is_primary", "pk")
+        ):
+            found.append(Recipient(Channel.SMS, phone.number, Reason.VERIFIED))
+    else:
+        for item in items:
+            if item.field not in CONTACT_FIELDS:
+                continue
+            model, attribute, channel = CONTACT_FIELDS[item.field]
+            new, old = item.new_value, ""
+            if item.target_id is not None:
+                current, old = _previous_value(
+                    model, customer_id=customer_id, row_id=item.target_id, attribute=attribute
+                )
+                new = current or ""  # a removed row has no new contact
+            if old:
+                found.append(Recipient(channel, old, Reason.OLD_CONTACT))
+            if new:
+                found.append(Recipient(channel, new, Reason.NEW_CONTACT))
+        found += _preferred(customer_id)
+
+    unique: dict[tuple[str, str], Recipient] = {}
+    for recipient in found:
+        unique.setdefault((recipient.channel, recipient.address.lower()), recipient)
+    return list(unique.values())
+
+
+def _preferred(customer_id: int) -> list[Recipient]:
+    from profiledesk.customers.models import Preferences
+
+    prefs = Preferences.objects.filter(customer_id=customer_id).first()
+    by_email = prefs.confirm_by_email if prefs else True
+    by_sms = prefs.confirm_by_sms if prefs else False
+    email = EmailAddress.objects.filter(customer_id=customer_id, is_primary=True).first()
+    phone = PhoneNumber.objects.filter(customer_id=customer_id, is_primary=True).first()
+    chosen = []
+    if by_email and email:
+        chosen.append(Recipient(Channel.EMAIL, email.email, Reason.PREFERRED))
+    if by_sms and phone:
+        chosen.append(Recipient(Channel.SMS, phone.number, Reason.PREFERRED))
+    if not chosen and email:
+        chosen.append(Recipient(Channel.EMAIL, email.email, Reason.PREFERRED))
+    return chosen
+
+
+# --- Sending the confirmations -----------------------------------------------------------
+
+
+def _language_and_zone(customer: Customer) -> tuple[str, str]:
+    from profiledesk.customers.models import LanguageRegion
+
+    region = LanguageRegion.objects.filter(customer_id=customer.pk).first()
+    language = (region.language if region else "en").lower().split("-")[0]
+    zone = region.time_zone if region and region.time_zone else settings.TIME_ZONE
+    return (language if language in LANGUAGES else "en"), zone
+
+
+def _when(at: dt.datetime, zone: str) -> str:
+    try:
+        tz = ZoneInfo(zone)
+    except (KeyError, ValueError):
+        tz = ZoneInfo("UTC")
+    return timezone.localtime(at, tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def idempotency_key(*, ticket: Ticket, recipient: Recipient) -> str:
+    digest = hashlib.sha256(recipient.address.lower().encode()).hexdigest()[:24]
+    return f"confirmation:{ticket.pk}:{recipient.channel}:{digest}"
+
+
+def report_url(token: str) -> str:
+    base = getattr(settings, "DESK_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+    return base + reverse("confirmations:report", args=[token])
+
+
+@transaction.atomic
+def confirmations_create(*, ticket: Ticket) -> list[Message]:
+    """Queue the confirmation of an applied `ticket` to each of its recipients, each with
+    its own single-use "this wasn't me" link. Call it after the profile is written; a
+    second call (a retried apply) returns the same messages and queues nothing."""
+    customer = ticket.customer
+    if customer is None:
+        return []
+    language, zone = _language_and_zone(customer)
+    now = timezone.now()
+    items = [
+        {"label": item.label, "old": item.old_display, "new": item.new_display}
+        for item in ticket.items.all()
+    ]
+    messages, queued = [], False
+    for recipient in confirmation_recipients(ticket=ticket):
+        key = idempotency_key(ticket=ticket, recipient=recipient)
+        existing = Message.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            messages.append(existing)
+            continue
+        token, digest = tokens.token_new()
+        message = message_queue(
+            client=ticket.client,
+            channel=recipient.channel,
+            to=recipient.address,
+            template=TEMPLATE,
+            context={
+                "client_name": ticket.client.name,
+                "reference": ticket.reference,
+                "applied_at": _when(now, zone),
+                "items": items,
+                "report_url": report_url(token),
+                "valid_days": tokens.VALID_FOR.days,
+            },
+            language=language,
+            idempotency_key=key,
+            ticket=ticket,
+            customer=customer,
+            secret_keys=("report_url",),
+        )
+        confirmation, created = Confirmation.objects.get_or_create(
+            message=message,
+            defaults={
+                "ticket": ticket,
+                "recipient_masked": recipient.masked,
+                "reason": recipient.reason,
+                "created_at": now,
+            },
+        )
+        if created:
+            queued = True
+            ReportLink.objects.create(
+                ticket=ticket,
+                confirmation=confirmation,
+                token_hash=digest,
+                language=language,
+                created_at=now,
+                expires_at=now + tokens.VALID_FOR,
+            )
+        messages.append(message)
+    if queued:
+        TicketEvent.objects.create(
+            ticket=ticket,
+            at=now,
+            kind=TicketEvent.Kind.NOTE,
+            message="Confirmation queued to "
+            + ", ".join(c.recipient_masked for c in _confirmations(ticket)),
+        )
+    return messages
+
+
+def _confirmations(ticket: Ticket):
+    return Confirmation.objects.filter(ticket_id=ticket.pk).order_by("pk")
+
+
+# --- Closing --------------------------------------------------------------------------------
+
+
+def _note_sent(ticket: Ticket) -> None:
+    """One timeline note per confirmation sent (claimed with a conditional UPDATE)."""
+    for confirmation in (
+        _confirmations(ticket)
+        .filter(noted_at__isnull=True, message__status=Status.SENT)
+        .select_related("message")
+    ):
+        if Confirmation.objects.filter(pk=confirmation.pk, noted_at__isnull=True).update(
+            noted_at=timezone.now()
+        ):
+            channel = confirmation.message.get_channel_display()
+            TicketEvent.objects.create(
+                ticket=ticket,
+                at=confirmation.message.sent_at or timezone.now(),
+                kind=TicketEvent.Kind.NOTE,
+                message=f"Confirmation sent by {channel} to {confirmation.recipient_masked}.",
+            )
+
+
+@transaction.atomic
+def ticket_close_if_done(*, ticket: Ticket) -> bool:
+    """Close an applied ticket once every confirmation is sent and every downstream
+    delivery acknowledged; True if this call closed it. Safe to call any number of
+    times, from any number of workers at once (the ticket row is locked)."""
+    from profiledesk.tickets.states import transition
+
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    _note_sent(locked)
+    if locked.state != State.APPLIED or rules.close_problem(locked) is not None:
+        return False
+    with rules.closing():
+        transition(
+            ticket=locked,
+            to=State.CLOSED,
+            by=None,
+            reason="The customer is told and every system has the change.",
+        )
+    audit_record(
+        action="ticket.closed",
+        client=locked.client,
+        target=locked,
+        data={"reference": locked.reference},
+    )
+    ticket.refresh_from_db(fields=["state", "updated_at"])
+    return True
+
+
+def ticket_close_after_message(*, message_id: int) -> None:
+    """Hook of the send task: a message of a ticket was sent."""
+    ticket_id = (
+        Message.objects.filter(pk=message_id, confirmation__isnull=False)
+        .values_list("ticket_id", flat=True)
+        .first()
+    )
+    if ticket_id is not None:
+        ticket_close_if_done(ticket=Ticket.objects.get(pk=ticket_id))
+
+
+# --- "This wasn't me" ------------------------------------------------------------------------
+
+
+def report_link_find(*, token: str) -> ReportLink:
+    """The link a token names, if it can still be used; TokenError ("invalid",
+    "expired", "used") otherwise."""
+    digest = tokens.token_read(token)
+    link = ReportLink.objects.filter(token_hash=digest).first()
+    if link is None:
+        raise tokens.TokenError("invalid")
+    if link.used_at is not None:
+        raise tokens.TokenError("used")
+    if link.expires_at <= timezone.now():
+        raise tokens.TokenError("expired")
+    return link
+
+
+@transaction.atomic
+def report_confirm(*, token: str, request=None) -> ReportLink:
+    """The customer says a confirmed change was not theirs: freeze the profile, open a
+    critical security ticket linked to the original (escalated), use up the link."""
+    from profiledesk.approvals.services import customer_freeze
+    from profiledesk.tickets.services import ticket_create
+    from profiledesk.tickets.states import system_move, transition
+
+    found = report_link_find(token=token)
+    link = ReportLink.objects.select_for_update().select_related("ticket").get(pk=found.pk)
+    if link.used_at is not None:  # a second click that waited for the lock
+        raise tokens.TokenError("used")
+    original = link.ticket
+    customer = Customer.objects.get(pk=original.customer_id)
+    summary = f"Reported by the customer: this wasn't me ({original.reference})"
+
+    if customer.frozen_at is None:  # already frozen: it stays so
+        customer_freeze(customer=customer, by=None, reason=summary, request=request)
+    report = ticket_create(
+        client=original.client,
+        channel="web",
+        category=original.category,
+        items=[],
+        customer=customer,
+        summary=summary,
+        priority=Priority.URGENT,
+    )
+    if report.risk_level != RiskLevel.CRITICAL:
+        report.risk_level = RiskLevel.CRITICAL
+        report.risk_score = max(report.risk_score, 80)
+        report.risk_reasons = [
+            *report.risk_reasons,
+            {"rule": "customer_report", "points": 80, "reason": summary},
+        ]
+        report._change_reason = "customer report"
+        report.save(update_fields=["risk_level", "risk_score", "risk_reasons"])
+    with system_move():
+        transition(
+            ticket=report,
+            to=State.ESCALATED,
+            by=None,
+            reason=f"The customer reported {original.reference} as not theirs.",
+        )
+    now = timezone.now()
+    TicketEvent.objects.create(
+        ticket=original,
+        at=now,
+        kind=TicketEvent.Kind.NOTE,
+        message=(
+            f"The customer reported this change as not theirs: {report.reference} opened "
+            "for security and the profile frozen."
+        ),
+    )
+    link.used_at = now
+    link.report_ticket = report
+    link.save(update_fields=["used_at", "report_ticket"])
+    audit_record(
+        action="confirmation.reported",
+        client=original.client,
+        target=report,
+        data={"reference": original.reference, "report": report.reference},
+        request=request,
+    )
+    return link

@@ -1,0 +1,11 @@
+from django import template
+
+from ..selectors import ticket_confirmations
+
+register = template.Library()
+
+
+@register.simple_tag
+def confirmations_of(ticket):
+    """`{% confirmations_of ticket as confirmations %}`: no query unless applied."""
+    return ticket_confirmations(ticket)

@@ -1,0 +1,112 @@
+"""Connectors in the Django admin (desk admins): the secret is typed once and never shown
+again; every add or change is an audit event (without the secret). Deliveries are
+read-only."""
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from audit.services import audit_record
+from profiledesk.policies.categories import Category
+
+from .models import Connector, Delivery
+
+
+class ConnectorForm(forms.ModelForm):
+    secret = forms.CharField(
+        label=_("signing secret"),
+        required=False,
+        strip=True,
+        min_length=24,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "At least 24 characters, shared with the client's engineers. It is never shown "
+            "again: leave empty to keep the current one."
+        ),
+    )
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    categories = forms.MultipleChoiceField(
+        label=_("categories"),
+        choices=Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Changes of these categories are sent. Identity systems receive security."),
+    )
+
+    class Meta:
+        model = Connector
+        fields = ["client", "name", "kind", "url", "categories", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and not cleaned.get("secret"):
+            self.add_error("secret", _("A new connector needs a signing secret."))
+        return cleaned
+
+
+@admin.register(Connector)
+class ConnectorAdmin(admin.ModelAdmin):
+    form = ConnectorForm
+    list_display = ["name", "client", "kind", "url", "is_active", "updated_at"]
+    list_filter = ["is_active", "kind", "client"]
+    list_select_related = ["client"]
+    search_fields = ["name", "client__name", "url"]
+    fields = ["client", "name", "kind", "url", "secret", "categories", "is_active"]
+
+    def save_model(self, request, obj, form, change):
+        secret = form.cleaned_data.get("secret")
+        if secret:
+            obj.set_secret(secret)
+        super().save_model(request, obj, form, change)
+        changed = [name for name in form.changed_data if name != "secret"]
+        audit_record(
+            action="connectors.connector_changed" if change else "connectors.connector_added",
+            actor=request.user,
+            client=obj.client,
+            target=obj,
+            data={
+                "name": obj.name,
+                "kind": obj.kind,
+                "url": obj.url,
+                "categories": list(obj.categories),
+                "is_active": obj.is_active,
+                "changed": changed,
+                "secret_changed": bool(secret),
+            },
+            request=request,
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deactivate instead: deliveries keep their connector
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "client", "connector", "ticket", "status", "attempts"]
+    list_filter = ["status", "client"]
+    list_select_related = ["client", "connector", "ticket"]
+    search_fields = ["idempotency_key", "event_id", "ticket__reference"]
+    fields = [
+        "client",
+        "ticket",
+        "connector",
+        "event_id",
+        "idempotency_key",
+        "event",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error",
+        "created_at",
+        "delivered_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

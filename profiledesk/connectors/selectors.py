@@ -1,0 +1,78 @@
+"""Reading deliveries: per-system status for the ticket page, the supervisors' alert,
+and whether every downstream system has acknowledged a ticket."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Q
+
+from profiledesk.tickets.models import State
+
+from .models import Delivery, Status
+
+# A ticket has deliveries only once it is applied.
+_STATES_WITH_DELIVERIES = {State.APPLIED, State.CLOSED, State.ROLLED_BACK}
+
+
+def alert_after() -> int:
+    """Consecutive failed attempts after which a failing system alerts supervisors."""
+    return int(getattr(settings, "CONNECTOR_ALERT_AFTER", 3))
+
+
+def ticket_deliveries(ticket) -> list[Delivery]:
+    """The ticket's deliveries with their connectors: one query, and none at all for a
+    ticket that has not been applied (the ticket page's budget stays fixed)."""
+    if ticket.state not in _STATES_WITH_DELIVERIES:
+        return []
+    return list(ticket.deliveries.select_related("connector").order_by("connector__name", "pk"))
+
+
+def ticket_deliveries_done(*, ticket) -> bool:
+    """True when every downstream system has acknowledged the ticket's events."""
+    return not Delivery.objects.filter(ticket=ticket).exclude(status=Status.DELIVERED).exists()
+
+
+@dataclass(frozen=True)
+class Alert:
+    client: str
+    connector: str
+    kind: str
+    gave_up: int
+    failing: int
+
+
+def troubled_connectors(*, staff) -> list[Alert]:
+    """Connectors of the staff member's clients that keep failing: a delivery given up,
+    or one failing for `alert_after()` attempts in a row. One query."""
+    troubled = Q(status=Status.GAVE_UP) | Q(status=Status.FAILING, attempts__gte=alert_after())
+    rows = (
+        Delivery.objects.for_staff(staff)
+        .filter(troubled)
+        .values("client__name", "connector__name", "connector__kind")
+        .annotate(
+            gave_up=Count("pk", filter=Q(status=Status.GAVE_UP)),
+            failing=Count("pk", filter=Q(status=Status.FAILING)),
+        )
+        .order_by("client__name", "connector__name")
+    )
+    return [
+        Alert(
+            client=r["client__name"],
+            connector=r["connector__name"],
+            kind=r["connector__kind"],
+            gave_up=r["gave_up"],
+            failing=r["failing"],
+        )
+        for r in rows
+    ]
+
+
+def troubled_deliveries(*, staff, limit: int = 20) -> list[Delivery]:
+    """The most recent troubled deliveries of the staff member's clients, to retry."""
+    troubled = Q(status=Status.GAVE_UP) | Q(status=Status.FAILING, attempts__gte=alert_after())
+    return list(
+        Delivery.objects.for_staff(staff)
+        .filter(troubled)
+        .select_related("connector", "ticket")
+        .order_by("-created_at", "-pk")[:limit]
+    )

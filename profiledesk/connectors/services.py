@@ -1,0 +1,289 @@
+"""Writing deliveries: create them with the apply transaction, claim one for sending,
+record what happened, retry by hand, sweep.
+
+`deliveries_create` is what the apply engine calls. It writes one Delivery a connector
+that receives the ticket's category, in the caller's transaction, and queues
+`deliver(delivery.pk)` on commit: a rolled-back apply sends nothing, and the task
+carries only the id (the secret never reaches the broker).
+"""
+
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from audit.services import audit_record
+from profiledesk.vault.cards import redact_card_numbers
+
+from .models import OPEN_STATUSES, Connector, Delivery, Status
+from .signing import event_body
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """A delivery cannot be retried (it is delivered, or already on its way)."""
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def max_attempts() -> int:
+    return int(_setting("CONNECTOR_MAX_ATTEMPTS", 8))
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds before attempt `attempts + 1`: 30 s, 60 s, 2 min, 4 min … at most 1 h."""
+    base = int(_setting("CONNECTOR_RETRY_BASE_SECONDS", 30))
+    cap = int(_setting("CONNECTOR_RETRY_MAX_SECONDS", 3600))
+    return min(base * 2 ** max(attempts - 1, 0), cap)
+
+
+def timeout() -> float:
+    return float(_setting("CONNECTOR_TIMEOUT", 10))
+
+
+def _lease() -> dt.timedelta:
+    # Long enough for one POST with its timeout; a dead worker's hold expires after it.
+    return dt.timedelta(seconds=timeout() + int(_setting("CONNECTOR_LEASE_MARGIN", 50)))
+
+
+# Fields of the envelope; the rest of an event goes under "data".
+_ENVELOPE = ("id", "type", "created_at", "client", "ticket", "category")
+
+
+def deliveries_create(*, ticket, event: dict) -> list[Delivery]:
+    """One Delivery for every active connector of the ticket's client that receives the
+    ticket's category, each queued on commit. The same event id again returns the rows
+    already written and queues nothing.
+
+    `event` is what downstream systems need to know (masked values only); it is sent
+    under "data" of the envelope described in docs/webhooks.md. Its "id" (a new UUID
+    if absent) and "type" (default "profile.changed") become the envelope's; the
+    envelope's other fields (client, ticket, category) come from the ticket.
+    """
+    body = event_body(event).decode()
+    if redact_card_numbers(body) != body:
+        raise ValueError("an event must not carry a card number: send the masked value")
+    event_id = str(event.get("id") or uuid.uuid4())
+    now = timezone.now()
+    envelope = {
+        "id": event_id,
+        "type": str(event.get("type") or "profile.changed"),
+        "created_at": now.isoformat(),
+        "client": ticket.client.slug,
+        "ticket": ticket.reference,
+        "category": ticket.category,
+        "data": {k: v for k, v in event.items() if k not in _ENVELOPE},
+    }
+    connectors = [
+        c
+        for c in Connector.objects.filter(client_id=ticket.client_id, is_active=True).order_by("pk")
+        if c.receives(ticket.category)
+    ]
+    deliveries = []
+    for connector in connectors:
+        key = f"{event_id}:{connector.pk}"
+        with transaction.atomic():  # a savepoint: a lost race must not break the caller's
+            delivery, created = Delivery.objects.get_or_create(
+                idempotency_key=key,
+                defaults={
+                    "client_id": ticket.client_id,
+                    "ticket": ticket,
+                    "connector": connector,
+                    "event": envelope,
+                    "event_id": event_id,
+                    "status": Status.PENDING,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                },
+            )
+        if created:
+            _enqueue(delivery.pk)
+        deliveries.append(delivery)
+    return deliveries
+
+
+def _enqueue(delivery_id: int) -> None:
+    # Like `deliver.delay_on_commit`, but a broker outage (Redis down) must not fail the
+    # request whose transaction has already committed: the row is there, and the sweep
+    # queues it once the broker is back.
+    transaction.on_commit(lambda: _publish(delivery_id))
+
+
+def _publish(delivery_id: int) -> None:
+    from .tasks import deliver
+
+    try:
+        deliver.apply_async((delivery_id,), retry=False)
+    except Exception as error:  # kombu / redis errors: the broker is unreachable
+        logger.warning(
+            "delivery %s not queued (%s); the sweep will queue it",
+            delivery_id,
+            type(error).__name__,
+        )
+
+
+# --- Used by the delivery task -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed delivery, with its secret in clear (in memory only)."""
+
+    id: int
+    url: str
+    secret: str
+    body: bytes
+    event_id: str
+    idempotency_key: str
+    attempts: int
+
+
+def delivery_claim(*, delivery_id: int) -> Outgoing | None:
+    """Hold an open, due delivery no other worker holds, and return it; None otherwise
+    (delivered, given up, not due yet, or held): the caller then does nothing."""
+    now = timezone.now()
+    # A retry's countdown and the row's due time come from two clocks: a little slack.
+    due_by = now + dt.timedelta(seconds=5)
+    claimed = (
+        Delivery.objects.filter(
+            pk=delivery_id, status__in=OPEN_STATUSES, next_attempt_at__lte=due_by
+        )
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(locked_until=now + _lease(), attempts=F("attempts") + 1)
+    )
+    if claimed != 1:
+        return None
+    delivery = Delivery.objects.select_related("connector").get(pk=delivery_id)
+    try:
+        secret = delivery.connector.secret()
+    except ValueError:  # sealed with a key the desk no longer has
+        delivery_give_up(
+            delivery_id=delivery_id, error="the connector's secret cannot be decrypted"
+        )
+        return None
+    return Outgoing(
+        id=delivery.pk,
+        url=delivery.connector.url,
+        secret=secret,
+        body=event_body(delivery.event),
+        event_id=delivery.event_id,
+        idempotency_key=delivery.idempotency_key,
+        attempts=delivery.attempts,
+    )
+
+
+def delivery_mark_delivered(*, delivery_id: int, status_code: int) -> bool:
+    now = timezone.now()
+    done = Delivery.objects.filter(pk=delivery_id, status__in=OPEN_STATUSES).update(
+        status=Status.DELIVERED,
+        delivered_at=now,
+        last_status_code=status_code,
+        last_error="",
+        locked_until=None,
+    )
+    if done:
+        _note(delivery_id, "Delivered to %(connector)s.")
+    return bool(done)
+
+
+def delivery_failed(*, delivery_id: int, status_code: int | None, error: str) -> int | None:
+    """Record a failed attempt: seconds until the next one, or None if that was the last
+    (the delivery has given up)."""
+    attempts = Delivery.objects.filter(pk=delivery_id).values_list("attempts", flat=True).first()
+    if attempts is None:
+        return None
+    if attempts >= max_attempts():
+        delivery_give_up(
+            delivery_id=delivery_id,
+            error=f"gave up after {attempts} attempts: {error}",
+            status_code=status_code,
+        )
+        return None
+    delay = retry_delay(attempts)
+    Delivery.objects.filter(pk=delivery_id, status__in=OPEN_STATUSES).update(
+        status=Status.FAILING,
+        last_status_code=status_code,
+        last_error=error[:255],
+        next_attempt_at=timezone.now() + dt.timedelta(seconds=delay),
+        locked_until=None,
+    )
+    return delay
+
+
+def delivery_give_up(*, delivery_id: int, error: str, status_code: int | None = None) -> None:
+    updated = Delivery.objects.filter(pk=delivery_id, status__in=OPEN_STATUSES).update(
+        status=Status.GAVE_UP,
+        last_status_code=status_code,
+        last_error=error[:255],
+        locked_until=None,
+    )
+    if updated:
+        logger.warning("delivery %s gave up: %s", delivery_id, error)
+        _note(delivery_id, "Delivery to %(connector)s gave up; a supervisor can retry it.")
+
+
+def _note(delivery_id: int, message: str) -> None:
+    """A system note on the ticket's timeline."""
+    from profiledesk.tickets.models import TicketEvent
+
+    delivery = Delivery.objects.select_related("connector").get(pk=delivery_id)
+    TicketEvent.objects.create(
+        ticket_id=delivery.ticket_id,
+        at=timezone.now(),
+        kind=TicketEvent.Kind.NOTE,
+        message=message % {"connector": delivery.connector.name},
+    )
+
+
+@transaction.atomic
+def delivery_retry(*, delivery: Delivery, by, request=None) -> None:
+    """A supervisor sends a failing or given-up delivery again, now, with a full set of
+    attempts. Raises DeliveryError if it is delivered or already pending."""
+    updated = Delivery.objects.filter(
+        pk=delivery.pk, status__in=[Status.FAILING, Status.GAVE_UP]
+    ).update(status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), locked_until=None)
+    if not updated:
+        raise DeliveryError("Only a failing or given-up delivery can be retried.")
+    audit_record(
+        action="connectors.delivery_retried",
+        actor=by,
+        client=delivery.client,
+        target=delivery,
+        data={"connector": delivery.connector.name, "ticket": delivery.ticket.reference},
+        request=request,
+    )
+    _enqueue(delivery.pk)
+
+
+def deliveries_sweep() -> int:
+    """Queue again the open deliveries whose next attempt is well past due and that no
+    worker holds (their task was lost: Redis was down, or a worker died). Returns how
+    many."""
+    now = timezone.now()
+    grace = dt.timedelta(seconds=int(_setting("CONNECTOR_SWEEP_AFTER", 60)))
+    batch = int(_setting("CONNECTOR_SWEEP_BATCH", 500))
+    stale = list(
+        Delivery.objects.filter(status__in=OPEN_STATUSES, next_attempt_at__lt=now - grace)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    from .tasks import deliver
+
+    for delivery_id in stale:
+        # Due again from now: the next sweep leaves it alone unless it is stuck again.
+        Delivery.objects.filter(pk=delivery_id, status__in=OPEN_STATUSES).update(
+            next_attempt_at=now
+        )
+        deliver.delay(delivery_id)
+    if stale:
+        logger.info("connectors sweep queued %d deliveries again", len(stale))
+    return len(stale)

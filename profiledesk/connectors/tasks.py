@@ -1,0 +1,83 @@
+"""Celery interface of connectors: tasks load by id and call the services.
+
+`deliver` is safe to run twice or be redelivered (acks_late): it holds the row with a
+conditional UPDATE and does nothing if the delivery is done, not due, or held by
+another worker.
+"""
+
+import logging
+import time
+
+import requests
+from celery import shared_task
+
+from . import services
+from .signing import signature
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, name="connectors.deliver", max_retries=None)
+def deliver(self, delivery_id: int) -> str:
+    outgoing = services.delivery_claim(delivery_id=delivery_id)
+    if outgoing is None:
+        return "skipped"
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "ProfileDesk-Webhooks/1",
+        "X-ProfileDesk-Event-Id": outgoing.event_id,
+        "Idempotency-Key": outgoing.idempotency_key,
+        "X-ProfileDesk-Timestamp": str(timestamp),
+        "X-ProfileDesk-Signature": signature(
+            secret=outgoing.secret, timestamp=timestamp, body=outgoing.body
+        ),
+    }
+    status_code: int | None = None
+    try:
+        response = requests.post(
+            outgoing.url,
+            data=outgoing.body,
+            headers=headers,
+            timeout=services.timeout(),
+            allow_redirects=False,
+        )
+        status_code = response.status_code
+        response.close()
+    except requests.Timeout:
+        error = "timed out"
+    except requests.RequestException as exc:
+        error = f"connection failed ({type(exc).__name__})"
+    else:
+        if 200 <= status_code < 300:
+            if services.delivery_mark_delivered(delivery_id=delivery_id, status_code=status_code):
+                _close_ticket_if_done(delivery_id)
+            return "delivered"
+        error = f"HTTP {status_code}"
+    delay = services.delivery_failed(delivery_id=delivery_id, status_code=status_code, error=error)
+    if delay is None:
+        return "gave_up"
+    logger.info("delivery %s not acknowledged (%s); retrying in %ss", delivery_id, error, delay)
+    raise self.retry(countdown=delay)
+
+
+def _close_ticket_if_done(delivery_id: int) -> None:
+    """Let the confirmations app close the ticket once everything is acknowledged."""
+    try:
+        from profiledesk.confirmations.services import ticket_close_if_done
+    except ImportError:  # the confirmations app is not installed: nothing closes tickets
+        return
+    from profiledesk.tickets.models import Ticket
+
+    from .models import Delivery
+
+    ticket_id = Delivery.objects.values_list("ticket_id", flat=True).get(pk=delivery_id)
+    try:
+        ticket_close_if_done(ticket=Ticket.objects.get(pk=ticket_id))
+    except Exception:  # the delivery stands; closing is retried by the next acknowledgement
+        logger.exception("closing the ticket of delivery %s failed", delivery_id)
+
+
+@shared_task(name="connectors.sweep", acks_late=False)
+def sweep_deliveries() -> int:
+    return services.deliveries_sweep()

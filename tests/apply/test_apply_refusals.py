@@ -1,0 +1,206 @@
+"""ticket_apply re-checks everything under the ticket's lock and writes all or nothing:
+refused for a frozen profile, in cooling-off, with void approvals or in the wrong state;
+a failing item or a failing outbox leaves profile, ticket and outboxes untouched; two
+presses at once apply once."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from audit.models import AuditEvent
+from profiledesk.apply import services
+from profiledesk.apply.services import ApplyError, ticket_apply
+from profiledesk.approvals.services import approvals_void, customer_freeze
+from profiledesk.connectors.models import Delivery
+from profiledesk.customers import models as m
+from profiledesk.messaging.models import Message
+from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
+from profiledesk.tickets.services import ItemDraft
+from profiledesk.tickets.states import TransitionError
+
+from .helpers import applicable, ready
+
+pytestmark = pytest.mark.usefixtures("clock")
+
+
+def snapshot(customer) -> dict:
+    """Everything an application writes, counted."""
+    return {
+        "tickets applied": Ticket.objects.filter(state=State.APPLIED).count(),
+        "events": TicketEvent.objects.count(),
+        "audit": AuditEvent.objects.count(),
+        "messages": Message.objects.count(),
+        "deliveries": Delivery.objects.count(),
+        "history": sum(model.history.count() for model in m.PROFILE_MODELS),
+    }
+
+
+def holder_item(customer) -> list[ItemDraft]:
+    return [
+        ItemDraft(
+            section="billing",
+            field="bankaccount.account_holder",
+            label="Account holder",
+            new_value="G HOPPER",
+            new_display="G HOPPER",
+            target_id=customer.bank_accounts.get().pk,
+        )
+    ]
+
+
+def test_a_frozen_profile_is_not_applied(customer, personas):
+    ticket = applicable(customer, personas, "preferences", {"marketing_email": True})
+    customer_freeze(customer=customer, by=personas["security"], reason="Takeover suspected")
+    with pytest.raises(ApplyError, match="frozen"):
+        ticket_apply(ticket=ticket, by=personas["agent"])
+    ticket.refresh_from_db()
+    assert ticket.state == State.READY
+    assert m.Preferences.objects.get(customer=customer).marketing_email is False
+
+
+def test_a_billing_change_waits_out_the_cooling_off_after_a_contact_change(customer, personas):
+    billing = applicable(customer, personas, "billing", items=holder_item(customer), level=2)
+    assert billing.state == State.APPROVED
+    contact = applicable(customer, personas, "contact", {"email": "grace@navy.example"})
+    ticket_apply(ticket=contact, by=personas["agent"])
+    with pytest.raises(ApplyError, match="contact details were changed"):
+        ticket_apply(ticket=billing, by=personas["agent"])
+    assert customer.bank_accounts.get().account_holder != "G HOPPER"
+
+
+def test_an_item_edited_after_approval_voids_the_application(customer, personas):
+    ticket = applicable(customer, personas, "organisation", {"business_name": "Hopper Ltd"})
+    assert ticket.state == State.APPROVED
+    item = ticket.items.get(field="organisation.business_name")
+    item.new_value = "Someone Else Ltd"
+    item.save()  # edited without voiding: the diff no longer matches what was signed
+    with pytest.raises(ApplyError, match="edited after it was approved"):
+        ticket_apply(ticket=ticket, by=personas["agent"])
+    approvals_void(ticket=ticket, reason="edited")
+    ticket.refresh_from_db()
+    assert ticket.state == State.READY
+    with pytest.raises(ApplyError, match="needs approval"):
+        ticket_apply(ticket=ticket, by=personas["agent"])
+    assert not m.Organisation.objects.filter(customer=customer).exists()
+
+
+def test_a_ticket_that_needs_approval_is_not_applied_from_ready(customer, personas):
+    ticket = ready(customer, personas["agent"], "billing", items=holder_item(customer))
+    with pytest.raises(ApplyError, match="needs approval"):
+        ticket_apply(ticket=ticket, by=personas["agent"])
+
+
+@pytest.mark.parametrize("role", ["compliance", "security"])
+def test_only_the_floor_applies(customer, personas, role):
+    ticket = applicable(customer, personas, "preferences", {"marketing_email": True})
+    with pytest.raises(TransitionError, match="role"):
+        ticket_apply(ticket=ticket, by=personas[role])
+    assert m.Preferences.objects.get(customer=customer).marketing_email is False
+
+
+def test_an_applied_ticket_is_not_applied_again(customer, personas):
+    ticket = applicable(customer, personas, "preferences", {"marketing_email": True})
+    ticket_apply(ticket=ticket, by=personas["agent"])
+    with pytest.raises(ApplyError, match="Applied"):
+        ticket_apply(ticket=ticket, by=personas["agent"])
+    assert TicketEvent.objects.filter(ticket=ticket, to_state=State.APPLIED).count() == 1
+
+
+def test_a_failing_item_leaves_everything_untouched(customer, personas):
+    primary = customer.emails.get(is_primary=True)
+    ticket = applicable(
+        customer, personas, "contact", {"email": "grace@navy.example", "email_target": primary.pk}
+    )
+    # A second item whose row has gone since it was captured: written after the first.
+    ChangeItem.objects.create(
+        ticket=ticket,
+        position=9,
+        section="contact",
+        field="phonenumber.number",
+        target_id=999_999,
+        label="Phone",
+        new_value="+447700900123",
+        new_display="•••123",
+    )
+    before = snapshot(customer)
+    with pytest.raises(ApplyError, match="no longer on the profile"):
+        ticket_apply(ticket=ticket, by=personas["agent"])
+    assert snapshot(customer) == before
+    primary.refresh_from_db()
+    assert primary.email != "grace@navy.example"
+    ticket.refresh_from_db()
+    assert ticket.state == State.READY
+
+
+def test_an_unknown_field_is_refused_before_anything_is_written(customer, personas):
+    ticket = applicable(customer, personas, "preferences", {"marketing_email": True})
+    ChangeItem.objects.create(
+        ticket=ticket,
+        position=9,
+        section="preferences",
+        field="preferences.colour",
+        label="Colour",
+        new_value="blue",
+    )
+    before = snapshot(customer)
+    with pytest.raises(ApplyError, match="not a field the desk can change"):
+        ticket_apply(ticket=ticket, by=personas["agent"])
+    assert snapshot(customer) == before
+
+
+def test_a_failing_outbox_leaves_profile_and_ticket_untouched(customer, personas, monkeypatch):
+    ticket = applicable(customer, personas, "preferences", {"marketing_email": True})
+
+    def broken(*, ticket, event):
+        raise RuntimeError("connector outbox unavailable")
+
+    monkeypatch.setattr(services, "_deliveries_create", broken)
+    before = snapshot(customer)
+    with pytest.raises(RuntimeError):
+        ticket_apply(ticket=ticket, by=personas["agent"])
+    assert snapshot(customer) == before
+    ticket.refresh_from_db()
+    assert ticket.state == State.READY
+    assert m.Preferences.objects.get(customer=customer).marketing_email is False
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_two_presses_at_once_apply_once(monkeypatch, customer, personas):
+    ticket = applicable(customer, personas, "preferences", {"marketing_email": True})
+    original = services._profile_write
+
+    def slow_write(**kwargs):
+        time.sleep(0.3)  # hold the ticket's row lock while the other press arrives
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "_profile_write", slow_write)
+    # This test commits: outbox rows would queue real tasks on the shared test broker,
+    # where a later test's worker would pick them up. The outboxes are tested elsewhere.
+    monkeypatch.setattr(services, "_deliveries_create", lambda **kwargs: [])
+    monkeypatch.setattr(services, "_confirmations_create", lambda **kwargs: [])
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def press(user):
+        barrier.wait()
+        try:
+            ticket_apply(ticket=Ticket.objects.get(pk=ticket.pk), by=user)
+            outcomes.append("applied")
+        except ApplyError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press, args=(personas[r],)) for r in ("agent", "supervisor")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["applied", "refused"]
+    assert TicketEvent.objects.filter(ticket=ticket, to_state=State.APPLIED).count() == 1
+    reason = f"{ticket.reference} applied"
+    assert m.Preferences.history.filter(history_change_reason=reason).count() == 1
+    assert AuditEvent.objects.filter(action="ticket.applied").count() == 1
