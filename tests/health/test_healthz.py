@@ -9,10 +9,7 @@ closes the test's database connection.
 import contextlib
 import os
 import socket
-import subprocess
-import sys
 import time
-import uuid
 
 import pytest
 import redis
@@ -20,7 +17,7 @@ from celery import Celery, current_app
 from django.conf import settings
 from django.urls import reverse
 
-from profiledesk.celery import app as desk_celery
+from tests.celery_worker import start_worker, stop_worker
 
 
 def _redis_is_up(url: str) -> bool:
@@ -46,47 +43,12 @@ def redis_up():
 
 @pytest.fixture
 def celery_worker(redis_up, tmp_path):
-    """A `celery worker` process of the desk's app, consuming from REDIS_URL."""
-    node = f"healthz-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
-    log = tmp_path / "worker.log"
-    with log.open("w") as output:
-        worker = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "profiledesk",
-                "worker",
-                "--pool=solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=WARNING",
-                f"--hostname={node}",
-            ],
-            cwd=settings.BASE_DIR,
-            env={
-                **os.environ,
-                "DJANGO_SETTINGS_MODULE": "profiledesk.settings.test",
-                "REDIS_URL": settings.REDIS_URL,
-            },
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    """A real worker process of the desk's app on the test Redis."""
+    worker = start_worker(tmp_path / "worker.log", name="health", loglevel="WARNING")
     try:
-        deadline = time.monotonic() + 60
-        while not desk_celery.control.ping(destination=[node], timeout=0.5):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start:\n{log.read_text()}")
-        yield node
+        yield worker.node
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop_worker(worker)
 
 
 @contextlib.contextmanager

@@ -2,19 +2,15 @@
 an OTP queued in a committed transaction reaches the (real, local) SMS gateway once."""
 
 import os
-import socket
-import subprocess
-import sys
 import time
-import uuid
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
-from profiledesk.celery import app as desk_celery
 from profiledesk.messaging.models import Message, Status
 from profiledesk.messaging.tasks import send_message
+from tests.celery_worker import start_worker, stop_worker, wait_for
 
 from .helpers import CODE, queue_otp
 
@@ -23,53 +19,18 @@ from .helpers import CODE, queue_otp
 def sms_worker(redis_up, sms_gateway, tmp_path):
     """A worker process of the desk's app, on the test database, sending SMS to the
     recording gateway of `sms_gateway`."""
-    node = f"messaging-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     log = tmp_path / "worker.log"
-    with log.open("w") as output:
-        worker = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-            [
-                sys.executable,
-                *("-m", "celery", "-A", "profiledesk", "worker", "--pool=solo"),
-                *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-                "--loglevel=INFO",
-                f"--hostname={node}",
-            ],
-            cwd=settings.BASE_DIR,
-            env={
-                **os.environ,
-                "DJANGO_SETTINGS_MODULE": "profiledesk.settings.test",
-                "DATABASE_URL": database_url,
-                "REDIS_URL": settings.REDIS_URL,
-                "SMS_GATEWAY": "profiledesk.messaging.sms.HttpGateway",
-                "SMS_GATEWAY_URL": settings.SMS_GATEWAY_URL,
-                "SMS_GATEWAY_TOKEN": settings.SMS_GATEWAY_TOKEN,
-            },
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    worker = start_worker(
+        log,
+        name="messaging",
+        SMS_GATEWAY="profiledesk.messaging.sms.HttpGateway",
+        SMS_GATEWAY_URL=settings.SMS_GATEWAY_URL,
+        SMS_GATEWAY_TOKEN=settings.SMS_GATEWAY_TOKEN,
+    )
     try:
-        deadline = time.monotonic() + 60
-        while not desk_celery.control.ping(destination=[node], timeout=0.5):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start:\n{log.read_text()}")
         yield log
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-
-
-def wait_for(predicate, *, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail("timed out")
-        time.sleep(0.1)
+        stop_worker(worker)
 
 
 @pytest.mark.skipif(
