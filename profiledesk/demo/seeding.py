@@ -2,8 +2,8 @@
 a few thousand, each chunk one transaction of bulk inserts (with history), so that
 100,000 customers take a minute or two and an interrupted run leaves whole customers.
 
-Re-running is safe: clients and staff are fetched or created, and a customer whose
-number already exists in its client is skipped.
+Re-running is safe: clients, staff and the demo connectors are fetched or created, and
+a customer whose number already exists in its client is skipped.
 """
 
 import datetime as dt
@@ -24,6 +24,7 @@ from profiledesk.vault.adapters import BankToken, Vault, get_vault
 from verification.answers import hash_answer
 
 from .avatars import avatar_images_ensure
+from .connectors import demo_connectors_ensure
 from .history import Change, create_with_history
 from .pools import SECURITY_QUESTIONS, build_pools
 from .profiles import (
@@ -133,6 +134,10 @@ def _seed_in_processes(work: list[tuple[SeedContext, list[int]]], progress: Prog
     results = mp.SimpleQueue()
 
     def run(ctx: SeedContext, indexes: list[int]) -> None:
+        # A connection inherited from the parent shares its socket: forget it (closing it
+        # would end the parent's session too) and open one of our own.
+        for inherited in connections.all(initialized_only=True):
+            inherited.connection = None
         try:
             results.put(_seed_client(ctx, indexes, progress))
         finally:
@@ -175,6 +180,7 @@ def demo_seed(
     with transaction.atomic():
         clients = {spec.slug: client_ensure(spec) for spec in DEMO_CLIENTS}
         logins = staff_ensure(clients)
+        demo_connectors_ensure(clients)
     logins_write(logins_path, logins_text(logins, questions=SECURITY_QUESTIONS))
     result = SeedResult(logins=logins)
 
