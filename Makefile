@@ -10,7 +10,7 @@ DEPLOY_ENV := env -u DJANGO_SETTINGS_MODULE -u DEBUG SECRET_KEY=$$($(PYTHON) -c 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-faults lint check bench deps system-run system-test clean
+.PHONY: run test test-faults lint check bench bench-apply deps system-run system-test clean
 
 ## set-up ------------------------------------------------------------------------------
 $(VENV)/.installed: requirements.txt
@@ -46,7 +46,7 @@ test: deps system-test lint check
 
 # Fault tests (SIGKILLed workers, lost tasks): slower, so not in every `make test`.
 test-faults: deps system-test
-	PROFILEDESK_FAULTS=1 tests/with_services.sh $(BIN)/pytest tests/connectors/test_faults.py
+	PROFILEDESK_FAULTS=1 tests/with_services.sh $(BIN)/pytest tests/connectors/test_faults.py tests/connectors/test_faults_redis.py
 
 ## the parts ---------------------------------------------------------------------------
 lint: deps
@@ -59,6 +59,10 @@ check: deps
 
 bench: deps system-test
 	tests/with_services.sh $(BIN)/python -m tests.bench.run
+
+# Apply -> provider hand-off, and confirmations a second of one worker (local sinks).
+bench-apply: deps system-test
+	tests/with_services.sh $(BIN)/python -m tests.bench.apply_bench
 
 clean:
 	rm -rf $(VENV) node_modules var staticfiles .pytest_cache .ruff_cache

@@ -68,8 +68,9 @@ def deliveries_create(*, ticket, event: dict) -> list[Delivery]:
     if absent) and "type" (default "profile.changed") become the envelope's; the
     envelope's other fields (client, ticket, category) come from the ticket.
     """
-    body = event_body(event).decode()
-    if redact_card_numbers(body) != body:
+    # Only what the event says is checked: a random UUID id can look like a card number.
+    said = event_body({k: v for k, v in event.items() if k not in _ENVELOPE}).decode()
+    if redact_card_numbers(said) != said:
         raise ValueError("an event must not carry a card number: send the masked value")
     event_id = str(event.get("id") or uuid.uuid4())
     now = timezone.now()

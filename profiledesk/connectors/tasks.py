@@ -17,7 +17,7 @@ from .signing import signature
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="connectors.deliver", max_retries=None)
+@shared_task(bind=True, name="connectors.deliver", max_retries=None, ignore_result=True)
 def deliver(self, delivery_id: int) -> str:
     outgoing = services.delivery_claim(delivery_id=delivery_id)
     if outgoing is None:

@@ -122,9 +122,23 @@ def _check_redaction(shown: Rendered, secrets: list[str], template: str) -> None
 
 
 def _enqueue(message_id: int) -> None:
+    # Like `send_message.delay_on_commit`, but a broker outage (Redis down) must not fail
+    # the action whose transaction has already committed: the row is there, and the
+    # sweep queues it once the broker is back.
+    transaction.on_commit(lambda: _publish(message_id))
+
+
+def _publish(message_id: int) -> None:
     from .tasks import send_message
 
-    send_message.delay_on_commit(message_id)
+    try:
+        send_message.delay(message_id)
+    except Exception as error:  # kombu / redis errors: the broker is unreachable
+        logger.warning(
+            "message %s not queued (%s); the sweep will queue it",
+            message_id,
+            type(error).__name__,
+        )
 
 
 # --- Used by the send task -----------------------------------------------------------

@@ -17,7 +17,7 @@ from .sms import get_sms_gateway
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="messaging.send_message", max_retries=None)
+@shared_task(bind=True, name="messaging.send_message", max_retries=None, ignore_result=True)
 def send_message(self, message_id: int) -> str:
     outgoing = services.message_claim(message_id=message_id)
     if outgoing is None:

@@ -212,6 +212,12 @@ def test_an_event_with_a_card_number_is_refused(ticket, crm):
     assert not Delivery.objects.exists()
 
 
+def test_an_event_id_that_happens_to_pass_the_card_check_is_not_refused(ticket, crm):
+    # A random UUID, one of the ~1 in 370 whose digits make a Luhn-valid run.
+    event = {**EVENT, "id": "e5dc50d4-99d3-4986-8969-7328556e1dc7"}
+    assert len(deliveries_create(ticket=ticket, event=event)) == 1
+
+
 def test_nothing_is_queued_when_the_apply_rolls_back(
     ticket, crm, django_capture_on_commit_callbacks
 ):
