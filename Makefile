@@ -57,8 +57,10 @@ check: deps
 	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(DEMO) $(BIN)/python manage.py makemigrations --check --dry-run
 
+# The queue at 1,000,000 tickets, then apply -> hand-off and confirmations a second.
 bench: deps system-test
 	tests/with_services.sh $(BIN)/python -m tests.bench.run
+	tests/with_services.sh $(BIN)/python -m tests.bench.apply_bench
 
 # Apply -> provider hand-off, and confirmations a second of one worker (local sinks).
 bench-apply: deps system-test
