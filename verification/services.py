@@ -576,7 +576,8 @@ def details_reveal(*, ticket: Ticket, staff, request=None) -> list[RevealedItem]
         if not state.verified:
             raise VerificationError(_("Verify the caller first; until then details stay masked."))
         shown = []
-        for item in ticket.items.all():
+        items = list(ticket.items.all())
+        for item in items:
             try:
                 spec = resolve_field(item.section, item.field)
             except LookupError:
@@ -596,7 +597,7 @@ def details_reveal(*, ticket: Ticket, staff, request=None) -> list[RevealedItem]
             "verification.details_revealed",
             ticket=ticket,
             staff=staff,
-            data={"items": [item.pk for item in ticket.items.all()]},
+            data={"items": [item.pk for item in items]},
             request=request,
         )
     return shown

@@ -8,12 +8,14 @@ The timestamp is inside the signed bytes, so a captured request cannot be replay
 is older than INBOUND_EMAIL_MAX_AGE seconds.
 """
 
-import hashlib
 import hmac
 import time
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+# The same timestamped HMAC the desk signs its own webhooks with (docs/webhooks.md).
+from profiledesk.connectors.signing import signature as timestamped_signature
 
 TIMESTAMP_HEADER = "X-Desk-Timestamp"
 SIGNATURE_HEADER = "X-Desk-Signature"
@@ -26,8 +28,10 @@ class SignatureError(Exception):
 def sign(body: bytes, *, secret: str, timestamp: int | None = None) -> dict[str, str]:
     """The headers a sender puts on `body` (used by tests and by anyone wiring a relay)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: f"sha256={digest.hexdigest()}"}
+    return {
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: timestamped_signature(secret=secret, timestamp=timestamp, body=body),
+    }
 
 
 def verify(body: bytes, *, timestamp: str | None, signature: str | None) -> None:
