@@ -27,6 +27,9 @@ urlpatterns = [
     path("confirm/", include("profiledesk.confirmations.urls")),
     path("connectors/", include("profiledesk.connectors.urls")),
     path("apply/", include("profiledesk.apply.urls")),
+    path("rollback/", include("profiledesk.rollback.urls")),
+    path("audit/", include("audit.urls")),
+    path("exports/", include("profiledesk.exports.urls")),
     path("api/", include("profiledesk.api.urls")),
     path("inbound/", include("profiledesk.inbound.urls")),
     path("dev/", include("profiledesk.messaging.urls")),  # DEBUG only: 404 otherwise

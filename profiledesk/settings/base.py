@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "profiledesk.confirmations",
     "profiledesk.connectors",
     "profiledesk.apply",
+    "profiledesk.rollback",
+    "profiledesk.exports",
     "profiledesk.demo",
     "verification",
     "audit",

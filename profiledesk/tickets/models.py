@@ -117,6 +117,15 @@ class Ticket(models.Model):
         related_name="created_tickets",
     )
     summary = models.CharField(_("summary"), max_length=200, blank=True)
+    # A rollback ticket (profiledesk/rollback) restores what this earlier ticket changed.
+    rollback_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rollbacks",
+        verbose_name=_("rolls back"),
+    )
     sla_due_at = models.DateTimeField(_("SLA due"))
     # While the ticket waits on the customer the SLA clock stops (DESIGN 5).
     sla_paused_at = models.DateTimeField(null=True, blank=True)
