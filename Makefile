@@ -57,10 +57,12 @@ check: deps
 	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(DEMO) $(BIN)/python manage.py makemigrations --check --dry-run
 
-# The queue at 1,000,000 tickets, then apply -> hand-off and confirmations a second.
+# The queue at 1,000,000 tickets, then apply -> hand-off and confirmations a second,
+# then the history pages with 10,000 versions for one customer.
 bench: deps system-test
 	tests/with_services.sh $(BIN)/python -m tests.bench.run
 	tests/with_services.sh $(BIN)/python -m tests.bench.apply_bench
+	tests/with_services.sh $(BIN)/python -m tests.bench.history_bench
 
 # Apply -> provider hand-off, and confirmations a second of one worker (local sinks).
 bench-apply: deps system-test

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class AuditConfig(AppConfig):
     name = "audit"
     verbose_name = "Audit events"
+
+    def ready(self):
+        from . import checks  # noqa: F401  (history retention, PCI DSS 10.5.1)

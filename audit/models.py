@@ -40,6 +40,11 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor", "-id"], name="audit_actor"),
         ]
         verbose_name = _("audit event")
+        # The history pages (audit/views.py): compliance and supervisors.
+        permissions = [
+            ("view_history", "Can view customers' change history and audit trails"),
+            ("reveal_history", "Can reveal a masked value of a past version (audited)"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} by {self.actor_username or '-'}"

@@ -16,6 +16,8 @@ def _admin_login(request, extra_context=None):
 
 admin.site.login = _admin_login
 
+handler403 = "profiledesk.accounts.errors.permission_denied"  # renders 403.html, audited
+
 urlpatterns = [
     path("", customer_views.home, name="home"),
     path("healthz", healthz, name="healthz"),

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.test import Client as HttpClient
 from django_otp import DEVICE_ID_SESSION_KEY
 
+from audit import history_guard
 from profiledesk.accounts.middleware import SESSION_SEEN, SESSION_STARTED
 from profiledesk.accounts.roles import Role
 from tests.factories import (
@@ -19,6 +20,14 @@ from tests.factories import (
 )
 
 ROLES = [r.value for r in Role]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _history_guard():
+    """QuerySet.update()/bulk_* on a history-tracked model fails the test (DESIGN 7)."""
+    history_guard.install()
+    yield
+    history_guard.uninstall()
 
 
 @pytest.fixture

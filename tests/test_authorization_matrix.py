@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import ROLES, signed_in
 from tests.connectors.helpers import delivery_for
+from tests.exports.helpers import queued_export
 from tests.factories import TicketFactory
 
 DESK_ROLES = frozenset(ROLES)
@@ -111,6 +112,46 @@ MATRIX: dict[str, Rule] = {
     # delivery by hand (the fixture's is pending: refused with a message, 302).
     "connectors:alerts": Rule(allowed=frozenset({"supervisor"})),
     "connectors:retry": Rule(method="post", allowed=frozenset({"supervisor"}), ok=302, scoped=True),
+    # History pages (audit/views.py): compliance and supervisors read; only compliance
+    # reveals a past value (audited). The staff page names a Northwind agent.
+    "audit:customer_history": Rule(allowed=APPROVERS, scoped=True),
+    "audit:history_reveal": Rule(method="post", allowed=frozenset({"compliance"}), scoped=True),
+    "audit:ticket_audit": Rule(allowed=APPROVERS, scoped=True),
+    "audit:staff_activity": Rule(allowed=APPROVERS, scoped=True),
+    # Evidence exports (profiledesk/exports): compliance only. The fixture's export is
+    # still queued, so its download is a 409; requests redirect to the list.
+    "exports:list": Rule(allowed=frozenset({"compliance"})),
+    "exports:audit_events": Rule(
+        method="post",
+        allowed=frozenset({"compliance"}),
+        ok=302,
+        data={"since": "2026-01-01", "until": "2026-01-31", "format": "csv"},
+    ),
+    "exports:customer_history": Rule(
+        method="post",
+        allowed=frozenset({"compliance"}),
+        ok=302,
+        scoped=True,
+        data={"format": "csv"},
+    ),
+    "exports:dsar": Rule(method="post", allowed=frozenset({"compliance"}), ok=302, scoped=True),
+    "exports:download": Rule(allowed=frozenset({"compliance"}), ok=409, scoped=True),
+    "exports:progress": Rule(allowed=frozenset({"compliance"}), scoped=True),
+    # The readable copy is of a data-subject export only: the fixture's is not one.
+    "exports:dsar_readable": Rule(allowed=frozenset({"compliance"}), ok=404, scoped=True),
+    # Rollback (profiledesk/rollback): compliance only. The fixture's ticket is new and its
+    # personal details' version equals the profile: the confirm pages say why not (200),
+    # the POSTs refuse with a message and a redirect. Waiving verification: the fixture's
+    # ticket is no rollback ticket, so it is refused with a message (302).
+    "rollback:ticket": Rule(allowed=frozenset({"compliance"}), scoped=True),
+    "rollback:version": Rule(allowed=frozenset({"compliance"}), scoped=True),
+    "verification:waive": Rule(
+        method="post",
+        allowed=frozenset({"compliance"}),
+        ok=302,
+        scoped=True,
+        data={"reason": "Customer not on the line"},
+    ),
 }
 
 
@@ -149,6 +190,10 @@ def url_values(customer, personas):
         "document_id": 1,
         "delivery_id": delivery_for(ticket).pk,
         "token": "not-a-signed-token",
+        "model": "personaldetails",
+        "history_id": customer.personal.history.latest().history_id,
+        "user_id": personas["agent"].pk,
+        "export_id": queued_export(customer.client, personas["compliance"]).pk,
     }
 
 

@@ -169,3 +169,18 @@ class DocumentCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_document_type_display()} ({self.result})"
+
+
+class Waiver(models.Model):
+    """Compliance waived identity verification for a rollback ticket (DESIGN 7): the
+    customer is not on the line, so nobody can answer a code; who, when and why."""
+
+    ticket = models.OneToOneField(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="verification_waiver"
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"verification waiver of ticket {self.ticket_id}"

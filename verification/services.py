@@ -403,7 +403,13 @@ def otp_check(*, ticket: Ticket, staff, challenge_id: int, code: str, request=No
         challenge=challenge,
         detail={**detail, "wrong_tries": challenge.wrong_tries},
     )
-    _audit("verification.otp_failed", ticket=ticket, staff=staff, data=detail, request=request)
+    _audit(
+        "verification.otp_failed",
+        ticket=ticket,
+        staff=staff,
+        data={**detail, "tries_left": max(0, CODE_MAX_WRONG_TRIES - challenge.wrong_tries)},
+        request=request,
+    )
     lock = _failed(ticket=ticket, staff=staff, method=Method.OTP, now=now, request=request)
     if lock is not None:
         return Outcome(False, _locked_message(lock), locked=True)

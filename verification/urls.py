@@ -12,4 +12,5 @@ urlpatterns = [
     path("<str:reference>/document/", views.document_upload, name="document_upload"),
     path("<str:reference>/document/<int:document_id>/", views.document, name="document"),
     path("<str:reference>/reveal/", views.reveal, name="reveal"),
+    path("<str:reference>/waive/", views.waive, name="waive"),
 ]

@@ -150,3 +150,24 @@ def reveal(request: HttpRequest, reference: str) -> HttpResponse:
         return _respond(request, ticket, ok=False, message=str(error))
     context = panel_context(ticket, request.user, revealed=revealed)
     return render(request, "verification/_panel.html", context)
+
+
+@require_POST
+def waive(request: HttpRequest, reference: str) -> HttpResponse:
+    """Compliance waives verification of a rollback ticket (verification/waivers.py)."""
+    from profiledesk.rollback.forms import ReasonForm
+
+    from .waivers import PERMISSION, WaiverError, verification_waive
+
+    ticket = get_ticket_for_staff(request.user, reference, perm=PERMISSION)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for waiving verification."))
+    else:
+        try:
+            verification_waive(ticket=ticket, by=request.user, reason=form.cleaned_data["reason"])
+        except WaiverError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Verification waived; the floor can mark it verified."))
+    return redirect("tickets:detail", reference=ticket.reference)

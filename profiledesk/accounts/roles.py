@@ -35,8 +35,20 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "approvals.approve_tier1",
         # Downstream systems that keep failing: the queue's alert, retrying by hand.
         "connectors.retry_delivery",
+        # The history pages, read-only (audit/views.py).
+        "audit.view_history",
     ],
-    Role.COMPLIANCE: [*_WORK_WITH_CUSTOMERS, "approvals.approve_tier2"],
+    Role.COMPLIANCE: [
+        *_WORK_WITH_CUSTOMERS,
+        "approvals.approve_tier2",
+        "audit.view_history",
+        # Supervisors read history masked; only compliance reveals a past value.
+        "audit.reveal_history",
+        # Rollback tickets (profiledesk/rollback) and their verification waivers.
+        "rollback.request_rollback",
+        # Evidence and data-subject exports: request and download (each one audited).
+        "exports.export_evidence",
+    ],
     Role.SECURITY: [*_WORK_WITH_CUSTOMERS, "approvals.freeze_customer"],
     # Desk admins configure the desk in the Django admin; they do not browse customers.
     Role.DESK_ADMIN: [

@@ -1,11 +1,13 @@
 """Sign-in bookkeeping: staff sessions and audit events for every sign-in outcome."""
 
+from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from audit.services import audit_record
 
-from .models import StaffSession
+from .models import StaffSession, User
 from .sessions import staff_session_started
 
 
@@ -35,3 +37,19 @@ def on_logout(sender, request, user, **kwargs):
         StaffSession.objects.filter(session_key=request.session.session_key).delete()
     if user is not None:
         audit_record(action="staff.sign_out", actor=user, target=user, request=request)
+
+
+@receiver(user_locked_out)
+def on_locked_out(sender, request, username, ip_address=None, **kwargs):
+    # django-axes locked the account (PCI DSS 8.3.4); nobody is signed in, so no actor.
+    account = User.objects.filter(username=username).first() if username else None
+    audit_record(
+        action="staff.locked_out",
+        target=account,
+        data={
+            "username": str(username or "")[:150],
+            "after_failures": settings.AXES_FAILURE_LIMIT,
+            "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+        },
+        request=request,
+    )

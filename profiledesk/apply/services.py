@@ -34,6 +34,7 @@ from profiledesk.confirmations.services import confirmations_create, ticket_clos
 from profiledesk.connectors.services import deliveries_create
 from profiledesk.customers import models as m
 from profiledesk.intake.capture import FieldSpec, Kind, resolve_field
+from profiledesk.rollback.services import rollback_mark_original
 from profiledesk.tickets.models import ChangeItem, State, Ticket
 from profiledesk.tickets.states import transition
 from profiledesk.vault.cards import redact_card_numbers
@@ -94,6 +95,8 @@ def ticket_apply(*, ticket: Ticket, by) -> Ticket:
             commands = _profile_write(ticket=locked, items=items, by=by, now=now)
             with service_move():
                 transition(ticket=locked, to=State.APPLIED, by=by)
+            # A rollback ticket: the ticket it rolls back becomes rolled_back with it.
+            rollback_mark_original(ticket=locked, by=by)
             event = _event(ticket=locked, items=items, commands=commands, now=now)
             deliveries = _deliveries_create(ticket=locked, event=event)
             confirmations = _confirmations_create(ticket=locked)

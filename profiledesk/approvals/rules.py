@@ -128,9 +128,13 @@ def makers_of(ticket: Ticket) -> set[int]:
 
 
 def _verifiers(ticket_id: int) -> set[int]:
-    from verification.models import Attempt
+    """Who recorded verification evidence, or waived verification (a rollback ticket):
+    one query."""
+    from verification.models import Attempt, Waiver
 
-    return set(Attempt.objects.filter(ticket_id=ticket_id).values_list("staff_id", flat=True))
+    attempts = Attempt.objects.filter(ticket_id=ticket_id).order_by().values_list("staff_id")
+    waivers = Waiver.objects.filter(ticket_id=ticket_id).order_by().values_list("by_id")
+    return {staff_id for (staff_id,) in attempts.union(waivers)}
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from audit.services import audit_record
 from profiledesk.policies.admin import BusinessHoursInline, HolidayInline, client_admin_saved
 
 from .models import Client, Membership
@@ -22,10 +23,35 @@ class ClientAdmin(SimpleHistoryAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            if formset.model is Membership:
+                _audit_membership_formset(request, form.instance, formset)
         # After the inlines, so that hours typed in while adding replace the defaults.
         client_admin_saved(
             request=request, client=form.instance, formsets=formsets, created=not change
         )
+
+
+def _audit_membership(request, action: str, membership: Membership, client: Client) -> None:
+    # Who may work on which client's customers is staff access: audited (PCI DSS 10.2).
+    audit_record(
+        action=action,
+        actor=request.user,
+        client=client,
+        target=membership.user,
+        data={"username": membership.user.get_username(), "client": client.slug},
+        request=request,
+    )
+
+
+def _audit_membership_formset(request, client: Client, formset) -> None:
+    """After the client admin saved its membership inline (new_objects & co. are set)."""
+    for membership in formset.new_objects:
+        _audit_membership(request, "staff.membership_added", membership, client)
+    for membership, _changed in formset.changed_objects:
+        _audit_membership(request, "staff.membership_changed", membership, client)
+    for membership in formset.deleted_objects:
+        _audit_membership(request, "staff.membership_removed", membership, client)
 
 
 @admin.register(Membership)
@@ -34,3 +60,19 @@ class MembershipAdmin(SimpleHistoryAdmin):
     list_filter = ["client"]
     search_fields = ["user__username", "client__name"]
     autocomplete_fields = ["user", "client"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and not form.changed_data:
+            return
+        action = "staff.membership_changed" if change else "staff.membership_added"
+        _audit_membership(request, action, obj, obj.client)
+
+    def delete_model(self, request, obj):
+        _audit_membership(request, "staff.membership_removed", obj, obj.client)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # One by one: each removal leaves its history row and its audit event.
+        for membership in queryset.select_related("user", "client"):
+            self.delete_model(request, membership)

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "rollback"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("tickets/<str:reference>/", views.from_ticket, name="ticket"),
+    path("versions/<slug:model>/<int:history_id>/", views.from_version, name="version"),
+]

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Before simple_history: its clean_old_history (no cleanup under a year) wins.
+    "audit.retention",
     "simple_history",
     "axes",
     "django_htmx",
@@ -139,6 +141,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:otp"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# 403s answered to signed-in staff are audit events (PCI DSS 10.2); see also handler403.
+CSRF_FAILURE_VIEW = "profiledesk.accounts.errors.csrf_failure"
 
 # PCI DSS 8.3.4: 10 failures lock the *account* (not just the address) for 30 minutes.
 AXES_FAILURE_LIMIT = 10
@@ -221,6 +225,11 @@ CELERY_REDIS_SOCKET_TIMEOUT = 2
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE: dict = {}
 
+# --- History retention (DESIGN 7, PCI DSS 10.5.1) -------------------------------------
+# simple-history versions are kept at least this many days: a system check refuses less
+# than 365, and `clean_old_history` (audit.retention's) refuses a shorter --days.
+HISTORY_RETENTION_DAYS = int(env("HISTORY_RETENTION_DAYS", "400"))
+
 # --- Identity verification (DESIGN 4) ------------------------------------------------
 VERIFICATION_LOCK_MINUTES = int(env("VERIFICATION_LOCK_MINUTES", "30"))
 VERIFICATION_DOCUMENT_RETENTION_DAYS = int(env("VERIFICATION_DOCUMENT_RETENTION_DAYS", "30"))
@@ -249,6 +258,16 @@ CONNECTOR_ALLOW_HTTP = env_bool("CONNECTOR_ALLOW_HTTP", DEBUG)
 CONNECTOR_SWEEP_AFTER = int(env("CONNECTOR_SWEEP_AFTER", "60"))
 CONNECTOR_LEASE_MARGIN = int(env("CONNECTOR_LEASE_MARGIN", "50"))
 CELERY_BEAT_SCHEDULE["connectors-sweep"] = {"task": "connectors.sweep", "schedule": 60.0}
+
+# --- Evidence and data-subject exports (profiledesk/exports) ---------------------------
+# Export files are deleted this many days after they are built (the row stays as the record).
+EXPORT_RETENTION_DAYS = int(env("EXPORT_RETENTION_DAYS", "7"))
+# Rows written between two progress updates.
+EXPORT_BATCH_SIZE = int(env("EXPORT_BATCH_SIZE", "500"))
+# A running export without progress for this long lost its worker: the sweep queues it again.
+EXPORT_STALE_SECONDS = int(env("EXPORT_STALE_SECONDS", "600"))
+CELERY_BEAT_SCHEDULE["exports-purge"] = {"task": "exports.purge", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["exports-sweep"] = {"task": "exports.sweep", "schedule": 60.0}
 
 # --- E-mail -------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

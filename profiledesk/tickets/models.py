@@ -50,6 +50,8 @@ class Channel(models.TextChoices):
     APP = "app", _("App")
     WEB = "web", _("Web")
     API = "api", _("API")
+    # Opened by the desk itself, not asked for by a customer: a rollback (profiledesk/rollback).
+    INTERNAL = "internal", _("Back office")
 
 
 class Priority(models.TextChoices):

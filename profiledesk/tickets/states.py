@@ -73,6 +73,12 @@ def _approvals_only(ticket: Ticket) -> str | None:
     return decision_only(ticket)
 
 
+def _rollback_only(ticket: Ticket) -> str | None:
+    from profiledesk.rollback.rules import mark_guard
+
+    return mark_guard(ticket)
+
+
 @dataclass(frozen=True)
 class Move:
     source: str
@@ -162,6 +168,12 @@ MOVES: list[Move] = [
     # Confirmations (profiledesk/confirmations): ticket_close_if_done closes an applied
     # ticket once every confirmation is sent and every downstream system acknowledged.
     Move(State.APPLIED, State.CLOSED, _("Close"), frozenset(), _close_problem),
+    # Rollback (profiledesk/rollback): applying a rollback ticket moves the ticket it rolls
+    # back, in the apply transaction; no button offers it (the guard refuses the form).
+    *[
+        Move(source, State.ROLLED_BACK, _("Mark rolled back"), frozenset(), _rollback_only)
+        for source in (State.APPLIED, State.CLOSED)
+    ],
 ]
 _BY_EDGE = {(move.source, move.target): move for move in MOVES}
 

@@ -13,7 +13,14 @@ from profiledesk.tickets.models import TicketEvent
 from profiledesk.tickets.services import ItemDraft
 from tests.factories import EmailAddressFactory, PhoneNumberFactory, card_on_file
 
-from .conftest import email_change, mark_applied, open_ticket, phone_change, sent_content
+from .conftest import (
+    email_change,
+    mark_applied,
+    open_ticket,
+    phone_change,
+    sent_content,
+    set_fields,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -96,8 +103,8 @@ def preferences_change(customer):
 
 
 def test_other_changes_go_to_the_primary_contact_of_each_preferred_channel(customer):
-    Preferences.objects.filter(customer=customer).update(
-        confirm_by_email=False, confirm_by_sms=True
+    set_fields(
+        Preferences.objects.get(customer=customer), confirm_by_email=False, confirm_by_sms=True
     )
 
     messages = confirmations_create(ticket=preferences_change(customer))
@@ -106,7 +113,9 @@ def test_other_changes_go_to_the_primary_contact_of_each_preferred_channel(custo
 
 
 def test_both_preferred_channels_give_an_email_and_an_sms(customer):
-    Preferences.objects.filter(customer=customer).update(confirm_by_email=True, confirm_by_sms=True)
+    set_fields(
+        Preferences.objects.get(customer=customer), confirm_by_email=True, confirm_by_sms=True
+    )
 
     messages = confirmations_create(ticket=preferences_change(customer))
 
@@ -114,8 +123,8 @@ def test_both_preferred_channels_give_an_email_and_an_sms(customer):
 
 
 def test_a_customer_with_no_preferred_channel_is_still_told_by_email(customer):
-    Preferences.objects.filter(customer=customer).update(
-        confirm_by_email=False, confirm_by_sms=False
+    set_fields(
+        Preferences.objects.get(customer=customer), confirm_by_email=False, confirm_by_sms=False
     )
 
     messages = confirmations_create(ticket=preferences_change(customer))
@@ -124,8 +133,8 @@ def test_a_customer_with_no_preferred_channel_is_still_told_by_email(customer):
 
 
 def test_the_confirmation_is_in_the_customers_language(customer):
-    LanguageRegion.objects.filter(customer=customer).update(
-        language="es", time_zone="Europe/Madrid"
+    set_fields(
+        LanguageRegion.objects.get(customer=customer), language="es", time_zone="Europe/Madrid"
     )
     ticket, _old = email_change(customer)
 

@@ -15,7 +15,7 @@ from profiledesk.confirmations.services import confirmations_create
 from profiledesk.customers.models import LanguageRegion
 from profiledesk.tickets.models import RiskLevel, State, Ticket, TicketEvent
 
-from .conftest import email_change, link_token
+from .conftest import email_change, link_token, set_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -164,7 +164,7 @@ def test_the_post_with_the_forms_csrf_token_acts(confirmed, customer):
 
 
 def test_the_page_is_in_the_customers_language(customer):
-    LanguageRegion.objects.filter(customer=customer).update(language="es")
+    set_fields(LanguageRegion.objects.get(customer=customer), language="es")
     ticket, old = email_change(customer)
     [message, *_] = confirmations_create(ticket=ticket)
     token = link_token(message)
@@ -178,9 +178,7 @@ def test_the_page_is_in_the_customers_language(customer):
 
 def test_a_profile_already_frozen_stays_frozen_and_the_report_is_still_opened(confirmed, customer):
     _ticket, _old, token = confirmed
-    from profiledesk.customers.models import Customer
-
-    Customer.objects.filter(pk=customer.pk).update(frozen_at=timezone.now(), frozen_reason="x")
+    set_fields(customer, frozen_at=timezone.now(), frozen_reason="x")
 
     response = HttpClient().post(url(token))
 

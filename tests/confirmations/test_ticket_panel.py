@@ -11,7 +11,7 @@ from profiledesk.customers.models import Preferences
 from profiledesk.privacy.masking import mask_email
 from tests.conftest import signed_in
 
-from .conftest import email_change, send
+from .conftest import email_change, send, set_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_the_panel_costs_one_query_whatever_the_number_of_confirmations(customer
     one_ticket, _old = email_change(customer)
     confirmations_create(ticket=one_ticket)  # two confirmations: old and new address
     other = complete_customer(customer.client)
-    Preferences.objects.filter(customer=other).update(confirm_by_sms=True)
+    set_fields(Preferences.objects.get(customer=other), confirm_by_sms=True)
     many_ticket, _old = email_change(other)
     assert len(confirmations_create(ticket=many_ticket)) == 3  # and an SMS
 

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from profiledesk.policies.categories import Category
 from profiledesk.tickets.models import Channel, RiskLevel, State, Ticket
@@ -50,9 +51,9 @@ def queue_ticket(
 def many_open_tickets(
     client, count: int, *, customer=None, assignee=None, start: int = 0
 ) -> list[Ticket]:
-    """`count` open tickets due one minute apart, in one INSERT."""
+    """`count` open tickets due one minute apart, in one INSERT (and one of history)."""
     now = timezone.now()
-    return Ticket.objects.bulk_create(
+    tickets = [
         Ticket(
             client=client,
             customer=customer,
@@ -65,7 +66,8 @@ def many_open_tickets(
             updated_at=now,
         )
         for n in range(count)
-    )
+    ]
+    return bulk_create_with_history(tickets, Ticket)
 
 
 def references_in(response) -> list[str]:

@@ -1,0 +1,85 @@
+"""Filters of the history pages: they only clean and normalise (bad input is a form
+error on the page, never a 500)."""
+
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from profiledesk.policies.categories import Category
+
+from .history import Cursor
+
+
+class _Paged(forms.Form):
+    after = forms.CharField(required=False, widget=forms.HiddenInput)
+    before = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def _cursor(self, name: str) -> Cursor | None:
+        token = self.cleaned_data.get(name)
+        if not token:
+            return None
+        try:
+            return Cursor.decode(token)
+        except ValueError:
+            raise forms.ValidationError(_("That page link is not valid."), code="cursor") from None
+
+    def clean_after(self):
+        return self._cursor("after")
+
+    def clean_before(self):
+        return self._cursor("before")
+
+    def _style(self) -> None:
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
+            field.widget.attrs.setdefault("class", f"{css} form-control-sm")
+
+
+class _DateRange(_Paged):
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+
+class HistoryFilterForm(_DateRange):
+    category = forms.ChoiceField(
+        label=_("Category"),
+        required=False,
+        choices=[("", _("Any category")), *Category.choices],
+    )
+    staff = forms.TypedChoiceField(
+        label=_("Staff member"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, *args, staff_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].choices = [("", _("Anyone")), *staff_choices]
+        self._style()
+
+
+class ActivityFilterForm(_DateRange):
+    """The staff activity page: the last 7 days unless a range is given."""
+
+    DEFAULT_DAYS = 7
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()
+
+    @classmethod
+    def range(cls, data: dict, *, today: dt.date) -> tuple[dt.date, dt.date]:
+        """(first day, last day) of the cleaned `data`, the last 7 days by default."""
+        end = data.get("date_to") or today
+        start = data.get("date_from") or end - dt.timedelta(days=cls.DEFAULT_DAYS - 1)
+        return start, end

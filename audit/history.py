@@ -1,0 +1,862 @@
+"""Reads for the history pages (DESIGN 7): a customer's profile versions across every
+django-simple-history table of the profile, newest first, grouped by ticket.
+
+Each historical row is a *version*; its per-field before/after comes from the previous
+version of the same row. Built to stay fast with tens of thousands of versions for one
+customer (docs/performance.md, tests/bench/history_bench.py):
+
+- keyset pages on (history_date, model rank, history_id): one UNION ALL of the history
+  tables, each branch an index range scan on (customer_id, history_date, history_id)
+  (customers migration 0002) with its own LIMIT, so page 400 costs what page 1 costs;
+- one more query fetches the page's rows *and* the version before each of them, every
+  row as a JSON object (the tables have different columns), whatever the page holds;
+- each ticket group is enriched in four queries (tickets, verification attempts,
+  approvals, confirmations), whatever the number of groups.
+
+Values go out only through privacy.masking.display with the model's field_policies;
+secrets (fields classed SECRET or without a policy) are never shown, not even to a
+data-subject export: only that they were set or changed.
+"""
+
+import base64
+import binascii
+import contextlib
+import datetime as dt
+import functools
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, PermissionDenied
+from django.db import connection, models
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from profiledesk.customers import models as m
+from profiledesk.privacy.masking import SECRET_SET, display
+from profiledesk.privacy.sensitivity import SECRET, FieldPolicy
+
+# The history tables, in a fixed order: the index is the model's rank in the keyset.
+HISTORY_MODELS: list[type[models.Model]] = list(m.PROFILE_MODELS)
+RANK = {model: rank for rank, model in enumerate(HISTORY_MODELS)}
+SECTION_OF: dict[type[models.Model], str] = {m.Customer: "customer"} | {
+    model: section for section, models_ in m.PROFILE_SECTIONS.items() for model in models_
+}
+MODEL_BY_KEY: dict[str, type[models.Model]] = {
+    model._meta.model_name: model for model in HISTORY_MODELS
+}
+# Never shown at all (not even masked): PCI DSS lets BIN + last four be shown, the desk
+# shows brand + last four of a card in history. Keys and bookkeeping are not changes.
+HIDDEN_FIELDS = {m.PaymentCard: {"bin"}}
+SKIPPED = {"id", "customer", "client", "search_name"}
+# What names the row a version is of (a phone among several), masked like the value.
+SUBJECT_FIELD = {
+    m.EmailAddress: "email",
+    m.PhoneNumber: "number",
+    m.PostalAddress: "line1",
+    m.SecurityQuestion: "question",
+    m.LinkedAccount: "provider",
+    m.BankAccount: "iban_masked",
+}
+KIND = {"+": "created", "~": "changed", "-": "deleted"}
+# Apply (and rollback) write "<reference> applied" as each history row's change reason.
+REFERENCE_RE = re.compile(r"^(?P<reference>[A-Z]{2,5}-\d+) ")
+PAGE_SIZE = 25
+BATCH = 500
+
+
+# --- the public shapes ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    label: str
+    before: str  # already masked / displayed
+    after: str
+    # A masked (not secret) value a compliance officer may reveal, and the history row
+    # that holds the "before" value (the previous version).
+    revealable: bool = False
+    before_history_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Version:
+    at: dt.datetime
+    section: str
+    model_label: str
+    object_id: int
+    history_id: int
+    kind: str  # "created" | "changed" | "deleted"
+    staff_username: str
+    reason: str
+    reference: str
+    changes: tuple[FieldChange, ...]
+    model_key: str = ""  # e.g. "phonenumber": the reveal URL's name for the table
+    subject: str = ""  # which row: "+44 •••• ••0123", "Visa •••• 1111"
+    staff_id: int | None = None
+
+
+@dataclass(frozen=True)
+class HistoryFilters:
+    """What the timeline is narrowed to; dates are days in the client's time zone."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    category: str = ""  # a key of PROFILE_SECTIONS: "billing" = cards and bank accounts
+    staff_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a timeline: (history_date, model rank, history_id). Opaque."""
+
+    at: dt.datetime
+    rank: int
+    history_id: int
+
+    def encode(self) -> str:
+        text = f"{self.at.astimezone(dt.UTC).isoformat()}|{self.rank}|{self.history_id}"
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> "Cursor":
+        """The cursor `token` names; ValueError for anything that is not one."""
+        try:
+            text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            moment, rank, history_id = text.split("|")
+            at = dt.datetime.fromisoformat(moment)
+            cursor = cls(at, int(rank), int(history_id))
+        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+            raise ValueError("not a history cursor") from error
+        if timezone.is_naive(at) or not 0 <= cursor.rank < len(HISTORY_MODELS):
+            raise ValueError("not a history cursor")
+        return cursor
+
+
+@dataclass
+class Group:
+    """Consecutive versions written by one ticket (or, without one, one reason and user)."""
+
+    reference: str
+    reason: str
+    staff_username: str
+    staff_id: int | None
+    versions: list[Version] = field(default_factory=list)
+    ticket: object | None = None  # tickets.Ticket, with created_by
+    attempts: list = field(default_factory=list)  # verification.Attempt
+    approvals: list = field(default_factory=list)  # approvals.Approval
+    confirmations: list = field(default_factory=list)  # confirmations.Confirmation
+
+    @property
+    def at(self) -> dt.datetime:
+        return self.versions[0].at
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    versions: list[Version]
+    groups: list[Group]
+    older: Cursor | None  # the `after` of the next (older) page
+    newer: Cursor | None  # the `before` of the previous (newer) page
+    time_zone: str
+
+
+# --- the SQL ----------------------------------------------------------------------------
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _db_time(value: dt.datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _aware(value) -> dt.datetime:
+    """A datetime read by a raw cursor or from JSON: SQLite gives naive UTC text."""
+    if isinstance(value, str):
+        value = parse_datetime(value.replace(" ", "T"))
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
+
+
+@functools.cache
+def _historical(model: type[models.Model]) -> type[models.Model]:
+    # `model.history` builds a new manager class on every access: look it up once.
+    return model.history.model
+
+
+def _customer_column(model: type[models.Model]) -> str:
+    return "id" if model is m.Customer else "customer_id"
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Which history rows a timeline reads: SQL on the history table aliased `h`."""
+
+    sql: str
+    params: tuple
+
+
+def _scope_customer(customer) -> Callable[[type[models.Model]], _Scope]:
+    return lambda model: _Scope(f"h.{_q(_customer_column(model))} = %s", (customer.pk,))
+
+
+def _branch(
+    model: type[models.Model],
+    scope: _Scope,
+    *,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    staff_id: int | None,
+    reason: str | None,
+    cursor: Cursor | None,
+    older: bool,
+    limit: int,
+) -> tuple[str, list]:
+    """One table's share of a page: an index range scan that stops after `limit` rows."""
+    rank = RANK[model]
+    where, params = [scope.sql], list(scope.params)
+    if since is not None:
+        where.append("h.history_date >= %s")
+        params.append(_db_time(since))
+    if until is not None:
+        where.append("h.history_date < %s")
+        params.append(_db_time(until))
+    if staff_id is not None:
+        where.append("h.history_user_id = %s")
+        params.append(staff_id)
+    if reason is not None:
+        where.append("h.history_change_reason = %s")
+        params.append(reason)
+    if cursor is not None:
+        # (at, rank, id) beyond the cursor; the rank is a constant of this branch.
+        less, strict = ("<", "<") if older else (">", ">")
+        if rank == cursor.rank:
+            where.append(f"(h.history_date, h.history_id) {strict} (%s, %s)")
+            params += [_db_time(cursor.at), cursor.history_id]
+        else:
+            beyond = (rank < cursor.rank) if older else (rank > cursor.rank)
+            where.append(f"h.history_date {less}{'=' if beyond else ''} %s")
+            params.append(_db_time(cursor.at))
+    order = "DESC" if older else "ASC"
+    # Identifiers come from model metadata and numbers from int(); values are parameters.
+    sql = (
+        f"SELECT * FROM (SELECT {rank} AS r, h.history_id AS hid, h.history_date AS at "  # noqa: S608
+        f"FROM {_q(_historical(model)._meta.db_table)} h WHERE {' AND '.join(where)} "
+        f"ORDER BY h.history_date {order}, h.history_id {order} LIMIT {int(limit)}) b{rank}"
+    )
+    return sql, params
+
+
+def _keys(
+    *,
+    models_: Sequence[type[models.Model]],
+    scope,
+    since=None,
+    until=None,
+    staff_id=None,
+    reason=None,
+    cursor: Cursor | None = None,
+    older: bool = True,
+    limit: int,
+) -> list[tuple[int, int, dt.datetime]]:
+    """Query 1 of a page: the (rank, history_id, at) of up to `limit` versions, in the
+    order read: newest first if `older`, else oldest first."""
+    parts, params = [], []
+    for model in models_:
+        sql, branch_params = _branch(
+            model,
+            scope(model),
+            since=since,
+            until=until,
+            staff_id=staff_id,
+            reason=reason,
+            cursor=cursor,
+            older=older,
+            limit=limit,
+        )
+        parts.append(sql)
+        params += branch_params
+    if not parts:
+        return []
+    order = "DESC" if older else "ASC"
+    sql = (
+        f"SELECT r, hid, at FROM ({' UNION ALL '.join(parts)}) page "  # noqa: S608 - as _branch
+        f"ORDER BY at {order}, r {order}, hid {order} LIMIT {int(limit)}"
+    )
+    with connection.cursor() as db:
+        db.execute(sql, params)
+        return [(r, hid, _aware(at)) for r, hid, at in db.fetchall()]
+
+
+@functools.cache
+def _json_of(model: type[models.Model]) -> str:
+    history = _historical(model)
+    names = [f.column for f in history._meta.concrete_fields if f.name != "history_user"]
+    names.append("history_user_id")
+    pairs = ", ".join(f"'{name}', h.{_q(name)}" for name in names)
+    function = "json_build_object" if connection.vendor == "postgresql" else "json_object"
+    return f"{function}({pairs})"
+
+
+def _rows(keys: list[tuple[int, int, dt.datetime]]) -> dict[tuple[int, int], dict]:
+    """Query 2 of a page: the page's history rows and the version before each of them
+    (same row, the latest earlier one), as {(rank, history_id): row dict}."""
+    by_rank: dict[int, list[int]] = {}
+    for rank, history_id, _at in keys:
+        by_rank.setdefault(rank, []).append(history_id)
+    if not by_rank:
+        return {}
+    users = _q(get_user_model()._meta.db_table)
+    parts, params = [], []
+    for rank, ids in by_rank.items():
+        table = _q(_historical(HISTORY_MODELS[rank])._meta.db_table)
+        marks = ", ".join(["%s"] * len(ids))
+        # Identifiers from model metadata, ids as parameters.
+        parts.append(
+            f"SELECT {rank} AS r, h.history_id AS hid, {_json_of(HISTORY_MODELS[rank])} AS row, "  # noqa: S608
+            f"u.username AS who FROM {table} h LEFT JOIN {users} u ON u.id = h.history_user_id "
+            f"WHERE h.history_id IN ({marks}) OR h.history_id IN ("
+            f"SELECT (SELECT p.history_id FROM {table} p WHERE p.id = x.id AND "
+            f"(p.history_date, p.history_id) < (x.history_date, x.history_id) "
+            f"ORDER BY p.history_date DESC, p.history_id DESC LIMIT 1) "
+            f"FROM {table} x WHERE x.history_id IN ({marks}))"
+        )
+        params += ids + ids
+    found = {}
+    with connection.cursor() as db:
+        db.execute(" UNION ALL ".join(parts), params)
+        for rank, history_id, row, who in db.fetchall():
+            values = json.loads(row) if isinstance(row, str) else dict(row)
+            values["_who"] = who or ""
+            found[(rank, history_id)] = values
+    return found
+
+
+# --- from rows to versions ------------------------------------------------------------
+
+
+def _value(field_: models.Field, raw):
+    if raw is None:
+        return None
+    if isinstance(field_, models.ForeignKey):
+        return raw
+    if isinstance(field_, models.DateTimeField):
+        return _aware(raw)
+    if isinstance(field_, models.BooleanField):
+        return _("yes") if field_.to_python(raw) else _("no")
+    return field_.to_python(raw)
+
+
+def _policy(model, field_: models.Field) -> FieldPolicy:
+    # A field without a policy is treated as a secret: shown only as "set".
+    return getattr(model, "field_policies", {}).get(field_.name, SECRET)
+
+
+def _shown_fields(model) -> list[models.Field]:
+    hidden = SKIPPED | HIDDEN_FIELDS.get(model, set())
+    return [f for f in model._meta.concrete_fields if f.name not in hidden]
+
+
+def _subject(model, row: dict, revealed: bool) -> str:
+    if model is m.PaymentCard:
+        return f"{row.get('brand') or ''} •••• {row.get('last4') or ''}".strip()
+    name = SUBJECT_FIELD.get(model)
+    if not name:
+        return ""
+    field_ = model._meta.get_field(name)
+    return display(
+        _value(field_, row.get(field_.column)), _policy(model, field_), revealed=revealed
+    )
+
+
+def _changes(model, row: dict, prev: dict | None, kind: str, revealed: bool):
+    changes = []
+    for field_ in _shown_fields(model):
+        policy = _policy(model, field_)
+        secret = policy.sensitivity == SECRET.sensitivity
+        after_raw = row.get(field_.column)
+        before_raw = prev.get(field_.column) if prev is not None else None
+        if kind == "changed" and prev is not None and before_raw == after_raw:
+            continue
+        if kind == "created" and after_raw in (None, ""):
+            continue
+        if kind == "deleted":
+            before_raw, after_raw = after_raw, None
+        if secret:
+            before = SECRET_SET if before_raw not in (None, "") else ""
+            after = SECRET_SET if kind == "created" else _("changed") if after_raw else ""
+        else:
+            before = display(_value(field_, before_raw), policy, revealed=revealed)
+            after = display(_value(field_, after_raw), policy, revealed=revealed)
+        changes.append(
+            FieldChange(
+                field=field_.name,
+                label=str(field_.verbose_name),
+                before=before,
+                after=after,
+                revealable=policy.revealable and not revealed,
+                # A deleted version holds the values it removed.
+                before_history_id=row["history_id"]
+                if kind == "deleted"
+                else prev["history_id"]
+                if prev is not None
+                else None,
+            )
+        )
+    return tuple(changes)
+
+
+def _versions(keys, rows: dict, *, revealed: bool = False) -> list[Version]:
+    # The version before each page row is the latest fetched row of the same object
+    # that comes before it (query 2 fetched exactly those).
+    by_object: dict[tuple[int, int], list[dict]] = {}
+    for (rank, _hid), row in rows.items():
+        by_object.setdefault((rank, row["id"]), []).append(row)
+    for history in by_object.values():
+        history.sort(key=lambda r: (_aware(r["history_date"]), r["history_id"]))
+    versions = []
+    for rank, history_id, at in keys:
+        row = rows.get((rank, history_id))
+        if row is None:
+            continue
+        model = HISTORY_MODELS[rank]
+        history = by_object[(rank, row["id"])]
+        index = history.index(row)
+        prev = history[index - 1] if index > 0 else None
+        kind = KIND.get(row["history_type"], "changed")
+        reason = row.get("history_change_reason") or ""
+        match = REFERENCE_RE.match(reason)
+        versions.append(
+            Version(
+                at=at,
+                section=SECTION_OF[model],
+                model_label=str(model._meta.verbose_name),
+                object_id=row["id"],
+                history_id=history_id,
+                kind=kind,
+                staff_username=row["_who"],
+                reason=reason,
+                reference=match["reference"] if match else "",
+                changes=_changes(model, row, prev, kind, revealed),
+                model_key=model._meta.model_name,
+                subject=_subject(model, row, revealed),  # a deleted row keeps its last values
+                staff_id=row.get("history_user_id"),
+            )
+        )
+    return versions
+
+
+def _groups(versions: list[Version]) -> list[Group]:
+    groups: list[Group] = []
+    for version in versions:
+        key = (version.reference, version.reference or version.reason, version.staff_id)
+        last = groups[-1] if groups else None
+        if (
+            last is not None
+            and (last.reference, last.reference or last.reason, last.staff_id) == key
+        ):
+            last.versions.append(version)
+            continue
+        groups.append(
+            Group(
+                reference=version.reference,
+                reason=version.reason,
+                staff_username=version.staff_username,
+                staff_id=version.staff_id,
+                versions=[version],
+            )
+        )
+    return groups
+
+
+def _enrich(groups: list[Group], *, client_id: int) -> None:
+    """Tickets (with the tickets rolling them back), their verification evidence,
+    approvals and confirmations: 5 queries."""
+    from profiledesk.approvals.models import Approval
+    from profiledesk.confirmations.models import Confirmation
+    from profiledesk.tickets.models import Ticket
+    from verification.models import Attempt
+
+    references = {g.reference for g in groups if g.reference}
+    if not references:
+        return
+    tickets = {
+        t.reference: t
+        for t in Ticket.objects.filter(client_id=client_id, reference__in=references)
+        .select_related("created_by", "rollback_of")
+        # The rollback links of each group (templates/rollback/_restore_ticket.html).
+        .prefetch_related(Prefetch("rollbacks", queryset=Ticket.objects.order_by("id")))
+    }
+    ids = [t.pk for t in tickets.values()]
+    attempts, approvals, confirmations = {}, {}, {}
+    for attempt in Attempt.objects.filter(ticket_id__in=ids).select_related("staff").order_by("at"):
+        attempts.setdefault(attempt.ticket_id, []).append(attempt)
+    for approval in (
+        Approval.objects.filter(ticket_id__in=ids)
+        .select_related("approver")
+        .order_by("decided_at", "pk")
+    ):
+        approvals.setdefault(approval.ticket_id, []).append(approval)
+    for confirmation in (
+        Confirmation.objects.filter(ticket_id__in=ids).select_related("message").order_by("pk")
+    ):
+        confirmations.setdefault(confirmation.ticket_id, []).append(confirmation)
+    for group in groups:
+        ticket = tickets.get(group.reference)
+        if ticket is None:
+            continue
+        group.ticket = ticket
+        group.attempts = attempts.get(ticket.pk, [])
+        group.approvals = approvals.get(ticket.pk, [])
+        group.confirmations = confirmations.get(ticket.pk, [])
+
+
+# --- the public selectors ---------------------------------------------------------------
+
+
+def _bounds(filters: HistoryFilters, time_zone: str):
+    zone = ZoneInfo(time_zone)
+    since = until = None
+    if filters.date_from:
+        since = dt.datetime.combine(filters.date_from, dt.time.min, tzinfo=zone)
+    if filters.date_to:
+        until = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time.min, zone)
+    return since, until
+
+
+def _models_for(category: str) -> list[type[models.Model]]:
+    return list(m.PROFILE_SECTIONS.get(category, [])) if category else HISTORY_MODELS
+
+
+def _page(keys_fn, *, after: Cursor | None, before: Cursor | None, limit: int):
+    """(keys of the page, older cursor, newer cursor) from a keys function."""
+    if before is not None:
+        # Oldest first from the cursor up; the page shows the `limit` nearest, newest first.
+        keys = keys_fn(cursor=before, older=False, limit=limit + 1)
+        has_newer = len(keys) > limit
+        keys = keys[:limit][::-1]
+        if not has_newer and len(keys) < limit:
+            # Back at the top: show a full first page rather than a short one.
+            return _page(keys_fn, after=None, before=None, limit=limit)
+        older = Cursor(keys[-1][2], keys[-1][0], keys[-1][1]) if keys else None
+        newer = Cursor(keys[0][2], keys[0][0], keys[0][1]) if has_newer else None
+        return keys, older, newer
+    keys = keys_fn(cursor=after, older=True, limit=limit + 1)
+    has_older = len(keys) > limit
+    keys = keys[:limit]
+    older = Cursor(keys[-1][2], keys[-1][0], keys[-1][1]) if has_older else None
+    newer = Cursor(keys[0][2], keys[0][0], keys[0][1]) if after is not None and keys else None
+    return keys, older, newer
+
+
+def customer_history(
+    *,
+    customer,
+    viewer,
+    filters: HistoryFilters,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    limit: int = PAGE_SIZE,
+) -> HistoryPage:
+    """One page of the customer's timeline, newest first, masked, grouped by ticket.
+    The caller has checked that `viewer` may see `customer` (audit.views).
+
+    Queries: the page's keys, its rows with their previous versions, then (when the
+    page has tickets) tickets, their rollbacks, attempts, approvals and confirmations:
+    at most 7."""
+    time_zone = customer.client.time_zone or "UTC"
+    since, until = _bounds(filters, time_zone)
+
+    def keys_fn(**kwargs):
+        return _keys(
+            models_=_models_for(filters.category),
+            scope=_scope_customer(customer),
+            since=since,
+            until=until,
+            staff_id=filters.staff_id,
+            **kwargs,
+        )
+
+    keys, older, newer = _page(keys_fn, after=after, before=before, limit=limit)
+    versions = _versions(keys, _rows(keys))
+    groups = _groups(versions)
+    _enrich(groups, client_id=customer.client_id)
+    return HistoryPage(versions, groups, older, newer, time_zone)
+
+
+def staff_choices(*, customer) -> list[tuple[int, str]]:
+    """(id, username) of the staff of the customer's client: the staff filter's choices."""
+    return list(
+        get_user_model()
+        .objects.filter(memberships__client_id=customer.client_id)
+        .order_by("username")
+        .values_list("pk", "username")
+    )
+
+
+def customer_versions_all(*, customer, revealed: bool = False) -> Iterator[Version]:
+    """Every version of the customer's profile, oldest first, read BATCH at a time (two
+    queries a batch). `revealed` shows personal and sensitive values in clear (the
+    data-subject export); secrets are never shown either way."""
+    cursor = None
+    while True:
+        keys = _keys(
+            models_=HISTORY_MODELS,
+            scope=_scope_customer(customer),
+            cursor=cursor,
+            older=False,
+            limit=BATCH,
+        )
+        if not keys:
+            return
+        yield from _versions(keys, _rows(keys), revealed=revealed)
+        if len(keys) < BATCH:
+            return
+        cursor = Cursor(keys[-1][2], keys[-1][0], keys[-1][1])
+
+
+def ticket_versions(*, ticket, limit: int = 200) -> list[Version]:
+    """The profile versions `ticket` wrote ("<reference> applied"), newest first: 2 queries."""
+    if ticket.customer_id is None or not ticket.reference:
+        return []
+    keys = _keys(
+        models_=HISTORY_MODELS,
+        scope=lambda model: _Scope(f"h.{_q(_customer_column(model))} = %s", (ticket.customer_id,)),
+        reason=f"{ticket.reference} applied",
+        limit=limit,
+    )
+    return _versions(keys, _rows(keys))
+
+
+ACTIVITY_CAP = 50
+
+
+def get_staff_for_viewer(viewer, user_id: int, *, perm: str):
+    """The staff member `user_id` if they share a client with `viewer`: 403 without
+    `perm`, 404 otherwise (another client's staff are not named)."""
+    from profiledesk.clients.scoping import client_ids_for
+
+    if not viewer.has_perm(perm):
+        raise PermissionDenied
+    staff = (
+        get_user_model()
+        .objects.filter(pk=user_id, memberships__client_id__in=client_ids_for(viewer))
+        .first()
+    )
+    if staff is None:
+        raise Http404("No such staff member")
+    return staff
+
+
+@dataclass(frozen=True)
+class StaffActivity:
+    versions: list[Version]  # a keyset page of the profile versions they wrote
+    older: Cursor | None
+    newer: Cursor | None
+    events: list  # tickets.TicketEvent they made, newest first, at most ACTIVITY_CAP
+    audit_events: list  # audit.AuditEvent with them as the actor, likewise
+
+
+def staff_activity(
+    *,
+    staff,
+    viewer,
+    since: dt.datetime,
+    until: dt.datetime,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    limit: int = PAGE_SIZE,
+) -> StaffActivity:
+    """What `staff` touched in [since, until), of the viewer's clients only: 4 queries
+    (the versions' keys and rows, ticket events, audit events)."""
+    from profiledesk.clients.scoping import client_ids_for
+    from profiledesk.tickets.models import TicketEvent
+
+    from .models import AuditEvent
+
+    sql, params = m.Customer.objects.for_staff(viewer).values("id").query.sql_with_params()
+
+    def scope(model):
+        return _Scope(f"h.{_q(_customer_column(model))} IN ({sql})", tuple(params))
+
+    def keys_fn(**kwargs):
+        return _keys(
+            models_=HISTORY_MODELS,
+            scope=scope,
+            since=since,
+            until=until,
+            staff_id=staff.pk,
+            **kwargs,
+        )
+
+    keys, older, newer = _page(keys_fn, after=after, before=before, limit=limit)
+    clients = client_ids_for(viewer)
+    return StaffActivity(
+        versions=_versions(keys, _rows(keys)),
+        older=older,
+        newer=newer,
+        events=list(
+            TicketEvent.objects.filter(
+                actor_id=staff.pk, at__gte=since, at__lt=until, ticket__client_id__in=clients
+            )
+            .select_related("ticket")
+            .order_by("-at", "-id")[:ACTIVITY_CAP]
+        ),
+        audit_events=list(
+            AuditEvent.objects.filter(
+                actor_id=staff.pk,
+                created_at__gte=since,
+                created_at__lt=until,
+                client_id__in=clients,
+            )
+            .defer("data")
+            .order_by("-id")[:ACTIVITY_CAP]
+        ),
+    )
+
+
+# --- revealing one past value (an audited read) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class RevealedValue:
+    label: str
+    value: str
+
+
+def history_value_reveal(
+    *, customer, staff, model_key: str, history_id: int, field_name: str, request=None
+) -> RevealedValue:
+    """The clear value of one masked field of one past version, recorded as the audit
+    event "history.value_revealed" (field, section, history id: never the value).
+    Secrets and unmasked fields: 404. The caller checked audit.reveal_history."""
+    model = MODEL_BY_KEY.get(model_key)
+    if model is None:
+        raise Http404("Nothing to reveal there")
+    try:
+        field_ = model._meta.get_field(field_name)
+    except FieldDoesNotExist:
+        raise Http404("Nothing to reveal there") from None
+    policy = getattr(model, "field_policies", {}).get(field_name)
+    hidden = field_name in SKIPPED | HIDDEN_FIELDS.get(model, set())
+    if policy is None or not policy.revealable or hidden:
+        raise Http404("Nothing to reveal there")
+    row = (
+        model.history.filter(history_id=history_id, **{_customer_column(model): customer.pk})
+        .values(*{field_.attname, "vault_token" if model is m.BankAccount else field_.attname})
+        .first()
+    )
+    if row is None:
+        raise Http404("Nothing to reveal there")
+    value = display(row[field_.attname], policy, revealed=True)
+    if model is m.BankAccount and field_name == "iban_masked":
+        # The history keeps the IBAN masked; the vault holds it under that version's token.
+        from profiledesk.vault.adapters import get_vault
+
+        with contextlib.suppress(ObjectDoesNotExist, LookupError):
+            # A token the vault no longer holds: the masked IBAN stays.
+            value = get_vault().reveal_iban(row["vault_token"])
+    label = str(field_.verbose_name)
+    audit_record(
+        action="history.value_revealed",
+        actor=staff,
+        client=customer.client,
+        target=customer,
+        data={
+            "section": SECTION_OF[model],
+            "model": model_key,
+            "history_id": history_id,
+            "field": field_name,
+            "label": label,
+        },
+        request=request,
+    )
+    return RevealedValue(label=label, value=value)
+
+
+# --- one ticket's audit trail ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketTrail:
+    events: list  # tickets.TicketEvent, with actor
+    item_history: list  # historical ChangeItem rows, with history_user
+    versions: list[Version]  # the profile versions it wrote
+    attempts: list  # verification.Attempt
+    rounds: list  # approvals.ApprovalRound, with submitted_by
+    approvals: list  # approvals.Approval, with approver
+    confirmations: list  # confirmations.Confirmation, with message
+    deliveries: list  # connectors.Delivery, with connector (no event payload read)
+    audit_events: list  # audit.AuditEvent whose target is the ticket
+    rollbacks: list  # tickets.Ticket rolling this one back
+    rolls_back: object | None  # tickets.Ticket this one rolls back
+
+
+def ticket_trail(*, ticket) -> TicketTrail:
+    """Everything recorded about `ticket`: 11 queries (12 with profile versions),
+    whatever their sizes."""
+    from profiledesk.approvals.models import Approval, ApprovalRound
+    from profiledesk.confirmations.models import Confirmation
+    from profiledesk.connectors.models import Delivery
+    from profiledesk.tickets.models import ChangeItem, Ticket, TicketEvent
+    from verification.models import Attempt
+
+    from .models import AuditEvent
+
+    # Both directions of rollback in one query.
+    linked = list(
+        Ticket.objects.filter(Q(rollback_of_id=ticket.pk) | Q(pk=ticket.rollback_of_id or 0))
+        .exclude(pk=ticket.pk)
+        .order_by("pk")
+    )
+    return TicketTrail(
+        events=list(TicketEvent.objects.filter(ticket_id=ticket.pk).select_related("actor")),
+        item_history=list(
+            ChangeItem.history.filter(ticket_id=ticket.pk)
+            .select_related("history_user")
+            .order_by("history_date", "history_id")
+        ),
+        versions=ticket_versions(ticket=ticket),
+        attempts=list(
+            Attempt.objects.filter(ticket_id=ticket.pk).select_related("staff").order_by("at")
+        ),
+        rounds=list(
+            ApprovalRound.objects.filter(ticket_id=ticket.pk)
+            .select_related("submitted_by")
+            .order_by("submitted_at", "pk")
+        ),
+        approvals=list(
+            Approval.objects.filter(ticket_id=ticket.pk)
+            .select_related("approver")
+            .order_by("decided_at", "pk")
+        ),
+        confirmations=list(
+            Confirmation.objects.filter(ticket_id=ticket.pk)
+            .select_related("message")
+            .order_by("pk")
+        ),
+        deliveries=list(
+            Delivery.objects.filter(ticket_id=ticket.pk)
+            .select_related("connector")
+            .defer("event")
+            .order_by("pk")
+        ),
+        audit_events=list(
+            AuditEvent.objects.filter(target_type="tickets.ticket", target_id=str(ticket.pk))
+            .defer("data")
+            .order_by("id")[:200]
+        ),
+        rollbacks=[t for t in linked if t.rollback_of_id == ticket.pk],
+        rolls_back=next((t for t in linked if t.pk == ticket.rollback_of_id), None),
+    )

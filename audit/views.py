@@ -1,0 +1,118 @@
+"""The history pages (DESIGN 7): a customer's timeline, one ticket's audit trail, one
+staff member's activity. Read-only, for compliance and supervisors (audit.view_history);
+revealing a past value is a POST for compliance only (audit.reveal_history), audited."""
+
+import datetime as dt
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from profiledesk.customers.access import get_customer_for_staff
+from profiledesk.tickets.access import get_ticket_for_staff
+
+from . import history
+from .forms import ActivityFilterForm, HistoryFilterForm
+
+VIEW = "audit.view_history"
+REVEAL = "audit.reveal_history"
+
+
+@never_cache
+@require_GET
+def customer_history(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = get_customer_for_staff(request.user, customer_id, perm=VIEW)
+    people = history.staff_choices(customer=customer)
+    form = HistoryFilterForm(request.GET or None, staff_choices=people)
+    page, status = None, 200
+    if form.is_bound and not form.is_valid():
+        status = 400
+    else:
+        data = form.cleaned_data if form.is_bound else {}
+        page = history.customer_history(
+            customer=customer,
+            viewer=request.user,
+            filters=history.HistoryFilters(
+                date_from=data.get("date_from"),
+                date_to=data.get("date_to"),
+                category=data.get("category") or "",
+                staff_id=data.get("staff"),
+            ),
+            after=data.get("after"),
+            before=data.get("before"),
+        )
+    context = {
+        "customer": customer,
+        "form": form,
+        "page": page,
+        "can_reveal": request.user.has_perm(REVEAL),
+        "query": _query_without_cursor(request),
+    }
+    return render(request, "audit/customer_history.html", context, status=status)
+
+
+@never_cache
+@require_POST
+def history_reveal(
+    request: HttpRequest, customer_id: int, model: str, history_id: int, field: str
+) -> HttpResponse:
+    customer = get_customer_for_staff(request.user, customer_id, perm=REVEAL)
+    revealed = history.history_value_reveal(
+        customer=customer,
+        staff=request.user,
+        model_key=model,
+        history_id=history_id,
+        field_name=field,
+        request=request,
+    )
+    template = "audit/_revealed.html" if request.htmx else "audit/revealed.html"
+    return render(request, template, {"customer": customer, "revealed": revealed})
+
+
+@require_GET
+def ticket_audit(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = get_ticket_for_staff(request.user, reference, perm=VIEW)
+    context = {"ticket": ticket, "trail": history.ticket_trail(ticket=ticket)}
+    return render(request, "audit/ticket_audit.html", context)
+
+
+@require_GET
+def staff_activity(request: HttpRequest, user_id: int) -> HttpResponse:
+    staff = history.get_staff_for_viewer(request.user, user_id, perm=VIEW)
+    form = ActivityFilterForm(request.GET or None)
+    context = {"staff": staff, "form": form, "query": _query_without_cursor(request)}
+    if form.is_bound and not form.is_valid():
+        return render(request, "audit/staff_activity.html", context, status=400)
+    data = form.cleaned_data if form.is_bound else {}
+    start, end = ActivityFilterForm.range(data, today=timezone.localdate(timezone.now(), dt.UTC))
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    activity = history.staff_activity(
+        staff=staff,
+        viewer=request.user,
+        since=since,
+        until=until,
+        after=data.get("after"),
+        before=data.get("before"),
+    )
+    context |= {
+        "start": start,
+        "end": end,
+        "versions": activity.versions,
+        "older": activity.older,
+        "newer": activity.newer,
+        "events": activity.events,
+        "audit_events": activity.audit_events,
+        "cap": history.ACTIVITY_CAP,
+    }
+    return render(request, "audit/staff_activity.html", context)
+
+
+def _query_without_cursor(request: HttpRequest) -> str:
+    """The filters as a query string, for the "Older" / "Newer" links."""
+    query = request.GET.copy()
+    query.pop("after", None)
+    query.pop("before", None)
+    return query.urlencode()
