@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
+from audit.services import chained_fields
 from profiledesk.customers import models as profile
 from profiledesk.messaging.models import Message
 from profiledesk.privacy.masking import display
@@ -96,19 +97,11 @@ def audit_events(export: Export, *, batch: int) -> Iterator[dict]:
 
 
 def audit_event_item(event: AuditEvent) -> dict:
-    # created_at exactly as audit.services.chained_fields hashes it (UTC, isoformat), so
-    # that an auditor can recompute every row's hash from the export alone.
+    # Exactly the fields audit.services hashes, so that an auditor can recompute every
+    # row's hash from the export alone.
     return {
         "id": event.pk,
-        "created_at": event.created_at.isoformat(),
-        "action": event.action,
-        "actor_id": event.actor_id,
-        "actor_username": event.actor_username,
-        "client_id": event.client_id,
-        "target_type": event.target_type,
-        "target_id": event.target_id,
-        "data": event.data,
-        "ip_address": event.ip_address,
+        **chained_fields(event),
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }

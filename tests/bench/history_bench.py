@@ -28,7 +28,7 @@ from pathlib import Path
 
 # The queue bench's harness: importing it sets the environment up and calls django.setup().
 from tests.bench import run
-from tests.bench.run import _STATIC, Case, measure, pg_version, say, signed_in, step
+from tests.bench.run import _STATIC, Case, pg_version, say, signed_in, step
 
 VERSIONS = int(os.environ.get("BENCH_VERSIONS", "10000"))
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "2000"))
@@ -38,7 +38,7 @@ PER_TICKET = 4
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
@@ -229,17 +229,7 @@ def main() -> None:
         f"{run.WARM_UP} warm-up ({total:,} versions for one customer; PostgreSQL "
         f"{pg_version()}; {os.cpu_count()} CPUs)"
     )
-    with override_settings(ROOT_URLCONF="tests.bench.urls"):
-        timings = [measure(case) for case in cases]
-    width = max(len(case.name) for case in cases)
-    say(f"{'case':<{width}}  {'median':>9}  {'p95':>9}  {'queries':>7}  {'bytes':>7}")
-    for t in timings:
-        say(
-            f"{t.case.name:<{width}}  {t.median_ms:>6.1f} ms  {t.p95_ms:>6.1f} ms  "
-            f"{t.queries:>7}  {t.size:>7,}"
-        )
-    slowest = max(t.p95_ms for t in timings)
-    say(f"\nSlowest history p95: {slowest:.1f} ms (target: well under 1,000 ms).")
+    run.report(cases, what="history")
 
 
 if __name__ == "__main__":

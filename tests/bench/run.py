@@ -141,6 +141,21 @@ def deep_cursor(client: Client, depth: int) -> str:
     return Cursor(*row).encode()
 
 
+def report(cases: list[Case], *, what: str) -> None:
+    """Time every case (through the bench's URLs) and print the table."""
+    with override_settings(ROOT_URLCONF="tests.bench.urls"):
+        timings = [measure(case) for case in cases]
+    width = max(len(case.name) for case in cases)
+    say(f"{'case':<{width}}  {'median':>9}  {'p95':>9}  {'queries':>7}  {'bytes':>7}")
+    for t in timings:
+        say(
+            f"{t.case.name:<{width}}  {t.median_ms:>6.1f} ms  {t.p95_ms:>6.1f} ms  "
+            f"{t.queries:>7}  {t.size:>7,}"
+        )
+    slowest = max(t.p95_ms for t in timings)
+    say(f"\nSlowest {what} p95: {slowest:.1f} ms (target: well under 1,000 ms).")
+
+
 def pg_version() -> str:
     number = connection.cursor().connection.info.server_version  # e.g. 150018
     return f"{number // 10000}.{number % 10000}"
@@ -219,17 +234,7 @@ def main() -> None:
         f"({total:,} tickets, {open_total:,} open; PostgreSQL {pg_version()}; "
         f"{os.cpu_count()} CPUs)"
     )
-    with override_settings(ROOT_URLCONF="tests.bench.urls"):
-        timings = [measure(case) for case in cases]
-    width = max(len(case.name) for case in cases)
-    say(f"{'case':<{width}}  {'median':>9}  {'p95':>9}  {'queries':>7}  {'bytes':>7}")
-    for t in timings:
-        say(
-            f"{t.case.name:<{width}}  {t.median_ms:>6.1f} ms  {t.p95_ms:>6.1f} ms  "
-            f"{t.queries:>7}  {t.size:>7,}"
-        )
-    slowest = max(t.p95_ms for t in timings)
-    say(f"\nSlowest queue p95: {slowest:.1f} ms (target: well under 1,000 ms).")
+    report(cases, what="queue")
 
 
 if __name__ == "__main__":

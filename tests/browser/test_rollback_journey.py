@@ -7,11 +7,14 @@ customer's history as evidence."""
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from audit.models import AuditEvent
 from profiledesk.exports.models import Export
+from profiledesk.exports.services import export_build
 from profiledesk.tickets.models import State, Ticket
 from tests.browser.conftest import TIMEOUT_MS, VIEWPORT, sign_in
 from tests.browser.test_verification_journey import celery_in_process  # noqa: F401 - a fixture
@@ -46,7 +49,8 @@ def test_compliance_rolls_back_a_card_change_through_approval_and_exports_the_ev
     monkeypatch,
     celery_in_process,  # noqa: F811 - the fixture imported above
 ) -> None:
-    # No export worker here: the export stays queued (its build is tested in exports/).
+    # No export worker here: the test does the worker's part (a real worker builds one
+    # in tests/exports/test_worker.py).
     monkeypatch.setattr("profiledesk.exports.tasks.build.delay", lambda export_id: None)
     grace = complete_customer(northwind, legal_name="Grace Hopper")
     card = card_on_file(grace, "4111111111111111", is_default=True)
@@ -109,3 +113,14 @@ def test_compliance_rolls_back_a_card_change_through_approval_and_exports_the_ev
     page.get_by_role("button", name="History (CSV)").click()
     export = Export.objects.get()
     assert (export.kind, export.customer_id) == ("customer_history", grace.pk)
+    export_build(export_id=export.pk)
+    page.goto("/exports/")
+    row = page.get_by_test_id("export-row").first
+    expect(row).to_have_attribute("data-status", "done")
+    with page.expect_download() as info:
+        row.get_by_role("link", name="Download").click()
+    evidence = Path(info.value.path()).read_text()
+    # Both tickets are in the evidence, the card only as its last four.
+    assert original.reference in evidence and rollback.reference in evidence
+    assert "4111111111111111" not in evidence and earlier_token not in evidence
+    assert AuditEvent.objects.filter(action="export.downloaded", actor=personas["compliance"])
