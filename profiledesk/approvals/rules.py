@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.models import Policy
 from profiledesk.tickets.models import ChangeItem, RiskLevel, State, Ticket, TicketEvent
+from verification.waivers import waiver_standing
 
 TIER_PERMISSIONS = {1: "approvals.approve_tier1", 2: "approvals.approve_tier2"}
 MAX_TIERS = 2
@@ -80,11 +81,14 @@ def plan_for(ticket: Ticket, *, items: list[ChangeItem] | None = None) -> Plan:
     if items is None:
         items = list(ticket.items.all())
     return plan_from(
-        policy=policy, fields={item.field for item in items}, risk_level=ticket.risk_level
+        policy=policy,
+        fields={item.field for item in items},
+        risk_level=ticket.risk_level,
+        waived=waiver_standing(ticket) is not None,
     )
 
 
-def plan_from(*, policy: Policy, fields: set[str], risk_level: str) -> Plan:
+def plan_from(*, policy: Policy, fields: set[str], risk_level: str, waived: bool = False) -> Plan:
     """plan_for without queries: what `policy` asks of a change to `fields` at a risk
     level (the demo seed plans its rounds with it)."""
     tiers = policy.approval_tiers
@@ -95,6 +99,10 @@ def plan_from(*, policy: Policy, fields: set[str], risk_level: str) -> Plan:
     if named and tiers < 1:
         tiers = 1
         reasons.append(_("a field that always needs approval"))
+    # Nobody heard the customer: a second person checks the rollback instead.
+    if waived and tiers < 1:
+        tiers = 1
+        reasons.append(_("verification was waived"))
     if risk_level in (RiskLevel.HIGH, RiskLevel.CRITICAL):
         tiers += 1
         reasons.append(_("high risk"))

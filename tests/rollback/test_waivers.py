@@ -4,6 +4,7 @@ verified; a standing waiver is what lets the floor mark a rollback verified."""
 import pytest
 
 from audit.models import AuditEvent
+from profiledesk.approvals.rules import plan_for
 from profiledesk.rollback.services import rollback_open
 from profiledesk.tickets.models import State
 from profiledesk.tickets.states import TransitionError, transition
@@ -74,3 +75,12 @@ def test_a_waiver_by_someone_who_left_compliance_no_longer_counts(rollback, pers
     officer.groups.clear()
     officer = type(officer).objects.get(pk=officer.pk)  # a fresh permission cache
     assert verification_missing(rollback) is not None
+
+
+def test_a_waived_rollback_needs_an_approval_even_where_the_policy_needs_none(rollback, personas):
+    # Nobody heard the customer: a second person checks what compliance asked for.
+    assert plan_for(rollback).tiers == 0
+    verification_waive(ticket=rollback, by=personas["compliance"], reason="Customer unreachable")
+    plan = plan_for(rollback)
+    assert plan.tiers == 1
+    assert "verification was waived" in plan.reasons
