@@ -4,6 +4,7 @@ error on the page, never a 500)."""
 import datetime as dt
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from profiledesk.policies.categories import Category
@@ -33,15 +34,26 @@ class _Paged(forms.Form):
     def _style(self) -> None:
         for field in self.fields.values():
             css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
-            field.widget.attrs.setdefault("class", f"{css} form-control-sm")
+            field.widget.attrs.setdefault("class", f"{css} {css}-sm")
+
+
+# Days a filter may name: the bounds built from a day (the next midnight, a week before)
+# of year 1 or 9999 overflow datetime, a 500 instead of a form error.
+DAY_VALIDATORS = [MinValueValidator(dt.date(1900, 1, 1)), MaxValueValidator(dt.date(9998, 12, 31))]
 
 
 class _DateRange(_Paged):
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        validators=DAY_VALIDATORS,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        validators=DAY_VALIDATORS,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def clean(self):

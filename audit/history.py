@@ -21,6 +21,7 @@ data-subject export: only that they were set or changed.
 import base64
 import binascii
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -102,6 +103,8 @@ class Version:
     model_key: str = ""  # e.g. "phonenumber": the reveal URL's name for the table
     subject: str = ""  # which row: "+44 •••• ••0123", "Visa •••• 1111"
     staff_id: int | None = None
+    customer_id: int | None = None
+    customer_number: str = ""  # filled in where the page is not one customer's (activity)
 
 
 @dataclass(frozen=True)
@@ -134,9 +137,15 @@ class Cursor:
             moment, rank, history_id = text.split("|")
             at = dt.datetime.fromisoformat(moment)
             cursor = cls(at, int(rank), int(history_id))
-        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+            # A moment the database can be asked about (year 1 at +14:00 is not one).
+            at.astimezone(dt.UTC)
+        except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as error:
             raise ValueError("not a history cursor") from error
-        if timezone.is_naive(at) or not 0 <= cursor.rank < len(HISTORY_MODELS):
+        if (
+            timezone.is_naive(at)
+            or not 0 <= cursor.rank < len(HISTORY_MODELS)
+            or not 0 < cursor.history_id < 2**63  # a bigint
+        ):
             raise ValueError("not a history cursor")
         return cursor
 
@@ -347,15 +356,21 @@ def _rows(keys: list[tuple[int, int, dt.datetime]]) -> dict[tuple[int, int], dic
 
 
 def _value(field_: models.Field, raw):
+    """A stored value as a person reads it (masking comes after)."""
     if raw is None:
         return None
     if isinstance(field_, models.ForeignKey):
-        return raw
+        # Another profile row (a card's billing address): which one, not its content.
+        return f"{field_.related_model._meta.verbose_name} #{raw}"
     if isinstance(field_, models.DateTimeField):
-        return _aware(raw)
+        # Explicitly UTC: the page's own times follow the client's zone, values do not.
+        return f"{_aware(raw).astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
     if isinstance(field_, models.BooleanField):
         return _("yes") if field_.to_python(raw) else _("no")
-    return field_.to_python(raw)
+    value = field_.to_python(raw)
+    if field_.choices:
+        return str(dict(field_.flatchoices).get(value, value))
+    return value
 
 
 def _policy(model, field_: models.Field) -> FieldPolicy:
@@ -452,6 +467,7 @@ def _versions(keys, rows: dict, *, revealed: bool = False) -> list[Version]:
                 model_key=model._meta.model_name,
                 subject=_subject(model, row, revealed),  # a deleted row keeps its last values
                 staff_id=row.get("history_user_id"),
+                customer_id=row.get(_customer_column(model)),
             )
         )
     return versions
@@ -494,7 +510,8 @@ def _enrich(groups: list[Group], *, client_id: int) -> None:
     tickets = {
         t.reference: t
         for t in Ticket.objects.filter(client_id=client_id, reference__in=references)
-        .select_related("created_by", "rollback_of")
+        # verification_waiver: a rollback ticket's waiver is its verification evidence.
+        .select_related("created_by", "rollback_of", "verification_waiver__by")
         # The rollback links of each group (templates/rollback/_restore_ticket.html).
         .prefetch_related(Prefetch("rollbacks", queryset=Ticket.objects.order_by("id")))
     }
@@ -678,8 +695,8 @@ def staff_activity(
     before: Cursor | None = None,
     limit: int = PAGE_SIZE,
 ) -> StaffActivity:
-    """What `staff` touched in [since, until), of the viewer's clients only: 4 queries
-    (the versions' keys and rows, ticket events, audit events)."""
+    """What `staff` touched in [since, until), of the viewer's clients only: 5 queries
+    (the versions' keys and rows, their customers' numbers, ticket events, audit events)."""
     from profiledesk.clients.scoping import client_ids_for
     from profiledesk.tickets.models import TicketEvent
 
@@ -702,8 +719,13 @@ def staff_activity(
 
     keys, older, newer = _page(keys_fn, after=after, before=before, limit=limit)
     clients = client_ids_for(viewer)
+    versions = _versions(keys, _rows(keys))
+    whose = {version.customer_id for version in versions}
+    numbers = dict(m.Customer.objects.filter(pk__in=whose).values_list("id", "number"))
     return StaffActivity(
-        versions=_versions(keys, _rows(keys)),
+        versions=[
+            dataclasses.replace(v, customer_number=numbers.get(v.customer_id, "")) for v in versions
+        ],
         older=older,
         newer=newer,
         events=list(

@@ -71,6 +71,7 @@ def history_reveal(
     return render(request, template, {"customer": customer, "revealed": revealed})
 
 
+@never_cache
 @require_GET
 def ticket_audit(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm=VIEW)
@@ -78,6 +79,7 @@ def ticket_audit(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "audit/ticket_audit.html", context)
 
 
+@never_cache
 @require_GET
 def staff_activity(request: HttpRequest, user_id: int) -> HttpResponse:
     staff = history.get_staff_for_viewer(request.user, user_id, perm=VIEW)

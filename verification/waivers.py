@@ -65,7 +65,8 @@ def verification_waive(*, ticket: Ticket, by, reason: str) -> Waiver:
 
 def waiver_standing(ticket: Ticket) -> Waiver | None:
     """The ticket's waiver if it still holds: a rollback ticket's, given by someone who
-    still has the rollback permission."""
+    still has the rollback permission and still serves the ticket's client."""
+    from profiledesk.clients.scoping import client_ids_for
     from profiledesk.tickets.models import Channel
 
     # Only rollback tickets (opened "Back office") can carry one: no query for the rest.
@@ -73,5 +74,7 @@ def waiver_standing(ticket: Ticket) -> Waiver | None:
         return None
     waiver = Waiver.objects.filter(ticket_id=ticket.pk).select_related("by").first()
     if waiver is None or not waiver.by.has_perm(PERMISSION) or not is_rollback(ticket):
+        return None
+    if not client_ids_for(waiver.by).filter(client_id=ticket.client_id).exists():
         return None
     return waiver

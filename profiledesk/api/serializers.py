@@ -403,6 +403,21 @@ class _Messages(serializers.ListField):
     pass
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+        ]
+    }
+)
+class _ChangesMessages(serializers.Field):
+    """Messages about `changes` as a whole (e.g. null: a list), or by change field."""
+
+
 class ValidationErrorSerializer(serializers.Serializer):
     """A 400: messages by field (`changes` has them by change field), or `detail`."""
 
@@ -413,4 +428,4 @@ class ValidationErrorSerializer(serializers.Serializer):
     category = _Messages(required=False)
     summary = _Messages(required=False)
     comment = _Messages(required=False)
-    changes = serializers.DictField(child=_Messages(), required=False)
+    changes = _ChangesMessages(required=False)

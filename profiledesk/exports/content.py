@@ -7,6 +7,7 @@ Nothing here reads a secret: audit events hold masked values only, history comes
 never), and the profile goes through `privacy.masking.display` field by field.
 """
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -19,7 +20,9 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent
 from audit.services import chained_fields
 from profiledesk.customers import models as profile
+from profiledesk.messaging.models import Channel as MessageChannel
 from profiledesk.messaging.models import Message
+from profiledesk.messaging.models import Status as MessageStatus
 from profiledesk.privacy.masking import display
 from profiledesk.privacy.sensitivity import Sensitivity
 from profiledesk.tickets.models import Ticket
@@ -118,15 +121,38 @@ def history_estimate(customer) -> int:
     return total
 
 
-def versions(customer, *, revealed: bool, withheld: frozenset = frozenset()) -> Iterator[dict]:
+# The desk's bookkeeping of a secret means nothing to the data subject: a card's token
+# changes with its last four, which they see; a new answer is "answer: changed".
+SUBJECT_LEFT_OUT = frozenset({"vault_token", "fingerprint"})
+SUBJECT_LABELS = {"answer_hash": _("answer")}
+# What each message template is, in the data subject's words.
+MESSAGE_KINDS = {
+    "otp": _("a code to confirm who you are"),
+    "confirmation": _("confirmation of a change to your profile"),
+}
+
+
+def versions(
+    customer, *, revealed: bool, withheld: frozenset = frozenset(), for_subject: bool = False
+) -> Iterator[dict]:
     """The customer's versions, oldest first (audit.history: masked unless `revealed`,
-    secrets never); changes of the fields in `withheld` are left out."""
+    secrets never); changes of the fields in `withheld` are left out. `for_subject` (the
+    data subject's copy) names no staff member, "desk staff" (a username is half of a
+    staff sign-in), and gives no change reason: the desk's own text, a freeze's too."""
     from audit.history import customer_versions_all
 
+    left_out = withheld | (SUBJECT_LEFT_OUT if for_subject else frozenset())
     for version in customer_versions_all(customer=customer, revealed=revealed):
-        changes = [c for c in version.changes if c.field not in withheld]
-        if withheld and version.changes and not changes:
+        changes = [c for c in version.changes if c.field not in left_out]
+        if left_out and version.changes and not changes:
             continue
+        staff, reason = version.staff_username, version.reason
+        if for_subject:
+            staff, reason = _("desk staff") if staff else "", ""
+            changes = [
+                dataclasses.replace(c, label=str(SUBJECT_LABELS.get(c.field, c.label)))
+                for c in changes
+            ]
         yield {
             "at": iso(version.at),
             "section": version.section,
@@ -134,8 +160,8 @@ def versions(customer, *, revealed: bool, withheld: frozenset = frozenset()) -> 
             "object_id": version.object_id,
             "history_id": version.history_id,
             "kind": version.kind,
-            "staff": version.staff_username,
-            "reason": version.reason,
+            "staff": staff,
+            "reason": reason,
             "reference": version.reference,
             "changes": [
                 {"field": c.field, "label": c.label, "before": c.before, "after": c.after}
@@ -144,20 +170,38 @@ def versions(customer, *, revealed: bool, withheld: frozenset = frozenset()) -> 
         }
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """A history CSV cell a spreadsheet shows as text: customers type the values (a name
+    "=HYPERLINK(...)"), so a formula-like one gets a leading apostrophe. The JSON keeps
+    values exact, and the audit-events CSV is left alone: its rows must rehash."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
+
+
 def history_rows(item: dict) -> list[list]:
     """CSV: one row per field change (a version without changes still gets its row)."""
     base = [item[c] for c in HISTORY_COLUMNS[:9]]
     changes = item["changes"] or [{"field": "", "label": "", "before": "", "after": ""}]
-    return [[*base, c["field"], c["label"], c["before"], c["after"]] for c in changes]
+    return [
+        [_cell(v) for v in (*base, c["field"], c["label"], c["before"], c["after"])]
+        for c in changes
+    ]
 
 
 # --- the customer's tickets (JSON only: CSV is the one table of field changes) --------------
 
 
-def tickets(customer, *, batch: int, with_events: bool) -> Iterator[dict]:
-    """The customer's tickets, oldest first; with their timelines (free text redacted of
-    card numbers on arrival) and confirmations (masked recipients) for compliance. Three
+def tickets(customer, *, batch: int, for_subject: bool = False) -> Iterator[dict]:
+    """The customer's tickets, oldest first; for compliance with their timelines (free
+    text redacted of card numbers on arrival) and confirmations (masked recipients), for
+    the data subject without the staff's timeline and in words rather than codes. Three
     queries a batch of tickets."""
+    with_events = not for_subject
     from profiledesk.confirmations.models import Confirmation
     from profiledesk.tickets.models import TicketEvent
 
@@ -203,9 +247,9 @@ def tickets(customer, *, batch: int, with_events: bool) -> Iterator[dict]:
         for ticket in rows:
             item = {
                 "reference": ticket.reference or "",
-                "channel": ticket.channel,
-                "category": ticket.category,
-                "state": ticket.state,
+                "channel": ticket.get_channel_display() if for_subject else ticket.channel,
+                "category": ticket.get_category_display() if for_subject else ticket.category,
+                "state": ticket.get_state_display() if for_subject else ticket.state,
                 "created_at": iso(ticket.created_at),
             }
             if with_events:
@@ -219,7 +263,8 @@ def tickets(customer, *, batch: int, with_events: bool) -> Iterator[dict]:
 
 # The desk's own fraud markers are withheld from the data subject's copy (GDPR Art. 23:
 # telling a fraudster they are flagged defeats the flag); the lead may decide otherwise.
-DSAR_WITHHELD = frozenset({"is_flagged", "flag_reason"})
+# A freeze's reason is security's note on the same suspicion (its date stays).
+DSAR_WITHHELD = frozenset({"is_flagged", "flag_reason", "frozen_reason"})
 # Never in a DSAR's profile: keys, derived search text, and the BIN (brand + last four
 # + expiry describe a card).
 _LEFT_OUT = {"customer", "search_name", "client", "bin", *DSAR_WITHHELD}
@@ -286,10 +331,10 @@ def messages(customer, *, batch: int) -> Iterator[dict]:
             return
         for row in rows:
             yield {
-                "channel": row["channel"],
+                "channel": str(MessageChannel(row["channel"]).label),
                 "to": row["recipient"],
-                "template": row["template"],
-                "status": row["status"],
+                "template": str(MESSAGE_KINDS.get(row["template"], row["template"])),
+                "status": str(MessageStatus(row["status"]).label),
                 "queued_at": iso(row["created_at"]),
                 "sent_at": iso(row["sent_at"]),
             }
@@ -304,10 +349,12 @@ def _header(export: Export) -> dict:
         "export_id": export.pk,
         "kind": export.kind,
         "client": export.client.name,
-        "requested_by": export.requested_by.get_username(),
         "requested_at": iso(export.created_at),
         "generated_at": iso(timezone.now()),
     }
+    if export.kind != Kind.DSAR:
+        # The data subject's copy names no staff sign-in (see `versions`).
+        header["requested_by"] = export.requested_by.get_username()
     if export.customer_id:
         header["customer_number"] = export.customer.number
     if export.since:
@@ -334,7 +381,7 @@ def plan_for(export: Export, *, batch: int) -> Plan:
         sections = [("versions", versions(customer, revealed=False))]
         total = history_estimate(customer)
         if export.format == "json":
-            sections.append(("tickets", tickets(customer, batch=batch, with_events=True)))
+            sections.append(("tickets", tickets(customer, batch=batch)))
             total += Ticket.objects.filter(customer=customer).count()
         return Plan(
             header=header,
@@ -349,10 +396,13 @@ def plan_for(export: Export, *, batch: int) -> Plan:
     return Plan(
         header=header,
         sections=[
-            ("history", versions(customer, revealed=True, withheld=DSAR_WITHHELD)),
+            (
+                "history",
+                versions(customer, revealed=True, withheld=DSAR_WITHHELD, for_subject=True),
+            ),
             ("messages_sent", messages(customer, batch=batch)),
             # The requests the customer made: no staff timeline (internal notes).
-            ("requests", tickets(customer, batch=batch, with_events=False)),
+            ("requests", tickets(customer, batch=batch, for_subject=True)),
         ],
         total=history_estimate(customer)
         + Message.objects.filter(customer=customer).count()

@@ -5,6 +5,7 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from audit.forms import DAY_VALIDATORS
 from profiledesk.clients.scoping import clients_for
 
 from .models import Format
@@ -19,9 +20,16 @@ class FormatForm(forms.Form):
 class AuditEventsForm(forms.Form):
     # The staff member's clients (read once); the first is preselected.
     client = forms.TypedChoiceField(label=_("Client"), coerce=int, required=False)
-    since = forms.DateField(label=_("From (UTC)"), widget=forms.DateInput(attrs={"type": "date"}))
+    # Bounded: the day after 9999-12-31 overflows datetime (a 500, not a form error).
+    since = forms.DateField(
+        label=_("From (UTC)"),
+        validators=DAY_VALIDATORS,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     until = forms.DateField(
-        label=_("Until, included (UTC)"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Until, included (UTC)"),
+        validators=DAY_VALIDATORS,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     format = forms.ChoiceField(label=_("Format"), choices=Format.choices, initial=Format.CSV)
 

@@ -11,6 +11,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 
 from profiledesk.clients.scoping import ClientScopedQuerySet
@@ -120,4 +121,8 @@ class Export(models.Model):
     @property
     def filename(self) -> str:
         subject = f"-{self.customer.number}" if self.customer_id else ""
-        return f"{self.client.slug}-{self.kind}{subject}-{self.pk}.{self.format}"
+        # Customer numbers come from the client's systems: a "/" or ".." in one must not
+        # make a folder of the storage or fail the build (SuspiciousFileOperation).
+        return get_valid_filename(
+            f"{self.client.slug}-{self.kind}{subject}-{self.pk}.{self.format}"
+        )

@@ -3,7 +3,9 @@
 import json
 import threading
 
+import jsonschema
 import pytest
+import yaml
 from django.db import connection
 
 from profiledesk.api.keys import api_key_create
@@ -361,3 +363,15 @@ def test_an_iban_goes_to_the_vault_and_only_its_token_is_on_the_ticket(api, cust
     iban = ticket.items.get(field="bankaccount.vault_token")
     assert iban.is_secret and json.loads(iban.new_value)["token"].startswith("tok_iban_")
     assert "370400440532013000" not in iban.new_display
+
+
+def test_null_changes_are_a_400_in_the_shape_the_schema_describes(api, customer, client):
+    response = submit(api, {"customer": customer.number, "category": "contact", "changes": None})
+    assert response.status_code == 400
+    messages = response.json()["changes"]
+    assert messages == ["This field may not be null."]
+    # Messages about `changes` as a whole are a list; by change field, an object.
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    shape = schema["components"]["schemas"]["ValidationError"]["properties"]["changes"]
+    jsonschema.validate(messages, shape)
+    jsonschema.validate({"email": ["Enter a valid e-mail address."]}, shape)

@@ -208,3 +208,24 @@ def test_every_profile_table_is_read(customer):
     tables = {model.history.model for model in history.HISTORY_MODELS}
     assert m.PaymentCard.history.model in tables and m.Customer.history.model in tables
     assert len(tables) == len(m.PROFILE_MODELS)
+
+
+def test_values_read_as_the_profile_shows_them_not_as_stored(customer, personas):
+    # Choices by their label, a time to the minute in UTC, another row by what it is.
+    write(
+        customer.security,
+        by=personas["agent"],
+        two_factor_method=m.SecuritySettings.Method.SMS,
+        last_password_reset_at=dt.datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=dt.UTC),
+    )
+    address = customer.addresses.first()
+    card = card_on_file(customer, number="4111111111111111")
+    write(card, by=personas["agent"], billing_address=address)
+
+    everything = list(customer_versions_all(customer=customer))
+    security = next(v for v in reversed(everything) if v.section == "security")
+    shown = {c.field: c.after for c in security.changes}
+    assert shown["two_factor_method"] == "SMS"
+    assert shown["last_password_reset_at"] == "2026-03-04 05:06 UTC"
+    [billing] = everything[-1].changes
+    assert billing.after == f"postal address #{address.pk}"

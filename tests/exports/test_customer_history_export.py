@@ -138,6 +138,7 @@ def test_the_dsar_lists_the_customers_requests_without_the_staff_timeline(
 
     [request] = json.loads(raw)["requests"]
     assert request["reference"] == ticket.reference
-    assert request["category"] == "contact"
+    # In words, as the readable copy shows them to the customer.
+    assert (request["category"], request["state"]) == ("Contact details", "New")
     assert "events" not in request
     assert "sounded nervous" not in raw

@@ -129,10 +129,10 @@ def test_the_history_and_the_messages_sent_are_listed(dsar_document, customer):
     assert [v["reference"] for v in doc["history"] if v["reference"]] == ["NWE-000042"]
     assert doc["messages_sent"] == [
         {
-            "channel": "email",
+            "channel": "E-mail",
             "to": dsar_document["email"],
-            "template": "otp",
-            "status": "sent",
+            "template": "a code to confirm who you are",
+            "status": "Sent",
             "queued_at": doc["messages_sent"][0]["queued_at"],
             "sent_at": "",
         }
@@ -148,3 +148,32 @@ def test_a_dsar_is_json_only(personas, northwind, customer):
             client=northwind,
             customer=customer,
         )
+
+
+def test_the_subjects_copy_speaks_in_words_and_leaves_out_the_desks_bookkeeping(
+    personas, northwind, customer
+):
+    # A card replaced and a new security answer, as apply writes them.
+    card = card_on_file(customer, CARD)
+    card.last4, card.vault_token, card.fingerprint = "0005", "tok_replaced", "fp_replaced"
+    card._history_user = personas["agent"]
+    card.save()
+    question = customer.security_questions.get()
+    question.answer_hash = "a-new-hash"
+    question._history_user = personas["agent"]
+    question.save()
+    export = export_request(
+        by=personas["compliance"],
+        kind=Kind.DSAR,
+        fmt=Format.JSON,
+        client=northwind,
+        customer=customer,
+    )
+    doc = json.loads(built(export))
+
+    changes = [c for v in doc["history"] for c in v["changes"] if v["kind"] == "changed"]
+    # The customer sees the last four change; the token and fingerprint are the desk's.
+    assert {"last4", "answer_hash"} <= {c["field"] for c in changes}
+    assert not {"vault_token", "fingerprint"} & {c["field"] for c in changes}
+    [answer] = [c for c in changes if c["field"] == "answer_hash"]
+    assert (answer["label"], answer["after"]) == ("answer", "changed")

@@ -77,6 +77,14 @@ def test_a_waiver_by_someone_who_left_compliance_no_longer_counts(rollback, pers
     assert verification_missing(rollback) is not None
 
 
+def test_a_waiver_by_someone_who_no_longer_serves_the_client_no_longer_counts(rollback, personas):
+    officer = personas["compliance"]
+    verification_waive(ticket=rollback, by=officer, reason="Not on the line")
+    assert verification_missing(rollback) is None
+    officer.memberships.all().delete()
+    assert verification_missing(rollback) is not None
+
+
 def test_a_waived_rollback_needs_an_approval_even_where_the_policy_needs_none(rollback, personas):
     # Nobody heard the customer: a second person checks what compliance asked for.
     assert plan_for(rollback).tiers == 0
