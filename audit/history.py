@@ -20,7 +20,6 @@ data-subject export: only that they were set or changed.
 
 import base64
 import binascii
-import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -31,15 +30,14 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.db import connection, models
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
 from profiledesk.customers import models as m
 from profiledesk.privacy.masking import SECRET_SET, display
 from profiledesk.privacy.sensitivity import SECRET, FieldPolicy
@@ -204,7 +202,7 @@ def _historical(model: type[models.Model]) -> type[models.Model]:
     return model.history.model
 
 
-def _customer_column(model: type[models.Model]) -> str:
+def customer_column(model: type[models.Model]) -> str:
     return "id" if model is m.Customer else "customer_id"
 
 
@@ -217,7 +215,7 @@ class _Scope:
 
 
 def _scope_customer(customer) -> Callable[[type[models.Model]], _Scope]:
-    return lambda model: _Scope(f"h.{_q(_customer_column(model))} = %s", (customer.pk,))
+    return lambda model: _Scope(f"h.{_q(customer_column(model))} = %s", (customer.pk,))
 
 
 def _branch(
@@ -467,7 +465,7 @@ def _versions(keys, rows: dict, *, revealed: bool = False) -> list[Version]:
                 model_key=model._meta.model_name,
                 subject=_subject(model, row, revealed),  # a deleted row keeps its last values
                 staff_id=row.get("history_user_id"),
-                customer_id=row.get(_customer_column(model)),
+                customer_id=row.get(customer_column(model)),
             )
         )
     return versions
@@ -649,7 +647,7 @@ def ticket_versions(*, ticket, limit: int = 200) -> list[Version]:
         return []
     keys = _keys(
         models_=HISTORY_MODELS,
-        scope=lambda model: _Scope(f"h.{_q(_customer_column(model))} = %s", (ticket.customer_id,)),
+        scope=lambda model: _Scope(f"h.{_q(customer_column(model))} = %s", (ticket.customer_id,)),
         reason=f"{ticket.reference} applied",
         limit=limit,
     )
@@ -705,7 +703,7 @@ def staff_activity(
     sql, params = m.Customer.objects.for_staff(viewer).values("id").query.sql_with_params()
 
     def scope(model):
-        return _Scope(f"h.{_q(_customer_column(model))} IN ({sql})", tuple(params))
+        return _Scope(f"h.{_q(customer_column(model))} IN ({sql})", tuple(params))
 
     def keys_fn(**kwargs):
         return _keys(
@@ -745,140 +743,4 @@ def staff_activity(
             .defer("data")
             .order_by("-id")[:ACTIVITY_CAP]
         ),
-    )
-
-
-# --- revealing one past value (an audited read) ------------------------------------------
-
-
-@dataclass(frozen=True)
-class RevealedValue:
-    label: str
-    value: str
-
-
-def history_value_reveal(
-    *, customer, staff, model_key: str, history_id: int, field_name: str, request=None
-) -> RevealedValue:
-    """The clear value of one masked field of one past version, recorded as the audit
-    event "history.value_revealed" (field, section, history id: never the value).
-    Secrets and unmasked fields: 404. The caller checked audit.reveal_history."""
-    model = MODEL_BY_KEY.get(model_key)
-    if model is None:
-        raise Http404("Nothing to reveal there")
-    try:
-        field_ = model._meta.get_field(field_name)
-    except FieldDoesNotExist:
-        raise Http404("Nothing to reveal there") from None
-    policy = getattr(model, "field_policies", {}).get(field_name)
-    hidden = field_name in SKIPPED | HIDDEN_FIELDS.get(model, set())
-    if policy is None or not policy.revealable or hidden:
-        raise Http404("Nothing to reveal there")
-    row = (
-        model.history.filter(history_id=history_id, **{_customer_column(model): customer.pk})
-        .values(*{field_.attname, "vault_token" if model is m.BankAccount else field_.attname})
-        .first()
-    )
-    if row is None:
-        raise Http404("Nothing to reveal there")
-    value = display(row[field_.attname], policy, revealed=True)
-    if model is m.BankAccount and field_name == "iban_masked":
-        # The history keeps the IBAN masked; the vault holds it under that version's token.
-        from profiledesk.vault.adapters import get_vault
-
-        with contextlib.suppress(ObjectDoesNotExist, LookupError):
-            # A token the vault no longer holds: the masked IBAN stays.
-            value = get_vault().reveal_iban(row["vault_token"])
-    label = str(field_.verbose_name)
-    audit_record(
-        action="history.value_revealed",
-        actor=staff,
-        client=customer.client,
-        target=customer,
-        data={
-            "section": SECTION_OF[model],
-            "model": model_key,
-            "history_id": history_id,
-            "field": field_name,
-            "label": label,
-        },
-        request=request,
-    )
-    return RevealedValue(label=label, value=value)
-
-
-# --- one ticket's audit trail ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TicketTrail:
-    events: list  # tickets.TicketEvent, with actor
-    item_history: list  # historical ChangeItem rows, with history_user
-    versions: list[Version]  # the profile versions it wrote
-    attempts: list  # verification.Attempt
-    rounds: list  # approvals.ApprovalRound, with submitted_by
-    approvals: list  # approvals.Approval, with approver
-    confirmations: list  # confirmations.Confirmation, with message
-    deliveries: list  # connectors.Delivery, with connector (no event payload read)
-    audit_events: list  # audit.AuditEvent whose target is the ticket
-    rollbacks: list  # tickets.Ticket rolling this one back
-    rolls_back: object | None  # tickets.Ticket this one rolls back
-
-
-def ticket_trail(*, ticket) -> TicketTrail:
-    """Everything recorded about `ticket`: 11 queries (12 with profile versions),
-    whatever their sizes."""
-    from profiledesk.approvals.models import Approval, ApprovalRound
-    from profiledesk.confirmations.models import Confirmation
-    from profiledesk.connectors.models import Delivery
-    from profiledesk.tickets.models import ChangeItem, Ticket, TicketEvent
-    from verification.models import Attempt
-
-    from .models import AuditEvent
-
-    # Both directions of rollback in one query.
-    linked = list(
-        Ticket.objects.filter(Q(rollback_of_id=ticket.pk) | Q(pk=ticket.rollback_of_id or 0))
-        .exclude(pk=ticket.pk)
-        .order_by("pk")
-    )
-    return TicketTrail(
-        events=list(TicketEvent.objects.filter(ticket_id=ticket.pk).select_related("actor")),
-        item_history=list(
-            ChangeItem.history.filter(ticket_id=ticket.pk)
-            .select_related("history_user")
-            .order_by("history_date", "history_id")
-        ),
-        versions=ticket_versions(ticket=ticket),
-        attempts=list(
-            Attempt.objects.filter(ticket_id=ticket.pk).select_related("staff").order_by("at")
-        ),
-        rounds=list(
-            ApprovalRound.objects.filter(ticket_id=ticket.pk)
-            .select_related("submitted_by")
-            .order_by("submitted_at", "pk")
-        ),
-        approvals=list(
-            Approval.objects.filter(ticket_id=ticket.pk)
-            .select_related("approver")
-            .order_by("decided_at", "pk")
-        ),
-        confirmations=list(
-            Confirmation.objects.filter(ticket_id=ticket.pk)
-            .select_related("message")
-            .order_by("pk")
-        ),
-        deliveries=list(
-            Delivery.objects.filter(ticket_id=ticket.pk)
-            .select_related("connector")
-            .defer("event")
-            .order_by("pk")
-        ),
-        audit_events=list(
-            AuditEvent.objects.filter(target_type="tickets.ticket", target_id=str(ticket.pk))
-            .defer("data")
-            .order_by("id")[:200]
-        ),
-        rollbacks=[t for t in linked if t.rollback_of_id == ticket.pk],
-        rolls_back=next((t for t in linked if t.pk == ticket.rollback_of_id), None),
     )

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from profiledesk.customers.access import get_customer_for_staff
 from profiledesk.tickets.access import get_ticket_for_staff
 
-from . import history
+from . import history, reveal, trail
 from .forms import ActivityFilterForm, HistoryFilterForm
 
 VIEW = "audit.view_history"
@@ -59,7 +59,7 @@ def history_reveal(
     request: HttpRequest, customer_id: int, model: str, history_id: int, field: str
 ) -> HttpResponse:
     customer = get_customer_for_staff(request.user, customer_id, perm=REVEAL)
-    revealed = history.history_value_reveal(
+    revealed = reveal.history_value_reveal(
         customer=customer,
         staff=request.user,
         model_key=model,
@@ -75,7 +75,7 @@ def history_reveal(
 @require_GET
 def ticket_audit(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm=VIEW)
-    context = {"ticket": ticket, "trail": history.ticket_trail(ticket=ticket)}
+    context = {"ticket": ticket, "trail": trail.ticket_trail(ticket=ticket)}
     return render(request, "audit/ticket_audit.html", context)
 
 

@@ -40,19 +40,19 @@ SECTION_MODELS: list[type[models.Model]] = [
     m.PaymentCard,
     m.BankAccount,
 ]
-# Past changes cite tickets numbered from here: far above the ids of seeded tickets, so
-# that no reference names a ticket row about something else.
-TICKET_REFERENCES_FROM = 5_000_000
-# Change kinds, numbered into each change's ticket reference.
-_KINDS = [
-    "e-mail change",
-    "phone number change",
-    "address change",
-    "preferences change",
-    "two-factor change",
-    "fraud flag",
-    "profile freeze",
-]
+# Past changes came before the desk's tickets (or outside them): their reason says where
+# from, and never looks like a ticket reference (audit.history groups "<reference> ..."
+# reasons under that ticket, with its evidence).
+_CRM = "imported from the client's CRM"
+_SOURCES = {
+    "e-mail change": "customer self-service in the client's app",
+    "phone number change": "customer self-service in the client's app",
+    "address change": _CRM,
+    "preferences change": "customer self-service in the client's app",
+    "two-factor change": _CRM,
+    "fraud flag": "security team action outside a ticket",
+    "profile freeze": "security team action outside a ticket",
+}
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class ClientStaff:
 @dataclass(frozen=True)
 class SeedContext:
     client: Client
-    client_no: int  # 0 or 1: keeps ticket references of the two clients apart
+    client_no: int  # the client's position in DEMO_CLIENTS
     staff: ClientStaff
     pools: dict[str, NamePool]
     answer_hashes: tuple[tuple[str, str], ...]  # (question, hash of the demo answer)
@@ -150,11 +150,10 @@ class _Builder:
     def _change(
         self, obj: models.Model, kind: str, at: dt.datetime, by: User | None = None, **new
     ) -> None:
-        """Record a change made at `at` under its own ticket, mostly by the agent."""
+        """Record a change made at `at`, mostly by the agent, saying where it came from."""
         editors = self.ctx.staff.editors
         by = by or self.rng.choices(editors, weights=[4, *[1] * (len(editors) - 1)])[0]
-        ticket = ((self.index - 1) * 2 + self.ctx.client_no) * len(_KINDS) + _KINDS.index(kind)
-        reason = f"PD-{TICKET_REFERENCES_FROM + ticket:06d} {kind}"
+        reason = f"{kind.capitalize()}: {_SOURCES[kind]}"
         self.profile.changes.append(Change(obj, new, at=at, by=by, reason=reason))
 
     def _since_created(self) -> dt.datetime:

@@ -1,6 +1,7 @@
 """Demo tickets at scale: `seed_tickets(count=...)` for existing customers.
 
-Realistic enough to work and to measure the queue with: every state of DESIGN 3, most of
+Realistic enough to work and to measure the queue with: every state of DESIGN 3 but
+`rolled_back` (only applying a rollback ticket makes that: see stories.py), most of
 them long closed and a backlog still open (about a fifth), change items that fit the
 category, a timeline that walks the state machine's path to the ticket's state, risk
 levels with their reasons, and SLA due times spread so that some open tickets have
@@ -71,11 +72,10 @@ EVENT_COLUMNS = ("ticket_id", "at", "actor_id", "kind", "from_state", "to_state"
 
 # Share of each state among all tickets (out of 1000): a desk's history is mostly closed.
 STATE_MIX: dict[str, int] = {
-    State.CLOSED: 590,
+    State.CLOSED: 610,
     State.APPLIED: 30,
     State.CANCELLED: 110,
     State.REJECTED: 40,
-    State.ROLLED_BACK: 20,
     State.NEW: 60,
     State.VERIFYING: 40,
     State.VERIFICATION_FAILED: 15,
@@ -122,7 +122,6 @@ PATHS: dict[str, list[list[str]]] = {
         [*_VERIFIED, State.APPLIED, State.CLOSED],
         [*_VERIFIED, State.PENDING_APPROVAL, State.APPROVED, State.APPLIED, State.CLOSED],
     ],
-    State.ROLLED_BACK: [[*_VERIFIED, State.APPLIED, State.ROLLED_BACK]],
     State.CANCELLED: [
         [State.CANCELLED],
         [State.VERIFYING, State.CANCELLED],
@@ -155,7 +154,6 @@ REASONS: dict[str, tuple[str, ...]] = {
         "Approver: the document does not match the legal name.",
         "Security: confirmed account-takeover attempt.",
     ),
-    State.ROLLED_BACK: ("Customer reported the change as an error.",),
 }
 COMMENTS = (
     "Customer called back to check progress.",

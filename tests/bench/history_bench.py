@@ -188,7 +188,7 @@ def main() -> None:
         for model in history.HISTORY_MODELS:
             cursor.execute(f"VACUUM (ANALYZE) {model.history.model._meta.db_table}")
     total = sum(
-        model.history.filter(**{history._customer_column(model): customer.pk}).count()
+        model.history.filter(**{history.customer_column(model): customer.pk}).count()
         for model in history.HISTORY_MODELS
     )
     say(

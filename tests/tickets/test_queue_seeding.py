@@ -25,7 +25,9 @@ def test_a_seed_has_every_state_with_items_timeline_and_references(customers):
     result = seed_tickets(count=300)
 
     assert result.tickets == Ticket.objects.count() == 300
-    assert set(Ticket.objects.values_list("state", flat=True)) == set(State.values)
+    # Every state but rolled_back, which only a real rollback ticket gives (demo/stories.py).
+    seeded = set(Ticket.objects.values_list("state", flat=True))
+    assert seeded == set(State.values) - {State.ROLLED_BACK}
     assert all(t.reference == f"PD-{t.pk:06d}" for t in Ticket.objects.all())
     assert not Ticket.objects.filter(items__isnull=True).exists()
     created = TicketEvent.objects.filter(kind=TicketEvent.Kind.CREATED)

@@ -9,8 +9,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from profiledesk.customers.models import Customer
 from profiledesk.demo.mode import require_demo_mode
+from profiledesk.demo.pools import SECURITY_QUESTIONS
 from profiledesk.demo.seeding import demo_seed
-from profiledesk.demo.staff import DEMO_PASSWORD
+from profiledesk.demo.staff import DEMO_PASSWORD, logins_text, logins_write
+from profiledesk.demo.stories import demo_stories, stories_text
 from profiledesk.demo.tickets import seed_tickets
 from profiledesk.tickets.models import Ticket
 
@@ -72,6 +74,15 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {login.username:<22} {login.role.value:<11} {login.client.name:<17} "
                 f"TOTP secret {login.totp_secret}"
+            )
+        # A few customers whose changes went through the desk's services, for the history
+        # and rollback pages (none when there are too few); their tickets count in --tickets.
+        stories = demo_stories(progress=progress)
+        if stories:
+            self.stdout.write(stories_text(stories))
+            logins_write(
+                logins_file,
+                logins_text(result.logins, questions=SECURITY_QUESTIONS) + stories_text(stories),
             )
         missing_tickets = max(0, tickets - Ticket.objects.count())
         if missing_tickets and Customer.objects.exists():  # tickets need customers
