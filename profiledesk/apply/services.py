@@ -35,7 +35,7 @@ from profiledesk.connectors.services import deliveries_create
 from profiledesk.customers import models as m
 from profiledesk.intake.capture import FieldSpec, Kind, resolve_field
 from profiledesk.rollback.services import rollback_mark_original
-from profiledesk.tickets.models import ChangeItem, State, Ticket
+from profiledesk.tickets.models import ChangeItem, Channel, State, Ticket
 from profiledesk.tickets.states import transition
 from profiledesk.vault.cards import redact_card_numbers
 
@@ -158,6 +158,7 @@ def _profile_write(*, ticket: Ticket, items: list[ChangeItem], by, now: dt.datet
         else:
             rows[(spec.model, item.target_id)].append((spec, item))
     proven = _proven_contacts(ticket, items)
+    restoring = ticket.channel == Channel.INTERNAL and _is_rollback(ticket)
     for (model, target_id), changes in rows.items():
         _row_write(
             model=model,
@@ -165,6 +166,7 @@ def _profile_write(*, ticket: Ticket, items: list[ChangeItem], by, now: dt.datet
             target_id=target_id,
             changes=changes,
             proven=proven,
+            restoring=restoring,
             by=by,
             reason=reason,
             now=now,
@@ -204,6 +206,7 @@ def _row_write(
     target_id: int | None,
     changes: list[tuple[FieldSpec, ChangeItem]],
     proven: set[tuple[int, str]],
+    restoring: bool,
     by,
     reason: str,
     now: dt.datetime,
@@ -219,8 +222,14 @@ def _row_write(
     for spec, item in changes:
         _value_set(row, spec, item, customer)
         if spec.key in _PROVEN_BY_CODE:
-            # A new e-mail or phone is verified when this ticket proved it with a code.
-            row.verified_at = now if (item.pk, item.new_value) in proven else None
+            # A new e-mail or phone is verified when this ticket proved it with a code;
+            # one a rollback gives back is as verified as it was when the row held it.
+            if (item.pk, item.new_value) in proven:
+                row.verified_at = now
+            elif restoring and row.pk is not None:
+                row.verified_at = _verified_before(row, spec.name, item.new_value)
+            else:
+                row.verified_at = None
     if model is m.SecurityQuestion and any(s.name == "answer_hash" for s, _i in changes):
         row.set_at = now
     if model is m.Avatar:
@@ -273,6 +282,22 @@ def _token(text: str, *, keys: set[str]) -> dict[str, str]:
     if not isinstance(value, dict) or not keys <= set(value) or redact_card_numbers(text) != text:
         raise ValidationError("not a vault token")
     return value
+
+
+def _verified_before(row: models.Model, name: str, value: str) -> dt.datetime | None:
+    """When the row last held `value` verified (its history), or None."""
+    return (
+        row.history.filter(**{name: value}, verified_at__isnull=False)
+        .order_by("-history_id")
+        .values_list("verified_at", flat=True)
+        .first()
+    )
+
+
+def _is_rollback(ticket: Ticket) -> bool:
+    from profiledesk.rollback.models import RollbackRequest
+
+    return RollbackRequest.objects.filter(ticket_id=ticket.pk).exists()
 
 
 def _proven_contacts(ticket: Ticket, items: list[ChangeItem]) -> set[tuple[int, str]]:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from profiledesk.clients.scoping import client_ids_for
 from profiledesk.policies.sla import due_status
 from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
+from verification.waivers import waiver_standing
 
 from .models import Approval, ApprovalRound
 from .rules import (
@@ -153,7 +154,8 @@ def approval_panel(ticket: Ticket, user) -> dict:
     approval step (ready, pending approval, approved or rejected)."""
     context: dict = {"approval_panel": False}
     if ticket.state == State.READY:
-        held = cooling_off(ticket)
+        # A waived rollback is not held (rules.cooling_off_problem): no banner for it.
+        held = cooling_off(ticket) if waiver_standing(ticket) is None else None
         plan = plan_for(ticket)
         context.update(
             approval_panel=True,

@@ -12,12 +12,15 @@ equal to the value to restore becomes an item.
 - a changed value: the earlier value, on the same row (`target_id`);
 - a card or bank account: the earlier vault token JSON (token, fingerprint, brand, BIN,
   last four / masked IBAN, country), the shape `apply` reads: never a number;
+- a one-row section the ticket filled in first (preferences): its fields' defaults;
 - a row the ticket created: `intake` has no way to remove an e-mail, phone, address,
   card, bank account or security question, so it stays (said in a note); a primary or
   default it took over goes back to the earlier row, which `apply` then re-promotes;
 - a row removed (an unlinked account): linking is the customer's own sign-in flow
   (DESIGN 2), so it cannot be restored (a note); a past version of a row that is gone
   is recreated as a new row where intake can express every field;
+- a past version in which a row now primary (default) was not: it stays so (a note), as
+  unsetting it would leave the customer none;
 - commands (password reset, 2FA reset, sign-out) cannot be undone (a note).
 
 Fields written again after the ticket are still restored to the earlier values, and
@@ -60,6 +63,21 @@ for _category, _specs in CATEGORY_FIELDS.items():
     for _s in _specs:
         CATEGORY_OF.setdefault(_s.model, _category)
 MODELS_BY_KEY = {model._meta.model_name: model for model in CATEGORY_OF}
+# The models of which a past version can be restored: those with values a request sets
+# (not the customer row, the security settings' commands or an unlinked account).
+RESTORABLE_KEYS = frozenset(
+    key
+    for key, model in MODELS_BY_KEY.items()
+    if any(s.model is model and s.kind == Kind.VALUE for s in CATEGORY_FIELDS[CATEGORY_OF[model]])
+)
+# The flag of which a customer has one row set (apply demotes the others when it is set).
+ONE_OF = {
+    m.EmailAddress: "is_primary",
+    m.PhoneNumber: "is_primary",
+    m.PostalAddress: "is_primary",
+    m.PaymentCard: "is_default",
+    m.BankAccount: "is_default",
+}
 
 
 @dataclass
@@ -346,7 +364,15 @@ def _reverse_model(
                 )
             )
             continue
-        if opening.history_type == "+" or earlier is None:
+        if (
+            (opening.history_type == "+" or earlier is None)
+            and _one_to_one(model)
+            and row is not None
+        ):
+            # A one-row section the ticket filled in first: before it, the customer had
+            # the section's defaults (what capture compares a first change with).
+            earlier = model(customer_id=ticket.customer_id)
+        elif opening.history_type == "+" or earlier is None:
             diff.notes.append(
                 _(
                     "The %(what)s this ticket added stays on the profile: the desk has no way "
@@ -366,7 +392,12 @@ def _reverse_model(
             for spec in _value_specs(drafts.category, model)
             if not _same(earlier, closing, spec)
         ]
-        diff.changed_since.extend(spec.label for spec in touched if not _same(closing, row, spec))
+        # Written again since and not back at the earlier value: the rollback undoes that too.
+        diff.changed_since.extend(
+            spec.label
+            for spec in touched
+            if not _same(closing, row, spec) and not _same(earlier, row, spec)
+        )
         _restore(
             drafts,
             model=model,
@@ -409,6 +440,19 @@ def reverse_of_version(record) -> ReverseDiff:
             "customer's own sign-in flow."
         )
         return diff
+    only = None
+    flag = ONE_OF.get(model)
+    if flag and row is not None and getattr(row, flag) and not getattr(record, flag):
+        # Unsetting the one primary (default) would leave the customer none: another row
+        # becomes it only by being made so, which demotes this one.
+        only = {spec.name for spec in _value_specs(diff.category, model)} - {flag}
+        diff.notes.append(
+            _(
+                "The %(what)s stays the primary (default) one: a customer keeps one; make "
+                "another one primary (default) to change that."
+            )
+            % {"what": _what(model)}
+        )
     _restore(
         drafts,
         model=model,
@@ -416,6 +460,7 @@ def reverse_of_version(record) -> ReverseDiff:
         row=row,
         addresses=_addresses(record.customer_id, model),
         notes=diff.notes,
+        only=only,
     )
     diff.items = drafts.items
     if not diff.items:

@@ -9,7 +9,7 @@ from django import template
 
 from profiledesk.tickets.models import OPEN_STATES, Channel, State, Ticket
 
-from ..rules import PERMISSION, ROLLABLE_STATES
+from ..rules import PERMISSION, RESTORABLE_KEYS, ROLLABLE_STATES
 
 register = template.Library()
 
@@ -52,3 +52,9 @@ def rollback_links(ticket: Ticket, user) -> dict:
         ]
         links["can_request"] = may_request and not any(row["open"] for row in links["by"])
     return links
+
+
+@register.filter
+def restorable(model_key: str) -> bool:
+    """Whether "restore these values" can do anything for a version of this model."""
+    return model_key in RESTORABLE_KEYS
