@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
+from profiledesk.files import deleted_on_failure
 from profiledesk.intake.capture import resolve_field
 from profiledesk.policies.categories import Category
 from profiledesk.policies.services import risk_refresh
@@ -483,7 +484,6 @@ def _read_upload(upload) -> tuple[bytes, str]:
 CHECKLIST = ("photo_matches", "name_matches", "not_expired", "type_confirmed")
 
 
-@transaction.atomic
 def document_check_record(
     *,
     ticket: Ticket,
@@ -493,7 +493,30 @@ def document_check_record(
     checklist: dict[str, bool],
     request=None,
 ) -> DocumentCheck:
-    """Store the document privately and record the agent's checklist; all ticked: passed."""
+    """Store the document privately and record the agent's checklist; all ticked: passed.
+    If the transaction fails, the stored file is deleted again (profiledesk.files)."""
+    with deleted_on_failure() as written, transaction.atomic():
+        return _document_check_record(
+            ticket=ticket,
+            staff=staff,
+            upload=upload,
+            document_type=document_type,
+            checklist=checklist,
+            request=request,
+            written=written,
+        )
+
+
+def _document_check_record(
+    *,
+    ticket: Ticket,
+    staff,
+    upload,
+    document_type: str,
+    checklist: dict[str, bool],
+    request,
+    written: list[str],
+) -> DocumentCheck:
     now = timezone.now()
     ticket = _locked_ticket(ticket)
     _refuse_if_locked(ticket, now)
@@ -514,6 +537,7 @@ def document_check_record(
     )
     # A random name: nothing about the customer in the storage path.
     check.file.save(f"{uuid.uuid4().hex}.{DOCUMENT_EXTENSIONS[kind]}", ContentFile(content), False)
+    written.append(check.file.name)
     check.save()
     Attempt.objects.create(
         ticket=ticket,

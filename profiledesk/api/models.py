@@ -61,6 +61,8 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["client", "key"], name="idempotency_unique_client_key")
         ]
+        # services.idempotency_records_purge deletes by age.
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_at")]
 
     def __str__(self) -> str:
         return self.key

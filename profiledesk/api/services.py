@@ -7,14 +7,17 @@ what holds under concurrency: the second of two simultaneous requests waits on t
 first's insert, then replays its ticket.
 """
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record
 from profiledesk.policies.categories import Category
 from profiledesk.tickets.models import Ticket
 from profiledesk.tickets.services import ticket_create
@@ -98,4 +101,34 @@ def change_request_submit(*, api_key: ApiKey, key: str, fingerprint: str, data: 
     )
     record.ticket = ticket
     record.save(update_fields=["ticket"])
+    # Which key sent which ticket outlives the idempotency record (purged after
+    # API_IDEMPOTENCY_DAYS): the audit log keeps it.
+    audit_record(
+        action="api.change_request_received",
+        client=client,
+        target=ticket,
+        data={"reference": ticket.reference, "api_key": api_key.prefix, "key_name": api_key.name},
+    )
     return Submission(ticket=ticket, created=True)
+
+
+IDEMPOTENCY_PURGE_BATCH = 1000
+
+
+def idempotency_records_purge(*, batch_size: int = IDEMPOTENCY_PURGE_BATCH) -> int:
+    """Delete idempotency records older than API_IDEMPOTENCY_DAYS, a batch per transaction
+    (short locks, and a run cut short keeps what it did). Safe to run twice: it deletes
+    by age only. After that, a retry with the same key opens a new ticket. Returns how
+    many were deleted."""
+    cutoff = timezone.now() - dt.timedelta(days=settings.API_IDEMPOTENCY_DAYS)
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                return deleted
+            deleted += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]

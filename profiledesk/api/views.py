@@ -2,16 +2,19 @@
 read its status. JSON only; authenticated by a client's API key (`Authorization: Bearer`).
 """
 
+import math
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import status
+from rest_framework.exceptions import Throttled
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -36,6 +39,7 @@ from .services import (
     change_request_submit,
     request_fingerprint,
 )
+from .throttling import CreateRateThrottle, ReadRateThrottle
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_PATTERN = r"^[!-~]{1,255}$"  # printable ASCII, no spaces, at most 255
@@ -43,6 +47,18 @@ REFERENCE_PATTERN = r"^PD-[0-9]{6,}$"
 
 _401 = OpenApiResponse(ErrorSerializer, description="Missing, invalid or revoked API key.")
 _404 = OpenApiResponse(ErrorSerializer, description="No change request of yours has it.")
+_429 = OpenApiResponse(
+    ErrorSerializer,
+    description="Too many requests with this API key; retry after `Retry-After` seconds.",
+)
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    response=[429],
+    required=True,
+    description="Seconds to wait before the next request with this API key.",
+)
 
 
 def status_payload(ticket: Ticket) -> dict:
@@ -75,8 +91,23 @@ class ApiView(APIView):
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
 
+    def throttled(self, request: Request, wait: float | None) -> None:
+        seconds = max(1, math.ceil(wait or 1))
+        error = Throttled(
+            detail=ngettext(
+                "Too many requests with this API key. Try again in %(seconds)d second.",
+                "Too many requests with this API key. Try again in %(seconds)d seconds.",
+                seconds,
+            )
+            % {"seconds": seconds}
+        )
+        error.wait = seconds  # becomes the Retry-After header
+        raise error
+
 
 class ChangeRequestCreate(ApiView):
+    throttle_classes = [CreateRateThrottle]
+
     @extend_schema(
         operation_id="change_request_create",
         summary="Submit a change request",
@@ -84,8 +115,9 @@ class ChangeRequestCreate(ApiView):
             "Opens a ticket on the desk. Every request needs an `Idempotency-Key`: a retry "
             "with the same key and the same body returns the ticket the first request made "
             "(200) instead of opening another; the same key with a different body is "
-            "refused (422). Keys are scoped to your client. The customer's identity is "
-            "verified by the desk before anything changes."
+            "refused (422). Keys are scoped to your client and remembered for 7 days (the "
+            "desk's API_IDEMPOTENCY_DAYS): a retry after that opens a new ticket. The "
+            "customer's identity is verified by the desk before anything changes."
         ),
         parameters=[
             OpenApiParameter(
@@ -94,7 +126,8 @@ class ChangeRequestCreate(ApiView):
                 OpenApiParameter.HEADER,
                 required=True,
                 description="A unique key per request, such as a UUID; reuse it to retry.",
-            )
+            ),
+            RETRY_AFTER,
         ],
         request=ChangeRequestCreateSerializer,
         responses={
@@ -111,6 +144,7 @@ class ChangeRequestCreate(ApiView):
             422: OpenApiResponse(
                 ErrorSerializer, description="Idempotency-Key reused with a different body."
             ),
+            429: _429,
         },
         examples=[
             OpenApiExample(
@@ -179,6 +213,8 @@ class ChangeRequestCreate(ApiView):
 
 
 class ChangeRequestStatus(ApiView):
+    throttle_classes = [ReadRateThrottle]
+
     @extend_schema(
         operation_id="change_request_status",
         summary="Read a change request's status",
@@ -189,9 +225,10 @@ class ChangeRequestStatus(ApiView):
                 {"type": "string", "pattern": REFERENCE_PATTERN},
                 OpenApiParameter.PATH,
                 description="The ticket reference, such as PD-000123.",
-            )
+            ),
+            RETRY_AFTER,
         ],
-        responses={200: ChangeRequestStatusSerializer, 401: _401, 404: _404},
+        responses={200: ChangeRequestStatusSerializer, 401: _401, 404: _404, 429: _429},
     )
     def get(self, request: Request, reference: str) -> Response:
         ticket = get_ticket_for_api_client(request.auth.client, reference)

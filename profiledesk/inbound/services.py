@@ -19,6 +19,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from PIL import Image
 
+from profiledesk.files import deleted_on_failure
 from profiledesk.tickets.models import Attachment, Channel, Ticket
 from profiledesk.tickets.services import ticket_comment, ticket_create
 from profiledesk.vault.cards import redact_card_numbers
@@ -65,7 +66,7 @@ def _safe_name(name: str) -> str:
     return cleaned or "attachment"
 
 
-def _attach(ticket: Ticket, files: list[InboundFile]) -> None:
+def _attach(ticket: Ticket, files: list[InboundFile], written: list[str]) -> None:
     refused = []
     for position, file in enumerate(files):
         name = _safe_name(file.name)
@@ -83,14 +84,17 @@ def _attach(ticket: Ticket, files: list[InboundFile]) -> None:
         elif content_type is None:
             refused.append(_("%(name)s (not a PDF, JPEG or PNG file)") % {"name": name})
         else:
-            Attachment.objects.create(
+            attachment = Attachment(
                 ticket=ticket,
-                file=ContentFile(file.content, name=name),
                 original_name=name,
                 content_type=content_type,
                 size=len(file.content),
                 uploaded_at=timezone.now(),
             )
+            # Saved before the row, and its name noted, so that a rollback can delete it.
+            attachment.file.save(name, ContentFile(file.content), save=False)
+            written.append(attachment.file.name)
+            attachment.save()
     if refused:
         ticket_comment(
             ticket=ticket,
@@ -116,9 +120,14 @@ def _comment(message: InboundEmail, *, matched: bool) -> str:
     return "\n".join(lines) + "\n\n" + (message.text or _("(The e-mail had no text.)"))
 
 
-@transaction.atomic
 def email_ingest(*, message: InboundEmail, client=None) -> Ingested:
-    """A ticket for `message`: for `client`, or the client its recipients name."""
+    """A ticket for `message`: for `client`, or the client its recipients name. If the
+    transaction fails, the attachment files it wrote are deleted (profiledesk.files)."""
+    with deleted_on_failure() as written, transaction.atomic():
+        return _ingest(message=message, client=client, written=written)
+
+
+def _ingest(*, message: InboundEmail, client, written: list[str]) -> Ingested:
     client = client or client_for(message.recipients)
     if client is None:
         raise InboundError(
@@ -154,5 +163,5 @@ def email_ingest(*, message: InboundEmail, client=None) -> Ingested:
     if record is not None:
         record.ticket = ticket
         record.save(update_fields=["ticket"])
-    _attach(ticket, message.attachments)
+    _attach(ticket, message.attachments, written)
     return Ingested(ticket=ticket, created=True, matched=customer is not None)

@@ -22,6 +22,7 @@ form's field names, and a key that is missing, None or "" means "leave as it is"
 
 import io
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
@@ -29,7 +30,7 @@ from enum import StrEnum
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -46,6 +47,8 @@ from profiledesk.vault.cards import CardNumberError
 from verification.answers import hash_answer
 
 from .validators import validate_card, validate_iban
+
+logger = logging.getLogger(__name__)
 
 
 class Kind(StrEnum):
@@ -643,7 +646,11 @@ def _organisation(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
 
 def avatar_store(file) -> str:
     """Keep an uploaded avatar until the change is applied: re-encoded, so that what is
-    stored is pixels only (no EXIF: no camera, no GPS position), in its own format."""
+    stored is pixels only (no EXIF: no camera, no GPS position), in its own format.
+
+    The name is chosen now; the file is written when the transaction that creates the
+    ticket commits (at once outside a transaction), so a capture rolled back leaves no
+    file behind. A random name: another file never takes it."""
     file.seek(0)
     with Image.open(file) as image:
         image_format = image.format
@@ -652,8 +659,17 @@ def avatar_store(file) -> str:
         options = {"quality": 90} if image_format in ("JPEG", "WEBP") else {}
         upright.save(buffer, format=image_format, **options)
     extension = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[image_format]
-    name = f"avatars/pending/{timezone.now():%Y/%m}/{secrets.token_hex(8)}.{extension}"
-    return default_storage.save(name, ContentFile(buffer.getvalue()))
+    name = f"avatars/pending/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.{extension}"
+    content = buffer.getvalue()
+    # robust: a failed write (a full disk) is logged; the ticket is committed already.
+    transaction.on_commit(lambda: _avatar_write(name, content), robust=True)
+    return name
+
+
+def _avatar_write(name: str, content: bytes) -> None:
+    saved = default_storage.save(name, ContentFile(content))
+    if saved != name:  # cannot happen with 128 random bits; say so loudly if it does
+        logger.error("Pending avatar %s was stored as %s", name, saved)
 
 
 def _avatar(drafts: _Drafts, data: dict, customer: m.Customer) -> None:

@@ -7,6 +7,7 @@ hard-coded here. See docs/architecture.md for the full list of variables.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -209,6 +210,7 @@ STORAGES = {
 
 # --- Celery and Redis -------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+_REDIS_DB = int(urlsplit(REDIS_URL).path.strip("/") or 0)
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = 3600
@@ -224,6 +226,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout"
 CELERY_REDIS_SOCKET_TIMEOUT = 2
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE: dict = {}
+# Shared by every web process: the API's rate limits count there (profiledesk/api/throttling).
+# Its own Redis database (REDIS_URL's, + 1): a cache.clear() never empties Celery's queue.
+CACHE_URL = env("CACHE_URL", urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{_REDIS_DB + 1}")))
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": "profiledesk",
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+    }
+}
 
 # --- History retention (DESIGN 7, PCI DSS 10.5.1) -------------------------------------
 # simple-history versions are kept at least this many days: a system check refuses less
@@ -236,6 +249,12 @@ VERIFICATION_DOCUMENT_RETENTION_DAYS = int(env("VERIFICATION_DOCUMENT_RETENTION_
 CELERY_BEAT_SCHEDULE["verification-documents-purge"] = {
     "task": "verification.documents_purge",
     "schedule": 3600.0,  # hourly; deletes identity documents past their retention
+}
+# Attachments and identity documents no row references (a process killed before its
+# commit), a day old or more, are deleted (profiledesk/privacy/orphans.py).
+CELERY_BEAT_SCHEDULE["privacy-files-orphans-sweep"] = {
+    "task": "privacy.files_orphans_sweep",
+    "schedule": 86400.0,
 }
 # Messages no worker picked up (or whose worker died) are queued again (messaging).
 CELERY_BEAT_SCHEDULE["messaging-sweep"] = {"task": "messaging.sweep", "schedule": 60.0}
@@ -311,6 +330,16 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+# Requests per API key (profiledesk/api/throttling): "<n>/<sec|min|hour|day>".
+API_RATE_CREATE = env("API_RATE_CREATE", "120/min")
+API_RATE_READ = env("API_RATE_READ", "600/min")
+# Idempotency-Keys are remembered this many days; a retry with the same key after that opens
+# a new ticket (profiledesk/api/services.idempotency_records_purge, daily).
+API_IDEMPOTENCY_DAYS = int(env("API_IDEMPOTENCY_DAYS", "7"))
+CELERY_BEAT_SCHEDULE["api-idempotency-purge"] = {
+    "task": "api.idempotency_purge",
+    "schedule": 86400.0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ProfileDesk API",

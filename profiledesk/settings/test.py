@@ -11,6 +11,11 @@ os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+# High enough that no test (schemathesis sends hundreds of requests with one key) meets the
+# API's rate limits by accident; tests/api/test_throttling.py sets its own.
+os.environ.setdefault("API_RATE_CREATE", "100000/min")
+os.environ.setdefault("API_RATE_READ", "100000/min")
+_REDIS_GIVEN = "REDIS_URL" in os.environ
 
 from .base import *  # noqa: E402,F403
 
@@ -27,6 +32,8 @@ STORAGES["default"]["OPTIONS"]["location"] = os.environ.get(  # noqa: F405
     "PRIVATE_MEDIA_ROOT", os.path.join(tempfile.gettempdir(), "profiledesk-test-media")
 )
 AXES_ENABLED = True
+if not _REDIS_GIVEN:  # the quick SQLite run has no Redis: a per-process cache will do
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Served from the finders (node_modules, static/), not a collected STATIC_ROOT.
 STATIC_ROOT = None

@@ -375,3 +375,22 @@ def test_null_changes_are_a_400_in_the_shape_the_schema_describes(api, customer,
     shape = schema["components"]["schemas"]["ValidationError"]["properties"]["changes"]
     jsonschema.validate(messages, shape)
     jsonschema.validate({"email": ["Enter a valid e-mail address."]}, shape)
+
+
+def test_the_audit_log_keeps_which_key_sent_a_ticket_after_the_key_record_is_purged(
+    api, customer, settings
+):
+    from audit.models import AuditEvent
+    from profiledesk.api.models import ApiKey
+    from profiledesk.api.services import idempotency_records_purge
+
+    response = submit(api, email_change(customer))
+    ticket = Ticket.objects.get(reference=response.json()["reference"])
+    settings.API_IDEMPOTENCY_DAYS = 0
+    idempotency_records_purge()
+    assert not IdempotencyRecord.objects.exists()
+
+    event = AuditEvent.objects.get(action="api.change_request_received")
+    key = ApiKey.objects.get(client=ticket.client)
+    assert (event.target_id, event.data["api_key"]) == (str(ticket.pk), key.prefix)
+    assert event.data["reference"] == ticket.reference

@@ -326,7 +326,9 @@ def test_organisation_details_for_a_customer_without_any_are_all_new(customer):
 
 
 @pytest.mark.django_db
-def test_an_avatar_is_stored_re_encoded_without_its_camera_metadata(customer, settings, tmp_path):
+def test_an_avatar_is_stored_re_encoded_without_its_camera_metadata(
+    customer, settings, tmp_path, django_capture_on_commit_callbacks
+):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -340,7 +342,10 @@ def test_an_avatar_is_stored_re_encoded_without_its_camera_metadata(customer, se
     Image.new("RGB", (300, 200), "navy").save(buffer, format="JPEG", exif=exif)
     upload = validate_avatar(SimpleUploadedFile("me.jpg", buffer.getvalue()))
 
-    [item] = drafts_for(category=Category.AVATAR, cleaned_data={"image": upload}, customer=customer)
+    with django_capture_on_commit_callbacks(execute=True):  # written when the ticket commits
+        [item] = drafts_for(
+            category=Category.AVATAR, cleaned_data={"image": upload}, customer=customer
+        )
 
     assert item.new_value.startswith("avatars/pending/")
     assert item.new_display == "New image (JPEG, 300 × 200 px)"
