@@ -299,6 +299,52 @@ class _Drafts:
             )
         )
 
+    def card(self, *, row, token: str, fingerprint: str, brand: str, bin: str, last4: str) -> None:
+        """Put the card with this vault token on `row` (None: a new card). The item
+        holds the vault's token JSON (apply's `_TOKEN_KEYS`), never a number."""
+        self.value(
+            m.PaymentCard,
+            "vault_token",
+            None,
+            row=row,
+            new_value=json.dumps(
+                {
+                    "token": token,
+                    "fingerprint": fingerprint,
+                    "brand": brand,
+                    "bin": bin,
+                    "last4": last4,
+                }
+            ),
+            new_display=_card_display(brand, bin, last4),
+            old_display=_card_display(row.brand, row.bin, row.last4) if row else "",
+            is_secret=True,
+            always=True,
+        )
+
+    def bank_account(
+        self, *, row, token: str, fingerprint: str, iban_masked: str, country: str
+    ) -> None:
+        """Put the account with this vault token on `row` (None: a new account)."""
+        self.value(
+            m.BankAccount,
+            "vault_token",
+            None,
+            row=row,
+            new_value=json.dumps(
+                {
+                    "token": token,
+                    "fingerprint": fingerprint,
+                    "iban_masked": iban_masked,
+                    "country": country,
+                }
+            ),
+            new_display=iban_masked,
+            old_display=row.iban_masked if row else "",
+            is_secret=True,
+            always=True,
+        )
+
     def action(
         self,
         model: type[models.Model],
@@ -548,25 +594,13 @@ def _card(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
         token = get_vault().tokenize_card(number)
     except CardNumberError:
         raise ValidationError(_("The vault refused this card number."), code="vault") from None
-    new_value = json.dumps(
-        {
-            "token": token.token,
-            "fingerprint": token.fingerprint,
-            "brand": token.brand,
-            "bin": token.bin,
-            "last4": token.last4,
-        }
-    )
-    drafts.value(
-        m.PaymentCard,
-        "vault_token",
-        None,
+    drafts.card(
         row=row,
-        new_value=new_value,
-        new_display=_card_display(token.brand, token.bin, token.last4),
-        old_display=_card_display(row.brand, row.bin, row.last4) if row else "",
-        is_secret=True,
-        always=True,
+        token=token.token,
+        fingerprint=token.fingerprint,
+        brand=token.brand,
+        bin=token.bin,
+        last4=token.last4,
     )
     for name in ("exp_month", "exp_year", "holder_name"):
         new = data.get(f"card_{name}")
@@ -594,23 +628,12 @@ def _bank(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
         return
     row = _row(customer.bank_accounts.all(), data.get("bank_target"), _("bank account"))
     token = get_vault().tokenize_iban(validate_iban(iban))
-    drafts.value(
-        m.BankAccount,
-        "vault_token",
-        None,
+    drafts.bank_account(
         row=row,
-        new_value=json.dumps(
-            {
-                "token": token.token,
-                "fingerprint": token.fingerprint,
-                "iban_masked": token.iban_masked,
-                "country": token.country,
-            }
-        ),
-        new_display=token.iban_masked,
-        old_display=row.iban_masked if row else "",
-        is_secret=True,
-        always=True,
+        token=token.token,
+        fingerprint=token.fingerprint,
+        iban_masked=token.iban_masked,
+        country=token.country,
     )
     for name in ("account_holder", "bank_name"):
         new = data.get(name)

@@ -28,7 +28,6 @@ listed (`changed_since`) so that the staff member sees what else the rollback un
 """
 
 import contextlib
-import json
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -43,7 +42,6 @@ from profiledesk.intake.capture import (
     FieldSpec,
     Kind,
     _address_display,
-    _card_display,
     _Drafts,
     _text,
     resolve_field,
@@ -182,43 +180,21 @@ def _restore(
         if row is None and (value in (None, "") or value is False):
             continue  # a new row starts blank / not primary anyway
         if spec.name == "vault_token" and model is m.PaymentCard:
-            drafts.value(
-                model,
-                "vault_token",
-                None,
+            drafts.card(
                 row=row,
-                new_value=json.dumps(
-                    {
-                        "token": earlier.vault_token,
-                        "fingerprint": earlier.fingerprint,
-                        "brand": earlier.brand,
-                        "bin": earlier.bin,
-                        "last4": earlier.last4,
-                    }
-                ),
-                new_display=_card_display(earlier.brand, earlier.bin, earlier.last4),
-                old_display=_card_display(row.brand, row.bin, row.last4) if row else "",
-                is_secret=True,
-                always=True,
+                token=earlier.vault_token,
+                fingerprint=earlier.fingerprint,
+                brand=earlier.brand,
+                bin=earlier.bin,
+                last4=earlier.last4,
             )
         elif spec.name == "vault_token" and model is m.BankAccount:
-            drafts.value(
-                model,
-                "vault_token",
-                None,
+            drafts.bank_account(
                 row=row,
-                new_value=json.dumps(
-                    {
-                        "token": earlier.vault_token,
-                        "fingerprint": earlier.fingerprint,
-                        "iban_masked": earlier.iban_masked,
-                        "country": earlier.country,
-                    }
-                ),
-                new_display=earlier.iban_masked,
-                old_display=row.iban_masked if row else "",
-                is_secret=True,
-                always=True,
+                token=earlier.vault_token,
+                fingerprint=earlier.fingerprint,
+                iban_masked=earlier.iban_masked,
+                country=earlier.country,
             )
         elif spec.name == "answer_hash":
             drafts.value(
