@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.rollback.models import is_rollback_ticket
 from profiledesk.tickets.models import State, Ticket
 from profiledesk.tickets.services import ticket_comment
 from profiledesk.vault.cards import redact_card_numbers
@@ -26,12 +27,6 @@ class WaiverError(Exception):
     """A waiver that cannot be recorded; the message is safe to show."""
 
 
-def is_rollback(ticket: Ticket) -> bool:
-    from profiledesk.rollback.models import RollbackRequest
-
-    return RollbackRequest.objects.filter(ticket_id=ticket.pk).exists()
-
-
 @transaction.atomic
 def verification_waive(*, ticket: Ticket, by, reason: str) -> Waiver:
     reason = redact_card_numbers((reason or "").strip())
@@ -40,7 +35,7 @@ def verification_waive(*, ticket: Ticket, by, reason: str) -> Waiver:
     if not by.has_perm(PERMISSION):
         raise WaiverError(_("Only compliance can waive verification."))
     locked = Ticket.objects.select_for_update().select_related("client").get(pk=ticket.pk)
-    if not is_rollback(locked):
+    if not is_rollback_ticket(locked):
         raise WaiverError(_("Verification can be waived only for a rollback ticket."))
     if locked.state not in WAIVABLE_STATES:
         raise WaiverError(
@@ -67,13 +62,11 @@ def waiver_standing(ticket: Ticket) -> Waiver | None:
     """The ticket's waiver if it still holds: a rollback ticket's, given by someone who
     still has the rollback permission and still serves the ticket's client."""
     from profiledesk.clients.scoping import client_ids_for
-    from profiledesk.tickets.models import Channel
 
-    # Only rollback tickets (opened "Back office") can carry one: no query for the rest.
-    if ticket.channel != Channel.INTERNAL:
+    if not is_rollback_ticket(ticket):  # no query for any other ticket
         return None
     waiver = Waiver.objects.filter(ticket_id=ticket.pk).select_related("by").first()
-    if waiver is None or not waiver.by.has_perm(PERMISSION) or not is_rollback(ticket):
+    if waiver is None or not waiver.by.has_perm(PERMISSION):
         return None
     if not client_ids_for(waiver.by).filter(client_id=ticket.client_id).exists():
         return None

@@ -34,8 +34,9 @@ from profiledesk.confirmations.services import confirmations_create, ticket_clos
 from profiledesk.connectors.services import deliveries_create
 from profiledesk.customers import models as m
 from profiledesk.intake.capture import FieldSpec, Kind, resolve_field
+from profiledesk.rollback.models import is_rollback_ticket
 from profiledesk.rollback.services import rollback_mark_original
-from profiledesk.tickets.models import ChangeItem, Channel, State, Ticket
+from profiledesk.tickets.models import ChangeItem, State, Ticket
 from profiledesk.tickets.states import transition
 from profiledesk.vault.cards import redact_card_numbers
 
@@ -158,7 +159,7 @@ def _profile_write(*, ticket: Ticket, items: list[ChangeItem], by, now: dt.datet
         else:
             rows[(spec.model, item.target_id)].append((spec, item))
     proven = _proven_contacts(ticket, items)
-    restoring = ticket.channel == Channel.INTERNAL and _is_rollback(ticket)
+    restoring = is_rollback_ticket(ticket)
     for (model, target_id), changes in rows.items():
         _row_write(
             model=model,
@@ -292,12 +293,6 @@ def _verified_before(row: models.Model, name: str, value: str) -> dt.datetime | 
         .values_list("verified_at", flat=True)
         .first()
     )
-
-
-def _is_rollback(ticket: Ticket) -> bool:
-    from profiledesk.rollback.models import RollbackRequest
-
-    return RollbackRequest.objects.filter(ticket_id=ticket.pk).exists()
 
 
 def _proven_contacts(ticket: Ticket, items: list[ChangeItem]) -> set[tuple[int, str]]:

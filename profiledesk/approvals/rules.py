@@ -165,8 +165,12 @@ class CoolingOff:
 
 def cooling_off(ticket: Ticket, *, now: dt.datetime | None = None) -> CoolingOff | None:
     """The last contact change applied for this customer within the policy's cooling-off
-    period, when the ticket is a security or billing change; None otherwise."""
+    period, when the ticket is a security or billing change; None otherwise. A rollback
+    compliance waived (approved by someone else before it applies) gives earlier values
+    back: holding it would keep a takeover's card or answer in place."""
     if ticket.customer_id is None or ticket.category not in COOLING_CATEGORIES:
+        return None
+    if waiver_standing(ticket) is not None:
         return None
     hours = policy_for(client=ticket.client, category=ticket.category).cooling_off_hours
     if not hours:
@@ -204,11 +208,6 @@ def frozen_problem(ticket: Ticket) -> str | None:
 def cooling_off_problem(ticket: Ticket, *, now: dt.datetime | None = None) -> str | None:
     held = cooling_off(ticket, now=now)
     if held is None:
-        return None
-    if waiver_standing(ticket) is not None:
-        # A rollback compliance waived (approved by someone else before it applies) gives
-        # back earlier values; holding it would keep a takeover's card or answer in place,
-        # and restoring the customer's own e-mail would hold the rest of the clean-up.
         return None
     from verification.status import achieved_level
 

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from profiledesk.clients.scoping import client_ids_for
 from profiledesk.policies.sla import due_status
 from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
-from verification.waivers import waiver_standing
 
 from .models import Approval, ApprovalRound
 from .rules import (
@@ -154,8 +153,7 @@ def approval_panel(ticket: Ticket, user) -> dict:
     approval step (ready, pending approval, approved or rejected)."""
     context: dict = {"approval_panel": False}
     if ticket.state == State.READY:
-        # A waived rollback is not held (rules.cooling_off_problem): no banner for it.
-        held = cooling_off(ticket) if waiver_standing(ticket) is None else None
+        held = cooling_off(ticket)
         plan = plan_for(ticket)
         context.update(
             approval_panel=True,

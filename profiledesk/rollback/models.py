@@ -34,3 +34,13 @@ class RollbackRequest(models.Model):
 
     def __str__(self) -> str:
         return f"rollback {self.ticket_id}"
+
+
+def is_rollback_ticket(ticket) -> bool:
+    """Whether `ticket` was opened by rollback_open. Only they are opened "Back office",
+    so every other ticket is answered without a query."""
+    from profiledesk.tickets.models import Channel
+
+    if ticket.channel != Channel.INTERNAL:
+        return False
+    return RollbackRequest.objects.filter(ticket_id=ticket.pk).exists()
