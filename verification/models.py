@@ -153,6 +153,12 @@ class DocumentCheck(models.Model):
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
+    # SHA-256 of the file as uploaded: the same document shown for two customers is a
+    # fraud signal (policies.risk), and the hash outlives the file's retention.
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    # Pixel size of an image, or the first page's size in points of a PDF.
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
     photo_matches = models.BooleanField(_("the photo matches the caller"), default=False)
     name_matches = models.BooleanField(_("the name matches the profile"), default=False)
     not_expired = models.BooleanField(_("the document has not expired"), default=False)
