@@ -2,12 +2,14 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from profiledesk.clients.admin_scoping import ClientScopedAdmin
+
 from .keys import api_key_revoke
 from .models import ApiKey
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ClientScopedAdmin, admin.ModelAdmin):
     """Keys are made with `manage.py create_api_key` (the key is shown once there) and
     revoked here; they are never edited or deleted."""
 

@@ -1,20 +1,22 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from audit.services import audit_record
 from profiledesk.policies.admin import BusinessHoursInline, HolidayInline, client_admin_saved
 
+from .admin_scoping import ClientScopedAdmin, ClientScopedInline
 from .models import Client, Membership
+from .services import membership_add, membership_audit
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ClientScopedInline, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Client)
-class ClientAdmin(SimpleHistoryAdmin):
+class ClientAdmin(ClientScopedAdmin, SimpleHistoryAdmin):
+    client_path = "pk"
     list_display = ["name", "slug", "customer_prefix", "country", "time_zone", "is_active"]
     list_filter = ["is_active", "country"]
     search_fields = ["name", "slug"]
@@ -30,18 +32,20 @@ class ClientAdmin(SimpleHistoryAdmin):
         client_admin_saved(
             request=request, client=form.instance, formsets=formsets, created=not change
         )
+        # A desk admin who adds a client administers it (else it would vanish from their
+        # admin the moment it is saved).
+        user = request.user
+        if (
+            not change
+            and not user.is_superuser
+            and not user.memberships.filter(client=form.instance).exists()
+        ):
+            membership_add(user=user, client=form.instance, by=user, request=request)
 
 
 def _audit_membership(request, action: str, membership: Membership, client: Client) -> None:
     # Who may work on which client's customers is staff access: audited (PCI DSS 10.2).
-    audit_record(
-        action=action,
-        actor=request.user,
-        client=client,
-        target=membership.user,
-        data={"username": membership.user.get_username(), "client": client.slug},
-        request=request,
-    )
+    membership_audit(action=action, membership=membership, by=request.user, request=request)
 
 
 def _audit_membership_formset(request, client: Client, formset) -> None:
@@ -55,7 +59,7 @@ def _audit_membership_formset(request, client: Client, formset) -> None:
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(ClientScopedAdmin, SimpleHistoryAdmin):
     list_display = ["user", "client", "created_at"]
     list_filter = ["client"]
     search_fields = ["user__username", "client__name"]

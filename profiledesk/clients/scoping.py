@@ -11,11 +11,18 @@ from django.db import models
 from .models import Client, Membership
 
 
-def client_ids_for(user) -> models.QuerySet:
-    """A subquery of the client ids the user is a member of (evaluated inside SQL)."""
+def client_ids_for(user, *, include_inactive: bool = False) -> models.QuerySet:
+    """A subquery of the client ids the user is a member of (evaluated inside SQL).
+
+    `include_inactive` is for the Django admin only: a desk admin still configures (and
+    may reactivate) a client that was switched off, whose customers nobody browses.
+    """
     if not getattr(user, "is_authenticated", False):
         return Client.objects.none().values("pk")
-    return Membership.objects.filter(user_id=user.pk, client__is_active=True).values("client_id")
+    memberships = Membership.objects.filter(user_id=user.pk)
+    if not include_inactive:
+        memberships = memberships.filter(client__is_active=True)
+    return memberships.values("client_id")
 
 
 class ClientScopedQuerySet(models.QuerySet):

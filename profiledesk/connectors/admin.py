@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
+from profiledesk.clients.admin_scoping import ClientScopedAdmin
 from profiledesk.policies.categories import Category
 
 from .models import Connector, Delivery
@@ -44,7 +45,7 @@ class ConnectorForm(forms.ModelForm):
 
 
 @admin.register(Connector)
-class ConnectorAdmin(admin.ModelAdmin):
+class ConnectorAdmin(ClientScopedAdmin, admin.ModelAdmin):
     form = ConnectorForm
     list_display = ["name", "client", "kind", "url", "is_active", "updated_at"]
     list_filter = ["is_active", "kind", "client"]
@@ -80,7 +81,7 @@ class ConnectorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ClientScopedAdmin, admin.ModelAdmin):
     list_display = ["created_at", "client", "connector", "ticket", "status", "attempts"]
     list_filter = ["status", "client"]
     list_select_related = ["client", "connector", "ticket"]

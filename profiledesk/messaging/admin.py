@@ -2,11 +2,13 @@
 
 from django.contrib import admin
 
+from profiledesk.clients.admin_scoping import ClientScopedAdmin
+
 from .models import Message
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ClientScopedAdmin, admin.ModelAdmin):
     list_display = ["created_at", "client", "channel", "recipient", "template", "status"]
     list_filter = ["status", "channel", "client"]
     list_select_related = ["client"]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from audit.services import audit_record
+from profiledesk.clients.admin_scoping import ClientScopedAdmin, ClientScopedInline
 from profiledesk.intake.capture import CATEGORY_FIELDS
 
 from .defaults import policies_ensure_defaults
@@ -75,7 +76,7 @@ def _jsonable(value):
 
 
 @admin.register(Policy)
-class PolicyAdmin(SimpleHistoryAdmin):
+class PolicyAdmin(ClientScopedAdmin, SimpleHistoryAdmin):
     form = PolicyForm
     list_display = [
         "client",
@@ -145,20 +146,20 @@ class PolicyAdmin(SimpleHistoryAdmin):
         )
 
 
-class BusinessHoursInline(admin.TabularInline):
+class BusinessHoursInline(ClientScopedInline, admin.TabularInline):
     model = BusinessHours
     extra = 0
     fields = ["weekday", "opens", "closes"]
     verbose_name_plural = _("business hours (none: the clock runs round the clock)")
 
 
-class HolidayInline(admin.TabularInline):
+class HolidayInline(ClientScopedInline, admin.TabularInline):
     model = Holiday
     extra = 0
     fields = ["date", "name"]
 
 
-class _CalendarAdmin(SimpleHistoryAdmin):
+class _CalendarAdmin(ClientScopedAdmin, SimpleHistoryAdmin):
     list_filter = ["client"]
     list_select_related = ["client"]
 

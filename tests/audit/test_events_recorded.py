@@ -26,7 +26,7 @@ from tests.approvals.helpers import ORGANISATION_ITEM, ready_ticket
 from tests.conftest import make_staff, signed_in
 from tests.connectors.test_admin_and_secrets import ADD as CONNECTOR_ADD
 from tests.connectors.test_admin_and_secrets import form as connector_form
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, ClientFactory, MembershipFactory
 from tests.policies.test_admin import _change_url as policy_change_url
 from tests.policies.test_admin import _form_data as policy_form_data
 from tests.verification.helpers import email_key, open_ticket
@@ -267,15 +267,16 @@ def test_a_connector_edit_in_the_admin_is_recorded_without_its_secret(personas, 
     assert SECRET not in all_audit_data()
 
 
-def test_giving_a_staff_member_a_client_and_a_role_in_the_admin_is_recorded(
-    personas, northwind, solaris
-):
+def test_giving_a_staff_member_a_client_and_a_role_in_the_admin_is_recorded(personas, northwind):
+    # A second client this desk admin administers (tests/test_admin_tenancy.py: only those).
+    acme = ClientFactory(slug="acme", name="Acme")
+    MembershipFactory(user=personas["desk_admin"], client=acme)
     http = signed_in(personas["desk_admin"])
     agent = personas["agent"]
-    http.post(reverse("admin:clients_membership_add"), {"user": agent.pk, "client": solaris.pk})
+    http.post(reverse("admin:clients_membership_add"), {"user": agent.pk, "client": acme.pk})
     added = events("staff.membership_added").get()
-    assert (added.actor, added.client) == (personas["desk_admin"], solaris)
-    assert added.data == {"username": "agent", "client": "solaris"}
+    assert (added.actor, added.client) == (personas["desk_admin"], acme)
+    assert added.data == {"username": "agent", "client": "acme"}
 
     supervisors = agent.groups.model.objects.get(name="supervisor")
     response = http.post(

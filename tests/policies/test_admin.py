@@ -12,7 +12,7 @@ from profiledesk.policies.categories import Category
 from profiledesk.policies.defaults import policies_ensure_defaults
 from profiledesk.policies.models import BusinessHours, Policy
 from tests.conftest import signed_in
-from tests.factories import ClientFactory
+from tests.factories import ClientFactory, MembershipFactory
 
 from .builders import holiday
 
@@ -58,12 +58,14 @@ def test_the_policy_list_shows_a_clients_nine_policies(desk_admin, northwind):
         assert str(category.label) in response.content.decode()
 
 
-def test_the_policy_list_makes_as_many_queries_for_three_clients_as_for_one(desk_admin):
+def test_the_policy_list_makes_as_many_queries_for_three_clients_as_for_one(desk_admin, personas):
     url = reverse("admin:policies_policy_changelist")
     with CaptureQueriesContext(connection) as one_client:
         desk_admin.get(url)
     for slug in ("second", "third"):
-        policies_ensure_defaults(client=ClientFactory(slug=slug))
+        client = ClientFactory(slug=slug)
+        policies_ensure_defaults(client=client)
+        MembershipFactory(user=personas["desk_admin"], client=client)  # theirs to configure
     with CaptureQueriesContext(connection) as three_clients:
         response = desk_admin.get(url)
     assert len(response.context["cl"].result_list) == 27
