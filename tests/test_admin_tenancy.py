@@ -16,6 +16,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.sites import AdminSite
 from django.contrib.auth.models import Group, Permission
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -75,53 +76,59 @@ def test_an_admin_without_the_mixin_is_caught():
 # --- one Solaris object of every registered model ----------------------------------------
 
 
-@pytest.fixture
-def solaris_objects(personas, solaris):
-    outsider = personas["outsider"]
-    policies_ensure_defaults(client=solaris)
-    customer = complete_customer(solaris, legal_name="Sol Customer")
+def one_of_each(client, staff) -> dict:
+    """One object of every registered model (but the global ones) for `client`, with
+    `staff` (a member of that client only) as the staff member they are about."""
+    slug = client.slug
+    policies_ensure_defaults(client=client)
+    customer = complete_customer(client, legal_name=f"{client.name} Customer")
     ticket = TicketFactory(customer=customer)
     delivery = delivery_for(ticket)
     now = timezone.now()
     message = Message.objects.create(
-        client=solaris,
+        client=client,
         ticket=ticket,
         customer=customer,
         channel="email",
-        recipient="someone@solaris.example",
+        recipient=f"someone@{slug}.example",
         template="otp",
         language="en",
-        text_redacted="Solaris message",
-        idempotency_key="solaris-message-1",
+        text_redacted=f"{client.name} message",
+        idempotency_key=f"{slug}-message-1",
         due_at=now,
         created_at=now,
     )
-    api_key, _raw = api_key_create(client=solaris, name="Solaris app", by=None)
-    sign_in = {"username": "outsider", "user_agent": "ua", "http_accept": "*/*", "path_info": "/"}
+    api_key, _raw = api_key_create(client=client, name=f"{client.name} app", by=None)
+    sign_in = {"username": staff.username, "user_agent": "ua", "http_accept": "*/*"}
     objects = {
-        Client: solaris,
-        Membership: outsider.memberships.get(client=solaris),
-        User: outsider,
+        Client: client,
+        Membership: staff.memberships.get(client=client),
+        User: staff,
         StaffSession: StaffSession.objects.create(
-            user=outsider, session_key="solaris-session", started_at=now, last_seen_at=now
+            user=staff, session_key=f"{slug}-session", started_at=now, last_seen_at=now
         ),
-        outsider.totpdevice_set.model: outsider.totpdevice_set.get(),
-        Policy: solaris.policies.first(),
-        BusinessHours: BusinessHours.objects.filter(client=solaris).first(),
-        Holiday: Holiday.objects.create(client=solaris, date=dt.date(2026, 6, 24), name="San Juan"),
+        staff.totpdevice_set.model: staff.totpdevice_set.get(),
+        Policy: client.policies.first(),
+        BusinessHours: BusinessHours.objects.filter(client=client).first(),
+        Holiday: Holiday.objects.create(client=client, date=dt.date(2026, 6, 24), name="Midsummer"),
         ApiKey: api_key,
         Message: message,
-        Connector: connector_for(solaris, url="https://crm.solaris.example/hook", name="Sol CRM"),
+        Connector: connector_for(client, url=f"https://crm.{slug}.example/hook", name="CRM 2"),
         Delivery: delivery,
-        AuditEvent: audit_record(action="solaris.configured", client=solaris, target=solaris),
+        AuditEvent: audit_record(action=f"{slug}.configured", client=client, target=client),
         AccessAttempt: AccessAttempt.objects.create(
-            **sign_in, get_data="", post_data="", failures_since_start=3
+            **sign_in, path_info="/", get_data="", post_data="", failures_since_start=3
         ),
-        AccessLog: AccessLog.objects.create(**sign_in),
-        AccessFailureLog: AccessFailureLog.objects.create(**sign_in),
+        AccessLog: AccessLog.objects.create(**sign_in, path_info="/"),
+        AccessFailureLog: AccessFailureLog.objects.create(**sign_in, path_info="/"),
     }
     assert all(obj is not None for obj in objects.values())
     return objects
+
+
+@pytest.fixture
+def solaris_objects(personas, solaris):
+    return one_of_each(solaris, personas["outsider"])
 
 
 def test_the_matrix_has_a_solaris_object_of_every_registered_model(solaris_objects):
@@ -695,3 +702,59 @@ def test_filters_list_only_the_admins_clients(personas, northwind, solaris):
     )
     [client_filter] = [f for f in listing.context["cl"].filter_specs if f.field_path == "client"]
     assert {name for _pk, name in client_filter.lookup_choices} == {northwind.name, second.name}
+
+
+# --- what the admin is for still works ------------------------------------------------------
+
+
+def _pages_of(http, objects, *, may_view) -> list[str]:
+    """The list (with the object on it), change and history pages of every object."""
+    failures = []
+    for model, obj in objects.items():
+        info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        listing = http.get(reverse(f"{info}_changelist"))
+        if not may_view(model):
+            if listing.status_code != 403:
+                failures.append(f"{info} list: {listing.status_code}, expected 403")
+            continue
+        change_url = reverse(f"{info}_change", args=[obj.pk])
+        if listing.status_code != 200 or change_url not in listing.content.decode():
+            failures.append(f"{info} list: {listing.status_code}, object listed: no")
+        for url in (change_url, reverse(f"{info}_history", args=[obj.pk])):
+            if (status := http.get(url).status_code) != 200:
+                failures.append(f"GET {url}: {status}")
+    return failures
+
+
+def test_a_desk_admin_still_reaches_every_object_of_their_own_client(personas, northwind):
+    desk_admin = personas["desk_admin"]
+    objects = one_of_each(northwind, personas["agent"])
+
+    def may_view(model):
+        opts = model._meta
+        return any(
+            desk_admin.has_perm(f"{opts.app_label}.{a}_{opts.model_name}")
+            for a in ("view", "change")
+        )
+
+    assert _pages_of(signed_in(desk_admin), objects, may_view=may_view) == []
+
+
+def test_a_superuser_reaches_every_clients_objects(personas, northwind, solaris_objects):
+    root = make_staff("root", Role.DESK_ADMIN, is_staff=True)
+    root.is_superuser = True  # as createsuperuser would make one
+    root.save(update_fields=["is_superuser"])
+    http = signed_in(root)
+    everything = one_of_each(northwind, personas["agent"])
+    assert _pages_of(http, everything, may_view=lambda model: True) == []
+    assert _pages_of(http, solaris_objects, may_view=lambda model: True) == []
+    for model, model_admin in admin.site._registry.items():
+        info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        if model_admin.has_add_permission(_request_of(root)):
+            assert http.get(reverse(f"{info}_add")).status_code == 200, info
+
+
+def _request_of(user):
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return request
