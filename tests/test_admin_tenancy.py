@@ -266,6 +266,13 @@ def test_every_admin_url_keeps_northwinds_desk_admin_out_of_solaris(
             if str(solaris_objects[remote].pk) in ids:
                 failures.append(f"autocomplete {query} offers Solaris's {remote.__name__}")
 
+    # The pages of no one model: the index (recent actions) and each app's index.
+    labels = {model._meta.app_label for model in admin.site._registry}
+    for url in [reverse("admin:index")] + [
+        reverse("admin:app_list", args=[label]) for label in sorted(labels)
+    ]:
+        check("GET", url, http.get(url), {200})
+
     assert failures == [], "\n".join(failures)
     assert hits > 200  # every admin, every URL: the walk really ran
     assert _world(solaris_objects, solaris, desk_admin) == before
