@@ -348,6 +348,36 @@ def test_moving_a_connector_to_another_client_is_a_form_error(personas, northwin
     assert refused.data["model"] == "clients.client" and refused.data["ids"] == [str(solaris.pk)]
 
 
+def test_a_save_that_ends_in_another_client_is_rolled_back(
+    personas, northwind, solaris, monkeypatch
+):
+    """The last line, for an admin class that would move an object itself."""
+    connector = connector_for(northwind, url="https://crm.northwind.example/hook")
+    connector_admin = admin.site._registry[Connector]
+    careless = connector_admin.save_model
+
+    def save_model(request, obj, form, change):
+        obj.client = solaris
+        careless(request, obj, form, change)
+
+    monkeypatch.setattr(connector_admin, "save_model", save_model)
+    response = signed_in(personas["desk_admin"]).post(
+        reverse("admin:connectors_connector_change", args=[connector.pk]),
+        {
+            "client": northwind.pk,
+            "name": "Renamed",
+            "kind": connector.kind,
+            "url": connector.url,
+            "categories": ["contact"],
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 403
+    stored = Connector.objects.get(pk=connector.pk)
+    assert (stored.client, stored.name) == (northwind, connector.name)
+    assert not AuditEvent.objects.filter(action="connectors.connector_changed").exists()
+
+
 def test_a_holiday_cannot_be_added_to_another_client(personas, solaris):
     http = signed_in(personas["desk_admin"])
     response = http.post(

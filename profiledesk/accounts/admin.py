@@ -97,6 +97,7 @@ class StaffAdmin(StaffScopedAdmin, UserAdmin, SimpleHistoryAdmin):
             required=not request.user.is_superuser,
             label=StaffCreationForm.base_fields["clients"].label,
             help_text=StaffCreationForm.base_fields["clients"].help_text,
+            error_messages={"invalid_choice": _("Choose clients you administer.")},
             scope_request=request,
         )
         # A subclass per request: the declared field is shared by every request.
