@@ -796,3 +796,15 @@ def _request_of(user):
     request = RequestFactory().get("/admin/")
     request.user = user
     return request
+
+
+def test_a_superuser_still_reads_the_history_of_a_deleted_membership(personas, northwind):
+    root = make_staff("root", Role.DESK_ADMIN, is_staff=True)
+    root.is_superuser = True
+    root.save(update_fields=["is_superuser"])
+    membership = personas["agent"].memberships.get(client=northwind)
+    pk = membership.pk
+    membership.delete()
+    url = reverse("admin:clients_membership_history", args=[pk])
+    assert signed_in(root).get(url).status_code == 200
+    assert signed_in(personas["desk_admin"]).get(url).status_code == 404

@@ -298,13 +298,16 @@ class ClientScopedAdmin(_ScopedRelations):
 
     def history_view(self, request, object_id, extra_context=None):
         # simple-history falls back to an object's last version when the current row is
-        # not in get_queryset(): ask for the current row first (404 outside).
-        self.get_object(request, unquote(object_id))
+        # not in get_queryset(): ask for the current row first (404 outside). Superusers
+        # keep the history of deleted objects.
+        if not request.user.is_superuser:
+            self.get_object(request, unquote(object_id))
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         """simple-history's "revert" page (SimpleHistoryAdmin admins only)."""
-        self.get_object(request, unquote(object_id))
+        if not request.user.is_superuser:
+            self.get_object(request, unquote(object_id))
         if request.method == "POST" and self.revert_disabled(request):
             # simple-history saves on POST whatever the button said, and a revert writes
             # every field of the old version, read-only ones (a client, a flag) included.
