@@ -43,7 +43,7 @@ class ClientAdmin(ClientScopedAdmin, SimpleHistoryAdmin):
             membership_add(user=user, client=form.instance, by=user, request=request)
 
 
-def _audit_membership(request, action: str, membership: Membership, client: Client) -> None:
+def _audit_membership(request, action: str, membership: Membership) -> None:
     # Who may work on which client's customers is staff access: audited (PCI DSS 10.2).
     membership_audit(action=action, membership=membership, by=request.user, request=request)
 
@@ -51,11 +51,11 @@ def _audit_membership(request, action: str, membership: Membership, client: Clie
 def _audit_membership_formset(request, client: Client, formset) -> None:
     """After the client admin saved its membership inline (new_objects & co. are set)."""
     for membership in formset.new_objects:
-        _audit_membership(request, "staff.membership_added", membership, client)
+        _audit_membership(request, "staff.membership_added", membership)
     for membership, _changed in formset.changed_objects:
-        _audit_membership(request, "staff.membership_changed", membership, client)
+        _audit_membership(request, "staff.membership_changed", membership)
     for membership in formset.deleted_objects:
-        _audit_membership(request, "staff.membership_removed", membership, client)
+        _audit_membership(request, "staff.membership_removed", membership)
 
 
 @admin.register(Membership)
@@ -70,10 +70,10 @@ class MembershipAdmin(ClientScopedAdmin, SimpleHistoryAdmin):
         if change and not form.changed_data:
             return
         action = "staff.membership_changed" if change else "staff.membership_added"
-        _audit_membership(request, action, obj, obj.client)
+        _audit_membership(request, action, obj)
 
     def delete_model(self, request, obj):
-        _audit_membership(request, "staff.membership_removed", obj, obj.client)
+        _audit_membership(request, "staff.membership_removed", obj)
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
