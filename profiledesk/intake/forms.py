@@ -105,7 +105,7 @@ def _now(model, row, name: str) -> SafeString:
 def _help_with_now(help_text, now: SafeString) -> SafeString:
     """A field's own (constant) help text, then "Now: …" (already escaped by `_now`)."""
     if not help_text:
-        return now
+        return format_html("{}", now)
     return format_html("{} {}", help_text, now) if now else format_html("{}", help_text)
 
 
