@@ -10,6 +10,8 @@ import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
 
+from profiledesk.confirmations.services import confirmations_create
+from tests.confirmations.conftest import email_change, link_token
 from tests.conftest import signed_in
 from tests.factories import TicketFactory
 
@@ -109,7 +111,12 @@ def test_htmx_partials_and_the_staff_activity_page_are_defended(personas, custom
     assert_defended(activity)
 
 
-def test_error_pages_and_the_public_report_page_are_defended(personas):
+def test_error_pages_and_the_public_report_page_are_defended(personas, customer):
+    ticket, old = email_change(customer)
+    to_old = next(m for m in confirmations_create(ticket=ticket) if m.recipient == old)
+    report = HttpClient().get(reverse("confirmations:report", args=[link_token(to_old)]))
+    assert report.status_code == 200
+    assert_defended(report)
     assert_defended(HttpClient().get(reverse("confirmations:report", args=["not-a-token"])))
     http = signed_in(personas["agent"])
     assert_defended(http.get("/customers/999999999/"))  # 404
