@@ -1,4 +1,4 @@
-"""`make lint`: nothing but constants is marked safe (STYLE "conventions as code", issue 12).
+"""`make lint`: nothing but constants is marked safe, and pages keep to the CSP (issue 12).
 
 A value a customer, caller, client system or staff member wrote reaches a page only
 through Django's autoescaping. These are the ways around it, each refused unless what it
@@ -11,7 +11,10 @@ marks safe is a constant written in the source:
   name ran as script on New request (issue 12); crispy layout objects that print their
   first argument with `|safe` (`Fieldset` legend, `HTML`); `autoescape=` other than True.
 - Templates: `|safe` / `|safeseq` after anything but a string literal, `{% autoescape off %}`,
-  `{% filter … safe %}`.
+  `{% filter … safe %}`, and a `{# #}` comment over several lines (Django prints it).
+- Templates of pages (not e-mails): what the Content-Security-Policy refuses or makes htmx
+  evaluate — inline `<script>`, `on…=` handlers, `style=`, `<style>`, `javascript:` URLs,
+  `hx-on`, `js:` values, `hx-trigger` filters `[…]`.
 
 It reads the source (like `audit/history_guard.untracked_writes`), so a violation is found
 before it runs: `path:line: what`, one a line, exit status 1.
@@ -202,6 +205,34 @@ def check_template(path: Path) -> Iterator[str]:
     for match in re.finditer(r"\{%(.*?)%\}", text, re.S):
         if _SAFE_FILTER.search(match.group(1)) and not _FILTER_SAFE.match(match.group(0)):
             yield f"{path}:{line(match.start())}: |safe in a template tag"
+    # Django's {# #} is one line only: over several it is printed, markup and all.
+    for match in re.finditer(r"\{#[^}]*\n", text):
+        yield f"{path}:{line(match.start())}: a {{# #}} comment over several lines is printed"
+    if not _is_email(path):
+        for pattern, what in _CSP_RULES:
+            for match in pattern.finditer(text):
+                yield f"{path}:{line(match.start())}: {what} (refused by the CSP)"
+
+
+# What the pages' Content-Security-Policy refuses, or makes htmx evaluate as code. E-mail
+# templates are not pages (and mail clients need inline styles).
+_TAG = r"<[a-zA-Z][^<>]*?"
+_CSP_RULES = [
+    (re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>", re.I), "an inline <script>"),
+    (re.compile(_TAG + r"\son[a-z]+\s*=", re.I), "an inline event handler (on…=)"),
+    (re.compile(_TAG + r"\sstyle\s*=", re.I), "a style= attribute"),
+    (re.compile(r"<style\b", re.I), "an inline <style>"),
+    (re.compile(r"\shx-on[:-]", re.I), "hx-on (htmx evaluates it)"),
+    (re.compile(r"""\shx-(?:vals|vars|headers)\s*=\s*['"]\s*(?:js|javascript):""", re.I),
+     "a js: value (htmx evaluates it)"),
+    (re.compile(r"""\shx-trigger\s*=\s*["'][^"']*\[""", re.I), "an hx-trigger filter [...]"),
+    (re.compile(r"""\b(?:href|src|action)\s*=\s*["']\s*javascript:""", re.I), "a javascript: URL"),
+]  # fmt: skip
+
+
+def _is_email(path: Path) -> bool:
+    parts = path.parts
+    return "templates" in parts and parts[parts.index("templates") + 1 :][:1] == ("messages",)
 
 
 # --- the command ---------------------------------------------------------------------
@@ -236,7 +267,7 @@ def main(argv: list[str]) -> int:
         print(problem)  # noqa: T201 - a lint tool's output
     if problems:
         print(  # noqa: T201
-            f"{len(problems)} place(s) mark a value safe that is not a constant "
+            f"{len(problems)} place(s) print a value unescaped or break the CSP "
             "(profiledesk/browser/markup_check.py says how to fix or allow one)."
         )
     return 1 if problems else 0
