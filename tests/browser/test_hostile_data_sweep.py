@@ -226,7 +226,7 @@ def pages_for(role: str, data: dict, personas) -> list[str]:
         Role.DESK_ADMIN: [
             "/admin/", "/admin/accounts/user/", "/admin/accounts/staffsession/",
             f"/admin/accounts/staffsession/{StaffSession.objects.filter(user=personas['agent']).first().pk}/change/",
-            f"/admin/accounts/user/{personas['agent'].pk}/change/", "/admin/policies/policy/add/",
+            f"/admin/accounts/user/{personas['agent'].pk}/change/", "/admin/policies/policy/",
             "/admin/audit/auditevent/", "/admin/clients/client/", "/admin/api/apikey/",
             "/admin/messaging/message/", "/admin/connectors/delivery/",
         ],
