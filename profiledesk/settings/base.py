@@ -186,8 +186,9 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Issue 12. A script that slipped into a page could do anything a staff session can: the
 # policy allows scripts only from the desk's own static files (no inline script, no eval:
 # templates/ hold none, htmx is told not to eval, see base.html's htmx-config), styles
-# likewise (Bootstrap's data: images are the only non-'self' source). The API docs page
-# widens it for itself only (profiledesk/api/views.py). Checked by tests/browser_defences/.
+# likewise (Bootstrap's data: images are the only non-'self' source). Swagger UI at
+# /api/docs/ keeps it too: its start-up script is a file (profiledesk/api/views.py).
+# Checked by tests/browser_defences/ and tests/browser/test_hostile_data_sweep.py.
 INSTALLED_APPS += ["csp"]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
