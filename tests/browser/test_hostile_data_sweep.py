@@ -11,6 +11,7 @@ and any response of 500 or more. The `page`-style checks of tests/browser/confte
 """
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Iterator
 
@@ -269,6 +270,25 @@ def open_as(browser: Browser, live_server) -> Iterator[Callable]:
         context.close()
 
 
+def visit(page: Page, problems: list[str], label: str, url: str) -> list[str]:
+    """Open `url`; what went wrong there (empty when it stayed text)."""
+    response = page.goto(url)
+    assert response is not None, (label, url)
+    expected = 400 if url in ANSWERS_400 else 200
+    assert response.status == expected, (label, url, response.status)
+    page.wait_for_load_state("networkidle")
+    if expected == 400:
+        problems[:] = [p for p in problems if "400" not in p]
+    found = []
+    if injected := page.locator(INJECTED).count():
+        found.append(f"{label} {url}: {injected} element(s) made of a hostile string")
+    violations = page.evaluate("window.__cspViolations")
+    found.extend(f"{label} {url}: CSP violation {v}" for v in violations)
+    found.extend(f"{label} {url}: {p}" for p in problems)
+    problems.clear()
+    return found
+
+
 def test_hostile_strings_stay_text_on_every_page_for_every_role(open_as, personas, northwind):
     Group.objects.get(name=Role.DESK_ADMIN)  # roles are synced (migrations ran)
     data = seed(northwind, personas)
@@ -277,21 +297,8 @@ def test_hostile_strings_stay_text_on_every_page_for_every_role(open_as, persona
     for role in (Role.AGENT, Role.SUPERVISOR, Role.COMPLIANCE, Role.SECURITY, Role.DESK_ADMIN):
         page, problems = open_as(personas[role])
         for url in pages_for(role, data, personas):
-            response = page.goto(url)
-            assert response is not None, (role, url)
-            expected = 400 if url in ANSWERS_400 else 200
-            assert response.status == expected, (role, url, response.status)
-            page.wait_for_load_state("networkidle")
-            if expected == 400:
-                problems[:] = [p for p in problems if "400" not in p]
+            found += visit(page, problems, role, url)
             visited += 1
-            injected = page.locator(INJECTED).count()
-            if injected:
-                found.append(f"{role} {url}: {injected} element(s) made of a hostile string")
-            violations = page.evaluate("window.__cspViolations")
-            found.extend(f"{role} {url}: CSP violation {v}" for v in violations)
-            found.extend(f"{role} {url}: {p}" for p in problems)
-            problems.clear()
         # The strings are on the pages, as text (the sweep saw them, not nothing).
         if role == Role.AGENT:
             page.goto(f"/tickets/{data['tickets']['new'].reference}/")
@@ -300,6 +307,22 @@ def test_hostile_strings_stay_text_on_every_page_for_every_role(open_as, persona
             assert not re.search(r"\b49\b", page.locator("main").inner_text())
     assert visited > 50
     assert found == [], "\n".join(found)
+
+
+def test_the_demo_s_dev_outbox_shows_hostile_messages_as_text(
+    open_as, personas, settings, tmp_path
+):
+    """The Dev outbox (the demo, DEBUG on) prints what the sinks hold: e-mails and SMS
+    whose text came from customers' data."""
+    settings.DEBUG = True
+    settings.SMS_SINK_DIR = tmp_path
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
+    for n, text in enumerate(HOSTILE):
+        record = {"sent_at": timezone.now().isoformat(), "to": HOSTILE[n - 1][:40], "text": text}
+        (tmp_path / f"{n}.json").write_text(json.dumps(record), encoding="utf-8")
+    page, problems = open_as(personas[Role.DESK_ADMIN])
+    assert visit(page, problems, "desk_admin", "/dev/outbox/") == []
+    assert page.get_by_text(HOSTILE[1]).count() > 0
 
 
 def test_the_api_docs_page_works_under_its_policy(page: Page):
