@@ -52,6 +52,7 @@ test-faults: deps system-test
 lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m profiledesk.browser.markup_check  # nothing but constants marked safe
 
 check: deps
 	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING

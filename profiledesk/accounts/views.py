@@ -17,7 +17,7 @@ from .access import password_step, public
 from .forms import TokenForm
 from .models import StaffSession
 from .sessions import staff_sessions_end
-from .totp import confirmed_device, enrolment_device, qr_svg, second_factor_verify
+from .totp import confirmed_device, enrolment_device, qr_data_uri, second_factor_verify
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -78,7 +78,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         form.add_error("token", _("That code does not match. Check the app's clock and try again."))
     context = {
         "form": form,
-        "qr_svg": qr_svg(device),
+        "qr_src": qr_data_uri(device),
         # What an app asks for when the QR code cannot be scanned: the key in base32.
         "secret": b32encode(device.bin_key).decode().rstrip("="),
         "next": _next_url(request),

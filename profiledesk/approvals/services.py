@@ -342,7 +342,9 @@ def _freeze_write(*, customer: Customer, by, reason: str, freeze: bool, request=
         raise ApprovalError(_("The profile is not frozen."))
     locked.frozen_at = timezone.now() if freeze else None
     locked.frozen_reason = reason if freeze else ""
-    locked._change_reason = ("frozen: " if freeze else "unfrozen: ") + reason
+    # simple-history's change reason holds 100 characters (a longer one is a DataError on
+    # PostgreSQL: a 500); the whole reason is on the row and in the audit event.
+    locked._change_reason = (("frozen: " if freeze else "unfrozen: ") + reason)[:100]
     locked._history_user = by
     locked.save(update_fields=["frozen_at", "frozen_reason"])
     audit_record(

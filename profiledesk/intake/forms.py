@@ -21,6 +21,8 @@ from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.conf import global_settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from phonenumbers import geocoder
@@ -82,16 +84,29 @@ def _one(customer, related: str):
         return None
 
 
-def _now(model, row, name: str) -> str:
-    """Help text with the current value, masked as the profile page shows it."""
+def _now(model, row, name: str) -> SafeString:
+    """Help text with the current value, masked as the profile page shows it.
+
+    Form templates print help texts unescaped (Django's and crispy's `|safe`), and the value
+    is whatever a customer, caller or client system stored: it goes in as an argument of
+    `format_html`, which escapes it (a name such as `"><img onerror=…>` stays text)."""
     if row is None:
-        return ""
+        return SafeString("")
     value = getattr(row, name)
     field = model._meta.get_field(name)
     if field.choices:
         value = dict(field.flatchoices).get(value, value)
     shown = display(value, model.field_policies[name])
-    return str(_("Now: %(value)s")) % {"value": shown} if shown else str(_("Now: not set"))
+    if not shown:
+        return format_html("{}", _("Now: not set"))
+    return format_html(str(_("Now: {value}")), value=shown)
+
+
+def _help_with_now(help_text, now: SafeString) -> SafeString:
+    """A field's own (constant) help text, then "Now: …" (already escaped by `_now`)."""
+    if not help_text:
+        return format_html("{}", now)
+    return format_html("{} {}", help_text, now) if now else format_html("{}", help_text)
 
 
 def _free_text(label, max_length: int, **kwargs) -> forms.CharField:
@@ -123,6 +138,12 @@ class ChangeForm(forms.Form):
         self.country = customer_country(customer)
         super().__init__(*args, **kwargs)
         self.setup()
+        # Help texts are printed unescaped by the form templates: whatever setup() put
+        # there is escaped unless it was built safe (format_html in _now) — a stored value
+        # that slipped into a help text stays text.
+        for field in self.fields.values():
+            if field.help_text:
+                field.help_text = conditional_escape(field.help_text)
         self.helper = FormHelper(self)
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -181,10 +202,8 @@ class ChangeForm(forms.Form):
         return choices
 
 
-def _target_field(label, help_text="") -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(
-        label=label, required=False, coerce=int, empty_value=None, help_text=help_text
-    )
+def _target_field(label) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(label=label, required=False, coerce=int, empty_value=None)
 
 
 # --- personal -----------------------------------------------------------------------
@@ -314,9 +333,10 @@ class ContactForm(ChangeForm):
             field.initial = str(primary.pk) if primary else ""
         self.fields["address_country"].choices = [("", ""), *country_choices()]
         self.fields["address_country"].initial = self.country
-        self.fields["phone"].help_text = _(
-            "Numbers without +country code are read as numbers of %(country)s."
-        ) % {"country": v.COUNTRY_NAMES.get(self.country, self.country)}
+        self.fields["phone"].help_text = format_html(
+            str(_("Numbers without +country code are read as numbers of {country}.")),
+            country=v.COUNTRY_NAMES.get(self.country, self.country),
+        )
 
     def layout(self):
         return Layout(
@@ -732,11 +752,8 @@ class OrganisationForm(ChangeForm):
     def setup(self):
         row = _one(self.customer, "organisation")
         for name in self.change_fields:
-            self.fields[name].help_text = " ".join(
-                str(part)
-                for part in (self.fields[name].help_text, _now(m.Organisation, row, name))
-                if part
-            )
+            field = self.fields[name]
+            field.help_text = _help_with_now(field.help_text, _now(m.Organisation, row, name))
         if self.country in v.TAX_IDS:
             self.fields["tax_id_country"].initial = self.country
 

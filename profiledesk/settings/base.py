@@ -182,6 +182,46 @@ X_FRAME_OPTIONS = "DENY"
 # /healthz is probed over plain HTTP by load balancers inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# --- Browser-side defences (CSP, Permissions-Policy, no-store) -------------------------
+# Issue 12. A script that slipped into a page could do anything a staff session can: the
+# policy allows scripts only from the desk's own static files (no inline script, no eval:
+# templates/ hold none, htmx is told not to eval, see base.html's htmx-config), styles
+# likewise (Bootstrap's data: images are the only non-'self' source). Swagger UI at
+# /api/docs/ keeps it too: its start-up script is a file (profiledesk/api/views.py).
+# Checked by tests/browser_defences/ and tests/browser/test_hostile_data_sweep.py.
+INSTALLED_APPS += ["csp"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# Nothing on the desk uses these; a page (or a script) cannot ask for them.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "bluetooth", "browsing-topics", "camera",
+        "display-capture", "encrypted-media", "geolocation", "gyroscope", "hid",
+        "idle-detection", "local-fonts", "magnetometer", "microphone", "midi", "payment",
+        "picture-in-picture", "publickey-credentials-get", "screen-wake-lock", "serial",
+        "usb", "web-share", "xr-spatial-tracking",
+    )
+}  # fmt: skip
+# After WhiteNoise (static files keep their caching), before every middleware that can
+# answer early (sign-in redirects, lock-outs, 403s): every page the desk renders has them.
+_AFTER_STATIC = MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1
+MIDDLEWARE[_AFTER_STATIC:_AFTER_STATIC] = [
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "profiledesk.browser.middleware.NoStoreMiddleware",  # Cache-Control: no-store, private
+]
+
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]

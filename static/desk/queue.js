@@ -30,6 +30,13 @@
     const active = document.activeElement;
     return !(active && box.contains(active) && active.closest("form"));
   };
+  // Here rather than as an hx-trigger filter ("every 20s [queueMayRefresh()]"): htmx
+  // evaluates filters as code, which the Content-Security-Policy forbids.
+  document.addEventListener("htmx:confirm", (event) => {
+    if (event.target.matches("[data-queue-refresh]") && !window.queueMayRefresh()) {
+      event.preventDefault();
+    }
+  });
 
   document.addEventListener("keydown", (event) => {
     if (!queue() || typing() || event.altKey || event.ctrlKey || event.metaKey) return;

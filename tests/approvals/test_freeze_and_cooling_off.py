@@ -41,6 +41,18 @@ def test_security_freezes_and_unfreezes_with_a_reason_in_history_and_audit(custo
     assert actions[-2:] == ["customer.frozen", "customer.unfrozen"]
 
 
+def test_a_freeze_reason_as_long_as_the_form_allows_fits_the_history(customer, personas):
+    # Found by tests/browser/test_hostile_data_sweep.py: a 200-character reason made the
+    # history's 100-character change reason overflow (a 500 on PostgreSQL).
+    reason = "Caller could not answer; " + "x" * 175
+    customer_freeze(customer=customer, by=personas["security"], reason=reason)
+    customer.refresh_from_db()
+    assert customer.frozen_reason == reason
+    change_reason = customer.history.first().history_change_reason
+    assert len(change_reason) <= 100 and change_reason.startswith("frozen: Caller could not")
+    assert AuditEvent.objects.get(action="customer.frozen").data["reason"] == reason
+
+
 @pytest.mark.parametrize("role", ["agent", "supervisor", "compliance"])
 def test_only_security_freezes(customer, personas, role):
     with pytest.raises(ApprovalError, match="security"):

@@ -85,3 +85,26 @@ def test_the_refresh_asks_in_the_background_and_keeps_the_selected_row(
         "data-reference", newcomer.reference
     )
     expect(page.locator(f'[data-reference="{three[1].reference}"]')).to_be_focused()
+
+
+def test_the_refresh_waits_while_a_reassign_form_is_open(page: Page, personas, three):
+    """queue.js holds the poll back (an htmx:confirm listener: the CSP lets htmx evaluate
+    no trigger filter) while a supervisor has a reassign form open, then lets it go."""
+    page.clock.install()
+    sign_in_to_the_queue(page, personas["supervisor"])
+    polls: list[str] = []
+
+    def poll(request) -> None:
+        if request.resource_type in ("xhr", "fetch") and "/tickets/" in request.url:
+            polls.append(request.url)
+
+    page.on("request", poll)
+    page.get_by_text("Reassign").first.click()
+    expect(page.locator("#queue details[open]")).to_have_count(1)
+    page.clock.run_for(45_000)
+    assert polls == []
+
+    page.get_by_text("Reassign").first.click()  # closed again
+    with page.expect_request(lambda r: "/tickets/" in r.url and r.method == "GET"):
+        page.clock.run_for(21_000)
+    assert polls and "/tickets/" in polls[-1]
