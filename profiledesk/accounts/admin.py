@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
+from django.utils.html import conditional_escape
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
@@ -96,7 +97,7 @@ class StaffAdmin(StaffScopedAdmin, UserAdmin, SimpleHistoryAdmin):
             queryset=related_choices(self.admin_site, request, Client, Client.objects.all()),
             required=not request.user.is_superuser,
             label=StaffCreationForm.base_fields["clients"].label,
-            help_text=StaffCreationForm.base_fields["clients"].help_text,
+            help_text=conditional_escape(StaffCreationForm.base_fields["clients"].help_text),
             error_messages={"invalid_choice": _("Choose clients you administer.")},
             scope_request=request,
         )
