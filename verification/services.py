@@ -10,9 +10,11 @@ would roll the failure back, and a brute force would leave no trace).
 Codes: 6 digits from `secrets`, valid 10 minutes, single use, at most 5 wrong tries each,
 at most 3 a destination an hour, a new one only 60 s after the last. They are sent
 through messaging's outbox (`message_queue`, Celery after commit, the code kept encrypted
-there as a secret) and stored here only as a salted HMAC. Failures count per ticket and
-method since the customer's last lock-out, whatever the number of codes sent, so a resend
-never resets them: the third failed code (or wrong round of questions) locks the customer.
+there as a secret) and stored here only as a salted HMAC. Failures count per customer and
+method, across all the customer's tickets, within `FAILURE_WINDOW` (24 h) and since the
+customer's last lock-out, whatever the number of codes sent or tickets opened, so neither
+a resend nor a new ticket resets them: the third failed code (or wrong round of
+questions) locks the customer.
 """
 
 import datetime as dt
@@ -68,6 +70,8 @@ RESEND_AFTER = dt.timedelta(seconds=60)
 HOUR = dt.timedelta(hours=1)
 LOCK_AFTER_FAILURES = getattr(settings, "VERIFICATION_LOCK_AFTER_FAILURES", 3)
 LOCK_FOR = dt.timedelta(minutes=getattr(settings, "VERIFICATION_LOCK_MINUTES", 30))
+# Failures older than this no longer count toward a lock-out.
+FAILURE_WINDOW = dt.timedelta(hours=getattr(settings, "VERIFICATION_FAILURE_WINDOW_HOURS", 24))
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 DOCUMENT_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 _HMAC_SALT = "verification.otp"
@@ -231,13 +235,18 @@ def _audit(action: str, *, ticket: Ticket, staff, data: dict, request=None) -> N
 
 def _failed(*, ticket: Ticket, staff, method: str, now: dt.datetime, request=None) -> Lock | None:
     """After a failure is recorded: lock the customer if that made too many."""
+    # Counted per customer across all their tickets (an impostor opens a new ticket for
+    # every guess), within FAILURE_WINDOW and since the end of their last lock-out.
+    since = now - FAILURE_WINDOW
     last = Lock.objects.filter(customer=ticket.customer).order_by("-locked_until").first()
-    failures = Attempt.objects.filter(ticket=ticket, method=method, result=Result.FAILED)
     if last is not None:
-        failures = failures.filter(at__gte=last.locked_until)
+        since = max(since, last.locked_until)
+    failures = Attempt.objects.filter(
+        customer=ticket.customer, method=method, result=Result.FAILED, at__gte=since
+    )
     if failures.count() < LOCK_AFTER_FAILURES:
         return None
-    reason = _("%(count)d failed attempts (%(method)s) on %(ticket)s") % {
+    reason = _("%(count)d failed attempts (%(method)s) for the customer, the last on %(ticket)s") % {
         "count": LOCK_AFTER_FAILURES,
         "method": Method(method).label,
         "ticket": ticket.reference,
