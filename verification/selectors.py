@@ -17,6 +17,8 @@ def panel_context(ticket: Ticket, user, **extra) -> dict:
     one key ("verification") so that it cannot collide with other panels' context."""
     now = timezone.now()
     state = progress(ticket, now)
+    # A bound form with the upload's errors, when the panel answers a refused upload.
+    bound_document_form = extra.pop("document_form", None)
     working = (
         ticket.state == State.VERIFYING
         and ticket.customer_id is not None
@@ -59,7 +61,11 @@ def panel_context(ticket: Ticket, user, **extra) -> dict:
                 if Method.QUESTIONS in state.methods_needed
                 else None
             ),
-            "document_form": (DocumentForm() if Method.DOCUMENT in state.methods_needed else None),
+            "document_form": (
+                (bound_document_form or DocumentForm())
+                if Method.DOCUMENT in state.methods_needed
+                else None
+            ),
             "documents": list(DocumentCheck.objects.filter(ticket=ticket)),
         }
     )

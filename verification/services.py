@@ -42,6 +42,7 @@ from profiledesk.privacy.masking import display, mask_email, mask_phone
 from profiledesk.tickets.models import State, Ticket
 
 from .answers import answer_matches
+from .documents import Decoded, DocumentInvalid, document_decode
 from .models import (
     Attempt,
     DocumentCheck,
@@ -79,6 +80,10 @@ _HMAC_SALT = "verification.otp"
 
 class VerificationError(Exception):
     """A request refused with nothing written; the message is safe to show."""
+
+
+class DocumentRefused(VerificationError):
+    """The uploaded file is not a usable identity document (its field's error)."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +251,9 @@ def _failed(*, ticket: Ticket, staff, method: str, now: dt.datetime, request=Non
     )
     if failures.count() < LOCK_AFTER_FAILURES:
         return None
-    reason = _("%(count)d failed attempts (%(method)s) for the customer, the last on %(ticket)s") % {
+    reason = _(
+        "%(count)d failed attempts (%(method)s) for the customer, the last on %(ticket)s"
+    ) % {
         "count": LOCK_AFTER_FAILURES,
         "method": Method(method).label,
         "ticket": ticket.reference,
@@ -474,20 +481,19 @@ def questions_check(*, ticket: Ticket, staff, answers: dict[int, str], request=N
 # --- documents -------------------------------------------------------------------------------
 
 
-def _read_upload(upload) -> tuple[bytes, str]:
-    from profiledesk.inbound.services import sniff_type
-
+def _read_upload(upload) -> tuple[bytes, Decoded]:
+    """The upload's bytes, decoded (documents.py) before anything is stored."""
     if upload is None:
-        raise VerificationError(_("Choose the document's file."))
+        raise DocumentRefused(_("Choose the document's file."))
     if upload.size > DOCUMENT_MAX_BYTES:
-        raise VerificationError(_("The document is larger than 10 MB."))
+        raise DocumentRefused(_("The document is larger than 10 MB."))
     content = upload.read(DOCUMENT_MAX_BYTES + 1)
     if len(content) > DOCUMENT_MAX_BYTES:
-        raise VerificationError(_("The document is larger than 10 MB."))
-    kind = sniff_type(content)
-    if kind not in DOCUMENT_EXTENSIONS:
-        raise VerificationError(_("The document must be a PDF, JPEG or PNG file."))
-    return content, kind
+        raise DocumentRefused(_("The document is larger than 10 MB."))
+    try:
+        return content, document_decode(content)
+    except DocumentInvalid as error:
+        raise DocumentRefused(str(error)) from None
 
 
 CHECKLIST = ("photo_matches", "name_matches", "not_expired", "type_confirmed")
@@ -503,7 +509,12 @@ def document_check_record(
     request=None,
 ) -> DocumentCheck:
     """Store the document privately and record the agent's checklist; all ticked: passed.
-    If the transaction fails, the stored file is deleted again (profiledesk.files)."""
+
+    The file is decoded first (documents.py: Pillow or pypdf) and refused with
+    `DocumentRefused` unless it is a JPEG or PNG of at least 600 x 400 px or a PDF whose
+    first page is at least 200 x 120 pt, of 10 KB to 10 MB (the settings
+    `VERIFICATION_DOCUMENT_MIN_*`); its SHA-256 and size are kept on the row. If the
+    transaction fails, the stored file is deleted again (profiledesk.files)."""
     with deleted_on_failure() as written, transaction.atomic():
         return _document_check_record(
             ticket=ticket,
@@ -529,7 +540,8 @@ def _document_check_record(
     now = timezone.now()
     ticket = _locked_ticket(ticket)
     _refuse_if_locked(ticket, now)
-    content, kind = _read_upload(upload)
+    content, decoded = _read_upload(upload)
+    kind = decoded.content_type
     ticks = {name: bool(checklist.get(name)) for name in CHECKLIST}
     result = Result.PASSED if all(ticks.values()) else Result.FAILED
     check = DocumentCheck(
@@ -539,6 +551,9 @@ def _document_check_record(
         original_name=(getattr(upload, "name", "") or "document")[-200:],
         content_type=kind,
         size=len(content),
+        sha256=decoded.sha256,
+        width=decoded.width,
+        height=decoded.height,
         result=result,
         checked_by=staff,
         checked_at=now,
@@ -561,7 +576,7 @@ def _document_check_record(
         f"verification.document_{result}",
         ticket=ticket,
         staff=staff,
-        data={"document": check.pk, "type": document_type, **ticks},
+        data={"document": check.pk, "type": document_type, "sha256": decoded.sha256, **ticks},
         request=request,
     )
     return check

@@ -3,16 +3,15 @@ questions, AL2 = both, AL3 = AL2 + document; passes on this ticket, valid 30 min
 dual confirmation of a new contact; security changes via a contact not being changed."""
 
 import datetime as dt
-import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from profiledesk.policies.categories import AssuranceLevel as AL
 from profiledesk.tickets.models import State
 from profiledesk.tickets.services import ItemDraft
 from profiledesk.tickets.states import TransitionError, allowed_moves, transition
+from tests.factories import document_upload
 from verification.services import (
     VerificationError,
     document_check_record,
@@ -43,9 +42,7 @@ def pass_questions(ticket, customer, agent):
 
 
 def png() -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), "white").save(buffer, "PNG")
-    return SimpleUploadedFile("passport.png", buffer.getvalue(), content_type="image/png")
+    return document_upload(name="passport.png")
 
 
 def test_nothing_is_achieved_before_any_pass(ticket):
