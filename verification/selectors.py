@@ -6,7 +6,7 @@ from profiledesk.tickets.models import State, Ticket
 
 from .forms import DocumentForm, QuestionsForm
 from .models import Attempt, DocumentCheck, Method, OtpChallenge
-from .services import CODE_MAX_WRONG_TRIES, identity_contacts, new_contacts
+from .services import CODE_MAX_WRONG_TRIES, identity_destinations, new_contacts
 from .status import progress, unproven_contacts
 
 EVIDENCE_SHOWN = 20
@@ -49,9 +49,11 @@ def panel_context(ticket: Ticket, user, **extra) -> dict:
     for challenge in OtpChallenge.objects.filter(ticket=ticket).order_by("created_at", "id"):
         latest[challenge.destination] = challenge
     pending = [c for c in live if latest.get(c.destination) == c]
+    contacts = identity_destinations(ticket) if Method.OTP in state.methods_needed else []
     context.update(
         {
-            "contacts": identity_contacts(ticket) if Method.OTP in state.methods_needed else [],
+            "contacts": contacts,
+            "first_offered": next((c.key for c in contacts if not c.withheld), ""),
             "new_contacts": [
                 c for c in new_contacts(ticket) if int(c.key.split(":")[1]) in unproven
             ],

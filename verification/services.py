@@ -35,7 +35,6 @@ from audit.services import audit_record
 from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
 from profiledesk.files import deleted_on_failure
 from profiledesk.intake.capture import resolve_field
-from profiledesk.policies.categories import Category
 from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_pause, sla_resume
 from profiledesk.privacy.masking import display, mask_email, mask_phone
@@ -57,8 +56,8 @@ from .status import (
     NEW_CONTACT_FIELDS,
     active_lock,
     contact_items,
-    contacts_being_changed,
     progress,
+    withheld_contacts,
 )
 
 logger = logging.getLogger(__name__)
@@ -101,6 +100,7 @@ class Contact:
     channel: str
     masked: str
     purpose: str
+    withheld: str = ""  # why it may not receive an identity code now (shown greyed)
 
 
 # --- codes ----------------------------------------------------------------------------
@@ -132,32 +132,47 @@ def _message_queue():
 # --- destinations -----------------------------------------------------------------------
 
 
-def identity_contacts(ticket: Ticket) -> list[Contact]:
-    """Verified e-mails and phones on file that may receive a code for this ticket: never
-    a value the ticket asks for, and for a security change never a contact being changed."""
+def identity_destinations(ticket: Ticket) -> list[Contact]:
+    """Verified e-mails and phones on file, as the wizard lists them: never a value the
+    ticket asks for; a contact withheld for this ticket (status.withheld_contacts: being
+    changed, or changed within the cooling-off period) is listed with the reason and
+    cannot be chosen."""
     customer = ticket.customer
     if customer is None:
         return []
     requested = {item.new_value.strip().lower() for item in ticket.items.all() if item.new_value}
-    excluded = (
-        contacts_being_changed(ticket)
-        if ticket.category == Category.SECURITY
-        else {"emailaddress": set(), "phonenumber": set()}
-    )
+    withheld = withheld_contacts(ticket)
     contacts = []
     for row in EmailAddress.objects.filter(customer=customer, verified_at__isnull=False):
-        if row.email.lower() in requested or row.pk in excluded["emailaddress"]:
+        if row.email.lower() in requested:
             continue
         contacts.append(
-            Contact(f"email:{row.pk}", OtpChannel.EMAIL, mask_email(row.email), Purpose.IDENTITY)
+            Contact(
+                f"email:{row.pk}",
+                OtpChannel.EMAIL,
+                mask_email(row.email),
+                Purpose.IDENTITY,
+                withheld["emailaddress"].get(row.pk, ""),
+            )
         )
     for row in PhoneNumber.objects.filter(customer=customer, verified_at__isnull=False):
-        if row.number.lower() in requested or row.pk in excluded["phonenumber"]:
+        if row.number.lower() in requested:
             continue
         contacts.append(
-            Contact(f"phone:{row.pk}", OtpChannel.SMS, mask_phone(row.number), Purpose.IDENTITY)
+            Contact(
+                f"phone:{row.pk}",
+                OtpChannel.SMS,
+                mask_phone(row.number),
+                Purpose.IDENTITY,
+                withheld["phonenumber"].get(row.pk, ""),
+            )
         )
     return contacts
+
+
+def identity_contacts(ticket: Ticket) -> list[Contact]:
+    """The destinations that may receive an identity code for this ticket now."""
+    return [contact for contact in identity_destinations(ticket) if not contact.withheld]
 
 
 def new_contacts(ticket: Ticket) -> list[Contact]:
@@ -172,11 +187,17 @@ def new_contacts(ticket: Ticket) -> list[Contact]:
 
 def _destination(ticket: Ticket, key: str) -> tuple[Contact, dict]:
     """The contact `key` names, if the ticket may send to it, and the challenge fields."""
-    offered = {c.key: c for c in identity_contacts(ticket) + new_contacts(ticket)}
-    contact = offered.get(key)
+    listed = {c.key: c for c in identity_destinations(ticket) + new_contacts(ticket)}
+    contact = listed.get(key)
     if contact is None:
         raise VerificationError(
             _("Codes go only to a verified contact on file, or to the new contact being proven.")
+        )
+    if contact.withheld:
+        # A crafted POST naming a contact the wizard shows greyed.
+        raise VerificationError(
+            _("No identity code goes to %(contact)s: %(reason)s.")
+            % {"contact": contact.masked, "reason": contact.withheld}
         )
     kind, _sep, pk = key.partition(":")
     if kind == "email":
