@@ -204,9 +204,21 @@ def test_revealing_a_masked_value_is_recorded(personas, customer):
     url = reverse(
         "customers:reveal", args=[customer.pk, "personal", customer.personal.pk, "national_id"]
     )
-    signed_in(personas["agent"]).post(url)
+    signed_in(personas["supervisor"]).post(url, {"reason": "Customer complaint 4471"})
     event = events("customer.sensitive_revealed").get()
-    assert event.actor == personas["agent"] and event.data["field"] == "national_id"
+    assert event.actor == personas["supervisor"] and event.data["field"] == "national_id"
+    assert (event.data["basis"], event.data["reason"]) == ("reason", "Customer complaint 4471")
+
+
+def test_a_refused_reveal_is_recorded_too(personas, customer):
+    # An agent without a verified ticket of the customer (issue 11): nothing revealed.
+    url = reverse(
+        "customers:reveal", args=[customer.pk, "personal", customer.personal.pk, "national_id"]
+    )
+    assert signed_in(personas["agent"]).post(url).status_code == 403
+    refused = events("customer.reveal_refused").get()
+    assert refused.actor == personas["agent"] and refused.data["field"] == "national_id"
+    assert not events("customer.sensitive_revealed").exists()
 
 
 def test_an_approval_decision_is_recorded_with_the_diff_it_signed(clock, customer, personas):
