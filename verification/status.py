@@ -218,6 +218,19 @@ class Progress:
     valid_until: dt.datetime | None = None
     lock: Lock | None = None
     unproven: list = field(default_factory=list)  # ChangeItems still to prove
+    # A recent contact change that holds this security or billing change back
+    # (approvals.rules.cooling_off): AL3 is what lifts it, with a second person's approval.
+    cooling_off: object | None = None
+
+    @property
+    def target(self) -> int:
+        """The level the wizard works toward: the policy's, or AL3 while a cooling-off
+        holds. `verified` and `complete` stay on the policy's level: the cooling-off is
+        enforced where the change is submitted and applied (approvals.rules), and a
+        ticket verified at AL2 waits there until the period ends."""
+        if self.cooling_off is not None:
+            return max(self.required, AssuranceLevel.AL3)
+        return self.required
 
     @property
     def verified(self) -> bool:
@@ -230,13 +243,13 @@ class Progress:
 
     @property
     def methods_needed(self) -> list[str]:
-        """The methods that still help reach the required level."""
+        """The methods that still help reach the target level."""
         needed = []
-        if self.required >= AssuranceLevel.AL2:
+        if self.target >= AssuranceLevel.AL2:
             needed = [m for m in (Method.OTP, Method.QUESTIONS) if m not in self.passed]
         elif not self.passed & {Method.OTP, Method.QUESTIONS}:
             needed = [Method.OTP, Method.QUESTIONS]
-        if self.required >= AssuranceLevel.AL3 and Method.DOCUMENT not in self.passed:
+        if self.target >= AssuranceLevel.AL3 and Method.DOCUMENT not in self.passed:
             needed.append(Method.DOCUMENT)
         return needed
 
@@ -327,6 +340,9 @@ def unproven_contacts(ticket, *, policy=None, items=None) -> list:
 
 
 def progress(ticket, now: dt.datetime | None = None) -> Progress:
+    # approvals.rules imports this module's package (waivers) at load: read it at call time.
+    from profiledesk.approvals.rules import cooling_off
+
     now = now or timezone.now()
     policy = policy_for(client=ticket.client, category=ticket.category)
     items = list(ticket.items.all())
@@ -342,11 +358,62 @@ def progress(ticket, now: dt.datetime | None = None) -> Progress:
         valid_until=(min(relied) + VALIDITY) if relied and level else None,
         lock=lock,
         unproven=unproven_contacts(ticket, policy=policy, items=items),
+        cooling_off=cooling_off(ticket, now=now),
     )
 
 
 def _needs(method: str) -> int:
     return AssuranceLevel.AL3 if method == Method.DOCUMENT else AssuranceLevel.AL1
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A verification that happened on a ticket: the level its identity passes reached,
+    when and by whom the last of them was recorded, the passes it relied on, and until
+    when it was valid. A fact with a time: it does not turn into "not yet" when it
+    expires (issue 11)."""
+
+    level: int
+    at: dt.datetime
+    by: object | None
+    passes: list  # the Attempt rows it relied on, oldest first
+    valid_until: dt.datetime
+
+    def expired(self, now: dt.datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.valid_until
+
+
+def verification_reached(ticket) -> Verified | None:
+    """The highest level the ticket's identity passes reached within one validity window,
+    the latest such moment; None if no pass reached a level. One query. Passes are taken
+    as recorded (a contact withheld since does not rewrite history; `progress` applies
+    the rules of now)."""
+    rows = list(
+        Attempt.objects.filter(ticket=ticket, purpose=Purpose.IDENTITY, result=Result.PASSED)
+        .select_related("staff", "challenge__email", "challenge__phone")
+        .order_by("at", "id")
+    )
+    best: Verified | None = None
+    for end, last in enumerate(rows):
+        latest: dict[str, Attempt] = {}
+        for row in rows[: end + 1]:
+            if row.at > last.at - VALIDITY:
+                latest[row.method] = row
+        level = _level(latest)
+        if not level or (best is not None and level < best.level):
+            continue
+        relied = sorted(
+            (row for method, row in latest.items() if level >= _needs(method)),
+            key=lambda row: (row.at, row.id),
+        )
+        best = Verified(
+            level=level,
+            at=last.at,
+            by=last.staff,
+            passes=relied,
+            valid_until=min(row.at for row in relied) + VALIDITY,
+        )
+    return best
 
 
 def verification_missing(ticket, now: dt.datetime | None = None) -> str | None:
@@ -376,6 +443,8 @@ def verification_missing(ticket, now: dt.datetime | None = None) -> str | None:
 __all__ = [
     "VALIDITY",
     "Progress",
+    "Verified",
+    "verification_reached",
     "achieved_level",
     "active_lock",
     "contact_items",
