@@ -70,6 +70,13 @@ _gates: list[RevealGate] = []
 REASON_MAX = 500
 
 
+def _clean_reason(reason: str) -> str:
+    """One line of printable text (no NUL: PostgreSQL's JSON refuses it), card-like
+    numbers redacted, at most REASON_MAX characters."""
+    printable = "".join(ch for ch in reason or "" if ch.isprintable() or ch.isspace())
+    return redact_card_numbers(" ".join(printable.split()))[:REASON_MAX].strip()
+
+
 def reveal_gate_register(gate: RevealGate) -> None:
     """Called once by the app that decides (verification/reveal.py, in its ready())."""
     if gate not in _gates:
@@ -114,7 +121,7 @@ def customer_field_reveal(
             request=request,
         )
         raise RevealRefused(access.refusal)
-    reason = redact_card_numbers(" ".join((reason or "").split()))[:REASON_MAX]
+    reason = _clean_reason(reason)
     if access.reason_needed and not reason:
         raise RevealRefused(
             _("Give the reason for revealing this (it is recorded with your name)."),

@@ -10,6 +10,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from audit.models import AuditEvent
 from profiledesk.tickets.models import State
@@ -340,3 +342,36 @@ def test_another_clients_customer_is_404_even_with_a_reason(personas, customer):
     )
     assert response.status_code == 404
     assert not AuditEvent.objects.filter(action__startswith="customer.reveal").exists()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(reason=st.text(max_size=700))
+def test_any_typed_reason_is_recorded_normalised_or_refused_on_its_field(
+    personas, customer, reason
+):
+    """Hostile reasons (control characters, NUL, 700 characters, only blanks): never an
+    error, one printable line of at most 500 characters kept, and blank is a form error."""
+    from profiledesk.customers.reveal import RevealRefused, customer_field_reveal
+
+    before = _reveals().count()
+    try:
+        customer_field_reveal(
+            customer=customer,
+            staff=personas["compliance"],
+            kind="personal",
+            row_id=customer.personal.pk,
+            field="national_id",
+            reason=reason,
+        )
+    except RevealRefused as refused:
+        printable = [ch for ch in reason if ch.isprintable() and not ch.isspace()]
+        assert refused.field == "reason" and not printable
+        assert _reveals().count() == before
+        return
+    recorded = _reveals().latest("id").data["reason"]
+    assert recorded and len(recorded) <= 500 and recorded == recorded.strip()
+    assert all(ch.isprintable() for ch in recorded)
