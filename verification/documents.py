@@ -26,6 +26,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
 
 PDF = "application/pdf"
 OPENERS = ("JPEG", "PNG")
@@ -137,8 +138,6 @@ def _bomb() -> DocumentInvalid:
 
 
 def _pdf(content: bytes) -> tuple[str, int, int]:
-    from pypdf import PdfReader
-
     try:
         reader = PdfReader(io.BytesIO(content), strict=False)
         if reader.is_encrypted:
