@@ -259,3 +259,25 @@ def test_old_contacts_are_offered_when_nothing_changed(later, customer, agent):
         f"phone:{customer.phones.get().pk}",
     }
     assert all(not contact.withheld for contact in identity_destinations(card))
+
+
+def test_when_every_contact_was_just_changed_the_wizard_says_so(later, customer, personas):
+    agent = personas["agent"]
+    email, phone = customer.emails.get(), customer.phones.get()
+    _apply_contact_change(
+        customer,
+        personas,
+        {
+            "email": "grace@navy.example",
+            "email_target": email.pk,
+            "phone": "+447700900999",
+            "phone_target": phone.pk,
+        },
+    )
+    security = open_ticket(customer, agent, category="security", items=[PASSWORD_RESET])
+    assert identity_contacts(security) == []
+    html = signed_in(agent).get(reverse("tickets:detail", args=[security.reference]))
+    html = html.content.decode()
+    assert html.count('data-testid="contact-withheld"') == 2
+    assert 'data-testid="otp-send"' not in html
+    assert "No contact on file can receive an identity code for this change now" in html
