@@ -203,3 +203,41 @@ def card_on_file(customer, number: str = "4111111111111111", **fields):
         last4=token.last4,
         **values,
     )
+
+
+# --- identity documents (verification/documents.py) ----------------------------------------
+
+
+def document_png(*, seed: int = 0, size: tuple[int, int] = (800, 500), fmt: str = "PNG") -> bytes:
+    """A picture the document check accepts: big enough, and of noise so that it is over
+    10 KB (a plain colour compresses to nothing). `seed` gives other bytes (another
+    SHA-256)."""
+    import io
+    import random
+
+    from PIL import Image
+
+    pixels = random.Random(seed).randbytes(size[0] * size[1])
+    buffer = io.BytesIO()
+    Image.frombytes("L", size, pixels).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def document_pdf(*, seed: int = 0, size: tuple[int, int] = (600, 400), dpi: int = 72) -> bytes:
+    """A scan as a PDF (Pillow writes it): one page of `size` px at `dpi`, so the page is
+    size * 72 / dpi points."""
+    import io
+    import random
+
+    from PIL import Image
+
+    pixels = random.Random(seed).randbytes(size[0] * size[1])
+    buffer = io.BytesIO()
+    Image.frombytes("L", size, pixels).save(buffer, "PDF", resolution=dpi)
+    return buffer.getvalue()
+
+
+def document_upload(content: bytes | None = None, name: str = "id.png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, document_png() if content is None else content)

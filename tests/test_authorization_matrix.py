@@ -36,6 +36,9 @@ class Rule:
     # The URL names a Northwind customer: a member of another client gets 404.
     scoped: bool = False
     data: dict = field(default_factory=dict)
+    # Roles the permission lets in but the view refuses here (403) for a reason of its own:
+    # a member of another client still gets 404.
+    refused: frozenset = frozenset()
 
 
 MATRIX: dict[str, Rule] = {
@@ -50,7 +53,15 @@ MATRIX: dict[str, Rule] = {
     "accounts:password_change": Rule(),
     "customers:search": Rule(allowed=CUSTOMER_WORK),
     "customers:profile": Rule(allowed=CUSTOMER_WORK, scoped=True),
-    "customers:reveal": Rule(method="post", allowed=CUSTOMER_WORK, scoped=True),
+    # Masked until verified (issue 11): the fixture's agent holds no verified ticket of the
+    # customer; supervisors, compliance and security reveal with a reason.
+    "customers:reveal": Rule(
+        method="post",
+        allowed=CUSTOMER_WORK,
+        scoped=True,
+        data={"reason": "Authorization matrix"},
+        refused=frozenset({"agent"}),
+    ),
     # The queue lists only the staff member's clients' tickets (an outsider gets an empty 200).
     "tickets:queue": Rule(allowed=CUSTOMER_WORK),
     "tickets:claim": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
@@ -246,6 +257,8 @@ def test_desk_urls_let_in_exactly_who_may_use_them(persona, personas, url_values
             expected = "ok" if rule.gate == "password_step" else "to-otp"
         elif rule.gate == "password_step" or role in rule.allowed:
             expected = "404" if rule.scoped and persona == "outsider" else "ok"
+            if expected == "ok" and role in rule.refused:
+                expected = "403"
         else:
             expected = "403"
 

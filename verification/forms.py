@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .documents import minimums
 from .models import DocumentType
 
 
@@ -42,6 +43,9 @@ class QuestionsForm(forms.Form):
 
 
 class DocumentForm(forms.Form):
+    """The upload and the agent's checklist; the file itself is judged by the service
+    (verification/documents.py), whose minimums the help text states."""
+
     document_type = forms.ChoiceField(label=_("Document type"), choices=DocumentType.choices)
     file = forms.FileField(label=_("Document (PDF, JPEG or PNG, up to 10 MB)"))
     photo_matches = forms.BooleanField(label=_("The photo matches the caller"), required=False)
@@ -50,3 +54,13 @@ class DocumentForm(forms.Form):
     type_confirmed = forms.BooleanField(
         label=_("The document is of the type chosen"), required=False
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (
+            _(
+                "A photo at least %(px_w)d x %(px_h)d px, or a PDF whose first page is at least "
+                "%(pt_w)d x %(pt_h)d pt; at least %(bytes)s. Not encrypted."
+            )
+            % minimums()
+        )

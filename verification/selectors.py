@@ -1,15 +1,57 @@
 """Reads of verification: what the wizard panel on the ticket page shows."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from profiledesk.privacy.masking import mask_email, mask_phone
 from profiledesk.tickets.models import State, Ticket
 
 from .forms import DocumentForm, QuestionsForm
-from .models import Attempt, DocumentCheck, Method, OtpChallenge
-from .services import CODE_MAX_WRONG_TRIES, identity_contacts, new_contacts
-from .status import progress, unproven_contacts
+from .models import Attempt, DocumentCheck, DocumentType, Method, OtpChallenge
+from .services import CODE_MAX_WRONG_TRIES, identity_destinations, new_contacts
+from .status import Verified, progress, unproven_contacts, verification_reached
 
 EVIDENCE_SHOWN = 20
+# States in which the panel shows the wizard's live progress; after them, the
+# verification that happened, as a fact with its time (issue 11).
+LIVE_STATES = {State.NEW, State.VERIFYING, State.VERIFICATION_FAILED}
+
+
+def staff_short_name(user) -> str:
+    """ "J. Doe" (or the full name, or the username)."""
+    if user is None:
+        return _("the desk")
+    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
+    if first and last:
+        return f"{first[0]}. {last}"
+    return user.get_full_name() or user.get_username()
+
+
+def _method_text(row: Attempt) -> str:
+    if row.method == Method.OTP:
+        challenge = row.challenge
+        if challenge is not None and challenge.email is not None:
+            return _("code to %(to)s") % {"to": mask_email(challenge.email.email)}
+        if challenge is not None and challenge.phone is not None:
+            return _("code to %(to)s") % {"to": mask_phone(challenge.phone.number)}
+        return _("one-time code")
+    if row.method == Method.QUESTIONS:
+        return _("questions")
+    kind = (row.detail or {}).get("type", "")
+    label = DocumentType(kind).label if kind in DocumentType.values else ""
+    return _("document (%(type)s)") % {"type": label} if label else _("document")
+
+
+def verification_summary(fact: Verified, now=None) -> dict:
+    """What the panel says about a verification that happened."""
+    return {
+        "level": fact.level,
+        "at": fact.at,
+        "by": staff_short_name(fact.by),
+        "methods": ", ".join(_method_text(row) for row in fact.passes),
+        "valid_until": fact.valid_until,
+        "expired": fact.expired(now),
+    }
 
 
 def panel_context(ticket: Ticket, user, **extra) -> dict:
@@ -17,14 +59,20 @@ def panel_context(ticket: Ticket, user, **extra) -> dict:
     one key ("verification") so that it cannot collide with other panels' context."""
     now = timezone.now()
     state = progress(ticket, now)
+    # A bound form with the upload's errors, when the panel answers a refused upload.
+    bound_document_form = extra.pop("document_form", None)
     working = (
         ticket.state == State.VERIFYING
         and ticket.customer_id is not None
         and user.has_perm("tickets.work_ticket")
         and state.lock is None
     )
+    live = ticket.state in LIVE_STATES
+    fact = None if live else verification_reached(ticket)
     context = {
         "progress": state,
+        "live": live,
+        "fact": verification_summary(fact, now) if fact is not None else None,
         "working": working,
         "methods_needed": state.methods_needed,
         "evidence": list(
@@ -47,9 +95,11 @@ def panel_context(ticket: Ticket, user, **extra) -> dict:
     for challenge in OtpChallenge.objects.filter(ticket=ticket).order_by("created_at", "id"):
         latest[challenge.destination] = challenge
     pending = [c for c in live if latest.get(c.destination) == c]
+    contacts = identity_destinations(ticket) if Method.OTP in state.methods_needed else []
     context.update(
         {
-            "contacts": identity_contacts(ticket) if Method.OTP in state.methods_needed else [],
+            "contacts": contacts,
+            "first_offered": next((c.key for c in contacts if not c.withheld), ""),
             "new_contacts": [
                 c for c in new_contacts(ticket) if int(c.key.split(":")[1]) in unproven
             ],
@@ -59,7 +109,11 @@ def panel_context(ticket: Ticket, user, **extra) -> dict:
                 if Method.QUESTIONS in state.methods_needed
                 else None
             ),
-            "document_form": (DocumentForm() if Method.DOCUMENT in state.methods_needed else None),
+            "document_form": (
+                (bound_document_form or DocumentForm())
+                if Method.DOCUMENT in state.methods_needed
+                else None
+            ),
             "documents": list(DocumentCheck.objects.filter(ticket=ticket)),
         }
     )

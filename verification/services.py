@@ -10,9 +10,11 @@ would roll the failure back, and a brute force would leave no trace).
 Codes: 6 digits from `secrets`, valid 10 minutes, single use, at most 5 wrong tries each,
 at most 3 a destination an hour, a new one only 60 s after the last. They are sent
 through messaging's outbox (`message_queue`, Celery after commit, the code kept encrypted
-there as a secret) and stored here only as a salted HMAC. Failures count per ticket and
-method since the customer's last lock-out, whatever the number of codes sent, so a resend
-never resets them: the third failed code (or wrong round of questions) locks the customer.
+there as a secret) and stored here only as a salted HMAC. Failures count per customer and
+method, across all the customer's tickets, within `FAILURE_WINDOW` (24 h) and since the
+customer's last lock-out, whatever the number of codes sent or tickets opened, so neither
+a resend nor a new ticket resets them: the third failed code (or wrong round of
+questions) locks the customer.
 """
 
 import datetime as dt
@@ -33,13 +35,13 @@ from audit.services import audit_record
 from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
 from profiledesk.files import deleted_on_failure
 from profiledesk.intake.capture import resolve_field
-from profiledesk.policies.categories import Category
 from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_pause, sla_resume
 from profiledesk.privacy.masking import display, mask_email, mask_phone
 from profiledesk.tickets.models import State, Ticket
 
 from .answers import answer_matches
+from .documents import Decoded, DocumentInvalid, document_decode
 from .models import (
     Attempt,
     DocumentCheck,
@@ -54,8 +56,8 @@ from .status import (
     NEW_CONTACT_FIELDS,
     active_lock,
     contact_items,
-    contacts_being_changed,
     progress,
+    withheld_contacts,
 )
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,8 @@ RESEND_AFTER = dt.timedelta(seconds=60)
 HOUR = dt.timedelta(hours=1)
 LOCK_AFTER_FAILURES = getattr(settings, "VERIFICATION_LOCK_AFTER_FAILURES", 3)
 LOCK_FOR = dt.timedelta(minutes=getattr(settings, "VERIFICATION_LOCK_MINUTES", 30))
+# Failures older than this no longer count toward a lock-out.
+FAILURE_WINDOW = dt.timedelta(hours=getattr(settings, "VERIFICATION_FAILURE_WINDOW_HOURS", 24))
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 DOCUMENT_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 _HMAC_SALT = "verification.otp"
@@ -75,6 +79,10 @@ _HMAC_SALT = "verification.otp"
 
 class VerificationError(Exception):
     """A request refused with nothing written; the message is safe to show."""
+
+
+class DocumentRefused(VerificationError):
+    """The uploaded file is not a usable identity document (its field's error)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,7 @@ class Contact:
     channel: str
     masked: str
     purpose: str
+    withheld: str = ""  # why it may not receive an identity code now (shown greyed)
 
 
 # --- codes ----------------------------------------------------------------------------
@@ -123,32 +132,47 @@ def _message_queue():
 # --- destinations -----------------------------------------------------------------------
 
 
-def identity_contacts(ticket: Ticket) -> list[Contact]:
-    """Verified e-mails and phones on file that may receive a code for this ticket: never
-    a value the ticket asks for, and for a security change never a contact being changed."""
+def identity_destinations(ticket: Ticket) -> list[Contact]:
+    """Verified e-mails and phones on file, as the wizard lists them: never a value the
+    ticket asks for; a contact withheld for this ticket (status.withheld_contacts: being
+    changed, or changed within the cooling-off period) is listed with the reason and
+    cannot be chosen."""
     customer = ticket.customer
     if customer is None:
         return []
     requested = {item.new_value.strip().lower() for item in ticket.items.all() if item.new_value}
-    excluded = (
-        contacts_being_changed(ticket)
-        if ticket.category == Category.SECURITY
-        else {"emailaddress": set(), "phonenumber": set()}
-    )
+    withheld = withheld_contacts(ticket)
     contacts = []
     for row in EmailAddress.objects.filter(customer=customer, verified_at__isnull=False):
-        if row.email.lower() in requested or row.pk in excluded["emailaddress"]:
+        if row.email.lower() in requested:
             continue
         contacts.append(
-            Contact(f"email:{row.pk}", OtpChannel.EMAIL, mask_email(row.email), Purpose.IDENTITY)
+            Contact(
+                f"email:{row.pk}",
+                OtpChannel.EMAIL,
+                mask_email(row.email),
+                Purpose.IDENTITY,
+                withheld["emailaddress"].get(row.pk, ""),
+            )
         )
     for row in PhoneNumber.objects.filter(customer=customer, verified_at__isnull=False):
-        if row.number.lower() in requested or row.pk in excluded["phonenumber"]:
+        if row.number.lower() in requested:
             continue
         contacts.append(
-            Contact(f"phone:{row.pk}", OtpChannel.SMS, mask_phone(row.number), Purpose.IDENTITY)
+            Contact(
+                f"phone:{row.pk}",
+                OtpChannel.SMS,
+                mask_phone(row.number),
+                Purpose.IDENTITY,
+                withheld["phonenumber"].get(row.pk, ""),
+            )
         )
     return contacts
+
+
+def identity_contacts(ticket: Ticket) -> list[Contact]:
+    """The destinations that may receive an identity code for this ticket now."""
+    return [contact for contact in identity_destinations(ticket) if not contact.withheld]
 
 
 def new_contacts(ticket: Ticket) -> list[Contact]:
@@ -163,11 +187,17 @@ def new_contacts(ticket: Ticket) -> list[Contact]:
 
 def _destination(ticket: Ticket, key: str) -> tuple[Contact, dict]:
     """The contact `key` names, if the ticket may send to it, and the challenge fields."""
-    offered = {c.key: c for c in identity_contacts(ticket) + new_contacts(ticket)}
-    contact = offered.get(key)
+    listed = {c.key: c for c in identity_destinations(ticket) + new_contacts(ticket)}
+    contact = listed.get(key)
     if contact is None:
         raise VerificationError(
             _("Codes go only to a verified contact on file, or to the new contact being proven.")
+        )
+    if contact.withheld:
+        # A crafted POST naming a contact the wizard shows greyed.
+        raise VerificationError(
+            _("No identity code goes to %(contact)s: %(reason)s.")
+            % {"contact": contact.masked, "reason": contact.withheld}
         )
     kind, _sep, pk = key.partition(":")
     if kind == "email":
@@ -231,13 +261,20 @@ def _audit(action: str, *, ticket: Ticket, staff, data: dict, request=None) -> N
 
 def _failed(*, ticket: Ticket, staff, method: str, now: dt.datetime, request=None) -> Lock | None:
     """After a failure is recorded: lock the customer if that made too many."""
+    # Counted per customer across all their tickets (an impostor opens a new ticket for
+    # every guess), within FAILURE_WINDOW and since the end of their last lock-out.
+    since = now - FAILURE_WINDOW
     last = Lock.objects.filter(customer=ticket.customer).order_by("-locked_until").first()
-    failures = Attempt.objects.filter(ticket=ticket, method=method, result=Result.FAILED)
     if last is not None:
-        failures = failures.filter(at__gte=last.locked_until)
+        since = max(since, last.locked_until)
+    failures = Attempt.objects.filter(
+        customer=ticket.customer, method=method, result=Result.FAILED, at__gte=since
+    )
     if failures.count() < LOCK_AFTER_FAILURES:
         return None
-    reason = _("%(count)d failed attempts (%(method)s) on %(ticket)s") % {
+    reason = _(
+        "%(count)d failed attempts (%(method)s) for the customer, the last on %(ticket)s"
+    ) % {
         "count": LOCK_AFTER_FAILURES,
         "method": Method(method).label,
         "ticket": ticket.reference,
@@ -465,20 +502,19 @@ def questions_check(*, ticket: Ticket, staff, answers: dict[int, str], request=N
 # --- documents -------------------------------------------------------------------------------
 
 
-def _read_upload(upload) -> tuple[bytes, str]:
-    from profiledesk.inbound.services import sniff_type
-
+def _read_upload(upload) -> tuple[bytes, Decoded]:
+    """The upload's bytes, decoded (documents.py) before anything is stored."""
     if upload is None:
-        raise VerificationError(_("Choose the document's file."))
+        raise DocumentRefused(_("Choose the document's file."))
     if upload.size > DOCUMENT_MAX_BYTES:
-        raise VerificationError(_("The document is larger than 10 MB."))
+        raise DocumentRefused(_("The document is larger than 10 MB."))
     content = upload.read(DOCUMENT_MAX_BYTES + 1)
     if len(content) > DOCUMENT_MAX_BYTES:
-        raise VerificationError(_("The document is larger than 10 MB."))
-    kind = sniff_type(content)
-    if kind not in DOCUMENT_EXTENSIONS:
-        raise VerificationError(_("The document must be a PDF, JPEG or PNG file."))
-    return content, kind
+        raise DocumentRefused(_("The document is larger than 10 MB."))
+    try:
+        return content, document_decode(content)
+    except DocumentInvalid as error:
+        raise DocumentRefused(str(error)) from None
 
 
 CHECKLIST = ("photo_matches", "name_matches", "not_expired", "type_confirmed")
@@ -494,7 +530,12 @@ def document_check_record(
     request=None,
 ) -> DocumentCheck:
     """Store the document privately and record the agent's checklist; all ticked: passed.
-    If the transaction fails, the stored file is deleted again (profiledesk.files)."""
+
+    The file is decoded first (documents.py: Pillow or pypdf) and refused with
+    `DocumentRefused` unless it is a JPEG or PNG of at least 600 x 400 px or a PDF whose
+    first page is at least 200 x 120 pt, of 10 KB to 10 MB (the settings
+    `VERIFICATION_DOCUMENT_MIN_*`); its SHA-256 and size are kept on the row. If the
+    transaction fails, the stored file is deleted again (profiledesk.files)."""
     with deleted_on_failure() as written, transaction.atomic():
         return _document_check_record(
             ticket=ticket,
@@ -520,7 +561,8 @@ def _document_check_record(
     now = timezone.now()
     ticket = _locked_ticket(ticket)
     _refuse_if_locked(ticket, now)
-    content, kind = _read_upload(upload)
+    content, decoded = _read_upload(upload)
+    kind = decoded.content_type
     ticks = {name: bool(checklist.get(name)) for name in CHECKLIST}
     result = Result.PASSED if all(ticks.values()) else Result.FAILED
     check = DocumentCheck(
@@ -530,6 +572,9 @@ def _document_check_record(
         original_name=(getattr(upload, "name", "") or "document")[-200:],
         content_type=kind,
         size=len(content),
+        sha256=decoded.sha256,
+        width=decoded.width,
+        height=decoded.height,
         result=result,
         checked_by=staff,
         checked_at=now,
@@ -552,7 +597,7 @@ def _document_check_record(
         f"verification.document_{result}",
         ticket=ticket,
         staff=staff,
-        data={"document": check.pk, "type": document_type, **ticks},
+        data={"document": check.pk, "type": document_type, "sha256": decoded.sha256, **ticks},
         request=request,
     )
     return check

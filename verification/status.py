@@ -6,8 +6,10 @@ here, not in a template:
 
 - the level (DESIGN 4): AL1 = a passed OTP or a passed security-question round, AL2 = both,
   AL3 = AL2 and a passed document check. Only passes on this ticket within the last
-  `VALIDITY` (30 minutes) count; for a security change, an OTP counts only if it went to a
-  contact that is not being changed (DESIGN 5);
+  `VALIDITY` (30 minutes) count; an OTP counts only if it went to a contact that is not
+  withheld (`withheld_contacts`): for a security change one not being changed (DESIGN 5),
+  and for security, billing, organisation, contact and AL3 personal changes one not
+  added, changed or made primary within the cooling-off period (issue 11);
 - no active lock-out of the customer;
 - dual confirmation: every new e-mail or phone of a contact change is proven by its own
   code (when the client's policy asks for it);
@@ -19,7 +21,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.utils import timezone
+from django.db.models import Max
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from profiledesk.policies.categories import AssuranceLevel, Category
@@ -58,33 +61,151 @@ def active_lock(customer, now: dt.datetime | None = None) -> Lock | None:
     return Lock.objects.filter(customer=customer, locked_until__gt=now).first()
 
 
-def contacts_being_changed(ticket, now: dt.datetime | None = None) -> dict[str, set[int]]:
-    """E-mail and phone rows (by model name) that a contact change touches: targets of the
-    customer's open tickets' items, and contacts proven only within the policy's
-    cooling-off period (a contact just added or replaced is not yet trusted)."""
-    from profiledesk.customers.models import EmailAddress, PhoneNumber
+# Ticket categories whose identity codes never go to a contact changed within the
+# cooling-off period (issue 11); a personal change too when it needs AL3. Dual
+# confirmation of a new contact is another purpose and is not affected.
+WITHHELD_CATEGORIES = {
+    Category.SECURITY,
+    Category.BILLING,
+    Category.ORGANISATION,
+    Category.CONTACT,
+}
+_CONTACT_VALUE = {"emailaddress": "email", "phonenumber": "number"}
+# A contact whose first version is this close to the customer's own first version came
+# with the customer (the client's import, the customer's sign-up): not an addition --
+# unless a ticket wrote it.
+WITH_THE_CUSTOMER = dt.timedelta(minutes=10)
+
+
+def withholds_changed_contacts(ticket, *, required: int | None = None) -> bool:
+    if ticket.category in WITHHELD_CATEGORIES:
+        return True
+    if ticket.category != Category.PERSONAL:
+        return False
+    return (required or required_level(ticket)) >= AssuranceLevel.AL3
+
+
+def cooling_off_hours(ticket) -> int:
+    """The cooling-off period that makes a contact "just changed": the ticket's policy's,
+    or, for a category without one (contact, organisation, personal), the longest any of
+    the client's policies sets (security and billing: 24 h by default)."""
+    from profiledesk.policies.models import Policy
+
+    own = policy_for(client=ticket.client, category=ticket.category).cooling_off_hours
+    if own:
+        return own
+    longest = Policy.objects.filter(client_id=ticket.client_id).aggregate(
+        hours=Max("cooling_off_hours")
+    )["hours"]
+    return longest or 0
+
+
+def recent_contact_changes(
+    customer_id: int, *, since: dt.datetime
+) -> dict[str, dict[int, tuple[str, dt.datetime]]]:
+    """{model name: {row id: (what, when)}} for the customer's e-mails and phones added,
+    changed (address or number) or made primary after `since`, read from their
+    simple-history rows (whoever wrote them: a ticket, a rollback, the admin). Three
+    queries; a customer has few contact versions."""
+    from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
+
+    born = (
+        Customer.history.filter(id=customer_id)
+        .order_by("history_date")
+        .values_list("history_date", flat=True)
+        .first()
+    )
+    changes: dict[str, dict[int, tuple[str, dt.datetime]]] = {}
+    for model in (EmailAddress, PhoneNumber):
+        name = model._meta.model_name
+        rows = (
+            model.history.filter(customer_id=customer_id)
+            .order_by("id", "history_id")  # the order they were written in
+            .values_list(
+                "id",
+                "history_date",
+                "history_type",
+                _CONTACT_VALUE[name],
+                "is_primary",
+                "history_change_reason",
+            )
+        )
+        found: dict[int, tuple[str, dt.datetime]] = {}
+        before: dict[int, tuple[str, bool]] = {}
+        for pk, at, kind, value, primary, reason in rows:
+            previous = before.get(pk)
+            before[pk] = (value, primary)
+            if at <= since or kind == "-":
+                continue
+            if previous is None:
+                # A ticket's apply writes "<reference> applied": always an addition.
+                by_ticket = (reason or "").endswith(" applied")
+                if not by_ticket and born is not None and at - born <= WITH_THE_CUSTOMER:
+                    continue
+                what = _("added")
+            elif value != previous[0]:
+                what = _("changed")
+            elif primary and not previous[1]:
+                what = _("made primary")
+            else:
+                continue  # verified_at or kind only: the same contact
+            found[pk] = (what, at)
+        changes[name] = found
+    return changes
+
+
+def withheld_contacts(ticket, now: dt.datetime | None = None) -> dict[str, dict[int, str]]:
+    """E-mail and phone rows (by model name) that may not receive an identity code for
+    this ticket, each with the reason the wizard shows:
+
+    - for a security change, the targets of the customer's open tickets' contact items
+      (DESIGN 5: "via a contact not being changed");
+    - for the categories of `withholds_changed_contacts`, a contact added, changed or
+      made primary within the cooling-off period (`cooling_off_hours`): the takeover's
+      "change the e-mail, then reset the password and change the card to codes sent to
+      the new e-mail" (issue 11).
+    """
     from profiledesk.tickets.models import OPEN_STATES, ChangeItem
 
     now = now or timezone.now()
-    changed: dict[str, set[int]] = {"emailaddress": set(), "phonenumber": set()}
+    withheld: dict[str, dict[int, str]] = {"emailaddress": {}, "phonenumber": {}}
     if ticket.customer_id is None:
-        return changed
-    fields = [name for names in _CONTACT_ROW_FIELDS.values() for name in names]
-    targets = ChangeItem.objects.filter(
-        ticket__customer_id=ticket.customer_id,
-        ticket__state__in=OPEN_STATES,
-        field__in=fields,
-        target_id__isnull=False,
-    ).values_list("field", "target_id")
-    for item_field, target in targets:
-        changed[item_field.split(".")[0]].add(target)
-    hours = policy_for(client=ticket.client, category=ticket.category).cooling_off_hours
-    if hours:
-        since = now - dt.timedelta(hours=hours)
-        for model in (EmailAddress, PhoneNumber):
-            recent = model.objects.filter(customer_id=ticket.customer_id, verified_at__gt=since)
-            changed[model._meta.model_name].update(recent.values_list("pk", flat=True))
-    return changed
+        return withheld
+    if ticket.category == Category.SECURITY:
+        fields = [name for names in _CONTACT_ROW_FIELDS.values() for name in names]
+        targets = ChangeItem.objects.filter(
+            ticket__customer_id=ticket.customer_id,
+            ticket__state__in=OPEN_STATES,
+            field__in=fields,
+            target_id__isnull=False,
+        ).values_list("field", "ticket__reference", "target_id")
+        for item_field, reference, target in targets:
+            withheld[item_field.split(".")[0]][target] = _(
+                "being changed by %(reference)s — not used for identity codes"
+            ) % {"reference": reference}
+    if not withholds_changed_contacts(ticket):
+        return withheld
+    hours = cooling_off_hours(ticket)
+    if not hours:
+        return withheld
+    since = now - dt.timedelta(hours=hours)
+    for name, rows in recent_contact_changes(ticket.customer_id, since=since).items():
+        for pk, (what, at) in rows.items():
+            withheld[name].setdefault(
+                pk,
+                _("%(what)s on %(when)s — not used for identity codes for %(hours)d h")
+                % {
+                    "what": what,
+                    "when": formats.date_format(timezone.localtime(at), "j M H:i"),
+                    "hours": hours,
+                },
+            )
+    return withheld
+
+
+def contacts_being_changed(ticket, now: dt.datetime | None = None) -> dict[str, set[int]]:
+    """The ids of `withheld_contacts`, by model name."""
+    return {name: set(rows) for name, rows in withheld_contacts(ticket, now).items()}
 
 
 @dataclass
@@ -97,6 +218,19 @@ class Progress:
     valid_until: dt.datetime | None = None
     lock: Lock | None = None
     unproven: list = field(default_factory=list)  # ChangeItems still to prove
+    # A recent contact change that holds this security or billing change back
+    # (approvals.rules.cooling_off): AL3 is what lifts it, with a second person's approval.
+    cooling_off: object | None = None
+
+    @property
+    def target(self) -> int:
+        """The level the wizard works toward: the policy's, or AL3 while a cooling-off
+        holds. `verified` and `complete` stay on the policy's level: the cooling-off is
+        enforced where the change is submitted and applied (approvals.rules), and a
+        ticket verified at AL2 waits there until the period ends."""
+        if self.cooling_off is not None:
+            return max(self.required, AssuranceLevel.AL3)
+        return self.required
 
     @property
     def verified(self) -> bool:
@@ -109,13 +243,13 @@ class Progress:
 
     @property
     def methods_needed(self) -> list[str]:
-        """The methods that still help reach the required level."""
+        """The methods that still help reach the target level."""
         needed = []
-        if self.required >= AssuranceLevel.AL2:
+        if self.target >= AssuranceLevel.AL2:
             needed = [m for m in (Method.OTP, Method.QUESTIONS) if m not in self.passed]
         elif not self.passed & {Method.OTP, Method.QUESTIONS}:
             needed = [Method.OTP, Method.QUESTIONS]
-        if self.required >= AssuranceLevel.AL3 and Method.DOCUMENT not in self.passed:
+        if self.target >= AssuranceLevel.AL3 and Method.DOCUMENT not in self.passed:
             needed.append(Method.DOCUMENT)
         return needed
 
@@ -131,19 +265,31 @@ def _valid_passes(ticket, now: dt.datetime) -> dict[str, dt.datetime]:
     ).select_related("challenge")
     rows = list(rows)
     excluded: dict[str, set[int]] | None = None
-    if ticket.category == Category.SECURITY and any(r.method == Method.OTP for r in rows):
+    if any(r.method == Method.OTP for r in rows):
         excluded = contacts_being_changed(ticket, now)
+    security = ticket.category == Category.SECURITY
     passes: dict[str, dt.datetime] = {}
     for row in rows:
-        if row.method == Method.OTP and excluded is not None:
-            challenge = row.challenge
-            if challenge is None or (
-                challenge.email_id in excluded["emailaddress"]
-                or challenge.phone_id in excluded["phonenumber"]
-            ):
-                continue
+        if (
+            row.method == Method.OTP
+            and excluded is not None
+            and _through_withheld(row, excluded, security=security)
+        ):
+            continue
         passes[row.method] = max(row.at, passes.get(row.method, row.at))
     return passes
+
+
+def _through_withheld(row: Attempt, excluded: dict[str, set[int]], *, security: bool) -> bool:
+    """A code pass that went to a contact withheld now counts for nothing. For a security
+    change a pass whose destination is not known (no challenge) does not count either."""
+    challenge = row.challenge
+    if challenge is None:
+        return security
+    return (
+        challenge.email_id in excluded["emailaddress"]
+        or challenge.phone_id in excluded["phonenumber"]
+    )
 
 
 def _level(passed) -> int:
@@ -194,6 +340,9 @@ def unproven_contacts(ticket, *, policy=None, items=None) -> list:
 
 
 def progress(ticket, now: dt.datetime | None = None) -> Progress:
+    # approvals.rules imports this module's package (waivers) at load: read it at call time.
+    from profiledesk.approvals.rules import cooling_off
+
     now = now or timezone.now()
     policy = policy_for(client=ticket.client, category=ticket.category)
     items = list(ticket.items.all())
@@ -209,11 +358,62 @@ def progress(ticket, now: dt.datetime | None = None) -> Progress:
         valid_until=(min(relied) + VALIDITY) if relied and level else None,
         lock=lock,
         unproven=unproven_contacts(ticket, policy=policy, items=items),
+        cooling_off=cooling_off(ticket, now=now),
     )
 
 
 def _needs(method: str) -> int:
     return AssuranceLevel.AL3 if method == Method.DOCUMENT else AssuranceLevel.AL1
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A verification that happened on a ticket: the level its identity passes reached,
+    when and by whom the last of them was recorded, the passes it relied on, and until
+    when it was valid. A fact with a time: it does not turn into "not yet" when it
+    expires (issue 11)."""
+
+    level: int
+    at: dt.datetime
+    by: object | None
+    passes: list  # the Attempt rows it relied on, oldest first
+    valid_until: dt.datetime
+
+    def expired(self, now: dt.datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.valid_until
+
+
+def verification_reached(ticket) -> Verified | None:
+    """The highest level the ticket's identity passes reached within one validity window,
+    the latest such moment; None if no pass reached a level. One query. Passes are taken
+    as recorded (a contact withheld since does not rewrite history; `progress` applies
+    the rules of now)."""
+    rows = list(
+        Attempt.objects.filter(ticket=ticket, purpose=Purpose.IDENTITY, result=Result.PASSED)
+        .select_related("staff", "challenge__email", "challenge__phone")
+        .order_by("at", "id")
+    )
+    best: Verified | None = None
+    for end, last in enumerate(rows):
+        latest: dict[str, Attempt] = {}
+        for row in rows[: end + 1]:
+            if row.at > last.at - VALIDITY:
+                latest[row.method] = row
+        level = _level(latest)
+        if not level or (best is not None and level < best.level):
+            continue
+        relied = sorted(
+            (row for method, row in latest.items() if level >= _needs(method)),
+            key=lambda row: (row.at, row.id),
+        )
+        best = Verified(
+            level=level,
+            at=last.at,
+            by=last.staff,
+            passes=relied,
+            valid_until=min(row.at for row in relied) + VALIDITY,
+        )
+    return best
 
 
 def verification_missing(ticket, now: dt.datetime | None = None) -> str | None:
@@ -243,6 +443,8 @@ def verification_missing(ticket, now: dt.datetime | None = None) -> str | None:
 __all__ = [
     "VALIDITY",
     "Progress",
+    "Verified",
+    "verification_reached",
     "achieved_level",
     "active_lock",
     "contact_items",

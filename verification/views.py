@@ -18,7 +18,7 @@ WORK = "tickets.work_ticket"
 
 
 def _respond(
-    request: HttpRequest, ticket, *, ok: bool, message: str, revealed=None
+    request: HttpRequest, ticket, *, ok: bool, message: str, revealed=None, document_form=None
 ) -> HttpResponse:
     if not request.htmx:
         (messages.success if ok else messages.error)(request, message)
@@ -29,7 +29,14 @@ def _respond(
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
-    context = panel_context(ticket, request.user, notice=message, notice_ok=ok, revealed=revealed)
+    context = panel_context(
+        ticket,
+        request.user,
+        notice=message,
+        notice_ok=ok,
+        revealed=revealed,
+        document_form=document_form,
+    )
     return render(request, "verification/_panel.html", context)
 
 
@@ -104,9 +111,8 @@ def document_upload(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _respond(
-            request, ticket, ok=False, message=_("Choose the document type and its file.")
-        )
+        message = _("Choose the document type and its file.")
+        return _respond(request, ticket, ok=False, message=message, document_form=form)
     data = form.cleaned_data
     try:
         check = services.document_check_record(
@@ -117,6 +123,10 @@ def document_upload(request: HttpRequest, reference: str) -> HttpResponse:
             checklist=data,
             request=request,
         )
+    except services.DocumentRefused as error:
+        # The file's own fault: the message goes on the file field (and nothing was kept).
+        form.add_error("file", str(error))
+        return _respond(request, ticket, ok=False, message=str(error), document_form=form)
     except services.VerificationError as error:
         return _respond(request, ticket, ok=False, message=str(error))
     if check.result == "passed":

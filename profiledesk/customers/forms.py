@@ -16,3 +16,15 @@ class CustomerSearchForm(forms.Form):
             }
         ),
     )
+
+
+class RevealForm(forms.Form):
+    """The typed reason of a reveal; whether one is required is the gate's decision
+    (customers.reveal), not the form's."""
+
+    reason = forms.CharField(
+        label=_("Reason for revealing (recorded)"),
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )

@@ -5,8 +5,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from .access import get_customer_for_staff
-from .forms import CustomerSearchForm
-from .reveal import customer_field_reveal
+from .forms import CustomerSearchForm, RevealForm
+from .reveal import RevealRefused, customer_field_reveal, reveal_access
 from .selectors import customer_access_log, customer_profile, customer_search
 
 
@@ -35,10 +35,15 @@ def search(request: HttpRequest) -> HttpResponse:
 @require_GET
 def profile(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_profile(get_customer_for_staff(request.user, customer_id))
+    access = None
+    if request.user.has_perm("customers.reveal_sensitive"):
+        access = reveal_access(customer=customer, staff=request.user)
     context = {
         "customer": customer,
         "access_log": customer_access_log(customer),
-        "can_reveal": request.user.has_perm("customers.reveal_sensitive"),
+        "can_reveal": access is not None and access.allowed,
+        "reveal_reason_needed": access is not None and access.reason_needed,
+        "reveal_refusal": access.refusal if access is not None else "",
     }
     return render(request, "customers/profile.html", context)
 
@@ -49,14 +54,33 @@ def reveal(
     request: HttpRequest, customer_id: int, kind: str, row_id: int, field: str
 ) -> HttpResponse:
     customer = get_customer_for_staff(request.user, customer_id, perm="customers.reveal_sensitive")
-    revealed = customer_field_reveal(
-        customer=customer,
-        staff=request.user,
-        kind=kind,
-        row_id=row_id,
-        field=field,
-        request=request,
-    )
+    form = RevealForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        revealed = customer_field_reveal(
+            customer=customer,
+            staff=request.user,
+            kind=kind,
+            row_id=row_id,
+            field=field,
+            reason=reason,
+            request=request,
+        )
+    except RevealRefused as refused:
+        if refused.field:
+            form.add_error(refused.field, str(refused))
+        context = {
+            "customer": customer,
+            "message": str(refused),
+            "form": form,
+            "target": f"reveal-{kind}-{row_id}-{field}",
+            "action": request.path,
+        }
+        # htmx swaps only 2xx answers: the refusal replaces the button, saying why.
+        if request.htmx:
+            return render(request, "customers/_reveal_refused.html", context)
+        status = 400 if refused.field else 403
+        return render(request, "customers/reveal_refused.html", context, status=status)
     if not request.htmx:
         # Without JavaScript the value is shown once on a page of its own.
         return render(

@@ -286,6 +286,14 @@ HISTORY_RETENTION_DAYS = int(env("HISTORY_RETENTION_DAYS", "400"))
 # --- Identity verification (DESIGN 4) ------------------------------------------------
 VERIFICATION_LOCK_MINUTES = int(env("VERIFICATION_LOCK_MINUTES", "30"))
 VERIFICATION_DOCUMENT_RETENTION_DAYS = int(env("VERIFICATION_DOCUMENT_RETENTION_DAYS", "30"))
+# Failed codes and wrong answers count per customer, across tickets, this far back.
+VERIFICATION_FAILURE_WINDOW_HOURS = int(env("VERIFICATION_FAILURE_WINDOW_HOURS", "24"))
+# An identity document must be a real picture of one (verification/documents.py): an
+# image of at least 600 x 400 px (either orientation), a PDF whose first page is at least
+# 200 x 120 pt, and at least 10 KB either way.
+VERIFICATION_DOCUMENT_MIN_BYTES = int(env("VERIFICATION_DOCUMENT_MIN_BYTES", str(10 * 1024)))
+VERIFICATION_DOCUMENT_MIN_PIXELS = (600, 400)
+VERIFICATION_DOCUMENT_MIN_PDF_POINTS = (200, 120)
 CELERY_BEAT_SCHEDULE["verification-documents-purge"] = {
     "task": "verification.documents_purge",
     "schedule": 3600.0,  # hourly; deletes identity documents past their retention

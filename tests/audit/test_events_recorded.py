@@ -3,17 +3,14 @@ path (the views a staff member uses), with no secret in its data, and the chain 
 intact after all of them (`verify_audit`)."""
 
 import datetime as dt
-import io
 import json
 from io import StringIO
 
 import pytest
 import time_machine
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
-from PIL import Image
 
 from audit.models import AuditEvent
 from profiledesk.approvals.services import approval_submit
@@ -26,7 +23,7 @@ from tests.approvals.helpers import ORGANISATION_ITEM, ready_ticket
 from tests.conftest import make_staff, signed_in
 from tests.connectors.test_admin_and_secrets import ADD as CONNECTOR_ADD
 from tests.connectors.test_admin_and_secrets import form as connector_form
-from tests.factories import TEST_PASSWORD, ClientFactory, MembershipFactory
+from tests.factories import TEST_PASSWORD, ClientFactory, MembershipFactory, document_upload
 from tests.policies.test_admin import _change_url as policy_change_url
 from tests.policies.test_admin import _form_data as policy_form_data
 from tests.verification.helpers import email_key, open_ticket
@@ -183,13 +180,11 @@ def test_three_wrong_rounds_lock_the_customers_verification_and_say_so(clock, cu
 
 def test_a_document_check_is_recorded_with_its_checklist(clock, customer, agent):
     ticket = open_ticket(customer, agent, category="organisation", items=[ORGANISATION_ITEM])
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), "white").save(buffer, "PNG")
     signed_in(agent).post(
         reverse("verification:document_upload", args=[ticket.reference]),
         {
             "document_type": "passport",
-            "file": SimpleUploadedFile("passport.png", buffer.getvalue()),
+            "file": document_upload(name="passport.png"),
             "photo_matches": "on",
             "name_matches": "on",
             "not_expired": "on",
@@ -209,9 +204,21 @@ def test_revealing_a_masked_value_is_recorded(personas, customer):
     url = reverse(
         "customers:reveal", args=[customer.pk, "personal", customer.personal.pk, "national_id"]
     )
-    signed_in(personas["agent"]).post(url)
+    signed_in(personas["supervisor"]).post(url, {"reason": "Customer complaint 4471"})
     event = events("customer.sensitive_revealed").get()
-    assert event.actor == personas["agent"] and event.data["field"] == "national_id"
+    assert event.actor == personas["supervisor"] and event.data["field"] == "national_id"
+    assert (event.data["basis"], event.data["reason"]) == ("reason", "Customer complaint 4471")
+
+
+def test_a_refused_reveal_is_recorded_too(personas, customer):
+    # An agent without a verified ticket of the customer (issue 11): nothing revealed.
+    url = reverse(
+        "customers:reveal", args=[customer.pk, "personal", customer.personal.pk, "national_id"]
+    )
+    assert signed_in(personas["agent"]).post(url).status_code == 403
+    refused = events("customer.reveal_refused").get()
+    assert refused.actor == personas["agent"] and refused.data["field"] == "national_id"
+    assert not events("customer.sensitive_revealed").exists()
 
 
 def test_an_approval_decision_is_recorded_with_the_diff_it_signed(clock, customer, personas):

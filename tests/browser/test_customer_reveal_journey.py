@@ -7,8 +7,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from audit.models import AuditEvent
+from tests.approvals.helpers import verify
 from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.factories import complete_customer
+from tests.verification.helpers import open_ticket
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +36,9 @@ def test_agent_reveals_a_masked_value_and_the_reveal_is_recorded(
     agent = personas["agent"]
     personal = grace.personal
     phone = grace.phones.get().number
+    # Grace is on the line and verified on the agent's ticket: only then may the agent
+    # reveal (issue 11; tests/customers/test_reveal.py covers the refusals).
+    verify(open_ticket(grace, agent), agent, level=2)
 
     # An agent of Northwind signs in with a password and a code from their app.
     sign_in(page, agent)

@@ -75,6 +75,11 @@ def test_profile_never_shows_a_security_answer_or_its_hash(personas, customer):
 
 
 def test_an_agent_gets_a_reveal_button_for_each_revealable_field(personas, customer):
+    from tests.approvals.helpers import verify
+    from tests.verification.helpers import open_ticket
+
+    # Only while holding a verified ticket of the customer (issue 11; test_reveal.py).
+    verify(open_ticket(customer, personas["agent"]), personas["agent"], level=2)
     page = _profile(personas["agent"], customer).content.decode()
     personal = customer.personal
     email = customer.emails.get()
@@ -134,12 +139,13 @@ def test_the_profile_page_runs_the_same_queries_for_1_or_8_rows_per_section(
             data={"section": "personal", "field": "national_id", "label": "national ID"},
         )
     http = signed_in(personas["agent"])
-    # Expect 15 queries: the session, the staff member, their TOTP device (second factor),
+    # Expect 16 queries: the session, the staff member, their TOTP device (second factor),
     # their own and their groups' permissions; the customer with client and one-row
-    # sections (access helper); e-mails, phones, addresses, security questions, linked
+    # sections (access helper); the staff member's open tickets of the customer (may they
+    # reveal? none here); e-mails, phones, addresses, security questions, linked
     # accounts, cards, bank accounts (one each); the recent reveals; and the staff
     # member's groups for the layout.
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         response = http.get(reverse("customers:profile", args=[customer.pk]))
     page = response.content.decode()
     assert len(re.findall(r'data-testid="email"', page)) == rows

@@ -1,12 +1,11 @@
 """An identity document whose check is not committed leaves no file behind."""
 
-import io
 from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
+from tests.factories import document_upload
 from verification.models import DocumentCheck
 from verification.services import document_check_record
 
@@ -28,9 +27,7 @@ def private_storage(settings, tmp_path):
 
 
 def _passport() -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), "white").save(buffer, "PNG")
-    return SimpleUploadedFile("passport.png", buffer.getvalue())
+    return document_upload(name="passport.png")
 
 
 def _record(ticket, agent):

@@ -1,6 +1,7 @@
 """Too many failures lock verification for the customer (DESIGN 4): 3 failed codes or 3
-wrong rounds of questions on a ticket; 30 minutes; resends do not reset the count; the
-ticket fails verification, its risk rises and an audit event is written."""
+wrong rounds of questions across the customer's tickets within 24 h; 30 minutes; resends
+and new tickets do not reset the count; the ticket fails verification, its risk rises and
+an audit event is written."""
 
 import datetime as dt
 
@@ -109,3 +110,61 @@ def test_a_pass_made_before_the_lock_counts_for_nothing_while_locked(ticket, cus
     assert achieved_level(ticket) == 1
     _lock_by_questions(ticket, customer, agent)
     assert achieved_level(ticket) == 0
+
+
+# --- per customer, across tickets (issue 11) ---------------------------------------------
+
+
+def test_wrong_answers_count_across_the_customers_tickets(customer, agent, clock):
+    """The impostor of issue 11: 8 wrong rounds spread over 4 tickets, two a ticket. The
+    third wrong round locks the customer; every later round, right answers included, is
+    refused while the lock holds."""
+    question = customer.security_questions.get()
+    tickets = [open_ticket(customer, agent) for _ in range(4)]
+    outcomes, refused = [], 0
+    for ticket in tickets:
+        for _ in range(2):
+            clock.shift(dt.timedelta(minutes=1))
+            try:
+                outcomes.append(
+                    questions_check(ticket=ticket, staff=agent, answers={question.pk: "no"})
+                )
+            except VerificationError as error:
+                # The ticket that hit the limit has left verification; the others are
+                # refused by the customer's lock.
+                assert "locked" in str(error) or ticket == tickets[1]
+                refused += 1
+    assert [o.locked for o in outcomes] == [False, False, True]
+    assert refused == 5
+    lock = Lock.objects.get(customer=customer)
+    assert lock.ticket == tickets[1]
+    assert AuditEvent.objects.filter(action="verification.locked").count() == 1
+    assert AuditEvent.objects.filter(action="verification.questions_failed").count() == 3
+    locking = tickets[1]
+    locking.refresh_from_db()
+    assert locking.state == State.VERIFICATION_FAILED
+    assert any(r["rule"] == "failed_verification" for r in locking.risk_reasons)
+    # The right answers, on a ticket that never failed, cannot pass while locked.
+    with pytest.raises(VerificationError, match="locked"):
+        questions_check(ticket=tickets[3], staff=agent, answers={question.pk: "St Mary's"})
+    assert achieved_level(tickets[3]) == 0
+    assert not Attempt.objects.filter(result="passed").exists()
+
+
+def test_failed_codes_count_across_the_customers_tickets(customer, agent, sent, clock):
+    first, second = open_ticket(customer, agent), open_ticket(customer, agent)
+    _fail_a_code(first, customer, agent, sent, email_key(customer))
+    _fail_a_code(second, customer, agent, sent, phone_key(customer))
+    clock.shift(dt.timedelta(seconds=60))
+    assert _fail_a_code(first, customer, agent, sent, phone_key(customer)).locked
+
+
+def test_failures_older_than_the_window_no_longer_count(customer, agent, clock):
+    question = customer.security_questions.get()
+    old = open_ticket(customer, agent)
+    for _ in range(2):
+        questions_check(ticket=old, staff=agent, answers={question.pk: "no"})
+    clock.shift(dt.timedelta(hours=24, seconds=1))
+    fresh = open_ticket(customer, agent)
+    assert not questions_check(ticket=fresh, staff=agent, answers={question.pk: "no"}).locked
+    assert not Lock.objects.exists()

@@ -1,15 +1,12 @@
 """The wizard panel on the ticket page and its htmx endpoints (DESIGN 4, 10)."""
 
-import io
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
 
 from audit.models import AuditEvent
 from profiledesk.tickets.services import ItemDraft
 from tests.conftest import signed_in
+from tests.factories import document_png, document_upload
 
 from .helpers import email_key, new_email_item, open_ticket
 
@@ -190,13 +187,11 @@ def test_a_document_is_uploaded_with_its_checklist_through_the_panel(clock, cust
     http = signed_in(agent)
     page = http.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()
     assert 'data-testid="document"' in page  # AL3: the document step is offered
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), "white").save(buffer, "JPEG")
     html = http.post(
         reverse("verification:document_upload", args=[ticket.reference]),
         {
             "document_type": "company_registration",
-            "file": SimpleUploadedFile("reg.jpg", buffer.getvalue()),
+            "file": document_upload(document_png(fmt="JPEG"), "reg.jpg"),
             "photo_matches": "on",
             "name_matches": "on",
             "not_expired": "on",

@@ -21,7 +21,8 @@ def masked(obj, field: str) -> str:
 
 @register.inclusion_tag("customers/_sensitive.html", takes_context=True)
 def sensitive(context, customer, obj, field: str):
-    """A masked value with a Reveal button (audited) for staff who may reveal."""
+    """A masked value with a Reveal button (audited) for staff who may reveal now, with a
+    reason field for those who must give one (customers.reveal)."""
     policy = type(obj).field_policies[field]
     return {
         "customer": customer,
@@ -31,4 +32,5 @@ def sensitive(context, customer, obj, field: str):
         "field": field,
         "label": type(obj)._meta.get_field(field).verbose_name,
         "can_reveal": context.get("can_reveal") and policy.revealable and getattr(obj, field),
+        "reason_needed": context.get("reveal_reason_needed"),
     }

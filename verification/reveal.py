@@ -1,0 +1,55 @@
+"""Who may reveal a customer's masked details (issue 11, DESIGN 2): "masked until the
+caller is verified", for everyone on the floor. The gate of profiledesk.customers.reveal,
+registered in VerificationConfig.ready():
+
+- staff who hold an open ticket of the customer (its assignee or its creator) whose
+  verification is complete and still valid (`status.progress(ticket).complete`) may
+  reveal; the ticket is recorded as the basis;
+- supervisors, compliance and security (`OVERSIGHT_PERMISSIONS`) may reveal without such
+  a ticket, with a typed reason that is recorded;
+- everyone else is refused, and told why.
+"""
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from profiledesk.customers.reveal import RevealAccess
+from profiledesk.tickets.models import OPEN_STATES, Ticket
+
+from .status import progress
+
+# Tier-1 approvers (supervisors), tier-2 approvers (compliance) and security reviewers.
+OVERSIGHT_PERMISSIONS = (
+    "approvals.approve_tier1",
+    "approvals.approve_tier2",
+    "approvals.freeze_customer",
+)
+
+
+def verified_ticket_of(*, customer, staff) -> Ticket | None:
+    """The staff member's open ticket of this customer whose caller is verified now."""
+    held = (
+        Ticket.objects.filter(customer=customer, state__in=OPEN_STATES)
+        .filter(Q(assignee=staff) | Q(created_by=staff))
+        .select_related("client", "customer")
+        .order_by("-id")
+    )
+    for ticket in held:
+        if progress(ticket).complete:
+            return ticket
+    return None
+
+
+def customer_reveal_access(*, customer, staff) -> RevealAccess:
+    ticket = verified_ticket_of(customer=customer, staff=staff)
+    if ticket is not None:
+        return RevealAccess(True, basis=ticket.reference)
+    if any(staff.has_perm(permission) for permission in OVERSIGHT_PERMISSIONS):
+        return RevealAccess(True, reason_needed=True)
+    return RevealAccess(
+        False,
+        refusal=_(
+            "Verify the caller on one of your tickets first: a customer's details stay "
+            "masked until the caller is verified."
+        ),
+    )
