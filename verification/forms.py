@@ -1,6 +1,7 @@
 """Forms of the wizard: they only clean input; the services decide."""
 
 from django import forms
+from django.utils.html import conditional_escape
 from django.utils.translation import gettext_lazy as _
 
 from .documents import minimums
@@ -57,7 +58,7 @@ class DocumentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = (
+        self.fields["file"].help_text = conditional_escape(
             _(
                 "A photo at least %(px_w)d x %(px_h)d px, or a PDF whose first page is at least "
                 "%(pt_w)d x %(pt_h)d pt; at least %(bytes)s. Not encrypted."
