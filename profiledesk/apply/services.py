@@ -79,8 +79,6 @@ class ApplyError(Exception):
     """A ticket that cannot be applied now; the message is safe to show."""
 
 
-
-
 def ticket_apply(*, ticket: Ticket, by) -> Ticket:
     """Apply `ticket` (ready with no approval needed, or approved) as staff member `by`;
     raise ApplyError (or tickets.states.TransitionError) saying why not."""

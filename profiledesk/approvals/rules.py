@@ -35,6 +35,8 @@ AL3 = 3
 COOLING_CATEGORIES = {"security", "billing"}
 # Timeline events (TicketEvent.to_state) the rules look for.
 APPLIED = State.APPLIED.value
+ESCALATED = State.ESCALATED.value
+READY = State.READY.value
 
 # Set while an approvals service makes a move: the moves that record a decision or a
 # voided approval are not buttons of the generic move form.
@@ -263,7 +265,7 @@ def cooling_off_problem(
 
 def security_reviewed(ticket: Ticket) -> bool:
     """Security returned the ticket to the flow after reviewing it (escalated -> ...)."""
-    return TicketEvent.objects.filter(ticket_id=ticket.pk, from_state=State.ESCALATED).exists()
+    return TicketEvent.objects.filter(ticket_id=ticket.pk, from_state=ESCALATED).exists()
 
 
 def verification_problem(ticket: Ticket, *, now: dt.datetime | None = None) -> str | None:
@@ -277,7 +279,7 @@ def verification_problem(ticket: Ticket, *, now: dt.datetime | None = None) -> s
         return None
     marked = (
         TicketEvent.objects.filter(
-            ticket_id=ticket.pk, kind=TicketEvent.Kind.TRANSITION, to_state=State.READY
+            ticket_id=ticket.pk, kind=TicketEvent.Kind.TRANSITION, to_state=READY
         )
         .order_by("-at", "-id")
         .values_list("at", flat=True)

@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 from profiledesk.clients.scoping import client_ids_for
 from profiledesk.policies.sla import due_status
 from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
+from verification.models import DocumentCheck
 
+from .access import may_review_documents
 from .models import Approval, ApprovalRound
 from .rules import (
     TIER_PERMISSIONS,
@@ -152,6 +154,11 @@ def approval_panel(ticket: Ticket, user) -> dict:
     """Context of the ticket page's approval panel; no query unless the ticket is at an
     approval step (ready, pending approval, approved or rejected)."""
     context: dict = {"approval_panel": False}
+    if ticket.state in (State.READY, State.PENDING_APPROVAL, State.APPROVED, State.REJECTED):
+        context.update(
+            documents=ticket_documents(ticket),
+            may_view_documents=may_review_documents(user),
+        )
     if ticket.state == State.READY:
         held = cooling_off(ticket)
         plan = plan_for(ticket)
@@ -183,9 +190,34 @@ def approval_panel(ticket: Ticket, user) -> dict:
         context.update(
             approval_panel=True,
             approval_round=current,
+            submitted_on=submitted_verification(current),
             approval_sla=tier_sla(current, timezone.now()),
             approvals=approvals,
             can_decide=problem is None,
             decide_problem=problem,
         )
     return context
+
+
+def ticket_documents(ticket: Ticket) -> list[DocumentCheck]:
+    """The ticket's identity documents with who checked them, oldest first (one query):
+    what the approval card and the ticket's audit view show and link to."""
+    return list(
+        DocumentCheck.objects.filter(ticket_id=ticket.pk)
+        .select_related("checked_by")
+        .order_by("checked_at", "id")
+    )
+
+
+def submitted_verification(approval_round: ApprovalRound | None) -> dict | None:
+    """The round's verification snapshot with its times as datetimes, for the template."""
+    if approval_round is None or not approval_round.verification:
+        return None
+    snapshot = dict(approval_round.verification)
+    for name in ("verified_at", "valid_until", "recorded_at", "at"):
+        if snapshot.get(name):
+            snapshot[name] = dt.datetime.fromisoformat(snapshot[name])
+    snapshot["methods"] = [
+        {**row, "at": dt.datetime.fromisoformat(row["at"])} for row in snapshot.get("methods", [])
+    ]
+    return snapshot

@@ -328,7 +328,9 @@ def takeover_sequence(facts: Facts) -> Reason | None:
     """An e-mail/phone change and a security or billing change for one customer within
     the window, in any order, this ticket one of them: high; all three: critical.
     Two queries (the window, the other tickets' items)."""
-    if facts.customer is None:
+    # A rollback (Back office, compliance's own ticket) gives earlier values back: it
+    # undoes a takeover rather than continuing one.
+    if facts.customer is None or facts.ticket.rollback_of_id is not None:
         return None
     own = _takeover_kinds(facts.items)
     if not own:

@@ -199,9 +199,7 @@ def test_contact_and_billing_in_one_ticket_is_the_account_takeover_pattern(offic
     assert "account takeover" in assessment.reasons[0].reason
 
 
-def test_an_email_and_a_card_in_one_ticket_is_the_takeover_sequence_and_scores_high(
-    office, grace
-):
+def test_an_email_and_a_card_in_one_ticket_is_the_takeover_sequence_and_scores_high(office, grace):
     items = [NEW_EMAIL, CARD_ITEM]
     assessment = assess(make_ticket(office, customer=grace, items=items, created_at=NOW))
     # One rule for one fact: the sequence, not the sequence and the same-ticket pattern.
