@@ -124,15 +124,16 @@ def plan_from(
     if waived and tiers < 1:
         tiers = 1
         reasons.append(_("verification was waived"))
-    # AL3 during a cooling-off is a second person's decision, never the agent's alone.
-    if cooling_off_after and tiers < 1:
-        tiers = 1
+    # AL3 during a cooling-off is a second person's decision, never the agent's alone;
+    # the approver is told why even when the policy asks for the tier anyway.
+    if cooling_off_after:
+        tiers = max(tiers, 1)
         reasons.append(
             _("verified at AL3 during the cooling-off after %(reference)s")
             % {"reference": cooling_off_after}
         )
-    if single_handed_document and tiers < 1:
-        tiers = 1
+    if single_handed_document:
+        tiers = max(tiers, 1)
         reasons.append(_("the identity document was uploaded and checked by one person"))
     if risk_level in (RiskLevel.HIGH, RiskLevel.CRITICAL):
         tiers += 1
