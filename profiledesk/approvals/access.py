@@ -11,6 +11,8 @@ from .rules import TIER_PERMISSIONS
 
 # Auditors read a ticket's history (audit/views.py); the document is part of it.
 AUDIT_PERMISSION = "audit.view_history"
+# Security reviews the tickets a critical risk escalates (DESIGN 1).
+SECURITY_PERMISSION = "approvals.freeze_customer"
 
 
 def is_approver(user) -> bool:
@@ -25,8 +27,11 @@ def get_ticket_for_approver(user, reference: str) -> Ticket:
 
 
 def may_review_documents(user) -> bool:
-    """Staff who decide approvals or audit tickets may look at an identity document."""
-    return is_approver(user) or user.has_perm(AUDIT_PERMISSION)
+    """Staff who decide approvals, audit tickets or review them for fraud (security, who
+    receives the escalated ones) may look at an identity document."""
+    return (
+        is_approver(user) or user.has_perm(AUDIT_PERMISSION) or user.has_perm(SECURITY_PERMISSION)
+    )
 
 
 def get_document_for_reviewer(user, reference: str, document_id: int) -> DocumentCheck:

@@ -154,7 +154,9 @@ def approval_panel(ticket: Ticket, user) -> dict:
     """Context of the ticket page's approval panel; no query unless the ticket is at an
     approval step (ready, pending approval, approved or rejected)."""
     context: dict = {"approval_panel": False}
-    if ticket.state in (State.READY, State.PENDING_APPROVAL, State.APPROVED, State.REJECTED):
+    # Escalated: security reviews it with the same evidence an approver would see.
+    reviewed = (State.PENDING_APPROVAL, State.APPROVED, State.REJECTED, State.ESCALATED)
+    if ticket.state == State.READY or ticket.state in reviewed:
         context.update(
             documents=ticket_documents(ticket),
             may_view_documents=may_review_documents(user),
@@ -168,7 +170,7 @@ def approval_panel(ticket: Ticket, user) -> dict:
             cooling_off=held,
             critical=ticket.risk_level == "critical",
         )
-    elif ticket.state in (State.PENDING_APPROVAL, State.APPROVED, State.REJECTED):
+    elif ticket.state in reviewed:
         approvals = list(ticket.approvals.select_related("approver"))
         current = (
             ApprovalRound.objects.filter(ticket_id=ticket.pk)

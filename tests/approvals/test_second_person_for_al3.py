@@ -203,3 +203,13 @@ def test_an_approved_ticket_relies_on_the_verification_it_was_submitted_on(held,
         ticket_apply(ticket=reset, by=desk.agent)  # two hours on: the approvers judged it
     reset.refresh_from_db()
     assert reset.state in (State.APPLIED, State.CLOSED)
+
+
+def test_security_reviews_an_escalated_ticket_with_its_document(held, personas):
+    desk, _email, reset = held
+    transition(ticket=reset, to=State.ESCALATED, by=desk.agent, reason="Suspected fraud")
+    http = signed_in(personas["security"])
+    page = http.get(reverse("tickets:detail", args=[reset.reference]))
+    assert _document_url(reset) in page.content.decode()
+    response = http.get(_document_url(reset))
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
