@@ -43,7 +43,7 @@ from profiledesk.tickets.models import ChangeItem, State, Ticket
 from profiledesk.tickets.states import transition
 from profiledesk.vault.cards import redact_card_numbers
 
-from .rules import apply_problem, risk_problem, service_move
+from .rules import APPLICABLE, apply_problem, risk_problem, service_move
 
 EVENT_TYPE = "profile.changed"
 
@@ -140,6 +140,9 @@ def _after_refusal(*, ticket: Ticket, by) -> None:
     """The refusal rolled the re-assessed score back: keep it on the ticket; an approval
     given at a lower risk no longer holds (the ticket goes back to ready, to be submitted
     again: at critical, to security)."""
+    ticket.refresh_from_db(fields=["state"])
+    if ticket.state not in APPLICABLE:
+        return  # e.g. applied by a second press meanwhile: its score stays as applied
     risk_refresh(ticket=ticket)
     if ticket.state == State.APPROVED and not frozen_problem(ticket) and risk_problem(ticket):
         approvals_void(ticket=ticket, reason=_("the risk rose after it was approved"), by=by)

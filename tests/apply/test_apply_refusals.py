@@ -211,3 +211,27 @@ def test_two_presses_at_once_apply_once(monkeypatch, customer, personas):
     reason = f"{ticket.reference} applied"
     assert m.Preferences.history.filter(history_change_reason=reason).count() == 1
     assert AuditEvent.objects.filter(action="ticket.applied").count() == 1
+
+
+def test_a_second_press_does_not_re_score_an_applied_ticket(customer, personas):
+    ticket = applicable(customer, personas, "preferences", {"marketing_email": True})
+    ticket_apply(ticket=ticket, by=personas["agent"])
+    ticket.refresh_from_db()
+    scored = (ticket.risk_level, ticket.risk_score, ticket.risk_reasons)
+    customer.is_flagged, customer.flag_reason = True, "Chargeback"
+    customer.save(update_fields=["is_flagged", "flag_reason"])
+    with pytest.raises((ApplyError, TransitionError)):
+        ticket_apply(ticket=ticket, by=personas["agent"])
+    ticket.refresh_from_db()
+    # The score it was applied at stays the record.
+    assert (ticket.risk_level, ticket.risk_score, ticket.risk_reasons) == scored
+
+
+def test_a_flag_raised_after_a_ready_ticket_was_scored_is_seen_at_apply(customer, personas):
+    ticket = applicable(customer, personas, "preferences", {"marketing_email": True})
+    assert ticket.state == State.READY and ticket.risk_level == "low"
+    customer.is_flagged, customer.flag_reason = True, "Chargeback"
+    customer.save(update_fields=["is_flagged", "flag_reason"])
+    ticket_apply(ticket=ticket, by=personas["agent"])  # medium: still no approval needed
+    ticket.refresh_from_db()
+    assert ticket.risk_score == 40 and "flagged" in ticket.risk_reasons[0]["reason"]
