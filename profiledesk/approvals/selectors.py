@@ -4,7 +4,8 @@ The queue is a keyset page of open approval rounds on (submitted_at, id), oldest
 of the staff member's clients at the tiers they approve. Its query count does not grow
 with the rows: the page (ticket, customer and client joined), the items of its tickets,
 and for maker ≠ checker three lookups over the whole page (timeline actors, item
-history users, verifiers) plus the decisions already given. Each row's tier clock is
+history users, verifiers) plus the decisions already given, and the page's identity
+documents (shown on each card; their checkers are makers too). Each row's tier clock is
 read from the round (`tier_due_at`): no query.
 """
 
@@ -47,6 +48,8 @@ class QueueRow:
     waiting: dt.timedelta
     problem: str | None  # why this staff member may not decide; None: buttons shown
     sla: tuple[str, str] | None  # the tier's clock: ("breached", "breached 5 min ago")
+    documents: list = field(default_factory=list)  # verification.DocumentCheck
+    submitted_on: dict | None = None  # the round's verification (submitted_verification)
 
 
 @dataclass
@@ -122,6 +125,17 @@ def approval_queue(*, staff, after: int | None = None, size: int = PAGE_SIZE) ->
     page = page[:size]
     tickets = [r.ticket for r in page]
     makers, evidence = _makers_by_ticket(tickets)
+    # The identity documents: the approver decides from this card, so sees them here;
+    # whoever checked one is a maker of the ticket.
+    documents: dict[int, list] = {}
+    for check in (
+        DocumentCheck.objects.filter(ticket_id__in=[t.pk for t in tickets])
+        .select_related("checked_by")
+        .order_by("checked_at", "id")
+    ):
+        documents.setdefault(check.ticket_id, []).append(check)
+        if check.checked_by_id:
+            makers[check.ticket_id].add(check.checked_by_id)
     decided: dict[int, set[int]] = {}
     for ticket_id, user_id in Approval.objects.filter(
         ticket_id__in=[t.pk for t in tickets], voided_at__isnull=True
@@ -136,6 +150,8 @@ def approval_queue(*, staff, after: int | None = None, size: int = PAGE_SIZE) ->
             evidence=evidence[r.ticket.pk],
             waiting=now - r.submitted_at,
             sla=tier_sla(r, now),
+            documents=documents.get(r.ticket.pk, []),
+            submitted_on=submitted_verification(r),
             problem=frozen_problem(r.ticket)
             or checker_problem(
                 ticket=r.ticket,

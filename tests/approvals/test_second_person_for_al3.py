@@ -213,3 +213,23 @@ def test_security_reviews_an_escalated_ticket_with_its_document(held, personas):
     assert _document_url(reset) in page.content.decode()
     response = http.get(_document_url(reset))
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+
+
+def test_the_approval_queue_card_shows_the_document_and_the_verification(held, personas):
+    desk, _email, reset = held
+    approval_submit(ticket=reset, by=desk.agent)
+    page = signed_in(personas["supervisor"]).get(reverse("approvals:queue"))
+    html = page.content.decode()
+    assert _document_url(reset) in html
+    assert 'data-testid="submitted-on"' in html and "AL3 (AL2 required)" in html
+
+
+def test_the_queue_hides_the_buttons_from_the_document_checker(held, northwind):
+    desk, _email, reset = held
+    checker = make_staff("checker", "supervisor", northwind)
+    check = reset.document_checks.get()
+    check.checked_by = checker
+    check.save(update_fields=["checked_by"])
+    approval_submit(ticket=reset, by=desk.agent)
+    html = signed_in(checker).get(reverse("approvals:queue")).content.decode()
+    assert "someone else must approve" in html
