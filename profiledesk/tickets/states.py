@@ -50,11 +50,13 @@ def _verification_complete(ticket: Ticket) -> str | None:
 
 
 def _verification_lapsed(ticket: Ticket) -> str | None:
-    # A ready ticket whose verification has expired (30 minutes) cannot be applied or
-    # submitted (profiledesk.apply.rules, approvals.rules): the caller is verified again.
+    # A ready ticket whose verification has expired (30 minutes), or that a cooling-off
+    # now holds below AL3, cannot be applied or submitted (profiledesk.apply.rules,
+    # approvals.rules): the caller is verified again.
+    from profiledesk.approvals.rules import cooling_off_problem
     from verification.status import verification_missing
 
-    if verification_missing(ticket) is None:
+    if verification_missing(ticket) is None and cooling_off_problem(ticket) is None:
         return str(_("The caller's verification still holds."))
     return None
 

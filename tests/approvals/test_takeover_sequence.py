@@ -25,7 +25,7 @@ from profiledesk.apply.services import ApplyError, ticket_apply
 from profiledesk.approvals.rules import plan_for
 from profiledesk.approvals.services import ApprovalError, approval_grant, approval_submit
 from profiledesk.tickets.models import State
-from profiledesk.tickets.states import TransitionError
+from profiledesk.tickets.states import TransitionError, allowed_moves
 from tests.approvals.helpers import second
 from verification.models import Method
 
@@ -205,6 +205,10 @@ def test_a_ready_reset_made_before_the_email_change_is_re_scored_at_apply(
             ticket_apply(ticket=reset, by=desk.agent)
         reset.refresh_from_db()
         assert reset.state == State.READY and reset.risk_level == "high"  # kept on the ticket
+        # Verified at AL2 only, it is now in the e-mail's cooling-off: AL3 first.
+        with pytest.raises(TransitionError, match="unless the caller is verified at AL3"):
+            approval_submit(ticket=reset, by=desk.agent)
+        assert State.VERIFYING in {m.target for m in allowed_moves(reset, desk.agent)}
 
 
 def test_an_approved_card_change_is_re_scored_when_the_email_changes_meanwhile(
