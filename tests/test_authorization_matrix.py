@@ -96,6 +96,9 @@ MATRIX: dict[str, Rule] = {
     "apply:apply": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
     "approvals:submit": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
     "approvals:approve": Rule(method="post", allowed=APPROVERS, ok=302, scoped=True),
+    # The identity document behind a ticket, for whoever approves, audits or reviews it
+    # for fraud (the fixture names no document: 404 for them, 403 for the others).
+    "approvals:document": Rule(allowed=APPROVERS | SECURITY, ok=404, scoped=True),
     "approvals:reject": Rule(
         method="post", allowed=APPROVERS, ok=302, scoped=True, data={"reason": "No."}
     ),

@@ -2,9 +2,19 @@
 ticket's row lock, and the guard of the `ready -> applied` and `approved -> applied`
 moves in tickets.states (which decides whether the "Apply" button is offered).
 
-- `ready`: only when the policy needs no approval for this change (approvals.rules.plan_for).
-- `approved`: only while the approved round still signs the current items (the diff hash).
-- never for a frozen profile, nor while a recent contact change holds the ticket back.
+- `ready`: only when the policy needs no approval for this change (approvals.rules.plan_for)
+  and the verification it was marked verified on is still valid (30 minutes, DESIGN 4:
+  "Verification expired at 10:32: verify the caller again").
+- `approved`: only while the approved round still signs the current items (the diff hash);
+  its verification is the one the round recorded at submission (the approvers judged it),
+  so an approval that takes longer than 30 minutes does not expire it.
+- never for a frozen profile, nor while a recent contact change holds the ticket back
+  (an approved ticket: unless the round recorded AL3).
+- `risk_problem`: ticket_apply re-assesses the risk under the row lock first (the
+  customer's other tickets may have moved since): a risk that now needs an approval tier
+  the ticket does not have refuses ("The risk rose to high: submit it for approval"), and
+  a critical risk is never applied from the floor unless security has reviewed the ticket
+  and it was approved.
 """
 
 import contextlib
@@ -18,9 +28,11 @@ from profiledesk.approvals.rules import (
     cooling_off_problem,
     frozen_problem,
     plan_for,
+    security_reviewed,
     ticket_diff_hash,
+    verification_problem,
 )
-from profiledesk.tickets.models import State, Ticket
+from profiledesk.tickets.models import RiskLevel, State, Ticket
 
 APPLICABLE = (State.READY, State.APPROVED)
 
@@ -37,6 +49,40 @@ def service_move() -> Iterator[None]:
         _in_service.reset(token)
 
 
+def approved_round(ticket: Ticket) -> ApprovalRound | None:
+    return (
+        ApprovalRound.objects.filter(ticket_id=ticket.pk, status=ApprovalRound.Status.APPROVED)
+        .order_by("-closed_at", "-id")
+        .first()
+    )
+
+
+def risk_problem(ticket: Ticket) -> str | None:
+    """The ticket's stored risk (re-assessed by ticket_apply under the lock) against what
+    it went through: critical needs security's review and an approval; a level that adds
+    a tier needs that tier approved."""
+    level = ticket.risk_level
+    if ticket.risk_level == RiskLevel.CRITICAL and not (
+        security_reviewed(ticket) and ticket.state == State.APPROVED
+    ):
+        return _(
+            "The risk rose to %(level)s (%(score)d): nobody on the floor can apply it; "
+            "submit it and it goes to security."
+        ) % {"level": level, "score": ticket.risk_score}
+    if ticket.risk_level not in (RiskLevel.HIGH, RiskLevel.CRITICAL):
+        return None
+    needed = plan_for(ticket).tiers
+    if ticket.state == State.READY and needed:
+        return _("The risk rose to %(level)s: submit it for approval.") % {"level": level}
+    approval_round = approved_round(ticket) if ticket.state == State.APPROVED else None
+    if approval_round is not None and approval_round.tiers_needed < needed:
+        return _(
+            "The risk rose to %(level)s after it was approved: it needs %(tiers)d tiers of "
+            "approval now; submit it again."
+        ) % {"level": level, "tiers": needed}
+    return None
+
+
 def approvals_problem(ticket: Ticket) -> str | None:
     """An approved ticket: its last approved round, with standing approvals, signs the
     items as they are now. A ready ticket: the policy needs no approval."""
@@ -44,11 +90,7 @@ def approvals_problem(ticket: Ticket) -> str | None:
         if plan_for(ticket).tiers:
             return _("This change needs approval first: submit it for approval.")
         return None
-    approval_round = (
-        ApprovalRound.objects.filter(ticket_id=ticket.pk, status=ApprovalRound.Status.APPROVED)
-        .order_by("-closed_at", "-id")
-        .first()
-    )
+    approval_round = approved_round(ticket)
     if (
         approval_round is None
         or not Approval.objects.filter(
@@ -69,9 +111,14 @@ def apply_problem(ticket: Ticket) -> str | None:
         }
     if ticket.customer_id is None:
         return _("Match the request to a customer first.")
-    return (
-        frozen_problem(ticket) or approvals_problem(ticket) or cooling_off_problem(ticket) or None
-    )
+    problem = frozen_problem(ticket) or risk_problem(ticket) or approvals_problem(ticket)
+    if problem:
+        return problem
+    if ticket.state == State.READY:
+        return verification_problem(ticket) or cooling_off_problem(ticket)
+    # Approved: the approvers judged the verification the round recorded at submission.
+    recorded = (approved_round(ticket).verification or {}).get("level")
+    return cooling_off_problem(ticket, level=recorded)
 
 
 def apply_guard(ticket: Ticket) -> str | None:

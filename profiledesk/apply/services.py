@@ -30,17 +30,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.approvals.rules import frozen_problem
+from profiledesk.approvals.services import approvals_void
 from profiledesk.confirmations.services import confirmations_create, ticket_close_if_done
 from profiledesk.connectors.services import deliveries_create
 from profiledesk.customers import models as m
 from profiledesk.intake.capture import FieldSpec, Kind, resolve_field
+from profiledesk.policies.services import risk_refresh
 from profiledesk.rollback.models import is_rollback_ticket
 from profiledesk.rollback.services import rollback_mark_original
 from profiledesk.tickets.models import ChangeItem, State, Ticket
 from profiledesk.tickets.states import transition
 from profiledesk.vault.cards import redact_card_numbers
 
-from .rules import apply_problem, service_move
+from .rules import APPLICABLE, apply_problem, risk_problem, service_move
 
 EVENT_TYPE = "profile.changed"
 
@@ -86,6 +89,9 @@ def ticket_apply(*, ticket: Ticket, by) -> Ticket:
                 .select_related("client", "customer")
                 .get(pk=ticket.pk)
             )
+            # The customer's other tickets may have moved since this one was scored (the
+            # takeover sequence): the risk is re-assessed here, under the lock.
+            risk_refresh(ticket=locked)
             problem = apply_problem(locked)
             if problem:
                 raise ApplyError(problem)
@@ -117,6 +123,9 @@ def ticket_apply(*, ticket: Ticket, by) -> Ticket:
             )
             # With no confirmation to send and no system to tell, nothing else would close it.
             _close_if_done(ticket=locked)
+    except ApplyError:
+        _after_refusal(ticket=ticket, by=by)
+        raise
     except (IntegrityError, DatabaseError, ValidationError, ValueError) as error:
         # Nothing was written (the transaction rolled back); the message names no value.
         raise ApplyError(
@@ -125,6 +134,18 @@ def ticket_apply(*, ticket: Ticket, by) -> Ticket:
         ) from error
     ticket.state, ticket.updated_at = locked.state, locked.updated_at
     return locked
+
+
+def _after_refusal(*, ticket: Ticket, by) -> None:
+    """The refusal rolled the re-assessed score back: keep it on the ticket; an approval
+    given at a lower risk no longer holds (the ticket goes back to ready, to be submitted
+    again: at critical, to security)."""
+    ticket.refresh_from_db(fields=["state"])
+    if ticket.state not in APPLICABLE:
+        return  # e.g. applied by a second press meanwhile: its score stays as applied
+    risk_refresh(ticket=ticket)
+    if ticket.state == State.APPROVED and not frozen_problem(ticket) and risk_problem(ticket):
+        approvals_void(ticket=ticket, reason=_("the risk rose after it was approved"), by=by)
 
 
 # --- the profile ----------------------------------------------------------------------

@@ -38,6 +38,9 @@ class ApprovalRound(models.Model):
     # calendar, counted from when that tier started waiting (null: rounds from before).
     tier_due_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The verification the ticket was submitted on (approvals.rules.verification_snapshot):
+    # level, methods, when and by whom, valid until. What the approvers rely on.
+    verification = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

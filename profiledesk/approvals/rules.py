@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.models import Policy
 from profiledesk.tickets.models import ChangeItem, RiskLevel, State, Ticket, TicketEvent
+from verification.models import Attempt, DocumentCheck, Method, Purpose, Result, Waiver
+from verification.status import VALIDITY, achieved_level, progress, verification_missing
 from verification.waivers import waiver_standing
 
 TIER_PERMISSIONS = {1: "approvals.approve_tier1", 2: "approvals.approve_tier2"}
@@ -33,6 +35,8 @@ AL3 = 3
 COOLING_CATEGORIES = {"security", "billing"}
 # Timeline events (TicketEvent.to_state) the rules look for.
 APPLIED = State.APPLIED.value
+ESCALATED = State.ESCALATED.value
+READY = State.READY.value
 
 # Set while an approvals service makes a move: the moves that record a decision or a
 # voided approval are not buttons of the generic move form.
@@ -75,22 +79,39 @@ class Plan:
     reasons: tuple[str, ...] = ()
 
 
-def plan_for(ticket: Ticket, *, items: list[ChangeItem] | None = None) -> Plan:
-    """The policy's tiers, tier 1 for a field the policy names, one more for high risk."""
+def plan_for(
+    ticket: Ticket, *, items: list[ChangeItem] | None = None, now: dt.datetime | None = None
+) -> Plan:
+    """The policy's tiers, tier 1 for a field the policy names, for a cooling-off lifted
+    at AL3 and for an AL3 document one person handled; one more for high risk."""
     policy = policy_for(client=ticket.client, category=ticket.category)
     if items is None:
         items = list(ticket.items.all())
+    held = cooling_off(ticket, now=now)
     return plan_from(
         policy=policy,
         fields={item.field for item in items},
         risk_level=ticket.risk_level,
         waived=waiver_standing(ticket) is not None,
+        cooling_off_after=held.reference if held else "",
+        single_handed_document=single_handed_document(ticket),
     )
 
 
-def plan_from(*, policy: Policy, fields: set[str], risk_level: str, waived: bool = False) -> Plan:
+def plan_from(
+    *,
+    policy: Policy,
+    fields: set[str],
+    risk_level: str,
+    waived: bool = False,
+    cooling_off_after: str = "",
+    single_handed_document: bool = False,
+) -> Plan:
     """plan_for without queries: what `policy` asks of a change to `fields` at a risk
-    level (the demo seed plans its rounds with it)."""
+    level (the demo seed plans its rounds with it). `cooling_off_after`: the reference of
+    the contact change whose cooling-off the ticket is in (AL3 lifts it only together with
+    a second person's approval, DESIGN 5); `single_handed_document`: its AL3 rests on a
+    document one person both uploaded and ticked."""
     tiers = policy.approval_tiers
     reasons = []
     if tiers:
@@ -103,6 +124,17 @@ def plan_from(*, policy: Policy, fields: set[str], risk_level: str, waived: bool
     if waived and tiers < 1:
         tiers = 1
         reasons.append(_("verification was waived"))
+    # AL3 during a cooling-off is a second person's decision, never the agent's alone;
+    # the approver is told why even when the policy asks for the tier anyway.
+    if cooling_off_after:
+        tiers = max(tiers, 1)
+        reasons.append(
+            _("verified at AL3 during the cooling-off after %(reference)s")
+            % {"reference": cooling_off_after}
+        )
+    if single_handed_document:
+        tiers = max(tiers, 1)
+        reasons.append(_("the identity document was uploaded and checked by one person"))
     if risk_level in (RiskLevel.HIGH, RiskLevel.CRITICAL):
         tiers += 1
         reasons.append(_("high risk"))
@@ -136,13 +168,27 @@ def makers_of(ticket: Ticket) -> set[int]:
 
 
 def _verifiers(ticket_id: int) -> set[int]:
-    """Who recorded verification evidence, or waived verification (a rollback ticket):
-    one query."""
-    from verification.models import Attempt, Waiver
-
+    """Who recorded verification evidence, checked an identity document, or waived
+    verification (a rollback ticket): one query."""
     attempts = Attempt.objects.filter(ticket_id=ticket_id).order_by().values_list("staff_id")
+    documents = (
+        DocumentCheck.objects.filter(ticket_id=ticket_id).order_by().values_list("checked_by_id")
+    )
     waivers = Waiver.objects.filter(ticket_id=ticket_id).order_by().values_list("by_id")
-    return {staff_id for (staff_id,) in attempts.union(waivers)}
+    return {staff_id for (staff_id,) in attempts.union(documents, waivers)}
+
+
+def single_handed_document(ticket: Ticket) -> bool:
+    """A security or billing ticket whose passed identity document was uploaded and ticked
+    by the same person (one query; none for other categories). A check that records its
+    uploader apart (`uploaded_by`) counts as two people when they differ."""
+    if ticket.category not in COOLING_CATEGORIES or ticket.pk is None:
+        return False
+    checks = DocumentCheck.objects.filter(ticket_id=ticket.pk, result=Result.PASSED)
+    return any(
+        getattr(check, "uploaded_by_id", check.checked_by_id) == check.checked_by_id
+        for check in checks
+    )
 
 
 @dataclass(frozen=True)
@@ -205,15 +251,93 @@ def frozen_problem(ticket: Ticket) -> str | None:
     return None
 
 
-def cooling_off_problem(ticket: Ticket, *, now: dt.datetime | None = None) -> str | None:
+def cooling_off_problem(
+    ticket: Ticket, *, now: dt.datetime | None = None, level: int | None = None
+) -> str | None:
+    """A cooling-off that holds the ticket and that its verification does not lift: AL3
+    now, or `level` (the AL a submitted ticket was verified at, recorded on its round)."""
     held = cooling_off(ticket, now=now)
     if held is None:
         return None
-    from verification.status import achieved_level
-
-    if achieved_level(ticket, now) >= AL3:
+    if (achieved_level(ticket, now) if level is None else level) >= AL3:
         return None
     return held.message()
+
+
+def security_reviewed(ticket: Ticket) -> bool:
+    """Security returned the ticket to the flow after reviewing it (escalated -> ...)."""
+    return TicketEvent.objects.filter(ticket_id=ticket.pk, from_state=ESCALATED).exists()
+
+
+def verification_problem(ticket: Ticket, *, now: dt.datetime | None = None) -> str | None:
+    """Why the verification a ready ticket was marked verified on no longer holds, or None.
+    A verification is valid 30 minutes (DESIGN 4): a ticket applied without approval, or
+    submitted for one, needs it valid at that moment (an approved ticket relies on the
+    verification its round recorded when it was submitted)."""
+    now = now or timezone.now()
+    missing = verification_missing(ticket, now)
+    if missing is None:
+        return None
+    marked = (
+        TicketEvent.objects.filter(
+            ticket_id=ticket.pk, kind=TicketEvent.Kind.TRANSITION, to_state=READY
+        )
+        .order_by("-at", "-id")
+        .values_list("at", flat=True)
+        .first()
+    )
+    until = progress(ticket, marked).valid_until if marked else None
+    if until is not None and until <= now:
+        return _("Verification expired at %(time)s: verify the caller again.") % {
+            "time": timezone.localtime(until).strftime("%H:%M")
+        }
+    return missing
+
+
+def verification_snapshot(ticket: Ticket, *, now: dt.datetime | None = None) -> dict:
+    """The verification a ticket is submitted on, as its round keeps it (JSON): level and
+    level required, methods, when and by whom each passed, valid until; or the waiver."""
+    now = now or timezone.now()
+    waiver = waiver_standing(ticket)
+    if waiver is not None:
+        return {
+            "waived": True,
+            "by": str(waiver.by),
+            "at": waiver.at.isoformat(),
+            "level": 0,
+            "required": 0,
+            "methods": [],
+        }
+    state = progress(ticket, now)
+    passes = (
+        Attempt.objects.filter(
+            ticket_id=ticket.pk,
+            purpose=Purpose.IDENTITY,
+            result=Result.PASSED,
+            method__in=sorted(state.passed),
+            at__gt=now - VALIDITY,
+            at__lte=now,
+        )
+        .select_related("staff")
+        .order_by("at", "id")
+    )
+    by_method: dict[str, dict] = {}
+    for attempt in passes:  # the newest pass of each method
+        by_method[attempt.method] = {
+            "method": attempt.method,
+            "label": str(Method(attempt.method).label),
+            "at": attempt.at.isoformat(),
+            "by": str(attempt.staff) if attempt.staff else "",
+        }
+    return {
+        "waived": False,
+        "level": state.achieved,
+        "required": state.required,
+        "methods": [by_method[m] for m in sorted(by_method)],
+        "verified_at": max((row["at"] for row in by_method.values()), default=None),
+        "valid_until": state.valid_until.isoformat() if state.valid_until else None,
+        "recorded_at": now.isoformat(),
+    }
 
 
 def submit_problem(ticket: Ticket) -> str | None:
@@ -224,9 +348,14 @@ def submit_problem(ticket: Ticket) -> str | None:
     if ticket.risk_level == RiskLevel.CRITICAL and not _in_service.get():
         # approvals.services.approval_submit sends it to security instead.
         return _("The risk is critical: submitting sends the ticket to security.")
+    problem = cooling_off_problem(ticket)
+    if problem:
+        return problem
+    # A change that needs no approval may still be sent to a second person; the plan
+    # includes the tier that a cooling-off lifted at AL3 needs (plan_for).
     if plan_for(ticket).tiers == 0:
-        return _("This change needs no approval.")
-    return cooling_off_problem(ticket)
+        return _("This change needs no approval: apply it.")
+    return None
 
 
 def tier_of(user, tier: int) -> bool:

@@ -4,7 +4,8 @@ The queue is a keyset page of open approval rounds on (submitted_at, id), oldest
 of the staff member's clients at the tiers they approve. Its query count does not grow
 with the rows: the page (ticket, customer and client joined), the items of its tickets,
 and for maker ≠ checker three lookups over the whole page (timeline actors, item
-history users, verifiers) plus the decisions already given. Each row's tier clock is
+history users, verifiers) plus the decisions already given, and the page's identity
+documents (shown on each card; their checkers are makers too). Each row's tier clock is
 read from the round (`tier_due_at`): no query.
 """
 
@@ -18,7 +19,9 @@ from django.utils.translation import gettext as _
 from profiledesk.clients.scoping import client_ids_for
 from profiledesk.policies.sla import due_status
 from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
+from verification.models import DocumentCheck
 
+from .access import may_review_documents
 from .models import Approval, ApprovalRound
 from .rules import (
     TIER_PERMISSIONS,
@@ -45,6 +48,8 @@ class QueueRow:
     waiting: dt.timedelta
     problem: str | None  # why this staff member may not decide; None: buttons shown
     sla: tuple[str, str] | None  # the tier's clock: ("breached", "breached 5 min ago")
+    documents: list = field(default_factory=list)  # verification.DocumentCheck
+    submitted_on: dict | None = None  # the round's verification (submitted_verification)
 
 
 @dataclass
@@ -120,6 +125,17 @@ def approval_queue(*, staff, after: int | None = None, size: int = PAGE_SIZE) ->
     page = page[:size]
     tickets = [r.ticket for r in page]
     makers, evidence = _makers_by_ticket(tickets)
+    # The identity documents: the approver decides from this card, so sees them here;
+    # whoever checked one is a maker of the ticket.
+    documents: dict[int, list] = {}
+    for check in (
+        DocumentCheck.objects.filter(ticket_id__in=[t.pk for t in tickets])
+        .select_related("checked_by")
+        .order_by("checked_at", "id")
+    ):
+        documents.setdefault(check.ticket_id, []).append(check)
+        if check.checked_by_id:
+            makers[check.ticket_id].add(check.checked_by_id)
     decided: dict[int, set[int]] = {}
     for ticket_id, user_id in Approval.objects.filter(
         ticket_id__in=[t.pk for t in tickets], voided_at__isnull=True
@@ -134,6 +150,8 @@ def approval_queue(*, staff, after: int | None = None, size: int = PAGE_SIZE) ->
             evidence=evidence[r.ticket.pk],
             waiting=now - r.submitted_at,
             sla=tier_sla(r, now),
+            documents=documents.get(r.ticket.pk, []),
+            submitted_on=submitted_verification(r),
             problem=frozen_problem(r.ticket)
             or checker_problem(
                 ticket=r.ticket,
@@ -152,6 +170,13 @@ def approval_panel(ticket: Ticket, user) -> dict:
     """Context of the ticket page's approval panel; no query unless the ticket is at an
     approval step (ready, pending approval, approved or rejected)."""
     context: dict = {"approval_panel": False}
+    # Escalated: security reviews it with the same evidence an approver would see.
+    reviewed = (State.PENDING_APPROVAL, State.APPROVED, State.REJECTED, State.ESCALATED)
+    if ticket.state == State.READY or ticket.state in reviewed:
+        context.update(
+            documents=ticket_documents(ticket),
+            may_view_documents=may_review_documents(user),
+        )
     if ticket.state == State.READY:
         held = cooling_off(ticket)
         plan = plan_for(ticket)
@@ -161,7 +186,7 @@ def approval_panel(ticket: Ticket, user) -> dict:
             cooling_off=held,
             critical=ticket.risk_level == "critical",
         )
-    elif ticket.state in (State.PENDING_APPROVAL, State.APPROVED, State.REJECTED):
+    elif ticket.state in reviewed:
         approvals = list(ticket.approvals.select_related("approver"))
         current = (
             ApprovalRound.objects.filter(ticket_id=ticket.pk)
@@ -183,9 +208,34 @@ def approval_panel(ticket: Ticket, user) -> dict:
         context.update(
             approval_panel=True,
             approval_round=current,
+            submitted_on=submitted_verification(current),
             approval_sla=tier_sla(current, timezone.now()),
             approvals=approvals,
             can_decide=problem is None,
             decide_problem=problem,
         )
     return context
+
+
+def ticket_documents(ticket: Ticket) -> list[DocumentCheck]:
+    """The ticket's identity documents with who checked them, oldest first (one query):
+    what the approval card and the ticket's audit view show and link to."""
+    return list(
+        DocumentCheck.objects.filter(ticket_id=ticket.pk)
+        .select_related("checked_by")
+        .order_by("checked_at", "id")
+    )
+
+
+def submitted_verification(approval_round: ApprovalRound | None) -> dict | None:
+    """The round's verification snapshot with its times as datetimes, for the template."""
+    if approval_round is None or not approval_round.verification:
+        return None
+    snapshot = dict(approval_round.verification)
+    for name in ("verified_at", "valid_until", "recorded_at", "at"):
+        if snapshot.get(name):
+            snapshot[name] = dt.datetime.fromisoformat(snapshot[name])
+    snapshot["methods"] = [
+        {**row, "at": dt.datetime.fromisoformat(row["at"])} for row in snapshot.get("methods", [])
+    ]
+    return snapshot

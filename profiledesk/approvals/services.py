@@ -27,11 +27,13 @@ from .rules import (
     frozen_problem,
     makers_of,
     plan_for,
+    security_reviewed,
     service_move,
     ticket_diff_hash,
+    verification_problem,
+    verification_snapshot,
 )
 
-ESCALATED = State.ESCALATED.value
 TIER_NAMES = {
     1: gettext_lazy("tier 1 (supervisor)"),
     2: gettext_lazy("tier 2 (compliance)"),
@@ -70,13 +72,12 @@ def approval_submit(*, ticket: Ticket, by) -> Ticket:
     locked = _lock(ticket)
     if locked.state != State.READY:
         raise ApprovalError(_("Only a ready ticket can be submitted for approval."))
-    problem = frozen_problem(locked)
+    problem = frozen_problem(locked) or verification_problem(locked)
     if problem:
         raise ApprovalError(problem)
     risk_refresh(ticket=locked)
     # Security returned it to the flow after reviewing it: it is not sent back again.
-    reviewed = TicketEvent.objects.filter(ticket_id=locked.pk, from_state=ESCALATED).exists()
-    if locked.risk_level == RiskLevel.CRITICAL and not reviewed:
+    if locked.risk_level == RiskLevel.CRITICAL and not security_reviewed(locked):
         reasons = "; ".join(r["reason"] for r in locked.risk_reasons)
         transition(
             ticket=locked,
@@ -137,6 +138,7 @@ def _round_create(locked: Ticket, *, by) -> ApprovalRound:
         submitted_by=by,
         submitted_at=now,
         tier_due_at=_tier_due(locked, now),
+        verification=verification_snapshot(locked, now=now),
     )
 
 

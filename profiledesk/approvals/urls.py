@@ -9,6 +9,11 @@ urlpatterns = [
     path("tickets/<str:reference>/submit/", views.submit, name="submit"),
     path("tickets/<str:reference>/approve/", views.approve, name="approve"),
     path("tickets/<str:reference>/reject/", views.reject, name="reject"),
+    path(
+        "tickets/<str:reference>/documents/<int:document_id>/",
+        views.document,
+        name="document",
+    ),
     path("customers/<int:customer_id>/freeze/", views.freeze, name="freeze"),
     path("customers/<int:customer_id>/unfreeze/", views.unfreeze, name="unfreeze"),
 ]

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 from profiledesk.customers.access import get_customer_for_staff
 from profiledesk.tickets.access import get_ticket_for_staff
 from profiledesk.tickets.states import TransitionError
+from verification.services import document_viewed
 
-from .access import get_ticket_for_approver, is_approver
+from .access import get_document_for_reviewer, get_ticket_for_approver, is_approver
 from .forms import DecisionForm, FreezeForm
 from .selectors import approval_queue
 from .services import (
@@ -93,6 +94,19 @@ def approve(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def reject(request: HttpRequest, reference: str) -> HttpResponse:
     return _decide(request, reference, approve=False)
+
+
+@require_GET
+def document(request: HttpRequest, reference: str, document_id: int) -> HttpResponse:
+    """The identity document behind a ticket's AL3, for whoever approves or audits it:
+    audited (ticket and document id, never the content), never cached, never public."""
+    check = get_document_for_reviewer(request.user, reference, document_id)
+    document_viewed(check=check, staff=request.user, request=request)
+    response = FileResponse(check.file.open("rb"), content_type=check.content_type)
+    response["Content-Disposition"] = f'inline; filename="document-{check.pk}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _freeze(request: HttpRequest, customer_id: int, *, freeze: bool) -> HttpResponse:

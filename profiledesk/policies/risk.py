@@ -12,6 +12,14 @@ sentence for the ticket page) or None. The score is the sum of the points; its l
 So one strong signal alone (a frozen profile: 80) is critical, and two middling ones
 together (a recent contact change and a change to billing in the same ticket) are high.
 
+The account-takeover sequence (DESIGN 5: change the e-mail, reset the password, change
+the card) is scored across the customer's tickets by `takeover_sequence`: an e-mail or
+phone change plus a security or billing change within `takeover_window` (the client's
+longest security/billing cooling-off, never less than `RISK_TAKEOVER_WINDOW_HOURS`, 24 h)
+is high on its own (50), all three critical (80). It counts this ticket, the customer's
+tickets applied within the window, and their tickets still on the way to being applied
+(ready, submitted, approved, escalated) whatever their age: those would be applied now.
+
 Query budget: the items are read once; each rule makes at most a few bounded queries
 (never one per item). The ticket's time (`created_at`) decides "outside business hours";
 the 30-day windows end now.
@@ -22,6 +30,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import idna
+from confusable_homoglyphs import confusables
+from django.conf import settings
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -36,6 +48,8 @@ from profiledesk.customers.models import (
 from profiledesk.tickets.models import ChangeItem, RiskLevel, State, Ticket, TicketEvent
 from profiledesk.vault.adapters import get_vault
 
+from .categories import Category
+from .models import Policy
 from .sla import Calendar
 
 # The lowest score of each level, highest first.
@@ -56,6 +70,11 @@ APPLIED = State.APPLIED.value
 VERIFICATION_FAILED = State.VERIFICATION_FAILED.value
 
 POINTS_FROZEN = 80
+POINTS_TAKEOVER_ALL_THREE = 80
+POINTS_TAKEOVER_PAIR = 50
+POINTS_SHARED_DOCUMENT = 50
+POINTS_CONFUSABLE_CONTACT = 30
+POINTS_IDN_CONTACT = 15
 POINTS_FLAGGED = 40
 POINTS_CONTACT_AND_BILLING = 40
 POINTS_VALUE_OF_ANOTHER_CUSTOMER = 30
@@ -249,7 +268,10 @@ def _last_applied_contact_ticket(customer: Customer, facts: Facts) -> dt.datetim
 
 
 def contact_and_billing_together(facts: Facts) -> Reason | None:
-    """Contact and billing changed in one ticket: the account-takeover pattern."""
+    """Contact and billing changed in one ticket: the account-takeover pattern. When the
+    contact change is an e-mail or phone, takeover_sequence scores it (high) instead."""
+    if {CONTACT, BILLING} <= _takeover_kinds(facts.items):
+        return None
     if {"contact", "billing"} <= facts.sections():
         return Reason(
             "contact_and_billing",
@@ -260,6 +282,105 @@ def contact_and_billing_together(facts: Facts) -> Reason | None:
             ),
         )
     return None
+
+
+# -- the account-takeover sequence --------------------------------------------------------
+
+CONTACT, SECURITY, BILLING = "contact", "security", "billing"
+# Tickets that will be applied unless someone stops them: they count as done.
+_ON_THEIR_WAY = [State.READY, State.PENDING_APPROVAL, State.APPROVED, State.ESCALATED]
+_KIND_NAMES = {
+    CONTACT: _("e-mail or phone"),
+    SECURITY: _("security"),
+    BILLING: _("billing"),
+}
+
+
+def _kind_of(section: str, field_name: str) -> str | None:
+    """Which step of the takeover sequence a change item is, if any: an e-mail or phone
+    changed, added or made primary; anything of security (password or 2FA reset,
+    questions, sign-out); anything of billing (card, bank account)."""
+    if field_name in _CONTACT_CHANGES:
+        return CONTACT
+    if section in (SECURITY, BILLING):
+        return section
+    return None
+
+
+def _takeover_kinds(items) -> set[str]:
+    return {kind for item in items if (kind := _kind_of(item.section, item.field))}
+
+
+def takeover_window(client) -> dt.timedelta:
+    """The client's longest security/billing cooling-off, at least RISK_TAKEOVER_WINDOW_HOURS
+    (24 h): a client that switches cooling-off off still has the sequence scored."""
+    floor = int(getattr(settings, "RISK_TAKEOVER_WINDOW_HOURS", 24))
+    hours = (
+        Policy.objects.filter(client=client, category__in=[Category.SECURITY, Category.BILLING])
+        .order_by("-cooling_off_hours")
+        .values_list("cooling_off_hours", flat=True)
+        .first()
+    )
+    return dt.timedelta(hours=max(floor, hours or 0))
+
+
+def takeover_sequence(facts: Facts) -> Reason | None:
+    """An e-mail/phone change and a security or billing change for one customer within
+    the window, in any order, this ticket one of them: high; all three: critical.
+    Two queries (the window, the other tickets' items)."""
+    # A rollback (Back office, compliance's own ticket) gives earlier values back: it
+    # undoes a takeover rather than continuing one.
+    if facts.customer is None or facts.ticket.rollback_of_id is not None:
+        return None
+    own = _takeover_kinds(facts.items)
+    if not own:
+        return None
+    window = takeover_window(facts.ticket.client)
+    since = facts.now - window
+    rows = (
+        ChangeItem.objects.filter(ticket__customer_id=facts.customer.pk)
+        .filter(
+            Q(ticket__state__in=_ON_THEIR_WAY)
+            | Q(ticket__events__to_state=APPLIED, ticket__events__at__gt=since)
+        )
+        .exclude(ticket_id=facts.ticket.pk)
+        .filter(Q(field__in=_CONTACT_CHANGES) | Q(section__in=[SECURITY, BILLING]))
+        .values_list("ticket__reference", "section", "field")
+        .distinct()
+    )
+    steps: dict[str, set[str]] = {kind: {_("this request")} for kind in own}
+    for reference, section, field_name in rows:
+        kind = _kind_of(section, field_name)
+        if kind:
+            steps.setdefault(kind, set()).add(reference)
+    if CONTACT not in steps or len(steps) < 2:
+        return None
+    hours = int(window.total_seconds() // 3600)
+    evidence = "; ".join(
+        f"{_KIND_NAMES[kind]}: {', '.join(sorted(steps[kind], key=str))}"
+        for kind in (CONTACT, SECURITY, BILLING)
+        if kind in steps
+    )
+    if len(steps) == 3:
+        return Reason(
+            "takeover_sequence",
+            POINTS_TAKEOVER_ALL_THREE,
+            _(
+                "E-mail or phone, security and billing changes for this customer within "
+                "%(hours)d h (%(evidence)s): the full account-takeover sequence."
+            )
+            % {"hours": hours, "evidence": evidence},
+        )
+    other = SECURITY if SECURITY in steps else BILLING
+    return Reason(
+        "takeover_sequence",
+        POINTS_TAKEOVER_PAIR,
+        _(
+            "E-mail or phone and %(other)s changes for this customer within %(hours)d h "
+            "(%(evidence)s): the account-takeover sequence."
+        )
+        % {"other": _KIND_NAMES[other], "hours": hours, "evidence": evidence},
+    )
 
 
 def failed_verifications(facts: Facts) -> Reason | None:
@@ -308,15 +429,18 @@ def value_of_another_customer(facts: Facts) -> Reason | None:
         value = item.new_value.strip()
         if not value:
             continue
-        if item.field in _CONTACT_VALUES:
+        if item.field == "emailaddress.email":
+            # Any spelling of the same mailbox: case, and the domain as Unicode or punycode.
+            wanted.setdefault((EmailAddress, "email"), set()).update(email_spellings(value))
+        elif item.field in _CONTACT_VALUES:
             model, name = _CONTACT_VALUES[item.field]
-            wanted.setdefault((model, name), set()).add(value.lower() if name == "email" else value)
+            wanted.setdefault((model, name), set()).add(value)
         elif item.field in _BILLING_VALUES and (fingerprint := _fingerprint(value)):
             wanted.setdefault((_BILLING_VALUES[item.field], "fingerprint"), set()).add(fingerprint)
     found = [
         str(model._meta.verbose_name)
         for (model, name), values in wanted.items()
-        if _elsewhere(facts, model).filter(**{f"{name}__in": values}).exists()
+        if _elsewhere(facts, model).filter(_matching(name, values)).exists()
     ]
     if not found:
         return None
@@ -328,6 +452,109 @@ def value_of_another_customer(facts: Facts) -> Reason | None:
             "of this client."
         )
         % {"what": ", ".join(found)},
+    )
+
+
+def _matching(name: str, values: set[str]) -> Q:
+    if name != "email":
+        return Q(**{f"{name}__in": values})
+    # iexact: e-mails on file keep the case they were typed in.
+    condition = Q()
+    for value in sorted(values):
+        condition |= Q(email__iexact=value)
+    return condition
+
+
+def _idna_domain(domain: str, *, to_unicode: bool) -> str | None:
+    """The domain in its IDNA form (punycode) or back in Unicode; None if it is not a
+    valid IDNA name (the e-mail validator has refused most of those already)."""
+    try:
+        if to_unicode:
+            return idna.decode(domain.strip(".").lower())
+        return idna.encode(domain.strip("."), uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return None
+
+
+def email_spellings(value: str) -> set[str]:
+    """The lower-cased spellings of one mailbox: the domain as typed, in punycode and in
+    Unicode ("bücher.de" and "xn--bcher-kva.de" are the same domain)."""
+    local, at, domain = value.strip().lower().rpartition("@")
+    if not at:
+        return {value.strip().lower()}
+    domains = {domain}
+    ascii_form = _idna_domain(domain, to_unicode=False)
+    if ascii_form:
+        domains.add(ascii_form.lower())
+        unicode_form = _idna_domain(ascii_form, to_unicode=True)
+        if unicode_form:
+            domains.add(unicode_form.lower())
+    return {f"{local}@{name}" for name in domains}
+
+
+def confusable_contact(facts: Facts) -> Reason | None:
+    """A new e-mail whose domain mixes scripts or can be confused with a Latin one
+    ("gооgle.com" with Cyrillic o's), or an internationalised (IDN) domain at all.
+    The domain is examined in Unicode (a punycode "xn--" domain decoded first) and shown
+    in punycode, the form in which a reader cannot mistake it. No query."""
+    confusing, idn = [], []
+    for item in facts.items:
+        if item.field != "emailaddress.email" or "@" not in item.new_value:
+            continue
+        domain = item.new_value.strip().rpartition("@")[2].lower()
+        ascii_form = _idna_domain(domain, to_unicode=False)
+        unicode_form = _idna_domain(ascii_form, to_unicode=True) if ascii_form else domain
+        shown = ascii_form or domain.encode("ascii", "backslashreplace").decode()
+        if unicode_form == shown and domain.isascii():
+            continue  # a plain ASCII domain
+        if confusables.is_mixed_script(unicode_form) or confusables.is_dangerous(unicode_form):
+            confusing.append(shown)
+        else:
+            idn.append(shown)
+    if confusing:
+        return Reason(
+            "confusable_contact",
+            POINTS_CONFUSABLE_CONTACT,
+            _(
+                "The new e-mail's domain mixes scripts or imitates another domain "
+                "(%(domains)s): a look-alike address."
+            )
+            % {"domains": ", ".join(confusing)},
+        )
+    if idn:
+        return Reason(
+            "idn_contact",
+            POINTS_IDN_CONTACT,
+            _("The new e-mail's domain is internationalised (%(domains)s).")
+            % {"domains": ", ".join(idn)},
+        )
+    return None
+
+
+def shared_document(facts: Facts) -> Reason | None:
+    """The identity document checked on this ticket (the same file: its SHA-256) was
+    shown for another customer of the client. One query; none before a document."""
+    if facts.customer is None:
+        return None
+    checks = facts.ticket.document_checks
+    hashes = {digest for digest in checks.values_list("sha256", flat=True) if digest}
+    if not hashes:
+        return None
+    # The reverse relation's model: policies sits below verification (STYLE 11).
+    elsewhere = (
+        checks.model.objects.filter(sha256__in=hashes, customer__client_id=facts.ticket.client_id)
+        .exclude(customer_id=facts.customer.pk)
+        .exists()
+    )
+    if not elsewhere:
+        return None
+    return Reason(
+        "shared_document",
+        POINTS_SHARED_DOCUMENT,
+        _(
+            "The identity document checked for this request (the same file) was shown for "
+            "another customer of this client."
+        ),
     )
 
 
@@ -372,8 +599,11 @@ def outside_business_hours(facts: Facts) -> Reason | None:
 RULES: list[Rule] = [
     customer_flagged_or_frozen,
     recent_contact_change,
+    takeover_sequence,
     contact_and_billing_together,
     failed_verifications,
     value_of_another_customer,
+    confusable_contact,
+    shared_document,
     outside_business_hours,
 ]

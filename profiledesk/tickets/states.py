@@ -49,6 +49,18 @@ def _verification_complete(ticket: Ticket) -> str | None:
     return verification_missing(ticket)
 
 
+def _verification_lapsed(ticket: Ticket) -> str | None:
+    # A ready ticket whose verification has expired (30 minutes), or that a cooling-off
+    # now holds below AL3, cannot be applied or submitted (profiledesk.apply.rules,
+    # approvals.rules): the caller is verified again.
+    from profiledesk.approvals.rules import cooling_off_problem
+    from verification.status import verification_missing
+
+    if verification_missing(ticket) is None and cooling_off_problem(ticket) is None:
+        return str(_("The caller's verification still holds."))
+    return None
+
+
 def _approval_submit_problem(ticket: Ticket) -> str | None:
     from profiledesk.approvals.rules import submit_problem
 
@@ -112,6 +124,7 @@ MOVES: list[Move] = [
         style="dark",
     ),
     Move(State.VERIFICATION_FAILED, State.VERIFYING, _("Retry verification"), FLOOR),
+    Move(State.READY, State.VERIFYING, _("Verify again"), FLOOR, _verification_lapsed),
     *[
         Move(source, State.CANCELLED, _("Cancel"), FLOOR, needs_reason=True, style="secondary")
         for source in _CANCELLABLE

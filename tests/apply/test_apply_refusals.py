@@ -20,7 +20,7 @@ from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
 from profiledesk.tickets.services import ItemDraft
 from profiledesk.tickets.states import TransitionError
 
-from .helpers import applicable, ready
+from .helpers import applicable, prove_contacts, ready
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -65,7 +65,13 @@ def test_a_billing_change_waits_out_the_cooling_off_after_a_contact_change(custo
     assert billing.state == State.APPROVED
     contact = applicable(customer, personas, "contact", {"email": "grace@navy.example"})
     ticket_apply(ticket=contact, by=personas["agent"])
-    with pytest.raises(ApplyError, match="contact details were changed"):
+    # Approved before the e-mail changed: the takeover sequence re-scores it under the
+    # lock, its approval no longer holds, and the cooling-off holds it back anyway.
+    with pytest.raises(ApplyError, match="risk rose to high after it was approved"):
+        ticket_apply(ticket=billing, by=personas["agent"])
+    billing.refresh_from_db()
+    assert (billing.state, billing.risk_level) == (State.READY, "high")
+    with pytest.raises(ApplyError, match="risk rose to high: submit it for approval"):
         ticket_apply(ticket=billing, by=personas["agent"])
     assert customer.bank_accounts.get().account_holder != "G HOPPER"
 
@@ -124,6 +130,7 @@ def test_a_failing_item_leaves_everything_untouched(customer, personas):
         new_value="+447700900123",
         new_display="•••123",
     )
+    prove_contacts(ticket, personas["agent"])  # its verification holds: only the row fails
     before = snapshot(customer)
     with pytest.raises(ApplyError, match="no longer on the profile"):
         ticket_apply(ticket=ticket, by=personas["agent"])
@@ -204,3 +211,27 @@ def test_two_presses_at_once_apply_once(monkeypatch, customer, personas):
     reason = f"{ticket.reference} applied"
     assert m.Preferences.history.filter(history_change_reason=reason).count() == 1
     assert AuditEvent.objects.filter(action="ticket.applied").count() == 1
+
+
+def test_a_second_press_does_not_re_score_an_applied_ticket(customer, personas):
+    ticket = applicable(customer, personas, "preferences", {"marketing_email": True})
+    ticket_apply(ticket=ticket, by=personas["agent"])
+    ticket.refresh_from_db()
+    scored = (ticket.risk_level, ticket.risk_score, ticket.risk_reasons)
+    customer.is_flagged, customer.flag_reason = True, "Chargeback"
+    customer.save(update_fields=["is_flagged", "flag_reason"])
+    with pytest.raises((ApplyError, TransitionError)):
+        ticket_apply(ticket=ticket, by=personas["agent"])
+    ticket.refresh_from_db()
+    # The score it was applied at stays the record.
+    assert (ticket.risk_level, ticket.risk_score, ticket.risk_reasons) == scored
+
+
+def test_a_flag_raised_after_a_ready_ticket_was_scored_is_seen_at_apply(customer, personas):
+    ticket = applicable(customer, personas, "preferences", {"marketing_email": True})
+    assert ticket.state == State.READY and ticket.risk_level == "low"
+    customer.is_flagged, customer.flag_reason = True, "Chargeback"
+    customer.save(update_fields=["is_flagged", "flag_reason"])
+    ticket_apply(ticket=ticket, by=personas["agent"])  # medium: still no approval needed
+    ticket.refresh_from_db()
+    assert ticket.risk_score == 40 and "flagged" in ticket.risk_reasons[0]["reason"]

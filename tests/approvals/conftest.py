@@ -1,6 +1,8 @@
 import pytest
 import time_machine
 
+from verification import services as verification
+
 from .helpers import WEDNESDAY
 
 
@@ -8,3 +10,18 @@ from .helpers import WEDNESDAY
 def clock():
     with time_machine.travel(WEDNESDAY, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def codes(monkeypatch):
+    """The codes the customer would read out: every message verification queues."""
+    from profiledesk.messaging.services import message_queue
+
+    sent: list[dict] = []
+
+    def recording(**kwargs):
+        sent.append(kwargs)
+        return message_queue(**kwargs)
+
+    monkeypatch.setattr(verification, "_message_queue", lambda: recording)
+    return sent

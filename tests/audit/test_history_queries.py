@@ -106,10 +106,10 @@ def test_the_ticket_audit_view_has_a_fixed_query_budget(
         write(customer.phones.get(), by=agent, reason=applied(ticket), number=f"+4477009{i:05d}")
     http = signed_in(personas["supervisor"])
     url = reverse("audit:ticket_audit", args=[ticket.reference])
-    # Expect FRAME + 12 queries: the ticket; its timeline; its items' history; the
-    # profile versions it wrote (keys, rows); attempts; approval rounds; approvals;
-    # confirmations; deliveries; audit events; rollback tickets both ways.
-    with django_assert_num_queries(FRAME + 12):
+    # Expect FRAME + 13 queries: the ticket; its timeline; its items' history; the
+    # profile versions it wrote (keys, rows); attempts; identity documents; approval
+    # rounds; approvals; confirmations; deliveries; audit events; rollback tickets both ways.
+    with django_assert_num_queries(FRAME + 13):
         response = http.get(url)
     assert rollback.reference.encode() in response.content
 

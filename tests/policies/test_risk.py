@@ -193,10 +193,18 @@ def test_an_applied_ticket_that_changed_no_contact_does_not_count(office, grace)
 
 
 def test_contact_and_billing_in_one_ticket_is_the_account_takeover_pattern(office, grace):
-    items = [NEW_EMAIL, CARD_ITEM]
+    items = [NEW_ADDRESS, CARD_ITEM]
     assessment = assess(make_ticket(office, customer=grace, items=items, created_at=NOW))
     assert rules(assessment) == {"contact_and_billing": 40}
     assert "account takeover" in assessment.reasons[0].reason
+
+
+def test_an_email_and_a_card_in_one_ticket_is_the_takeover_sequence_and_scores_high(office, grace):
+    items = [NEW_EMAIL, CARD_ITEM]
+    assessment = assess(make_ticket(office, customer=grace, items=items, created_at=NOW))
+    # One rule for one fact: the sequence, not the sequence and the same-ticket pattern.
+    assert rules(assessment) == {"takeover_sequence": 50}
+    assert assessment.level == "high"
 
 
 def test_contact_changes_alone_are_not_the_takeover_pattern(office, grace):
@@ -385,8 +393,8 @@ def test_a_takeover_pattern_after_a_recent_contact_change_is_high_risk(office, g
         email.save()
     items = [("contact", "phonenumber.number", "+447700900123"), CARD_ITEM]
     assessment = assess(make_ticket(office, customer=grace, items=items, created_at=NOW))
-    assert rules(assessment) == {"recent_contact_change": 25, "contact_and_billing": 40}
-    assert (assessment.score, assessment.level) == (65, "high")
+    assert rules(assessment) == {"recent_contact_change": 25, "takeover_sequence": 50}
+    assert (assessment.score, assessment.level) == (75, "high")
 
 
 def test_the_number_of_queries_does_not_grow_with_the_items(office, grace, someone_else):
@@ -410,10 +418,12 @@ def test_the_number_of_queries_does_not_grow_with_the_items(office, grace, someo
         with CaptureQueriesContext(connection) as queries:
             assess(ticket)
         counts.append(len(queries))
-    # items, e-mail history, phone history, applied contact tickets, failed verifications,
-    # e-mails of other customers, phones of other customers, business hours, holidays.
+    # items, e-mail history, phone history, applied contact tickets, the takeover window,
+    # the customer's other takeover steps, failed verifications, e-mails of other
+    # customers, phones of other customers, the ticket's documents, business hours,
+    # holidays.
     assert counts == [counts[0], counts[0]]
-    assert counts[0] == 9
+    assert counts[0] == 12
 
 
 def test_ticket_create_stores_the_reasons_on_the_ticket(office, grace, agent):
