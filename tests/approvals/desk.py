@@ -2,13 +2,11 @@
 verified through the wizard's services, submitted, decided and applied."""
 
 import datetime as dt
-import io
 import itertools
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from profiledesk.apply.services import ApplyError, ticket_apply
 from profiledesk.approvals.rules import plan_for
@@ -17,7 +15,7 @@ from profiledesk.intake.capture import drafts_for
 from profiledesk.tickets.models import State
 from profiledesk.tickets.services import ticket_create
 from profiledesk.tickets.states import transition
-from tests.factories import complete_customer
+from tests.factories import complete_customer, document_png
 from verification import services as verification
 
 # A Wednesday morning in London (the desk is open) and a Saturday night (it is not).
@@ -72,11 +70,14 @@ def a_customer(client):
         return complete_customer(client, legal_name="Grace Hopper")
 
 
+_photos = itertools.count(1)
+
+
 def id_card_photo() -> SimpleUploadedFile:
-    """A photographed identity card: a real 1200×800 PNG (not a 1×1 pixel)."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (1200, 800), (200, 190, 170)).save(buffer, format="PNG")
-    return SimpleUploadedFile("id-card.png", buffer.getvalue(), content_type="image/png")
+    """A photographed identity card: a real 1200×800 picture over the check's 10 KB (not
+    a 1×1 pixel), other bytes each time (one customer's document is not another's)."""
+    content = document_png(seed=next(_photos), size=(1200, 800))
+    return SimpleUploadedFile("id-card.png", content, content_type="image/png")
 
 
 class Desk:
