@@ -1,5 +1,13 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from profiledesk.vault.cards import redact_card_numbers
+
+CARD_NOT_SEARCHED = _(
+    "Card numbers are not searched: the desk keeps none. Search by name, e-mail, phone "
+    "or customer number."
+)
 
 
 class CustomerSearchForm(forms.Form):
@@ -16,3 +24,9 @@ class CustomerSearchForm(forms.Form):
             }
         ),
     )
+
+    def clean_q(self) -> str:
+        query = self.cleaned_data["q"]
+        if redact_card_numbers(query) != query:
+            raise ValidationError(CARD_NOT_SEARCHED, code="card_number")
+        return query
