@@ -22,9 +22,7 @@ class LimitedJSONParser(JSONParser):
         limit = settings.API_JSON_MAX_BYTES
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
-            raise PayloadTooLarge(
-                _("The JSON body is larger than %(max)d bytes.") % {"max": limit}
-            )
+            raise PayloadTooLarge(_("The JSON body is larger than %(max)d bytes.") % {"max": limit})
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -34,4 +32,6 @@ class LimitedJSONParser(JSONParser):
         except JSONLimitError as error:
             raise ParseError(str(error)) from None
         except ValueError as error:
-            raise ParseError(_("The body is not valid JSON: %(error)s") % {"error": error}) from None
+            raise ParseError(
+                _("The body is not valid JSON: %(error)s") % {"error": error}
+            ) from None

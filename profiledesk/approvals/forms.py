@@ -14,6 +14,4 @@ class DecisionForm(forms.Form):
 
 
 class FreezeForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"), max_length=200, validators=[validate_no_invisible]
-    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, validators=[validate_no_invisible])

@@ -5,20 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inbound', '0001_initial'),
-        ('tickets', '0003_channel_internal'),
+        ("inbound", "0001_initial"),
+        ("tickets", "0003_channel_internal"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InboundDelivery',
+            name="InboundDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('request_hash', models.CharField(max_length=64, unique=True)),
-                ('received_at', models.DateTimeField(db_index=True)),
-                ('ticket', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("request_hash", models.CharField(max_length=64, unique=True)),
+                ("received_at", models.DateTimeField(db_index=True)),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
         ),
     ]
