@@ -11,8 +11,8 @@ the others are named in a comment and dropped.
 import hashlib
 import io
 import os
-from datetime import timedelta
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile

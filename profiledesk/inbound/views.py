@@ -2,7 +2,8 @@
 
 Signed with HMAC-SHA256 over the raw body (signature.py); nothing is parsed before the
 signature is checked. Answers JSON: 201 a new ticket, 200 a redelivery of one already
-made (the same Message-ID, or the same signed request replayed: InboundDelivery), 403 a missing/bad/stale signature, 413 too large, 422 no client addressed.
+made (the same Message-ID, or the same signed request replayed: InboundDelivery), 403 a
+missing/bad/stale signature, 413 too large, 422 no client addressed.
 """
 
 import logging

@@ -7,14 +7,11 @@ import pytest
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
+from tests import test_authorization_matrix as matrix
 from tests.conftest import signed_in
-from tests.test_authorization_matrix import (  # noqa: F401 - url_values is a fixture
-    ADMIN_VALUES,
-    all_url_patterns,
-    concrete,
-    parameters,
-    url_values,
-)
+from tests.test_authorization_matrix import ADMIN_VALUES, all_url_patterns, concrete, parameters
+
+url_values = matrix.url_values  # the matrix's fixture: a ticket, a customer, an export...
 
 # What a scanner puts in query strings and forms: wrong types, negative and huge numbers,
 # NUL bytes, bidi overrides, markup, a very long value.
