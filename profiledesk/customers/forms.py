@@ -25,8 +25,16 @@ class CustomerSearchForm(forms.Form):
         ),
     )
 
+    def __init__(self, data=None, **kwargs):
+        # A card number is not echoed back into the search box either.
+        query = data.get("q", "") if data is not None else ""
+        self.card_number_typed = redact_card_numbers(query) != query
+        if self.card_number_typed:
+            data = data.copy()
+            data["q"] = ""
+        super().__init__(data, **kwargs)
+
     def clean_q(self) -> str:
-        query = self.cleaned_data["q"]
-        if redact_card_numbers(query) != query:
+        if self.card_number_typed:
             raise ValidationError(CARD_NOT_SEARCHED, code="card_number")
-        return query
+        return self.cleaned_data["q"]

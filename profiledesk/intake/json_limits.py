@@ -37,10 +37,15 @@ def check_json_depth(text: str, *, max_depth: int) -> None:
         )
 
 
+def _not_json(constant: str):
+    raise ValueError(_("%(constant)s is not a JSON value.") % {"constant": constant})
+
+
 def loads_limited(text: str, *, max_depth: int):
-    """json.loads, refusing (JSONLimitError) what nests deeper than `max_depth`."""
+    """json.loads, refusing (JSONLimitError) what nests deeper than `max_depth`, and
+    NaN and Infinity (Python's extension, not JSON) as a ValueError."""
     check_json_depth(text, max_depth=max_depth)
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json)
     except RecursionError:  # a guard behind the guard: never a 500
         raise JSONLimitError(_("The JSON nests too deeply.")) from None
