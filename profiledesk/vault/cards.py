@@ -59,9 +59,13 @@ _SEPARATORS = (  # the inside of a regex character class, as escapes (the file s
     r"\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
 )
 _DIGIT_RUN = re.compile(rf"(?<!\d)\d+(?:[{_SEPARATORS}]+\d+)*")
-# A UUID is an identifier, not a card, even when a stretch of it is all digits.
-_UUID = r"(?<![0-9A-Za-z])[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?![0-9A-Za-z])"
-_CANDIDATE = re.compile(rf"(?P<uuid>{_UUID})|{_DIGIT_RUN.pattern}")
+# A UUID or a hex digest (SHA-256 of a diff, a file) is an identifier, not a card, even
+# when a stretch of it is all digits; no card is written as 32 hex characters in a row.
+_IDENTIFIER = (
+    r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,})"
+    r"(?![0-9A-Za-z])"
+)
+_CANDIDATE = re.compile(rf"(?P<identifier>{_IDENTIFIER})|{_DIGIT_RUN.pattern}")
 _GROUP = re.compile(r"\d+")
 REDACTED = "•"
 
@@ -113,6 +117,17 @@ def redact_card_numbers(text: str) -> str:
     """Hide every Luhn-valid card-like number in free text but its BIN and last four:
     "my card is 4111 1111 1111 1111" -> "my card is 411111••••••1111"."""
     return _CANDIDATE.sub(
-        lambda match: match.group(0) if match["uuid"] else _redact_run(match.group(0)),
+        lambda match: match.group(0) if match["identifier"] else _redact_run(match.group(0)),
         text or "",
     )
+
+
+def redact_card_numbers_in(value):
+    """`value` (JSON-like: dicts, lists, strings) with every string redacted."""
+    if isinstance(value, str):
+        return redact_card_numbers(value)
+    if isinstance(value, dict):
+        return {key: redact_card_numbers_in(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_card_numbers_in(item) for item in value]
+    return value

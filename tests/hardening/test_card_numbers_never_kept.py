@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 from stdnum import luhn
 
+from audit.services import audit_record
 from profiledesk.api.keys import api_key_create
 from profiledesk.inbound.signature import sign
 from profiledesk.privacy.logging import RedactFilter
@@ -277,3 +278,13 @@ def test_the_generated_separators_cover_what_the_issue_names():
     for sep in ["  ", "\u00a0", "\u202f", "\u3000", ".", "/", "_", "\n", "\u2013", "\u200b"]:
         assert all(ch in SEPARATORS for ch in sep)
     assert sys.maxunicode >= 0x1D7CE  # mathematical bold digits exist on this Python
+
+
+@SETTINGS
+@given(typed=free_text())
+def test_a_card_in_audit_event_details_is_not_stored(desk, typed):
+    text, card = typed
+    event = audit_record(action="test.note", data={"reason": text, "nested": [{"name": text}]})
+    assert START in event.data["reason"] and START in event.data["nested"][0]["name"]
+    assert not readable_in(str(event.data), card)
+    assert not any(readable_in(value, card) for value in database_texts())
