@@ -125,3 +125,14 @@ def test_url_encoded_card_numbers_are_redacted_in_log_lines(line):
     RedactFilter().filter(record)
     assert "1111%20" not in record.getMessage() and "4111+1111" not in record.getMessage()
     assert record.getMessage() == cleaned
+
+
+# --- NUL characters ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/tickets/%00/", "/customers/?q=a%00b", "/tickets/?page=%00"])
+def test_a_nul_character_in_a_path_or_query_is_a_400_before_any_view(agent, url):
+    # PostgreSQL cannot hold a NUL in text: a lookup with one would be a 500.
+    response = signed_in(agent).get(url)
+    assert response.status_code == 400
+    assert "NUL character" in response.content.decode()
