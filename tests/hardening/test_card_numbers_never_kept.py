@@ -235,6 +235,10 @@ def test_a_card_in_an_api_request_is_not_stored_nor_answered(desk, typed):
     assert response.status_code in (201, 400)  # 400: invisible characters are refused
     assert not readable_in(response.content.decode(), card)
     assert not any(readable_in(value, card) for value in database_texts())
+    if response.status_code == 201:
+        reference = response.json()["reference"]
+        page = desk["agent"].get(reverse("tickets:detail", args=[reference])).content.decode()
+        assert START in page and not readable_in(page, card)
 
 
 @SETTINGS
