@@ -4,14 +4,16 @@ the first answer and opens nothing."""
 
 import datetime as dt
 import hashlib
+import importlib
 import threading
 
 import pytest
+from django.apps import apps as registry
 from django.db import connection
 from django.utils import timezone
 
 from profiledesk.inbound.models import InboundDelivery, InboundMessage
-from profiledesk.inbound.services import deliveries_purge
+from profiledesk.inbound.services import deliveries_purge, message_id_hash
 from profiledesk.inbound.signature import sign
 from profiledesk.tickets.models import Ticket, TicketEvent
 from tests.inbound.conftest import CARD, NORTHWIND_INBOX, SECRET, eml, multipart, post_email
@@ -139,3 +141,22 @@ def test_invisible_characters_in_an_e_mail_are_removed_and_noted(inbound_secret,
 def test_a_deeply_nested_envelope_is_ignored_not_a_500(inbound_secret, northwind):
     fields = {**FIELDS, "envelope": '{"to": ' + "[" * 5000 + "]" * 5000 + "}"}
     assert post_email(*_signed(fields)).status_code == 201
+
+
+def test_the_migration_redacts_message_ids_stored_raw_and_rekeys_them(northwind):
+    migration = importlib.import_module("profiledesk.inbound.migrations.0003_redact_message_ids")
+    raw = "<4111111111111111@evil.example>"
+    plain = "<plain-1@mail.example>"
+    for message_id in (raw, plain):
+        InboundMessage.objects.create(
+            client=northwind,
+            message_id=message_id,
+            message_id_hash=hashlib.sha256(message_id.encode()).hexdigest(),
+            received_at=timezone.now(),
+        )
+    migration.redact_message_ids(registry, None)  # the live models stand in for the historical
+    carded = InboundMessage.objects.get(message_id__contains="evil")
+    assert carded.message_id == "<411111••••••1111@evil.example>"
+    assert carded.message_id_hash == message_id_hash(raw)  # a redelivery still matches
+    untouched = InboundMessage.objects.get(message_id=plain)
+    assert untouched.message_id_hash == hashlib.sha256(plain.encode()).hexdigest()
