@@ -6,6 +6,8 @@ import json
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from profiledesk.vault.cards import redact_card_numbers_in
+
 from .models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -59,7 +61,8 @@ def audit_record(
         client=client,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
-        data=data or {},
+        # Details often quote what someone typed (a reason, a file name): no card survives.
+        data=redact_card_numbers_in(data or {}),
         ip_address=client_ip(request),
         prev_hash=last or GENESIS_HASH,
     )

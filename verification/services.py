@@ -39,6 +39,7 @@ from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_pause, sla_resume
 from profiledesk.privacy.masking import display, mask_email, mask_phone
 from profiledesk.tickets.models import State, Ticket
+from profiledesk.vault.cards import redact_card_numbers
 
 from .answers import answer_matches
 from .documents import Decoded, DocumentInvalid, document_decode
@@ -569,7 +570,8 @@ def _document_check_record(
         ticket=ticket,
         customer=ticket.customer,
         document_type=document_type,
-        original_name=(getattr(upload, "name", "") or "document")[-200:],
+        # The name the caller's file had is free text: a card number in it is redacted.
+        original_name=redact_card_numbers(getattr(upload, "name", "") or "document")[-200:],
         content_type=kind,
         size=len(content),
         sha256=decoded.sha256,

@@ -330,6 +330,7 @@ class ChangeRequestCreateSerializer(StrictSerializer):
         max_length=200,
         default="",
         help_text=_("Card-like numbers are redacted before they are stored."),
+        validators=[_validator(validators.validate_no_invisible)],
     )
     comment = Text(
         required=False,
@@ -337,6 +338,7 @@ class ChangeRequestCreateSerializer(StrictSerializer):
         max_length=5000,
         default="",
         help_text=_("Shown on the ticket's timeline; card-like numbers are redacted."),
+        validators=[_validator(validators.validate_no_invisible)],
     )
 
     def validate_customer(self, value):

@@ -15,7 +15,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import status
 from rest_framework.exceptions import Throttled
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +26,7 @@ from profiledesk.tickets.services import TicketError
 
 from .access import get_ticket_for_api_client
 from .authentication import ApiKeyAuthentication, HasApiKey
+from .parsers import LimitedJSONParser
 from .serializers import (
     ChangeRequestCreateSerializer,
     ChangeRequestStatusSerializer,
@@ -88,7 +88,7 @@ def status_payload(ticket: Ticket) -> dict:
 class ApiView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiKey]
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
     renderer_classes = [JSONRenderer]
 
     def throttled(self, request: Request, wait: float | None) -> None:
@@ -245,8 +245,14 @@ change_request_create = public(ChangeRequestCreate.as_view())
 change_request_status = public(ChangeRequestStatus.as_view())
 # The schema and its docs page are public: they describe the API, they hold no data.
 schema = public(SpectacularAPIView.as_view())
-# The split view serves Swagger UI's start-up script as a file (GET /api/docs/?script=), not
-# inline: the page keeps the desk's Content-Security-Policy (script-src 'self').
-docs = public(
-    SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html")
-)
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    # The split view serves Swagger UI's start-up script as a file (GET /api/docs/?script=),
+    # not inline: the page keeps the desk's Content-Security-Policy (script-src 'self').
+    # A page to look at: OPTIONS would render DRF's metadata through the page's HTML
+    # template (TemplateDoesNotExist, a 500); anything but GET and HEAD is a 405.
+    http_method_names = ["get", "head"]
+
+
+docs = public(DocsView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"))

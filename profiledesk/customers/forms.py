@@ -1,5 +1,13 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from profiledesk.vault.cards import redact_card_numbers
+
+CARD_NOT_SEARCHED = _(
+    "Card numbers are not searched: the desk keeps none. Search by name, e-mail, phone "
+    "or customer number."
+)
 
 
 class CustomerSearchForm(forms.Form):
@@ -16,6 +24,20 @@ class CustomerSearchForm(forms.Form):
             }
         ),
     )
+
+    def __init__(self, data=None, **kwargs):
+        # A card number is not echoed back into the search box either.
+        query = data.get("q", "") if data is not None else ""
+        self.card_number_typed = redact_card_numbers(query) != query
+        if self.card_number_typed:
+            data = data.copy()
+            data["q"] = ""
+        super().__init__(data, **kwargs)
+
+    def clean_q(self) -> str:
+        if self.card_number_typed:
+            raise ValidationError(CARD_NOT_SEARCHED, code="card_number")
+        return self.cleaned_data["q"]
 
 
 class RevealForm(forms.Form):

@@ -1,8 +1,11 @@
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .access import get_customer_for_staff
 from .forms import CustomerSearchForm, RevealForm
@@ -21,15 +24,24 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("admin:index")
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD", "POST"])
 @permission_required("customers.view_customer", raise_exception=True)
 def search(request: HttpRequest) -> HttpResponse:
-    form = CustomerSearchForm(request.GET or None)
+    """The form POSTs, so that what is typed reaches no URL (and no access log or browser
+    history) until it is known not to be a card number; a card-like query is answered
+    with a field error and never searched. Any other query is sent on to the bookmarkable
+    GET (a redirect; for htmx, the results with the GET's URL pushed)."""
+    form = CustomerSearchForm(request.POST if request.method == "POST" else request.GET or None)
     result = None
     if form.is_valid() and form.cleaned_data["q"]:
+        if request.method == "POST" and not request.htmx:
+            return redirect(f"{reverse('customers:search')}?{urlencode(form.cleaned_data)}")
         result = customer_search(staff=request.user, query=form.cleaned_data["q"])
     template = "customers/_results.html" if request.htmx else "customers/search.html"
-    return render(request, template, {"form": form, "result": result})
+    response = render(request, template, {"form": form, "result": result})
+    if request.method == "POST" and request.htmx and result is not None:
+        response["HX-Push-Url"] = f"{reverse('customers:search')}?{urlencode(form.cleaned_data)}"
+    return response
 
 
 @require_GET

@@ -24,3 +24,22 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return self.message_id
+
+
+class InboundDelivery(models.Model):
+    """A signed webhook request the desk processed, by the hash of its signed bytes
+    (timestamp and body). A signature stays valid for INBOUND_EMAIL_MAX_AGE seconds, so
+    the same request replayed in that window, Message-ID or not, is answered with the
+    ticket it made instead of opening another one. Rows older than the window are of no
+    use (the signature is refused as stale) and are purged (inbound.deliveries_purge)."""
+
+    request_hash = models.CharField(max_length=64, unique=True)
+    # Set in the transaction that inserts the row: a replay waiting on the unique index
+    # sees it filled in.
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    received_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.request_hash

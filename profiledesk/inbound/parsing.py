@@ -8,7 +8,6 @@ then parsed like an .eml file (Python's `email` package).
 
 import email
 import email.policy
-import json
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -16,8 +15,12 @@ from email.utils import getaddresses, parseaddr
 
 from django.utils.html import strip_tags
 
+from profiledesk.intake.json_limits import loads_limited
+
 # More than this is not a change request, it is a mail loop or an attack.
 MAX_TEXT = 20_000
+# {"to": [...], "from": ...}: two levels; a little room for providers that add more.
+ENVELOPE_MAX_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -103,9 +106,10 @@ def from_form(data, files) -> InboundEmail:
         return parsed
     envelope_to: list[str] = []
     try:
-        envelope = json.loads(data.get("envelope") or "{}")
+        # Measured before it is parsed (a deep nest is a RecursionError): then ignored.
+        envelope = loads_limited(data.get("envelope") or "{}", max_depth=ENVELOPE_MAX_DEPTH)
         envelope_to = [str(a) for a in envelope.get("to", [])] if isinstance(envelope, dict) else []
-    except (ValueError, TypeError):
+    except (ValueError, TypeError):  # JSONLimitError is a ValueError
         pass
     recipients = _addresses(
         *envelope_to, data.get("recipient", ""), data.get("to", ""), data.get("cc", "")

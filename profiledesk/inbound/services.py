@@ -1,4 +1,5 @@
-"""An inbound e-mail becomes a ticket (channel `email`), once per Message-ID.
+"""An inbound e-mail becomes a ticket (channel `email`), once per Message-ID and once per
+signed webhook request (a replay inside the signature's window answers with the first ticket).
 
 Like every ticket it starts in `new`, and an e-mail request always goes through identity
 verification: a From address proves nothing (it is trivial to forge). The body becomes the
@@ -10,21 +11,25 @@ the others are named in a comment and dropped.
 import hashlib
 import io
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from PIL import Image
 
 from profiledesk.files import deleted_on_failure
+from profiledesk.intake.validators import strip_invisible
 from profiledesk.tickets.models import Attachment, Channel, Ticket
 from profiledesk.tickets.services import ticket_comment, ticket_create
 from profiledesk.vault.cards import redact_card_numbers
 
-from .models import InboundMessage
+from .models import InboundDelivery, InboundMessage
 from .parsing import InboundEmail, InboundFile
 from .routing import client_for, customer_for, guess_category
 
@@ -40,7 +45,7 @@ class InboundError(Exception):
 @dataclass(frozen=True)
 class Ingested:
     ticket: Ticket
-    created: bool  # False: this Message-ID was ingested before
+    created: bool  # False: this Message-ID or this signed request was ingested before
     matched: bool  # the sender is a known customer of the client
 
 
@@ -120,36 +125,87 @@ def _comment(message: InboundEmail, *, matched: bool) -> str:
     return "\n".join(lines) + "\n\n" + (message.text or _("(The e-mail had no text.)"))
 
 
-def email_ingest(*, message: InboundEmail, client=None) -> Ingested:
-    """A ticket for `message`: for `client`, or the client its recipients name. If the
-    transaction fails, the attachment files it wrote are deleted (profiledesk.files)."""
+def message_id_hash(message_id: str) -> str:
+    """The key of a Message-ID. A Message-ID with a card number in it (anyone can write
+    one) is keyed with the desk's secret: a plain SHA-256 of 16 digits is reversed by
+    trying them all (PCI DSS 3.5.1.1)."""
+    if redact_card_numbers(message_id) == message_id:
+        return hashlib.sha256(message_id.encode()).hexdigest()
+    return salted_hmac("inbound.message-id", message_id, algorithm="sha256").hexdigest()
+
+
+def _without_invisible(message: InboundEmail) -> InboundEmail:
+    """Bidi controls and zero-width characters removed from the subject and the text
+    (nobody can be asked to correct an e-mail), with a note saying so."""
+    subject, stripped_subject = strip_invisible(message.subject)
+    text, stripped_text = strip_invisible(message.text)
+    if not (stripped_subject or stripped_text):
+        return message
+    note = _("Invisible or direction-changing characters were removed from this e-mail.")
+    return replace(message, subject=subject, text=text, notes=[*message.notes, note])
+
+
+def email_ingest(
+    *, message: InboundEmail, client=None, request_hash: str | None = None
+) -> Ingested:
+    """A ticket for `message`: for `client`, or the client its recipients name; once per
+    Message-ID and once per signed webhook request (`request_hash`, from
+    signature.verify). If the transaction fails, the attachment files it wrote are
+    deleted (profiledesk.files)."""
     with deleted_on_failure() as written, transaction.atomic():
-        return _ingest(message=message, client=client, written=written)
+        return _ingest(
+            message=_without_invisible(message),
+            client=client,
+            request_hash=request_hash,
+            written=written,
+        )
 
 
-def _ingest(*, message: InboundEmail, client, written: list[str]) -> Ingested:
+def _earlier(ticket: Ticket) -> Ingested:
+    return Ingested(ticket=ticket, created=False, matched=ticket.customer_id is not None)
+
+
+def _ingest(
+    *, message: InboundEmail, client, request_hash: str | None, written: list[str]
+) -> Ingested:
     client = client or client_for(message.recipients)
     if client is None:
         raise InboundError(
             _("No client is addressed: send to requests+<client slug>@ the desk's domain.")
         )
+    delivery = None
+    if request_hash:
+        # The unique index makes a concurrent replay wait for this transaction, then fail
+        # here and answer with the ticket this one made.
+        try:
+            with transaction.atomic():
+                delivery = InboundDelivery.objects.create(
+                    request_hash=request_hash, received_at=timezone.now()
+                )
+        except IntegrityError:
+            earlier = InboundDelivery.objects.select_related("ticket").get(
+                request_hash=request_hash
+            )
+            return _earlier(earlier.ticket)
     record = None
     if message.message_id:
+        key = message_id_hash(message.message_id)
         try:
             with transaction.atomic():
                 record = InboundMessage.objects.create(
                     client=client,
-                    message_id_hash=hashlib.sha256(message.message_id.encode()).hexdigest(),
-                    message_id=message.message_id[:255],
+                    message_id_hash=key,
+                    message_id=redact_card_numbers(message.message_id)[:255],
                     received_at=timezone.now(),
                 )
         except IntegrityError:
             earlier = InboundMessage.objects.select_related("ticket").get(
-                client=client,
-                message_id_hash=hashlib.sha256(message.message_id.encode()).hexdigest(),
+                client=client, message_id_hash=key
             )
-            ticket = earlier.ticket
-            return Ingested(ticket=ticket, created=False, matched=ticket.customer_id is not None)
+            if delivery is not None:
+                delivery.ticket = earlier.ticket
+                delivery.save(update_fields=["ticket"])
+            return _earlier(earlier.ticket)
     customer = customer_for(client, message.sender)
     ticket = ticket_create(
         client=client,
@@ -163,5 +219,17 @@ def _ingest(*, message: InboundEmail, client, written: list[str]) -> Ingested:
     if record is not None:
         record.ticket = ticket
         record.save(update_fields=["ticket"])
+    if delivery is not None:
+        delivery.ticket = ticket
+        delivery.save(update_fields=["ticket"])
     _attach(ticket, message.attachments, written)
     return Ingested(ticket=ticket, created=True, matched=customer is not None)
+
+
+def deliveries_purge(*, now=None) -> int:
+    """Forget signed requests older than their signature's validity: a replay of one is
+    refused as stale before it gets here."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=2 * settings.INBOUND_EMAIL_MAX_AGE)
+    deleted, _kinds = InboundDelivery.objects.filter(received_at__lt=cutoff).delete()
+    return deleted

@@ -8,6 +8,7 @@ The timestamp is inside the signed bytes, so a captured request cannot be replay
 is older than INBOUND_EMAIL_MAX_AGE seconds.
 """
 
+import hashlib
 import hmac
 import time
 
@@ -34,7 +35,10 @@ def sign(body: bytes, *, secret: str, timestamp: int | None = None) -> dict[str,
     }
 
 
-def verify(body: bytes, *, timestamp: str | None, signature: str | None) -> None:
+def verify(body: bytes, *, timestamp: str | None, signature: str | None) -> str:
+    """Raise SignatureError unless the request is signed and fresh; return the SHA-256 of
+    what the signature covers, the key that recognises a replay of this request (made from
+    the timestamp as a number: "0176…" and "176…" sign the same)."""
     secret = settings.INBOUND_EMAIL_SECRET
     if not secret:
         raise SignatureError(_("Inbound e-mail is not configured on this desk."))
@@ -52,3 +56,4 @@ def verify(body: bytes, *, timestamp: str | None, signature: str | None) -> None
     expected = sign(body, secret=secret, timestamp=sent_at)[SIGNATURE_HEADER]
     if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
         raise SignatureError(_("The signature does not match the request."))
+    return hashlib.sha256(f"{sent_at}.".encode() + body).hexdigest()

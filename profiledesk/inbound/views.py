@@ -2,7 +2,8 @@
 
 Signed with HMAC-SHA256 over the raw body (signature.py); nothing is parsed before the
 signature is checked. Answers JSON: 201 a new ticket, 200 a redelivery of one already
-made, 403 a missing/bad/stale signature, 413 too large, 422 no client addressed.
+made (the same Message-ID, or the same signed request replayed: InboundDelivery), 403 a
+missing/bad/stale signature, 413 too large, 422 no client addressed.
 """
 
 import logging
@@ -55,7 +56,7 @@ def inbound_email(request: HttpRequest) -> JsonResponse:
     if len(raw) > limit:
         return _too_large()
     try:
-        verify(
+        request_hash = verify(
             raw,
             timestamp=request.headers.get(TIMESTAMP_HEADER),
             signature=request.headers.get(SIGNATURE_HEADER),
@@ -70,7 +71,7 @@ def inbound_email(request: HttpRequest) -> JsonResponse:
         return _too_large()
     message = from_form(data, files)
     try:
-        ingested = email_ingest(message=message)
+        ingested = email_ingest(message=message, request_hash=request_hash)
     except InboundError as error:
         logger.warning("inbound e-mail refused: %s", error)
         return JsonResponse({"detail": str(error)}, status=422)

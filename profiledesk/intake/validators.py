@@ -137,8 +137,32 @@ def _country(country) -> str:
 # --- free text ----------------------------------------------------------------------
 
 
-# Bidirectional overrides turn "txt.exe" into "exe.txt" on screen; names never need them.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Bidirectional controls turn "txt.exe" into "exe.txt" on screen and reorder what a
+# reviewer reads; zero-width characters hide inside a word so that two values that look the
+# same differ (or a card number slips past a filter). No name, summary or comment needs them.
+INVISIBLE_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e"  # embeddings and overrides
+    "\u2066\u2067\u2068\u2069"  # isolates
+    "\u200e\u200f\u061c"  # direction marks
+    "\u200b\u200c\u200d\u2060\ufeff"  # zero-width space, non-joiner, joiner, word joiner, BOM
+)
+INVISIBLE_MESSAGE = gettext_lazy(
+    "Remove the invisible or direction-changing characters (such as a right-to-left "
+    "override or a zero-width space) from this value."
+)
+
+
+def validate_no_invisible(value) -> None:
+    """The one rule for free text every entry point binds (desk forms, API serializers);
+    inbound e-mail, which nobody can correct, uses strip_invisible instead."""
+    if isinstance(value, str) and any(ch in INVISIBLE_CONTROLS for ch in value):
+        raise ValidationError(INVISIBLE_MESSAGE, code="invisible")
+
+
+def strip_invisible(text: str) -> tuple[str, bool]:
+    """`text` without bidi controls and zero-width characters, and whether it had any."""
+    cleaned = "".join(ch for ch in text or "" if ch not in INVISIBLE_CONTROLS)
+    return cleaned, cleaned != (text or "")
 
 
 def validate_free_text(value: str, *, max_length: int = 200) -> str:
@@ -151,7 +175,8 @@ def validate_free_text(value: str, *, max_length: int = 200) -> str:
             code="max_length",
             params={"max": max_length},
         )
-    if any(unicodedata.category(ch) in ("Cc", "Co", "Cs") or ch in _BIDI_CONTROLS for ch in text):
+    validate_no_invisible(text)
+    if any(unicodedata.category(ch) in ("Cc", "Co", "Cs") for ch in text):
         raise ValidationError(_("Remove the special characters from this value."), code="control")
     if redact_card_numbers(text) != text:
         raise ValidationError(

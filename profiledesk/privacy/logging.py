@@ -8,6 +8,7 @@ looks like a card number in the formatted message before it is written.
 
 import logging
 import re
+from urllib.parse import unquote_plus
 
 from profiledesk.vault.cards import redact_card_numbers
 
@@ -16,8 +17,27 @@ TOKEN_PATHS = re.compile(r"(/confirm/report/)[^\s/?#\"'<>]+")
 REDACTED = "[redacted]"
 
 
+def _decoded(text: str) -> str:
+    """`text` with URL encoding undone, twice encoded too ("4111%25201111" -> "4111 1111"):
+    an access log line holds the query string as the browser sent it."""
+    for _ in range(3):
+        decoded = unquote_plus(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
 def redact(text: str) -> str:
-    return redact_card_numbers(TOKEN_PATHS.sub(rf"\g<1>{REDACTED}", text))
+    text = TOKEN_PATHS.sub(rf"\g<1>{REDACTED}", text)
+    cleaned = redact_card_numbers(text)
+    if "%" in text or "+" in text:
+        # A card written "4111%201111+1111..." is only seen decoded; when there is one,
+        # the line is written decoded (and redacted) rather than as it came.
+        decoded = _decoded(cleaned)
+        if redact_card_numbers(decoded) != decoded:
+            cleaned = redact_card_numbers(TOKEN_PATHS.sub(rf"\g<1>{REDACTED}", decoded))
+    return cleaned
 
 
 class RedactFilter(logging.Filter):

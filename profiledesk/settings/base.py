@@ -414,6 +414,23 @@ INBOUND_EMAIL_SECRET = env("INBOUND_EMAIL_SECRET", "")
 INBOUND_EMAIL_MAX_AGE = int(env("INBOUND_EMAIL_MAX_AGE", "300"))
 INBOUND_EMAIL_MAX_BYTES = int(env("INBOUND_EMAIL_MAX_BYTES", str(25 * 1024 * 1024)))
 
+# --- Input hardening (issue 12: replays, JSON limits, NUL) -------------------------------
+# Signed webhook requests are remembered for twice INBOUND_EMAIL_MAX_AGE (a replay inside
+# the window gets the first answer); the rows past that are purged hourly.
+CELERY_BEAT_SCHEDULE["inbound-deliveries-purge"] = {
+    "task": "inbound.deliveries_purge",
+    "schedule": 3600.0,
+}
+# A JSON body of the API is refused (400) above this many bytes or this nesting depth,
+# before it is parsed (profiledesk/api/parsers.py).
+API_JSON_MAX_BYTES = int(env("API_JSON_MAX_BYTES", str(256 * 1024)))
+API_JSON_MAX_DEPTH = int(env("API_JSON_MAX_DEPTH", "32"))
+# A NUL in a path or query string is a 400 before any view (PostgreSQL refuses it in text).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "profiledesk.intake.middleware.refuse_nul_characters",
+)
+
 # --- Logging: never log request bodies (they may hold card numbers or codes) ---------
 LOGGING = {
     "version": 1,

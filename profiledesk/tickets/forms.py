@@ -1,9 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from profiledesk.intake.validators import validate_no_invisible
 from profiledesk.policies.categories import Category
 
-from .models import Channel
+from .models import Channel, State
 
 
 class CommentForm(forms.Form):
@@ -12,12 +13,19 @@ class CommentForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Card numbers typed here are masked before they are stored."),
+        validators=[validate_no_invisible],
     )
 
 
 class MoveForm(forms.Form):
-    to = forms.CharField(max_length=20)
-    reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
+    to = forms.ChoiceField(
+        label=_("Move to"),
+        choices=State.choices,
+        error_messages={"invalid_choice": _("That is not a state a ticket can be in.")},
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=1000, required=False, validators=[validate_no_invisible]
+    )
 
 
 class RequestStartForm(forms.Form):
@@ -31,4 +39,6 @@ class RequestStartForm(forms.Form):
     category = forms.ChoiceField(
         label=_("What does the customer want to change?"), choices=Category.choices
     )
-    summary = forms.CharField(label=_("Summary"), max_length=200, required=False)
+    summary = forms.CharField(
+        label=_("Summary"), max_length=200, required=False, validators=[validate_no_invisible]
+    )

@@ -232,6 +232,8 @@ def transition(*, ticket: Ticket, to: str, by, reason: str = "") -> Ticket:
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         move = _BY_EDGE.get((locked.state, to))
+        if to not in State.values:
+            raise TransitionError(_("That is not a state a ticket can be in."))
         if move is None:
             raise TransitionError(
                 _("A ticket that is “%(state)s” cannot become “%(to)s”.")

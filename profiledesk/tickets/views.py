@@ -40,15 +40,28 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "tickets/detail.html", context)
 
 
+def _refused(request: HttpRequest, reference: str, form) -> HttpResponse:
+    """Bad form input: the ticket page again, with what is wrong, as a 400."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else None
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+    response = detail(request, reference)
+    response.status_code = 400
+    return response
+
+
 @require_POST
 def move(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference)
     form = MoveForm(request.POST)
-    edge = move_between(ticket.state, form.data.get("to", ""))
+    if not form.is_valid():
+        return _refused(request, reference, form)
+    edge = move_between(ticket.state, form.cleaned_data["to"])
     if edge is not None and edge.via:
         # Moves with a page of their own (submitting for approval) run their checks there.
         messages.error(request, _("Use the “%(label)s” button.") % {"label": edge.label})
-    elif form.is_valid():
+    else:
         try:
             transition(
                 ticket=ticket,
@@ -71,7 +84,7 @@ def comment(request: HttpRequest, reference: str) -> HttpResponse:
         except TicketError as error:
             messages.error(request, str(error))
     else:
-        messages.error(request, form.errors.as_text())
+        return _refused(request, reference, form)
     return redirect("tickets:detail", reference=ticket.reference)
 
 

@@ -45,15 +45,35 @@ def validate_card_number(number: str) -> str:
     return digits
 
 
-# Digits split by single spaces or dashes, as people type them: "4111 1111-1111 1111".
-_DIGIT_RUN = re.compile(r"(?<!\d)\d+(?:[ -]\d+)*")
+# What people (and people dodging a filter) put between the digits of a card number:
+# any whitespace (no-break and the other Unicode spaces, line breaks), any dash, dots,
+# slashes, underscores, and the invisible format characters (zero-width, bidi marks,
+# soft hyphen) that would otherwise split a number without showing.
+_SEPARATORS = (  # the inside of a regex character class, as escapes (the file stays ASCII)
+    r"\s"
+    r"\-\u058a\u05be\u1400\u1806\u2010-\u2015\u2212\u2e17\u2e1a\u2e3a\u2e3b\u2e40"
+    r"\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d"  # dashes (Pd) and minus
+    r".\u00b7\u2024\u2027\u3002\ufe52\uff0e\uff61"  # dots
+    r"/\u2044\u2215\u29f8\uff0f"  # slashes
+    r"_\u203f\u2040\ufe33\ufe34\ufe4d-\ufe4f\uff3f"  # underscores
+    r"\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+)
+_DIGIT_RUN = re.compile(rf"(?<!\d)\d+(?:[{_SEPARATORS}]+\d+)*")
+# A UUID or a hex digest (SHA-256 of a diff, a file) is an identifier, not a card, even
+# when a stretch of it is all digits; no card is written as 32 hex characters in a row.
+_IDENTIFIER = (
+    r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,})"
+    r"(?![0-9A-Za-z])"
+)
+_CANDIDATE = re.compile(rf"(?P<identifier>{_IDENTIFIER})|{_DIGIT_RUN.pattern}")
 _GROUP = re.compile(r"\d+")
 REDACTED = "•"
 
 
 def _redact_run(run: str) -> str:
     """Show only BIN + last four of every 13-19 digit card number inside `run`, written
-    without its separators: "4111 1111 1111 1111" -> "411111••••••1111".
+    without its separators: "4111 1111 1111 1111" -> "411111••••••1111", and so is
+    "4111.1111/1111_1111".
 
     A card may sit among other numbers ("exp 12 25 4111 1111 1111 1111"), so every
     stretch of whole groups with 13 to 19 digits is tried, not only the whole run; a
@@ -85,14 +105,29 @@ def _redact_run(run: str) -> str:
                 joined.update(range(positions[begin], positions[begin + length - 1]))
     if not hidden:
         return run
+    digits = set(positions)
     return "".join(
         REDACTED if i in hidden else ch
         for i, ch in enumerate(run)
-        if ch not in " -" or i not in joined
+        if i in digits or i not in joined
     )
 
 
 def redact_card_numbers(text: str) -> str:
     """Hide every Luhn-valid card-like number in free text but its BIN and last four:
     "my card is 4111 1111 1111 1111" -> "my card is 411111••••••1111"."""
-    return _DIGIT_RUN.sub(lambda match: _redact_run(match.group(0)), text or "")
+    return _CANDIDATE.sub(
+        lambda match: match.group(0) if match["identifier"] else _redact_run(match.group(0)),
+        text or "",
+    )
+
+
+def redact_card_numbers_in(value):
+    """`value` (JSON-like: dicts, lists, strings) with every string redacted."""
+    if isinstance(value, str):
+        return redact_card_numbers(value)
+    if isinstance(value, dict):
+        return {key: redact_card_numbers_in(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_card_numbers_in(item) for item in value]
+    return value

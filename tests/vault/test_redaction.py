@@ -1,6 +1,7 @@
 """Card numbers typed into free text (comments, e-mails, chats) are redacted on arrival:
 at most BIN + last four survive (DESIGN 2, PCI DSS 3.4.1)."""
 
+import hashlib
 import re
 
 import pytest
@@ -126,3 +127,9 @@ def test_a_card_among_words_and_short_numbers_is_never_readable_after_redaction(
 def test_text_with_numbers_of_at_most_12_digits_is_unchanged(parts):
     text = ", ".join(parts)
     assert redact_card_numbers(text) == text
+
+
+@given(st.binary(min_size=1, max_size=64))
+def test_hex_digests_are_left_alone(content):
+    digest = hashlib.sha256(content).hexdigest()
+    assert redact_card_numbers(f"diff {digest} signed") == f"diff {digest} signed"
