@@ -39,7 +39,6 @@ SQLMAP_LEVEL = os.environ.get("SCAN_SQLMAP_LEVEL", "2")
 SQLMAP_RISK = os.environ.get("SCAN_SQLMAP_RISK", "2")
 
 
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -110,14 +109,19 @@ def _sign_in(base: str, username: str, secret: str) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in http.cookies)
 
 
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def _run(name: str, command: list[str], seconds: int) -> str:
-    print(f"scan: {name}…", flush=True)
+    _say(f"scan: {name}…")
     started = time.monotonic()
     with open(OUT / f"{name}.log", "w") as log:
         result = subprocess.run(  # noqa: S603 - the tools of .venv-scan, fixed arguments
             command, stdout=log, stderr=subprocess.STDOUT, timeout=seconds, check=False
         )
-    print(f"scan: {name} done in {time.monotonic() - started:.0f} s (exit {result.returncode})")
+    _say(f"scan: {name} done in {time.monotonic() - started:.0f} s (exit {result.returncode})")
     return (OUT / f"{name}.log").read_text(errors="replace")
 
 
@@ -216,12 +220,10 @@ def main() -> int:
     OUT.mkdir(parents=True)
     env = _env()
     started = time.monotonic()
-    print("scan: migrating, seeding the demo data, collecting static files…", flush=True)
+    _say("scan: migrating, seeding the demo data, collecting static files…")
     _manage(env, "migrate", "--noinput", "-v0")
     logins_file = OUT / "logins.txt"
-    _manage(
-        env, "seed_demo", "--customers", "60", "--logins-file", str(logins_file), DEMO_MODE="1"
-    )
+    _manage(env, "seed_demo", "--customers", "60", "--logins-file", str(logins_file), DEMO_MODE="1")
     _manage(env, "collectstatic", "--noinput", "-v0")
     api_key = _manage(env, "create_api_key", "northwind", "--name", "scan").strip()
     data = json.loads(_manage(env, "shell", "-v0", "-c", SCAN_DATA).strip().splitlines()[-1])
@@ -230,7 +232,7 @@ def main() -> int:
     )
     subprocess.run(  # noqa: S603 - fixed arguments: a throwaway certificate for 127.0.0.1
         [
-            "openssl",
+            shutil.which("openssl") or "openssl",
             "req",
             "-x509",
             "-newkey",
@@ -285,7 +287,8 @@ def main() -> int:
                 time.sleep(0.5)
         else:
             sys.exit("the desk did not start: see var/scan/gunicorn.log")
-        for role, username in (("agent", "northwind.agent"), ("supervisor", "northwind.supervisor")):
+        for role in ("agent", "supervisor"):
+            username = f"northwind.{role}"
             cookie = _sign_in(base, username, totp_secrets[username])
             findings += _wapiti(base, role, cookie)
         # sqlmap, each target with a fresh session (wapiti may have ended the last one).
@@ -345,7 +348,7 @@ def main() -> int:
         *findings,
     ]
     (OUT / "summary.txt").write_text("\n".join(summary) + "\n")
-    print("\n".join(summary))
+    _say("\n".join(summary))
     return 1 if findings else 0
 
 
