@@ -267,6 +267,7 @@ def main() -> int:
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             "-c",
             "python:profiledesk.gunicorn_conf",
+            "--no-control-socket",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
