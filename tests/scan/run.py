@@ -147,6 +147,11 @@ def _wapiti(base: str, role: str, cookie: str) -> list[str]:
             f"Referer: {base}/",  # Django's CSRF check over HTTPS wants a same-origin referer
             "-m",
             WAPITI_MODULES,
+            # Its out-of-band endpoints on the desk itself: no lookup of wapiti3.ovh.
+            "--endpoint",
+            f"{base}/",
+            "--dns-endpoint",
+            "127.0.0.1",
             "-x",
             f"{base}/accounts/logout/",
             "-x",
