@@ -10,7 +10,7 @@ DEPLOY_ENV := env -u DJANGO_SETTINGS_MODULE -u DEBUG SECRET_KEY=$$($(PYTHON) -c 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-faults lint check bench bench-apply deps system-run system-test clean
+.PHONY: run test test-faults lint check bench bench-apply scan deps system-run system-test clean
 
 ## set-up ------------------------------------------------------------------------------
 $(VENV)/.installed: requirements.txt
@@ -24,6 +24,12 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 deps: $(VENV)/.installed node_modules/.installed
+
+# The scanners' own virtualenv: their dependencies never meet the desk's.
+.venv-scan/.installed: tests/scan/requirements.txt
+	$(PYTHON) -m venv .venv-scan
+	.venv-scan/bin/pip install -q -r tests/scan/requirements.txt
+	touch $@
 
 # Debian packages the desk runs with; installed once, only when missing.
 system-run:
@@ -69,5 +75,11 @@ bench: deps system-test
 bench-apply: deps system-test
 	tests/with_services.sh $(BIN)/python -m tests.bench.apply_bench
 
+# wapiti and sqlmap against the desk on 127.0.0.1 (production settings, PostgreSQL), signed
+# in as an agent and a supervisor; reports in var/scan/, fails on any finding. About 25
+# minutes, so not part of `make test` (docs/security.md).
+scan: deps system-test .venv-scan/.installed
+	tests/with_services.sh $(BIN)/python tests/scan/run.py
+
 clean:
-	rm -rf $(VENV) node_modules var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-scan node_modules var staticfiles .pytest_cache .ruff_cache

@@ -1,12 +1,20 @@
 """What the desk's own logs may hold: never a usable link, never a card number.
 
 Django logs the path of refused and missing requests (`django.request`,
-`django.security.csrf`), and a customer's "this wasn't me" link carries its signed token
-in the path. `RedactFilter`, on every handler, replaces such tokens and anything that
-looks like a card number in the formatted message before it is written.
+`django.security.csrf`), the development server and gunicorn log every request line, and
+a customer's "this wasn't me" link carries its signed token in the path (a card number
+typed into the customer search sits in the query string). Two layers keep them out:
+
+- `RedactFilter` on every handler the desk configures (settings.LOGGING, Celery's
+  handlers through its logging signals in profiledesk/celery.py, gunicorn's in
+  profiledesk/gunicorn_conf.py);
+- a log-record factory (`install_record_factory`, installed by `configure`, Django's
+  LOGGING_CONFIG) that redacts each record when it is created, so that a handler a library
+  adds later, without the filter, still writes nothing to redact.
 """
 
 import logging
+import logging.config
 import re
 from urllib.parse import unquote_plus
 
@@ -40,10 +48,56 @@ def redact(text: str) -> str:
     return cleaned
 
 
+_TRACEBACKS = logging.Formatter()
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken call: the handler reports it when it formats the record
+        return
+    cleaned = redact(message)
+    if cleaned != message:
+        record.msg, record.args = cleaned, None
+    # An exception's message may quote a path; formatters reuse a record's exc_text.
+    if record.exc_info and not record.exc_text:
+        trace = _TRACEBACKS.formatException(record.exc_info)
+        cleaned = redact(trace)
+        if cleaned != trace:
+            record.exc_text = cleaned
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
 class RedactFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
+        _redact_record(record)
         return True
+
+
+def install_record_factory() -> None:
+    """Redact every record this process creates, whichever handler writes it (once)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "redacts", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        _redact_record(record)
+        return record
+
+    factory.redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+def attach_filter(logger: logging.Logger) -> None:
+    """Put RedactFilter on each handler of `logger` that lacks one (Celery's own)."""
+    for handler in logger.handlers:
+        if not any(isinstance(f, RedactFilter) for f in handler.filters):
+            handler.addFilter(RedactFilter())
+
+
+def configure(config: dict) -> None:
+    """LOGGING_CONFIG: the record factory first, then settings.LOGGING."""
+    install_record_factory()
+    logging.config.dictConfig(config)

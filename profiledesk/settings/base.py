@@ -432,17 +432,39 @@ MIDDLEWARE.insert(
 )
 
 # --- Logging: never log request bodies (they may hold card numbers or codes) ---------
+# No token of a customer's link and no card number reaches a log line: every handler has
+# the redact filter, and `configure` also redacts each record as it is created (a handler
+# a library adds later). Django's own "django" and "django.server" handlers (its
+# DEFAULT_LOGGING, which would print unfiltered) are replaced here; Celery's get the filter
+# in profiledesk/celery.py, gunicorn's in profiledesk/gunicorn_conf.py.
+LOGGING_CONFIG = "profiledesk.privacy.logging.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # No token of a customer's link and no card number reaches a log line.
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
     "filters": {"redact": {"()": "profiledesk.privacy.logging.RedactFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        # The development server's request lines (`runserver`, the demo's web process).
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact"],
+        },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Through the root's handler only (no unfiltered console, no mail_admins: ADMINS is
+        # not used, and its e-mails would carry request data).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
     },

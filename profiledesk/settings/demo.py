@@ -7,8 +7,9 @@ import os
 import secrets
 from pathlib import Path
 
-_VAR = Path(__file__).resolve().parent.parent.parent / "var"
-_VAR.mkdir(exist_ok=True)
+# DEMO_VAR_DIR: another place for the demo's database, logs and sinks (the tests' own demo).
+_VAR = Path(os.environ.get("DEMO_VAR_DIR") or Path(__file__).resolve().parent.parent.parent / "var")
+_VAR.mkdir(parents=True, exist_ok=True)
 _KEY_FILE = _VAR / "demo-secret-key"
 if not _KEY_FILE.exists():
     _KEY_FILE.write_text(secrets.token_urlsafe(64))
@@ -22,6 +23,7 @@ os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.Emai
 
 from .base import *  # noqa: E402,F403
 
+DEMO_VAR_DIR = _VAR
 EMAIL_FILE_PATH = _VAR / "mail"
 # SMS to files in var/sms; both sinks are listed on the Dev outbox page (/dev/outbox/).
 SMS_GATEWAY = "profiledesk.messaging.sms.FileSink"
@@ -33,3 +35,21 @@ STORAGES["staticfiles"] = {  # noqa: F405
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Web, worker and beat share one SQLite file: write-ahead log (readers never wait for the
+# writer), a transaction takes the write lock when it begins (no "database is locked" when
+# a read upgrades to a write mid-transaction, which no timeout can retry), and a writer
+# waits up to 20 s for another instead of failing at once.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["OPTIONS"] = {  # noqa: F405
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        " PRAGMA busy_timeout=20000",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+
+# DEMO_BEAT_SECONDS: run every periodic task (sweeps, purges) this often (the tests'
+# demo stack, which must see the sweeps run while it writes).
+if _beat_seconds := float(os.environ.get("DEMO_BEAT_SECONDS") or 0):
+    for _entry in CELERY_BEAT_SCHEDULE.values():  # noqa: F405
+        _entry["schedule"] = min(_entry["schedule"], _beat_seconds)

@@ -34,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, port: int, **options):
         if not settings.DEMO_MODE:
             raise CommandError("run_demo is for the demo only (DEMO_MODE is off).")
-        var = Path(settings.BASE_DIR) / "var"
+        var = Path(settings.DEMO_VAR_DIR)
         (var / "redis").mkdir(parents=True, exist_ok=True)
         python = sys.executable
         procs: list[tuple[str, subprocess.Popen]] = []

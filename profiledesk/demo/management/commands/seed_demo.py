@@ -49,7 +49,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--logins-file",
             type=Path,
-            default=Path(settings.BASE_DIR) / "var" / "demo-logins.txt",
+            default=Path(getattr(settings, "DEMO_VAR_DIR", Path(settings.BASE_DIR) / "var"))
+            / "demo-logins.txt",
             help="where to write the demo logins (default var/demo-logins.txt)",
         )
 
