@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TRANSPORTS = ("messaging", "connectors")
 STEPS = ("confirmations", "apply", "approvals", "verification", "rollback")
-# Identity verification is the top-level `verification` app (not `audit.verification`).
+# Identity verification is the top-level `verification` app.
 STEP_MODULES = (*(f"profiledesk.{step}" for step in STEPS), "verification")
 
 
