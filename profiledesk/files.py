@@ -1,5 +1,11 @@
-"""Files written inside a transaction that rolls back must not stay on disk.
+"""Files the desk receives and writes.
 
+`sniff_type(content)` names an upload's type by what its bytes are (PDF, JPEG, PNG),
+never by what the sender says; inbound e-mail attachments are kept only if it names one.
+Identity documents go further (`verification/documents.py` decodes them in full and
+checks their size); avatars are checked by their form field (`intake/validators.py`).
+
+Files written inside a transaction that rolls back must not stay on disk.
 Django has no on-rollback hook. `deleted_on_failure()` wraps a service's transaction
 (outside its `atomic` block, so that a failed COMMIT is seen too) and deletes the files
 the block wrote if anything in it raises; the block appends each saved name to the list
@@ -9,12 +15,30 @@ at the top of their transactions (the views and the webhook do).
 """
 
 import contextlib
+import io
 import logging
 from collections.abc import Iterator
 
 from django.core.files.storage import default_storage
+from PIL import Image
 
 logger = logging.getLogger(__name__)
+
+SNIFFED_TYPES = {"PDF": "application/pdf", "JPEG": "image/jpeg", "PNG": "image/png"}
+
+
+def sniff_type(content: bytes) -> str | None:
+    """The content type by what the bytes are, not what the sender says they are: PDF,
+    JPEG or PNG, or None for anything else."""
+    if content.startswith(b"%PDF-"):
+        return SNIFFED_TYPES["PDF"]
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            kind = image.format
+            image.verify()
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds on what is not an image
+        return None
+    return SNIFFED_TYPES.get(kind) if kind in ("JPEG", "PNG") else None
 
 
 @contextlib.contextmanager

@@ -1,23 +1,22 @@
 """When a ticket may close (DESIGN 6): the guard of the service-only move applied ->
 closed, which only `services.ticket_close_if_done` makes.
 
-Done means every confirmation message of the ticket is sent and, when the connectors
-app is installed, every downstream delivery of the ticket is delivered (acknowledged).
+Done means every confirmation message of the ticket is sent and every downstream
+delivery of the ticket is delivered (acknowledged).
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.apps import apps
 from django.utils.translation import gettext as _
 
+from profiledesk.connectors.models import Delivery
+from profiledesk.connectors.models import Status as DeliveryStatus
 from profiledesk.messaging.models import Status
 from profiledesk.tickets.models import Ticket
 
 _closing: ContextVar[bool] = ContextVar("confirmations_closing", default=False)
-
-DELIVERED = "delivered"
 
 
 @contextmanager
@@ -27,15 +26,6 @@ def closing() -> Iterator[None]:
         yield
     finally:
         _closing.reset(token)
-
-
-def _delivery_model():
-    # The connectors app (downstream deliveries) may not be installed: then only the
-    # messages count.
-    try:
-        return apps.get_model("connectors", "Delivery")
-    except LookupError:
-        return None
 
 
 def close_problem(ticket: Ticket) -> str | None:
@@ -49,11 +39,9 @@ def close_problem(ticket: Ticket) -> str | None:
     )
     if unsent:
         return _("A confirmation to the customer is not sent yet.")
-    delivery = _delivery_model()
-    if delivery is not None:
-        pending = delivery.objects.filter(ticket_id=ticket.pk).exclude(status=DELIVERED)
-        if pending.exists():
-            return _("A downstream system has not acknowledged the change yet.")
+    pending = Delivery.objects.filter(ticket_id=ticket.pk).exclude(status=DeliveryStatus.DELIVERED)
+    if pending.exists():
+        return _("A downstream system has not acknowledged the change yet.")
     return None
 
 

@@ -33,6 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audit_record
+from profiledesk.connectors.models import Delivery
 from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
 from profiledesk.messaging.models import Channel, Message, Status
 from profiledesk.messaging.services import message_queue
@@ -307,7 +308,7 @@ def ticket_close_if_done(*, ticket: Ticket) -> bool:
 
 
 def ticket_close_after_message(*, message_id: int) -> None:
-    """Hook of the send task: a message of a ticket was sent."""
+    """A message was sent (`receivers`): if it confirms a ticket, the ticket may close."""
     ticket_id = (
         Message.objects.filter(pk=message_id, confirmation__isnull=False)
         .values_list("ticket_id", flat=True)
@@ -315,6 +316,12 @@ def ticket_close_after_message(*, message_id: int) -> None:
     )
     if ticket_id is not None:
         ticket_close_if_done(ticket=Ticket.objects.get(pk=ticket_id))
+
+
+def ticket_close_after_delivery(*, delivery_id: int) -> None:
+    """A downstream system acknowledged a delivery (`receivers`): its ticket may close."""
+    ticket_id = Delivery.objects.values_list("ticket_id", flat=True).get(pk=delivery_id)
+    ticket_close_if_done(ticket=Ticket.objects.get(pk=ticket_id))
 
 
 # --- "This wasn't me" ------------------------------------------------------------------------

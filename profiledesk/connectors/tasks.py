@@ -11,7 +11,8 @@ import time
 import requests
 from celery import shared_task
 
-from . import services
+from . import services, signals
+from .models import Delivery
 from .signing import signature
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,9 @@ def deliver(self, delivery_id: int) -> str:
     else:
         if 200 <= status_code < 300:
             if services.delivery_mark_delivered(delivery_id=delivery_id, status_code=status_code):
-                _close_ticket_if_done(delivery_id)
+                # Whoever listens (closing the ticket) hears it; a listener that fails is
+                # logged by send_robust, and the delivery stands.
+                signals.delivery_acknowledged.send_robust(sender=Delivery, delivery_id=delivery_id)
             return "delivered"
         error = f"HTTP {status_code}"
     delay = services.delivery_failed(delivery_id=delivery_id, status_code=status_code, error=error)
@@ -59,23 +62,6 @@ def deliver(self, delivery_id: int) -> str:
         return "gave_up"
     logger.info("delivery %s not acknowledged (%s); retrying in %ss", delivery_id, error, delay)
     raise self.retry(countdown=delay)
-
-
-def _close_ticket_if_done(delivery_id: int) -> None:
-    """Let the confirmations app close the ticket once everything is acknowledged."""
-    try:
-        from profiledesk.confirmations.services import ticket_close_if_done
-    except ImportError:  # the confirmations app is not installed: nothing closes tickets
-        return
-    from profiledesk.tickets.models import Ticket
-
-    from .models import Delivery
-
-    ticket_id = Delivery.objects.values_list("ticket_id", flat=True).get(pk=delivery_id)
-    try:
-        ticket_close_if_done(ticket=Ticket.objects.get(pk=ticket_id))
-    except Exception:  # the delivery stands; closing is retried by the next acknowledgement
-        logger.exception("closing the ticket of delivery %s failed", delivery_id)
 
 
 @shared_task(name="connectors.sweep", acks_late=False)

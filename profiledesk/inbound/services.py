@@ -9,7 +9,6 @@ the others are named in a comment and dropped.
 """
 
 import hashlib
-import io
 import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -21,9 +20,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
-from PIL import Image
 
-from profiledesk.files import deleted_on_failure
+from profiledesk.files import deleted_on_failure, sniff_type
 from profiledesk.intake.validators import strip_invisible
 from profiledesk.tickets.models import Attachment, Channel, Ticket
 from profiledesk.tickets.services import ticket_comment, ticket_create
@@ -35,7 +33,6 @@ from .routing import client_for, customer_for, guess_category
 
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 10
-ALLOWED_TYPES = {"PDF": "application/pdf", "JPEG": "image/jpeg", "PNG": "image/png"}
 
 
 class InboundError(Exception):
@@ -47,19 +44,6 @@ class Ingested:
     ticket: Ticket
     created: bool  # False: this Message-ID or this signed request was ingested before
     matched: bool  # the sender is a known customer of the client
-
-
-def sniff_type(content: bytes) -> str | None:
-    """The content type by what the bytes are, not what the sender says they are."""
-    if content.startswith(b"%PDF-"):
-        return ALLOWED_TYPES["PDF"]
-    try:
-        with Image.open(io.BytesIO(content)) as image:
-            kind = image.format
-            image.verify()
-    except Exception:  # noqa: BLE001 - Pillow raises many kinds on what is not an image
-        return None
-    return ALLOWED_TYPES.get(kind) if kind in ("JPEG", "PNG") else None
 
 
 def _safe_name(name: str) -> str:

@@ -8,10 +8,10 @@ import logging
 
 from celery import shared_task
 
-from . import services
+from . import services, signals
 from .email import send_email
 from .errors import SendError, TransientSendError
-from .models import Channel
+from .models import Channel, Message
 from .sms import get_sms_gateway
 
 logger = logging.getLogger(__name__)
@@ -49,20 +49,10 @@ def send_message(self, message_id: int) -> str:
         logger.warning("message %s failed: %s", message_id, error)
         return "failed"
     services.message_mark_sent(message_id=message_id, provider_message_id=provider_id)
-    _after_sent(message_id)
+    # Whoever listens (closing the ticket) hears it; a listener that fails is logged by
+    # send_robust, and the message stays sent.
+    signals.message_sent.send_robust(sender=Message, message_id=message_id)
     return "sent"
-
-
-def _after_sent(message_id: int) -> None:
-    # A confirmation of a ticket was sent: the ticket may now close (DESIGN 6). The
-    # message is sent whatever happens here; the next call (a later message, a delivery
-    # acknowledged) closes it instead.
-    from profiledesk.confirmations.services import ticket_close_after_message
-
-    try:
-        ticket_close_after_message(message_id=message_id)
-    except Exception:
-        logger.exception("closing the ticket of message %s failed", message_id)
 
 
 @shared_task(name="messaging.sweep", acks_late=False)

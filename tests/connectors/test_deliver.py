@@ -3,8 +3,6 @@ back-off, given up, routed by category (connectors.tasks.deliver, services)."""
 
 import datetime as dt
 import json
-import sys
-import types
 
 import pytest
 import time_machine
@@ -13,6 +11,7 @@ from django.utils import timezone
 from profiledesk.connectors import services
 from profiledesk.connectors.models import Delivery, Kind, Status
 from profiledesk.connectors.services import deliveries_create
+from profiledesk.connectors.signals import delivery_acknowledged
 from profiledesk.connectors.signing import signature_valid
 from profiledesk.connectors.tasks import deliver
 from profiledesk.tickets.models import TicketEvent
@@ -233,16 +232,55 @@ def test_nothing_is_queued_when_the_apply_rolls_back(
     assert queued == [] and not Delivery.objects.exists()
 
 
-def test_an_acknowledgement_asks_the_confirmations_app_to_close_the_ticket(
-    ticket, crm, receiver, monkeypatch
+@pytest.fixture
+def announcements():
+    """Every `delivery_acknowledged` the test hears, as delivery ids."""
+    heard = []
+
+    def listener(sender, *, delivery_id, **kwargs):
+        heard.append(delivery_id)
+
+    delivery_acknowledged.connect(listener, weak=False)
+    yield heard
+    delivery_acknowledged.disconnect(listener)
+
+
+def test_an_acknowledgement_is_announced_once_with_the_delivery_id(
+    ticket, crm, receiver, announcements
 ):
-    closed = []
-    fake = types.ModuleType("profiledesk.confirmations.services")
-    fake.ticket_close_if_done = lambda *, ticket: closed.append(ticket.pk)
-    monkeypatch.setitem(sys.modules, "profiledesk.confirmations.services", fake)
     [delivery] = deliveries_create(ticket=ticket, event=EVENT)
+
+    assert run(delivery) == "delivered"
+    assert run(delivery) == "skipped"  # a redelivered task: nothing to announce again
+
+    assert announcements == [delivery.pk]
+
+
+def test_a_failed_attempt_announces_nothing(ticket, crm, receiver, announcements):
+    receiver.answers = [503]
+    [delivery] = deliveries_create(ticket=ticket, event=EVENT)
+
     run(delivery)
-    assert closed == [ticket.pk]
+
+    delivery.refresh_from_db()
+    assert delivery.status == Status.FAILING
+    assert announcements == []
+
+
+def test_a_listener_that_fails_does_not_undo_the_delivery(ticket, crm, receiver, caplog):
+    def broken(sender, **kwargs):
+        raise RuntimeError("listener broke")
+
+    delivery_acknowledged.connect(broken, weak=False)
+    try:
+        [delivery] = deliveries_create(ticket=ticket, event=EVENT)
+        assert run(delivery) == "delivered"
+    finally:
+        delivery_acknowledged.disconnect(broken)
+
+    delivery.refresh_from_db()
+    assert delivery.status == Status.DELIVERED
+    assert "listener broke" in caplog.text
 
 
 @pytest.mark.usefixtures("crm")

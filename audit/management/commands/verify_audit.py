@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.chain import chain_first_break
 from audit.models import AuditEvent
-from audit.verification import chain_first_break
 
 
 class Command(BaseCommand):

@@ -1,4 +1,7 @@
-"""Walking the audit chain: every row must follow from the one before it."""
+"""The audit chain: every row must follow from the one before it (`verify_audit` walks it).
+
+Not identity verification (the `verification` app): this checks the audit log itself.
+"""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
