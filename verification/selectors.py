@@ -68,16 +68,21 @@ def panel_context(ticket: Ticket, user, **extra) -> dict:
         and state.lock is None
     )
     live = ticket.state in LIVE_STATES
-    fact = None if live else verification_reached(ticket)
+    # One read of the ticket's attempts serves both the evidence list and, past
+    # verification, the fact (a ticket's attempts are few: codes and rounds lock out).
+    attempts = list(
+        Attempt.objects.filter(ticket=ticket).select_related(
+            "staff", "challenge__email", "challenge__phone"
+        )
+    )
+    fact = None if live else verification_reached(ticket, attempts=attempts)
     context = {
         "progress": state,
         "live": live,
         "fact": verification_summary(fact, now) if fact is not None else None,
         "working": working,
         "methods_needed": state.methods_needed,
-        "evidence": list(
-            Attempt.objects.filter(ticket=ticket).select_related("staff")[:EVIDENCE_SHOWN]
-        ),
+        "evidence": attempts[:EVIDENCE_SHOWN],
         "now": now,
         **extra,
     }

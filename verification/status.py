@@ -383,15 +383,21 @@ class Verified:
         return (now or timezone.now()) >= self.valid_until
 
 
-def verification_reached(ticket) -> Verified | None:
+def verification_reached(ticket, *, attempts: list[Attempt] | None = None) -> Verified | None:
     """The highest level the ticket's identity passes reached within one validity window,
-    the latest such moment; None if no pass reached a level. One query. Passes are taken
-    as recorded (a contact withheld since does not rewrite history; `progress` applies
-    the rules of now)."""
-    rows = list(
-        Attempt.objects.filter(ticket=ticket, purpose=Purpose.IDENTITY, result=Result.PASSED)
-        .select_related("staff", "challenge__email", "challenge__phone")
-        .order_by("at", "id")
+    the latest such moment; None if no pass reached a level. One query, none when the
+    caller already read the ticket's `attempts` (with staff and challenge contacts). Passes
+    are taken as recorded (a contact withheld since does not rewrite history; `progress`
+    applies the rules of now)."""
+    if attempts is None:
+        attempts = list(
+            Attempt.objects.filter(ticket=ticket).select_related(
+                "staff", "challenge__email", "challenge__phone"
+            )
+        )
+    rows = sorted(
+        (a for a in attempts if a.purpose == Purpose.IDENTITY and a.result == Result.PASSED),
+        key=lambda a: (a.at, a.id),
     )
     best: Verified | None = None
     for end, last in enumerate(rows):
