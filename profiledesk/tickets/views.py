@@ -6,7 +6,6 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from profiledesk.approvals.selectors import approval_panel
@@ -19,7 +18,7 @@ from verification.selectors import panel_context
 from .access import get_ticket_for_staff
 from .forms import CommentForm, MoveForm, RequestStartForm
 from .services import TicketError, ticket_comment, ticket_create
-from .states import TransitionError, allowed_moves, move_between, transition
+from .states import TransitionError, allowed_moves, transition
 
 
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
@@ -44,11 +43,9 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
 def move(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference)
     form = MoveForm(request.POST)
-    edge = move_between(ticket.state, form.data.get("to", ""))
-    if edge is not None and edge.via:
-        # Moves with a page of their own (submitting for approval) run their checks there.
-        messages.error(request, _("Use the “%(label)s” button.") % {"label": edge.label})
-    elif form.is_valid():
+    # A service-only move (submit, apply, approve, close...) is refused by transition():
+    # its step's own view checks the step's rule first.
+    if form.is_valid():
         try:
             transition(
                 ticket=ticket,
