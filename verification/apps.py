@@ -16,8 +16,12 @@ class VerificationConfig(AppConfig):
         # tickets.states sits below verification: "Mark verified" is offered when the
         # wizard has reached the policy's level (services.verification_complete makes it).
         from profiledesk.tickets.models import State
+        from profiledesk.tickets.panels import ticket_panel_register
         from profiledesk.tickets.states import step_rule_register
 
+        from .selectors import panel_context
         from .status import verification_missing
+
+        ticket_panel_register(panel_context)
 
         step_rule_register(target=State.READY, sources=[State.VERIFYING], rule=verification_missing)

@@ -10,9 +10,13 @@ class ApprovalsConfig(AppConfig):
         # tickets.states sits below approvals: the buttons of the moves whose rule is
         # approvals' ask the rules registered here.
         from profiledesk.tickets.models import State
+        from profiledesk.tickets.panels import ticket_panel_register
         from profiledesk.tickets.states import step_rule_register
 
         from .rules import submit_offer_problem, verify_again_problem
+        from .selectors import approval_panel
+
+        ticket_panel_register(approval_panel)
 
         step_rule_register(
             target=State.PENDING_APPROVAL, sources=[State.READY], rule=submit_offer_problem
