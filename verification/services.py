@@ -314,7 +314,7 @@ def verification_complete(*, ticket: Ticket, by) -> Ticket:
     """Mark a verifying ticket verified (verifying -> ready, "Mark verified") once the
     wizard has reached the policy's level or a compliance waiver stands; raise
     TransitionError saying what is missing. The rule is checked here, under the row lock."""
-    locked = Ticket.objects.select_for_update().select_related("customer").get(pk=ticket.pk)
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if locked.state == State.VERIFYING:
         problem = verification_missing(locked)
         if problem:

@@ -247,17 +247,18 @@ def _role_problem(move: Move, user, *, service: bool) -> str | None:
     return None
 
 
-def _offer_problem(move: Move, ticket: Ticket, user) -> str | None:
-    problem = _role_problem(move, user, service=False)
-    if problem:
-        return problem
-    if move.guard is not None:
+def _problem(move: Move, ticket: Ticket, user, service: bool = False) -> str | None:
+    """What keeps `user` from making `move` on `ticket` now: the role, the table's own
+    guard and, unless the step's service asks (it checked it), the step's rule. A
+    service-only move with no rule registered is never offered."""
+    problem = _role_problem(move, user, service=service)
+    if problem is None and move.guard is not None:
         problem = move.guard(ticket)
-        if problem:
-            return problem
+    if problem or service:
+        return problem
     rule = step_rule(move)
     if rule is None:
-        return str(move.refused()) if move.service_only else None
+        return move.refused() if move.service_only else None
     return rule(ticket)
 
 
@@ -267,7 +268,7 @@ def allowed_moves(ticket: Ticket, user) -> list[Move]:
     return [
         move
         for move in MOVES
-        if move.source == ticket.state and _offer_problem(move, ticket, user) is None
+        if move.source == ticket.state and _problem(move, ticket, user) is None
     ]
 
 
@@ -290,11 +291,7 @@ def transition(*, ticket: Ticket, to: str, by, reason: str = "", service: bool =
         reason = redact_card_numbers(reason.strip())
         if move.needs_reason and not reason:
             raise TransitionError(_("Give a reason."))
-        problem = _role_problem(move, by, service=service)
-        if problem is None and move.guard is not None:
-            problem = move.guard(locked)
-        if problem is None and not service and (rule := step_rule(move)) is not None:
-            problem = rule(locked)
+        problem = _problem(move, locked, by, service)
         if problem:
             raise TransitionError(problem)
         now = timezone.now()
