@@ -206,7 +206,6 @@ MOVES: list[Move] = [
     ],
 ]
 _BY_EDGE = {(move.source, move.target): move for move in MOVES}
-SERVICE_ONLY = frozenset(edge for edge, move in _BY_EDGE.items() if move.service_only)
 
 
 def move_between(source: str, target: str) -> Move | None:
