@@ -90,6 +90,8 @@ MATRIX: dict[str, Rule] = {
     # No document was uploaded on the fixture's ticket: 404 even for the floor.
     "verification:document": Rule(allowed=FLOOR, ok=404, scoped=True),
     "verification:reveal": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
+    # "Mark verified": refused with a message on the fixture's new ticket (a redirect).
+    "verification:complete": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
     # Approvals (profiledesk/approvals): the queue is for approvers; decisions on the
     # fixture's new ticket are refused with a message and a redirect to it.
     "approvals:queue": Rule(allowed=APPROVERS),

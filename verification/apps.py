@@ -12,3 +12,16 @@ class VerificationConfig(AppConfig):
         from .reveal import customer_reveal_access
 
         reveal_gate_register(customer_reveal_access)
+
+        # tickets.states sits below verification: "Mark verified" is offered when the
+        # wizard has reached the policy's level (services.verification_complete makes it).
+        from profiledesk.tickets.models import State
+        from profiledesk.tickets.panels import ticket_panel_register
+        from profiledesk.tickets.states import step_rule_register
+
+        from .selectors import panel_context
+        from .status import verification_missing
+
+        ticket_panel_register(panel_context)
+
+        step_rule_register(target=State.READY, sources=[State.VERIFYING], rule=verification_missing)

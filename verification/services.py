@@ -39,6 +39,7 @@ from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_pause, sla_resume
 from profiledesk.privacy.masking import display, mask_email, mask_phone
 from profiledesk.tickets.models import State, Ticket
+from profiledesk.tickets.states import TransitionError, transition
 from profiledesk.vault.cards import redact_card_numbers
 
 from .answers import answer_matches
@@ -58,6 +59,7 @@ from .status import (
     active_lock,
     contact_items,
     progress,
+    verification_missing,
     withheld_contacts,
 )
 
@@ -296,8 +298,6 @@ def _failed(*, ticket: Ticket, staff, method: str, now: dt.datetime, request=Non
     )
     logger.warning("verification locked for customer %s on %s", ticket.customer_id, ticket)
     # The ticket fails verification (a risk signal of its own) and is re-scored.
-    from profiledesk.tickets.states import TransitionError, transition
-
     try:
         transition(ticket=ticket, to=State.VERIFICATION_FAILED, by=staff, reason=str(reason))
     except TransitionError:
@@ -305,6 +305,25 @@ def _failed(*, ticket: Ticket, staff, method: str, now: dt.datetime, request=Non
     risk_refresh(ticket=ticket)
     sla_resume(ticket=ticket)
     return lock
+
+
+# --- verified --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def verification_complete(*, ticket: Ticket, by) -> Ticket:
+    """Mark a verifying ticket verified (verifying -> ready, "Mark verified") once the
+    wizard has reached the policy's level or a compliance waiver stands; raise
+    TransitionError saying what is missing. The rule is checked here, under the row lock."""
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if locked.state == State.VERIFYING:
+        problem = verification_missing(locked)
+        if problem:
+            raise TransitionError(problem)
+    # Another state: the state machine says which moves it has.
+    transition(ticket=locked, to=State.READY, by=by, service=True)
+    ticket.state, ticket.updated_at = locked.state, locked.updated_at
+    return locked
 
 
 # --- OTP -----------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """How far identity verification has got on a ticket, against what its policy needs.
 
-`verification_missing(ticket)` is the guard of the state machine's verifying -> ready move
-(tickets.states), so everything a ticket needs before it may be submitted is decided
-here, not in a template:
+`verification_missing(ticket)` is the rule of the state machine's verifying -> ready move
+("Mark verified": registered with tickets.states in apps.py, checked under the row lock
+by services.verification_complete), so everything a ticket needs before it may be
+submitted is decided here, not in a template:
 
 - the level (DESIGN 4): AL1 = a passed OTP or a passed security-question round, AL2 = both,
   AL3 = AL2 and a passed document check. Only passes on this ticket within the last

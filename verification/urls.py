@@ -13,4 +13,5 @@ urlpatterns = [
     path("<str:reference>/document/<int:document_id>/", views.document, name="document"),
     path("<str:reference>/reveal/", views.reveal, name="reveal"),
     path("<str:reference>/waive/", views.waive, name="waive"),
+    path("<str:reference>/complete/", views.complete, name="complete"),
 ]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from profiledesk.tickets.access import get_ticket_for_staff
+from profiledesk.tickets.states import TransitionError
 
 from . import services
 from .forms import DocumentForm, OtpCheckForm, OtpSendForm, QuestionsForm
@@ -149,6 +150,17 @@ def document(request: HttpRequest, reference: str, document_id: int) -> HttpResp
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_POST
+def complete(request: HttpRequest, reference: str) -> HttpResponse:
+    """The ticket's "Mark verified" button (verifying -> ready)."""
+    ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
+    try:
+        services.verification_complete(ticket=ticket, by=request.user)
+    except TransitionError as error:
+        messages.error(request, str(error))
+    return redirect("tickets:detail", reference=ticket.reference)
 
 
 @require_POST

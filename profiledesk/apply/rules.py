@@ -1,6 +1,7 @@
 """When a ticket may be applied (DESIGN 6): the checks `ticket_apply` makes under the
-ticket's row lock, and the guard of the `ready -> applied` and `approved -> applied`
-moves in tickets.states (which decides whether the "Apply" button is offered).
+ticket's row lock, and the rule of the service-only `ready -> applied` and
+`approved -> applied` moves that apps.py registers with tickets.states (which decides
+whether the "Apply" button is offered).
 
 - `ready`: only when the policy needs no approval for this change (approvals.rules.plan_for)
   and the verification it was marked verified on is still valid (30 minutes, DESIGN 4:
@@ -17,10 +18,6 @@ moves in tickets.states (which decides whether the "Apply" button is offered).
   and it was approved.
 """
 
-import contextlib
-from collections.abc import Iterator
-from contextvars import ContextVar
-
 from django.utils.translation import gettext as _
 
 from profiledesk.approvals.models import Approval, ApprovalRound
@@ -35,18 +32,6 @@ from profiledesk.approvals.rules import (
 from profiledesk.tickets.models import RiskLevel, State, Ticket
 
 APPLICABLE = (State.READY, State.APPROVED)
-
-# Set while ticket_apply makes the move: it has made every check itself, under the lock.
-_in_service: ContextVar[bool] = ContextVar("apply_in_service", default=False)
-
-
-@contextlib.contextmanager
-def service_move() -> Iterator[None]:
-    token = _in_service.set(True)
-    try:
-        yield
-    finally:
-        _in_service.reset(token)
 
 
 def approved_round(ticket: Ticket) -> ApprovalRound | None:
@@ -119,12 +104,3 @@ def apply_problem(ticket: Ticket) -> str | None:
     # Approved: the approvers judged the verification the round recorded at submission.
     recorded = (approved_round(ticket).verification or {}).get("level")
     return cooling_off_problem(ticket, level=recorded)
-
-
-def apply_guard(ticket: Ticket) -> str | None:
-    """Guard of the moves to `applied` (tickets.states): the button is offered when the
-    ticket could be applied; the move itself is made by ticket_apply only (its URL is the
-    move's `via`, and the generic move form refuses moves that have one)."""
-    if _in_service.get():
-        return None
-    return apply_problem(ticket)

@@ -43,7 +43,7 @@ from profiledesk.tickets.models import ChangeItem, State, Ticket
 from profiledesk.tickets.states import transition
 from profiledesk.vault.cards import redact_card_numbers
 
-from .rules import APPLICABLE, apply_problem, risk_problem, service_move
+from .rules import APPLICABLE, apply_problem, risk_problem
 
 EVENT_TYPE = "profile.changed"
 
@@ -100,8 +100,7 @@ def ticket_apply(*, ticket: Ticket, by) -> Ticket:
                 raise ApplyError(_("The request has no change in it."))
             now = timezone.now()
             commands = _profile_write(ticket=locked, items=items, by=by, now=now)
-            with service_move():
-                transition(ticket=locked, to=State.APPLIED, by=by)
+            transition(ticket=locked, to=State.APPLIED, by=by, service=True)
             # A rollback ticket: the ticket it rolls back becomes rolled_back with it.
             rollback_mark_original(ticket=locked, by=by)
             event = _event(ticket=locked, items=items, commands=commands, now=now)

@@ -5,3 +5,20 @@ class ApprovalsConfig(AppConfig):
     name = "profiledesk.approvals"
     label = "approvals"
     verbose_name = "Approvals, escalation and freeze"
+
+    def ready(self) -> None:
+        # tickets.states sits below approvals: the buttons of the moves whose rule is
+        # approvals' ask the rules registered here.
+        from profiledesk.tickets.models import State
+        from profiledesk.tickets.panels import ticket_panel_register
+        from profiledesk.tickets.states import step_rule_register
+
+        from .rules import submit_offer_problem, verify_again_problem
+        from .selectors import approval_panel
+
+        ticket_panel_register(approval_panel)
+
+        step_rule_register(
+            target=State.PENDING_APPROVAL, sources=[State.READY], rule=submit_offer_problem
+        )
+        step_rule_register(target=State.VERIFYING, sources=[State.READY], rule=verify_again_problem)

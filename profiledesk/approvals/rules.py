@@ -1,5 +1,5 @@
-"""What approvals need and who may give them: the reads behind the services, the
-state machine's guards (tickets.states) and the buttons.
+"""What approvals need and who may give them: the reads behind the services and the
+buttons (the rules this app registers with tickets.states, apps.py).
 
 - `diff_hash(items)`: SHA-256 over the change items (section, field, target_id,
   new_value) in their order — what an approval signs.
@@ -7,15 +7,15 @@ state machine's guards (tickets.states) and the buttons.
   (`plan_from`: the same from a policy, without queries).
 - `makers_of(ticket)`: who created, verified, edited or submitted it (maker ≠ checker).
 - `cooling_off(ticket)`: a recent applied contact change that holds this ticket back.
-- `submit_problem` / `decision_only` are guards of the moves in tickets.states.
+- `submit_problem`: what approval_submit checks under the lock; `submit_offer_problem`:
+  whether the "Submit for approval" button is offered; `verify_again_problem`: whether
+  "Verify again" is (the rules of those moves in tickets.states).
 """
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
-from contextvars import ContextVar
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils import formats, timezone
@@ -37,26 +37,6 @@ COOLING_CATEGORIES = {"security", "billing"}
 APPLIED = State.APPLIED.value
 ESCALATED = State.ESCALATED.value
 READY = State.READY.value
-
-# Set while an approvals service makes a move: the moves that record a decision or a
-# voided approval are not buttons of the generic move form.
-_in_service: ContextVar[bool] = ContextVar("approvals_in_service", default=False)
-
-
-@contextlib.contextmanager
-def service_move() -> Iterator[None]:
-    token = _in_service.set(True)
-    try:
-        yield
-    finally:
-        _in_service.reset(token)
-
-
-def decision_only(ticket: Ticket) -> str | None:
-    """Guard of the moves only the approvals services make (approved, rejected, voided)."""
-    if _in_service.get():
-        return None
-    return _("Approve or reject from the approval panel.")
 
 
 def diff_hash(items: Iterable[ChangeItem]) -> str:
@@ -341,13 +321,8 @@ def verification_snapshot(ticket: Ticket, *, now: dt.datetime | None = None) -> 
 
 
 def submit_problem(ticket: Ticket) -> str | None:
-    """Guard of ready -> pending_approval."""
-    problem = frozen_problem(ticket)
-    if problem:
-        return problem
-    if ticket.risk_level == RiskLevel.CRITICAL and not _in_service.get():
-        # approvals.services.approval_submit sends it to security instead.
-        return _("The risk is critical: submitting sends the ticket to security.")
+    """What keeps a ready ticket that approval_submit has found unfrozen, verified and
+    not critical from going for approval (checked under its lock)."""
     problem = cooling_off_problem(ticket)
     if problem:
         return problem
@@ -355,6 +330,27 @@ def submit_problem(ticket: Ticket) -> str | None:
     # includes the tier that a cooling-off lifted at AL3 needs (plan_for).
     if plan_for(ticket).tiers == 0:
         return _("This change needs no approval: apply it.")
+    return None
+
+
+def submit_offer_problem(ticket: Ticket) -> str | None:
+    """Rule of ready -> pending_approval (tickets.states): whether the "Submit for
+    approval" button is offered. A critical ticket is not: the desk escalates it."""
+    problem = frozen_problem(ticket)
+    if problem:
+        return problem
+    if ticket.risk_level == RiskLevel.CRITICAL:
+        # approvals.services.approval_submit sends it to security instead.
+        return _("The risk is critical: submitting sends the ticket to security.")
+    return submit_problem(ticket)
+
+
+def verify_again_problem(ticket: Ticket) -> str | None:
+    """Rule of ready -> verifying ("Verify again"): a ready ticket whose verification has
+    expired (30 minutes), or that a cooling-off now holds below AL3, cannot be applied
+    or submitted, so the caller is verified again."""
+    if verification_missing(ticket) is None and cooling_off_problem(ticket) is None:
+        return _("The caller's verification still holds.")
     return None
 
 

@@ -18,7 +18,7 @@ from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_due
 from profiledesk.tickets.models import RiskLevel, State, Ticket, TicketEvent
-from profiledesk.tickets.states import transition
+from profiledesk.tickets.states import TransitionError, transition
 from profiledesk.vault.cards import redact_card_numbers
 
 from .models import Approval, ApprovalRound
@@ -28,7 +28,7 @@ from .rules import (
     makers_of,
     plan_for,
     security_reviewed,
-    service_move,
+    submit_problem,
     ticket_diff_hash,
     verification_problem,
     verification_snapshot,
@@ -95,8 +95,10 @@ def approval_submit(*, ticket: Ticket, by) -> Ticket:
         )
         _sync(ticket, locked)
         return locked
-    with service_move():
-        transition(ticket=locked, to=State.PENDING_APPROVAL, by=by)
+    problem = submit_problem(locked)
+    if problem:
+        raise TransitionError(problem)
+    transition(ticket=locked, to=State.PENDING_APPROVAL, by=by, service=True)
     approval_round = _round_create(locked, by=by)
     plan, digest = approval_round, approval_round.diff_hash
     audit_record(
@@ -244,8 +246,7 @@ def approval_grant(*, ticket: Ticket, by, diff_hash: str | None = None) -> Appro
                 approval_round.current_tier = 0
                 approval_round.closed_at = timezone.now()
                 approval_round.save(update_fields=["status", "current_tier", "closed_at"])
-                with service_move():
-                    transition(ticket=locked, to=State.APPROVED, by=by)
+                transition(ticket=locked, to=State.APPROVED, by=by, service=True)
     _sync(ticket, locked)
     return approval
 
@@ -275,14 +276,14 @@ def approval_reject(*, ticket: Ticket, by, reason: str, diff_hash: str | None = 
         approval_round.current_tier = 0
         approval_round.closed_at = now
         approval_round.save(update_fields=["status", "current_tier", "closed_at"])
-        with service_move():
-            transition(
-                ticket=locked,
-                to=State.REJECTED,
-                by=by,
-                reason=_("Rejected at %(tier)s: %(reason)s")
-                % {"tier": TIER_NAMES[approval.tier], "reason": reason},
-            )
+        transition(
+            ticket=locked,
+            to=State.REJECTED,
+            by=by,
+            reason=_("Rejected at %(tier)s: %(reason)s")
+            % {"tier": TIER_NAMES[approval.tier], "reason": reason},
+            service=True,
+        )
     _sync(ticket, locked)
     return approval
 
@@ -304,8 +305,7 @@ def approvals_void(*, ticket: Ticket, reason: str, by=None) -> int:
     ).update(status=ApprovalRound.Status.VOIDED, current_tier=0, closed_at=now)
     message = _("Approvals voided: %(reason)s") % {"reason": reason}
     if locked.state in (State.PENDING_APPROVAL, State.APPROVED):
-        with service_move():
-            transition(ticket=locked, to=State.READY, by=by, reason=message)
+        transition(ticket=locked, to=State.READY, by=by, reason=message, service=True)
     elif voided or rounds:
         _note(locked, by, message)
     if voided or rounds:

@@ -1,13 +1,9 @@
-"""When a ticket may close (DESIGN 6): the guard of the service-only move applied ->
-closed, which only `services.ticket_close_if_done` makes.
+"""When a ticket may close (DESIGN 6): the rule of the service-only move applied ->
+closed, which only `services.ticket_close_if_done` makes (checking it under the lock).
 
 Done means every confirmation message of the ticket is sent and every downstream
 delivery of the ticket is delivered (acknowledged).
 """
-
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 from django.utils.translation import gettext as _
 
@@ -15,17 +11,6 @@ from profiledesk.connectors.models import Delivery
 from profiledesk.connectors.models import Status as DeliveryStatus
 from profiledesk.messaging.models import Status
 from profiledesk.tickets.models import Ticket
-
-_closing: ContextVar[bool] = ContextVar("confirmations_closing", default=False)
-
-
-@contextmanager
-def closing() -> Iterator[None]:
-    token = _closing.set(True)
-    try:
-        yield
-    finally:
-        _closing.reset(token)
 
 
 def close_problem(ticket: Ticket) -> str | None:
@@ -43,12 +28,3 @@ def close_problem(ticket: Ticket) -> str | None:
     if pending.exists():
         return _("A downstream system has not acknowledged the change yet.")
     return None
-
-
-def close_guard(ticket: Ticket) -> str | None:
-    """Guard of applied -> closed: no button offers it; the service makes it when done."""
-    if not _closing.get():
-        return _(
-            "The ticket closes by itself once the customer is told and every system has the change."
-        )
-    return close_problem(ticket)

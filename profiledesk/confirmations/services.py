@@ -290,13 +290,13 @@ def ticket_close_if_done(*, ticket: Ticket) -> bool:
     _note_sent(locked)
     if locked.state != State.APPLIED or rules.close_problem(locked) is not None:
         return False
-    with rules.closing():
-        transition(
-            ticket=locked,
-            to=State.CLOSED,
-            by=None,
-            reason="The customer is told and every system has the change.",
-        )
+    transition(
+        ticket=locked,
+        to=State.CLOSED,
+        by=None,
+        reason="The customer is told and every system has the change.",
+        service=True,
+    )
     audit_record(
         action="ticket.closed",
         client=locked.client,
@@ -347,7 +347,7 @@ def report_confirm(*, token: str, request=None) -> ReportLink:
     critical security ticket linked to the original (escalated), use up the link."""
     from profiledesk.approvals.services import customer_freeze
     from profiledesk.tickets.services import ticket_create
-    from profiledesk.tickets.states import system_move, transition
+    from profiledesk.tickets.states import transition
 
     found = report_link_find(token=token)
     link = ReportLink.objects.select_for_update().select_related("ticket").get(pk=found.pk)
@@ -377,13 +377,14 @@ def report_confirm(*, token: str, request=None) -> ReportLink:
         ]
         report._change_reason = "customer report"
         report.save(update_fields=["risk_level", "risk_score", "risk_reasons"])
-    with system_move():
-        transition(
-            ticket=report,
-            to=State.ESCALATED,
-            by=None,
-            reason=f"The customer reported {original.reference} as not theirs.",
-        )
+    # The desk escalates it itself (by=None): a service's move skips the role check.
+    transition(
+        ticket=report,
+        to=State.ESCALATED,
+        by=None,
+        reason=f"The customer reported {original.reference} as not theirs.",
+        service=True,
+    )
     now = timezone.now()
     TicketEvent.objects.create(
         ticket=original,

@@ -50,6 +50,7 @@ from verification.services import (
     otp_check,
     otp_send,
     questions_check,
+    verification_complete,
 )
 from verification.status import verification_missing
 from verification.waivers import WaiverError, verification_waive
@@ -227,7 +228,7 @@ def _ready(ticket: Ticket, staff: Staff) -> None:
     missing = verification_missing(ticket)
     if missing:
         raise StorySkipped(str(missing))
-    transition(ticket=ticket, to=State.READY, by=staff.agent)
+    verification_complete(ticket=ticket, by=staff.agent)
     _approve(ticket, staff)
 
 

@@ -27,9 +27,6 @@ Fields written again after the ticket are still restored to the earlier values, 
 listed (`changed_since`) so that the staff member sees what else the rollback undoes.
 """
 
-import contextlib
-from collections.abc import Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -87,28 +84,6 @@ class ReverseDiff:
     # Labels of fields written again after the ticket: the rollback undoes those too.
     changed_since: list[str] = field(default_factory=list)
     problem: str | None = None
-
-
-# --- the guard of the service-only moves applied/closed -> rolled_back ----------------
-
-_marking: ContextVar[bool] = ContextVar("rollback_marking", default=False)
-
-
-@contextlib.contextmanager
-def marking() -> Iterator[None]:
-    token = _marking.set(True)
-    try:
-        yield
-    finally:
-        _marking.reset(token)
-
-
-def mark_guard(ticket: Ticket) -> str | None:
-    """Guard of applied/closed -> rolled_back (tickets.states): only the apply service
-    makes it, when the ticket's rollback ticket is applied."""
-    if _marking.get():
-        return None
-    return _("A ticket becomes rolled back when its rollback ticket is applied.")
 
 
 # --- which tickets can be rolled back -------------------------------------------------

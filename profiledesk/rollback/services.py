@@ -136,13 +136,13 @@ def rollback_mark_original(*, ticket: Ticket, by) -> Ticket | None:
     original = Ticket.objects.select_for_update().get(pk=ticket.rollback_of_id)
     if original.state not in rules.ROLLABLE_STATES:
         return None
-    with rules.marking():
-        transition(
-            ticket=original,
-            to=State.ROLLED_BACK,
-            by=by,
-            reason=_("Rolled back by %(reference)s.") % {"reference": ticket.reference},
-        )
+    transition(
+        ticket=original,
+        to=State.ROLLED_BACK,
+        by=by,
+        reason=_("Rolled back by %(reference)s.") % {"reference": ticket.reference},
+        service=True,
+    )
     audit_record(
         action="rollback.applied",
         actor=by,

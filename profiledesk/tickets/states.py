@@ -1,15 +1,19 @@
 """The ticket state machine (DESIGN 3): the one module that changes `Ticket.state`.
 
-A table of allowed moves, each with the roles that may make it and a guard that names
-what is missing. `transition()` locks the ticket row, re-reads its state, checks the
-move, the role and the guard, writes the new state and a timeline event — so two people
-pressing the same button at once give one move and one clear refusal. Buttons on a
-ticket come from `allowed_moves()`.
+A table of allowed moves, each with the roles that may make it. `transition()` locks the
+ticket row, re-reads its state, checks the move, the role and the rule, writes the new
+state and a timeline event — so two people pressing the same button at once give one move
+and one clear refusal. Buttons on a ticket come from `allowed_moves()`.
+
+This module knows no step above it. A step's rule (verification complete, submit for
+approval, apply, ...) lives with the step, which registers it here at app ready
+(`step_rule_register`), so that the ticket's buttons still come from one place. A move
+marked `service_only` is made by the step's service alone: the service locks the row,
+checks its own rule and calls `transition(..., service=True)`; the generic move form
+(service=False) refuses it.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -30,7 +34,8 @@ class TransitionError(Exception):
     """A move that cannot be made now; the message is safe to show to the staff member."""
 
 
-Guard = Callable[[Ticket], str | None]
+# What keeps a move from being made now (a message), or None.
+Rule = Callable[[Ticket], str | None]
 
 
 def _has_customer_and_items(ticket: Ticket) -> str | None:
@@ -41,67 +46,27 @@ def _has_customer_and_items(ticket: Ticket) -> str | None:
     return None
 
 
-def _verification_complete(ticket: Ticket) -> str | None:
-    # Identity verification (DESIGN 4) records its result on the ticket; until the
-    # wizard has reached the policy's level, the ticket stays in `verifying`.
-    from verification.status import verification_missing
-
-    return verification_missing(ticket)
-
-
-def _verification_lapsed(ticket: Ticket) -> str | None:
-    # A ready ticket whose verification has expired (30 minutes), or that a cooling-off
-    # now holds below AL3, cannot be applied or submitted (profiledesk.apply.rules,
-    # approvals.rules): the caller is verified again.
-    from profiledesk.approvals.rules import cooling_off_problem
-    from verification.status import verification_missing
-
-    if verification_missing(ticket) is None and cooling_off_problem(ticket) is None:
-        return str(_("The caller's verification still holds."))
-    return None
-
-
-def _approval_submit_problem(ticket: Ticket) -> str | None:
-    from profiledesk.approvals.rules import submit_problem
-
-    return submit_problem(ticket)
-
-
-def _apply_problem(ticket: Ticket) -> str | None:
-    from profiledesk.apply.rules import apply_guard
-
-    return apply_guard(ticket)
-
-
-def _close_problem(ticket: Ticket) -> str | None:
-    from profiledesk.confirmations.rules import close_guard
-
-    return close_guard(ticket)
-
-
-def _approvals_only(ticket: Ticket) -> str | None:
-    from profiledesk.approvals.rules import decision_only
-
-    return decision_only(ticket)
-
-
-def _rollback_only(ticket: Ticket) -> str | None:
-    from profiledesk.rollback.rules import mark_guard
-
-    return mark_guard(ticket)
-
-
 @dataclass(frozen=True)
 class Move:
     source: str
     target: str
     label: str
     roles: frozenset
-    guard: Guard | None = None
+    # A rule of the tickets app itself; a step's rule is registered (step_rule_register).
+    guard: Rule | None = None
     needs_reason: bool = False
     style: str = "primary"
     # The URL name its button posts to, when not the generic move form (tickets:move).
     via: str = ""
+    # Made by the owning step's service only (transition(..., service=True)); the generic
+    # move form is refused with `refusal`, or "Use the button" when the move has a `via`.
+    service_only: bool = False
+    refusal: str = ""
+
+    def refused(self) -> str:
+        if self.refusal:
+            return str(self.refusal)
+        return str(_("Use the “%(label)s” button.") % {"label": self.label})
 
 
 _CANCELLABLE = [
@@ -111,10 +76,20 @@ _CANCELLABLE = [
     State.READY,
     State.PENDING_APPROVAL,
 ]
+_DECISION = _("Approve or reject from the approval panel.")
 
 MOVES: list[Move] = [
     Move(State.NEW, State.VERIFYING, _("Start verification"), FLOOR, _has_customer_and_items),
-    Move(State.VERIFYING, State.READY, _("Mark verified"), FLOOR, _verification_complete),
+    # Identity verification (verification.services.verification_complete): the wizard
+    # must have reached the policy's level.
+    Move(
+        State.VERIFYING,
+        State.READY,
+        _("Mark verified"),
+        FLOOR,
+        via="verification:complete",
+        service_only=True,
+    ),
     Move(
         State.VERIFYING,
         State.VERIFICATION_FAILED,
@@ -124,7 +99,8 @@ MOVES: list[Move] = [
         style="dark",
     ),
     Move(State.VERIFICATION_FAILED, State.VERIFYING, _("Retry verification"), FLOOR),
-    Move(State.READY, State.VERIFYING, _("Verify again"), FLOOR, _verification_lapsed),
+    # Offered once the verification has lapsed (the rule: approvals.rules.verify_again_problem).
+    Move(State.READY, State.VERIFYING, _("Verify again"), FLOOR),
     *[
         Move(source, State.CANCELLED, _("Cancel"), FLOOR, needs_reason=True, style="secondary")
         for source in _CANCELLABLE
@@ -149,42 +125,83 @@ MOVES: list[Move] = [
         needs_reason=True,
         style="danger",
     ),
-    # Approvals (profiledesk/approvals): the submit button posts to approvals:submit,
-    # which re-assesses risk first (critical: escalated instead). Decisions and voids
-    # are made by the approvals services only (their guard refuses the move form).
+    # Approvals (profiledesk/approvals/services.py): the submit button posts to
+    # approvals:submit, which re-assesses risk first (critical: escalated instead).
+    # Decisions and voids are made by the approvals services only.
     Move(
         State.READY,
         State.PENDING_APPROVAL,
         _("Submit for approval"),
         FLOOR,
-        _approval_submit_problem,
         via="approvals:submit",
+        service_only=True,
     ),
-    Move(State.PENDING_APPROVAL, State.APPROVED, _("Approve"), APPROVERS, _approvals_only),
+    Move(
+        State.PENDING_APPROVAL,
+        State.APPROVED,
+        _("Approve"),
+        APPROVERS,
+        service_only=True,
+        refusal=_DECISION,
+    ),
     Move(
         State.PENDING_APPROVAL,
         State.REJECTED,
         _("Reject"),
         APPROVERS,
-        _approvals_only,
         needs_reason=True,
         style="danger",
+        service_only=True,
+        refusal=_DECISION,
     ),
-    Move(State.PENDING_APPROVAL, State.READY, _("Void approvals"), frozenset(), _approvals_only),
-    Move(State.APPROVED, State.READY, _("Void approvals"), frozenset(), _approvals_only),
-    # Applying (profiledesk/apply): the button posts to apply:apply, whose service writes
-    # the profile and the outboxes in the same transaction as the move.
     *[
-        Move(source, State.APPLIED, _("Apply"), FLOOR, _apply_problem, via="apply:apply")
+        Move(
+            source,
+            State.READY,
+            _("Void approvals"),
+            frozenset(),
+            service_only=True,
+            refusal=_DECISION,
+        )
+        for source in (State.PENDING_APPROVAL, State.APPROVED)
+    ],
+    # Applying (profiledesk/apply/services.py): the button posts to apply:apply, whose
+    # service writes the profile and the outboxes in the same transaction as the move.
+    *[
+        Move(
+            source,
+            State.APPLIED,
+            _("Apply"),
+            FLOOR,
+            via="apply:apply",
+            service_only=True,
+        )
         for source in (State.READY, State.APPROVED)
     ],
-    # Confirmations (profiledesk/confirmations): ticket_close_if_done closes an applied
-    # ticket once every confirmation is sent and every downstream system acknowledged.
-    Move(State.APPLIED, State.CLOSED, _("Close"), frozenset(), _close_problem),
-    # Rollback (profiledesk/rollback): applying a rollback ticket moves the ticket it rolls
-    # back, in the apply transaction; no button offers it (the guard refuses the form).
+    # Confirmations (profiledesk/confirmations/services.py): ticket_close_if_done closes
+    # an applied ticket once every confirmation is sent and every downstream system
+    # acknowledged. No button offers it.
+    Move(
+        State.APPLIED,
+        State.CLOSED,
+        _("Close"),
+        frozenset(),
+        service_only=True,
+        refusal=_(
+            "The ticket closes by itself once the customer is told and every system has the change."
+        ),
+    ),
+    # Rollback (profiledesk/rollback/services.py): applying a rollback ticket moves the
+    # ticket it rolls back, in the apply transaction. No button offers it.
     *[
-        Move(source, State.ROLLED_BACK, _("Mark rolled back"), frozenset(), _rollback_only)
+        Move(
+            source,
+            State.ROLLED_BACK,
+            _("Mark rolled back"),
+            frozenset(),
+            service_only=True,
+            refusal=_("A ticket becomes rolled back when its rollback ticket is applied."),
+        )
         for source in (State.APPLIED, State.CLOSED)
     ],
 ]
@@ -195,31 +212,58 @@ def move_between(source: str, target: str) -> Move | None:
     return _BY_EDGE.get((source, target))
 
 
-_system: ContextVar[bool] = ContextVar("tickets_system_move", default=False)
+# --- the steps' rules ------------------------------------------------------------------
+
+_STEP_RULES: dict[tuple[str, str], Rule] = {}
 
 
-@contextmanager
-def system_move() -> Iterator[None]:
-    """Moves the desk itself makes (by=None), e.g. escalating a customer's "this wasn't
-    me" report (profiledesk.confirmations): the role check is skipped for by=None only;
-    guards and reasons still apply."""
-    token = _system.set(True)
-    try:
-        yield
-    finally:
-        _system.reset(token)
+def step_rule_register(*, target: str, rule: Rule, sources: Iterable[str] | None = None) -> None:
+    """A step above tickets says when its move to `target` (from `sources`, else from every
+    source the table has) may be made: called from the step's AppConfig.ready(). A
+    service-only move with no rule is never offered as a button."""
+    edges = [
+        edge
+        for edge in _BY_EDGE
+        if edge[1] == target and (sources is None or edge[0] in set(sources))
+    ]
+    if not edges:
+        raise LookupError(f"No move to {target!r} from {sources!r}.")
+    for edge in edges:
+        _STEP_RULES[edge] = rule
 
 
-def _problem(move: Move, ticket: Ticket, user) -> str | None:
-    # A move with no roles is made by a service only (its guard says which).
-    by_system = user is None and _system.get()
-    if move.roles and not by_system and not roles_of(user) & move.roles:
+def step_rule(move: Move) -> Rule | None:
+    return _STEP_RULES.get((move.source, move.target))
+
+
+def _role_problem(move: Move, user, *, service: bool) -> str | None:
+    # A move with no roles is made by a service only; a service may act as the desk
+    # itself (by=None), e.g. escalating a customer's "this wasn't me" report.
+    if not move.roles or (service and user is None):
+        return None
+    if not roles_of(user) & move.roles:
         return str(_("Your role cannot do this."))
-    return move.guard(ticket) if move.guard else None
+    return None
+
+
+def _problem(move: Move, ticket: Ticket, user, service: bool = False) -> str | None:
+    """What keeps `user` from making `move` on `ticket` now: the role, the table's own
+    guard and, unless the step's service asks (it checked it), the step's rule. A
+    service-only move with no rule registered is never offered."""
+    problem = _role_problem(move, user, service=service)
+    if problem is None and move.guard is not None:
+        problem = move.guard(ticket)
+    if problem or service:
+        return problem
+    rule = step_rule(move)
+    if rule is None:
+        return move.refused() if move.service_only else None
+    return rule(ticket)
 
 
 def allowed_moves(ticket: Ticket, user) -> list[Move]:
-    """The moves `user` may make on `ticket` now: what its buttons offer."""
+    """The moves `user` may make on `ticket` now: what its buttons offer (a service-only
+    move when its step's rule holds: the button posts to the step's own view)."""
     return [
         move
         for move in MOVES
@@ -227,8 +271,12 @@ def allowed_moves(ticket: Ticket, user) -> list[Move]:
     ]
 
 
-def transition(*, ticket: Ticket, to: str, by, reason: str = "") -> Ticket:
-    """Move `ticket` to state `to`, or raise TransitionError saying why not."""
+def transition(*, ticket: Ticket, to: str, by, reason: str = "", service: bool = False) -> Ticket:
+    """Move `ticket` to state `to`, or raise TransitionError saying why not.
+
+    `service=True`: the caller is the service that owns the step; it has locked the row
+    and checked the step's rule itself (so the registered rule is not asked again). The
+    generic move form calls with service=False, which refuses service-only moves."""
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         move = _BY_EDGE.get((locked.state, to))
@@ -239,10 +287,12 @@ def transition(*, ticket: Ticket, to: str, by, reason: str = "") -> Ticket:
                 _("A ticket that is “%(state)s” cannot become “%(to)s”.")
                 % {"state": locked.get_state_display(), "to": State(to).label}
             )
+        if move.service_only and not service:
+            raise TransitionError(move.refused())
         reason = redact_card_numbers(reason.strip())
         if move.needs_reason and not reason:
             raise TransitionError(_("Give a reason."))
-        problem = _problem(move, locked, by)
+        problem = _problem(move, locked, by, service)
         if problem:
             raise TransitionError(problem)
         now = timezone.now()

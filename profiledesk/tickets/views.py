@@ -6,20 +6,18 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from profiledesk.approvals.selectors import approval_panel
 from profiledesk.customers.access import get_customer_for_staff
 from profiledesk.intake.capture import drafts_for
 from profiledesk.intake.forms import form_for
 from profiledesk.policies.sla import sla_status
-from verification.selectors import panel_context
 
 from .access import get_ticket_for_staff
 from .forms import CommentForm, MoveForm, RequestStartForm
+from .panels import ticket_panels
 from .services import TicketError, ticket_comment, ticket_create
-from .states import TransitionError, allowed_moves, move_between, transition
+from .states import TransitionError, allowed_moves, transition
 
 
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
@@ -32,10 +30,10 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
         "comment_form": CommentForm(),
         "sla": sla_status(ticket, timezone.now()),
         "can_work": request.user.has_perm("tickets.work_ticket"),
-        # The identity verification wizard's panel (verification/selectors.py).
-        **panel_context(ticket, request.user),
-        # Approvals (profiledesk/approvals/selectors.py): no query outside its steps.
-        **approval_panel(ticket, request.user),
+        # The steps' panels, registered at app ready: the identity verification wizard
+        # (verification/selectors.py), approvals (approvals/selectors.py, no query
+        # outside its steps).
+        **ticket_panels(ticket, request.user),
     }
     return render(request, "tickets/detail.html", context)
 
@@ -57,20 +55,17 @@ def move(request: HttpRequest, reference: str) -> HttpResponse:
     form = MoveForm(request.POST)
     if not form.is_valid():
         return _refused(request, reference, form)
-    edge = move_between(ticket.state, form.cleaned_data["to"])
-    if edge is not None and edge.via:
-        # Moves with a page of their own (submitting for approval) run their checks there.
-        messages.error(request, _("Use the “%(label)s” button.") % {"label": edge.label})
-    else:
-        try:
-            transition(
-                ticket=ticket,
-                to=form.cleaned_data["to"],
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except TransitionError as error:
-            messages.error(request, str(error))
+    # A service-only move (submit, apply, approve, close...) is refused by transition():
+    # its step's own view checks the step's rule first.
+    try:
+        transition(
+            ticket=ticket,
+            to=form.cleaned_data["to"],
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    except TransitionError as error:
+        messages.error(request, str(error))
     return redirect("tickets:detail", reference=ticket.reference)
 
 

@@ -14,6 +14,7 @@ from profiledesk.tickets.services import ticket_create
 from profiledesk.tickets.states import transition
 from tests.approvals.helpers import verify
 from verification.models import Attempt, Method, OtpChallenge, Purpose, Result
+from verification.services import verification_complete
 from verification.status import contact_items
 
 
@@ -95,7 +96,7 @@ def ready(customer, agent, category: str, data: dict | None = None, *, items=Non
         identity_code(ticket, agent)
     verify(ticket, agent, level=level)
     prove_contacts(ticket, agent)
-    transition(ticket=ticket, to=State.READY, by=agent)
+    verification_complete(ticket=ticket, by=agent)
     return ticket
 
 

@@ -17,6 +17,7 @@ from profiledesk.tickets.services import ticket_create
 from profiledesk.tickets.states import transition
 from tests.factories import complete_customer, document_png
 from verification import services as verification
+from verification.services import verification_complete
 
 # A Wednesday morning in London (the desk is open) and a Saturday night (it is not).
 INSIDE = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
@@ -134,7 +135,7 @@ class Desk:
             )
         for contact in verification.new_contacts(ticket):  # dual confirmation
             self._code(ticket, contact.key)
-        transition(ticket=ticket, to=State.READY, by=self.agent)
+        verification_complete(ticket=ticket, by=self.agent)
         ticket.refresh_from_db()
         self.clock.shift(dt.timedelta(minutes=1))  # codes to one contact: 60 s apart
         return ticket

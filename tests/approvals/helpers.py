@@ -10,6 +10,7 @@ from profiledesk.tickets.services import ItemDraft, ticket_create
 from profiledesk.tickets.states import transition
 from tests.conftest import make_staff
 from verification.models import Attempt, Method, Result
+from verification.services import verification_complete
 
 # A Wednesday morning, inside the default business hours (no off-hours risk points).
 WEDNESDAY = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
@@ -77,7 +78,7 @@ def ready_ticket(customer, agent, *, category="billing", items=None, level: int 
     )
     transition(ticket=ticket, to=State.VERIFYING, by=agent)
     verify(ticket, agent, level=level or (3 if category in ("organisation", "personal") else 2))
-    transition(ticket=ticket, to=State.READY, by=agent)
+    verification_complete(ticket=ticket, by=agent)
     return ticket
 
 

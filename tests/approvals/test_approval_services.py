@@ -16,6 +16,7 @@ from profiledesk.approvals.services import (
 from profiledesk.policies.defaults import policy_for
 from profiledesk.tickets.models import ChangeItem, State, TicketEvent
 from profiledesk.tickets.states import TransitionError, allowed_moves, transition
+from verification.services import verification_complete
 
 from .helpers import BILLING_ITEM, CONTACT_ITEM, ready_ticket, second, verify
 
@@ -235,7 +236,7 @@ def test_a_ticket_security_returned_to_the_flow_is_not_escalated_again(customer,
     approval_submit(ticket=ticket, by=agent)
     transition(ticket=ticket, to=State.VERIFYING, by=personas["security"], reason="Checked")
     verify(ticket, agent)
-    transition(ticket=ticket, to=State.READY, by=agent)
+    verification_complete(ticket=ticket, by=agent)
     approval_submit(ticket=ticket, by=agent)
     assert (ticket.state, ticket.risk_level) == (State.PENDING_APPROVAL, "critical")
     assert ApprovalRound.objects.get(ticket=ticket).tiers_needed == 2

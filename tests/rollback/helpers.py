@@ -9,6 +9,7 @@ from profiledesk.approvals.rules import plan_for
 from profiledesk.tickets.models import State
 from profiledesk.tickets.states import transition
 from tests.apply.helpers import applicable, approve
+from verification.services import verification_complete
 from verification.waivers import verification_waive
 
 CARD = {
@@ -39,7 +40,7 @@ def through_the_floor(rollback, personas, *, waiver_by=None):
         by=waiver_by or personas["compliance"],
         reason="Customer reported a mistaken change by e-mail; not on the line.",
     )
-    transition(ticket=rollback, to=State.READY, by=agent)
+    verification_complete(ticket=rollback, by=agent)
     if plan_for(rollback).tiers:
         approve(rollback, personas)
     ticket_apply(ticket=rollback, by=agent)

@@ -15,6 +15,7 @@ from profiledesk.rollback.services import RollbackError, rollback_open
 from profiledesk.tickets.models import State
 from profiledesk.tickets.states import transition
 from tests.factories import EmailAddressFactory, card_on_file
+from verification.services import verification_complete
 
 from .helpers import CARD, applied, through_the_floor
 
@@ -191,7 +192,7 @@ def test_a_rollback_that_does_not_go_through_leaves_the_original(customer, perso
 
         transition(ticket=rollback, to=State.VERIFYING, by=personas["agent"])
         verification_waive(ticket=rollback, by=personas["compliance"], reason="not on line")
-        transition(ticket=rollback, to=State.READY, by=personas["agent"])
+        verification_complete(ticket=rollback, by=personas["agent"])
         approval_submit(ticket=rollback, by=personas["agent"])
         approval_reject(ticket=rollback, by=personas["supervisor"], reason="No")
     else:
@@ -391,7 +392,7 @@ def test_the_panel_of_a_waived_rollback_shows_no_cooling_off(customer, personas,
     rollback = rollback_open(by=personas["compliance"], ticket=by_card, reason="Takeover")
     transition(ticket=rollback, to=State.VERIFYING, by=personas["agent"])
     verification_waive(ticket=rollback, by=personas["compliance"], reason="Not on the line")
-    transition(ticket=rollback, to=State.READY, by=personas["agent"])
+    verification_complete(ticket=rollback, by=personas["agent"])
     page = signed_in(personas["agent"]).get(reverse("tickets:detail", args=[rollback.reference]))
     assert page.status_code == 200
     assert 'data-testid="cooling-off"' not in page.content.decode()

@@ -10,6 +10,7 @@ from profiledesk.tickets.models import State
 from profiledesk.tickets.states import TransitionError, transition
 from tests.apply.helpers import ready
 from verification.models import Waiver
+from verification.services import verification_complete
 from verification.status import verification_missing
 from verification.waivers import WaiverError, verification_waive
 
@@ -29,7 +30,7 @@ def rollback(customer, personas):
 def test_without_a_waiver_a_rollback_is_verified_like_any_ticket(rollback, personas):
     assert "has not reached AL2" in verification_missing(rollback)
     with pytest.raises(TransitionError):
-        transition(ticket=rollback, to=State.READY, by=personas["agent"])
+        verification_complete(ticket=rollback, by=personas["agent"])
 
 
 def test_a_compliance_waiver_lets_the_floor_mark_it_verified(rollback, personas):
@@ -38,7 +39,7 @@ def test_a_compliance_waiver_lets_the_floor_mark_it_verified(rollback, personas)
     )
     assert (waiver.by, waiver.reason) == (personas["compliance"], "Not on the line")
     assert verification_missing(rollback) is None
-    transition(ticket=rollback, to=State.READY, by=personas["agent"])
+    verification_complete(ticket=rollback, by=personas["agent"])
     event = AuditEvent.objects.get(action="verification.waived")
     assert event.data == {"reference": rollback.reference}  # the reason stays on the ticket
     assert rollback.events.filter(message__contains="Verification waived: Not on the line")
@@ -63,7 +64,7 @@ def test_a_waiver_needs_a_reason_and_comes_before_verification(rollback, persona
     verification_waive(ticket=rollback, by=personas["compliance"], reason="Not on the line")
     with pytest.raises(WaiverError, match="already waived"):
         verification_waive(ticket=rollback, by=personas["compliance"], reason="again")
-    transition(ticket=rollback, to=State.READY, by=personas["agent"])
+    verification_complete(ticket=rollback, by=personas["agent"])
     Waiver.objects.all().delete()
     with pytest.raises(WaiverError, match="before the ticket is verified"):
         verification_waive(ticket=rollback, by=personas["compliance"], reason="late")

@@ -16,7 +16,7 @@ from profiledesk.tickets.states import transition
 from tests.approvals.helpers import BILLING_ITEM
 from tests.conftest import signed_in
 from tests.factories import document_upload
-from verification.services import document_check_record
+from verification.services import document_check_record, verification_complete
 
 from .helpers import ALL_TICKED, email_key, open_ticket
 from .test_status import pass_otp, pass_questions
@@ -33,7 +33,7 @@ def _verified_ready(ticket, customer, agent, sent, clock):
     pass_otp(ticket, agent, sent, email_key(customer))
     clock.shift(dt.timedelta(minutes=2))
     pass_questions(ticket, customer, agent)
-    transition(ticket=ticket, to=State.READY, by=agent)
+    verification_complete(ticket=ticket, by=agent)
     return ticket
 
 
@@ -98,7 +98,7 @@ def test_a_later_reverification_is_the_one_shown(ticket, customer, agent, sent, 
     clock.shift(dt.timedelta(minutes=40))  # the first verification expired
     pass_otp(ticket, agent, sent, email_key(customer))
     pass_questions(ticket, customer, agent)
-    transition(ticket=ticket, to=State.READY, by=agent)
+    verification_complete(ticket=ticket, by=agent)
     panel = _panel(agent, ticket)
     assert "Verified AL2 at 10:40" in panel and "valid until 11:10" in panel
 

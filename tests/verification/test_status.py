@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from profiledesk.policies.categories import AssuranceLevel as AL
 from profiledesk.tickets.models import State
 from profiledesk.tickets.services import ItemDraft
-from profiledesk.tickets.states import TransitionError, allowed_moves, transition
+from profiledesk.tickets.states import TransitionError, allowed_moves
 from tests.factories import document_upload
 from verification.services import (
     VerificationError,
@@ -20,6 +20,7 @@ from verification.services import (
     otp_check,
     otp_send,
     questions_check,
+    verification_complete,
 )
 from verification.status import achieved_level, required_level, verification_missing
 
@@ -68,11 +69,11 @@ def test_the_guard_refuses_ready_below_the_level_and_allows_it_at_the_level(
 ):
     pass_questions(ticket, customer, agent)
     with pytest.raises(TransitionError, match="AL2"):
-        transition(ticket=ticket, to=State.READY, by=agent)
+        verification_complete(ticket=ticket, by=agent)
     assert State.READY not in [m.target for m in allowed_moves(ticket, agent)]
     pass_otp(ticket, agent, sent, phone_key(customer))
     assert State.READY in [m.target for m in allowed_moves(ticket, agent)]
-    transition(ticket=ticket, to=State.READY, by=agent)
+    verification_complete(ticket=ticket, by=agent)
     assert ticket.state == State.READY
 
 
@@ -93,7 +94,7 @@ def test_a_preferences_change_needs_only_al1(clock, customer, agent):
     )
     assert required_level(ticket) == AL.AL1
     pass_questions(ticket, customer, agent)
-    transition(ticket=ticket, to=State.READY, by=agent)
+    verification_complete(ticket=ticket, by=agent)
 
 
 def test_a_verification_is_valid_for_thirty_minutes(ticket, customer, agent, sent, clock):
@@ -104,7 +105,7 @@ def test_a_verification_is_valid_for_thirty_minutes(ticket, customer, agent, sen
     clock.shift(dt.timedelta(seconds=1))
     assert achieved_level(ticket) == 0
     with pytest.raises(TransitionError, match="AL2"):
-        transition(ticket=ticket, to=State.READY, by=agent)
+        verification_complete(ticket=ticket, by=agent)
 
 
 def test_passes_on_another_ticket_do_not_count(ticket, customer, agent, sent):
@@ -149,7 +150,7 @@ def test_al3_needs_a_passed_document_check_on_top_of_al2(clock, customer, agent,
         ticket=ticket, staff=agent, upload=png(), document_type="passport", checklist=ALL_TICKED
     )
     assert achieved_level(ticket) == AL.AL3
-    transition(ticket=ticket, to=State.READY, by=agent)
+    verification_complete(ticket=ticket, by=agent)
 
 
 def test_a_document_alone_reaches_no_level(clock, customer, agent):
@@ -173,14 +174,14 @@ def test_a_new_email_must_be_proven_before_ready(email_change, customer, agent, 
     pass_questions(email_change, customer, agent)
     assert achieved_level(email_change) == AL.AL2
     with pytest.raises(TransitionError, match="new contact"):
-        transition(ticket=email_change, to=State.READY, by=agent)
+        verification_complete(ticket=email_change, by=agent)
 
     [new] = new_contacts(email_change)
     assert new.purpose == "new_contact"
     pass_otp(email_change, agent, sent, new.key)
     assert sent[-1].to == "new.grace@example.com"
     assert verification_missing(email_change) is None
-    transition(ticket=email_change, to=State.READY, by=agent)
+    verification_complete(ticket=email_change, by=agent)
 
 
 def test_proving_the_new_contact_does_not_verify_the_caller(email_change, agent, sent):
