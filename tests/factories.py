@@ -168,7 +168,7 @@ def complete_customer(client: Client, *, emails: int = 1, phones: int = 1, **per
     return customer
 
 
-def TicketFactory(*, customer, created_by=None, category="contact", channel="phone"):  # noqa: N802
+def TicketFactory(*, customer, created_by=None, category="contact", channel="phone"):
     """A ticket opened the way the desk opens one (tickets.services.ticket_create)."""
     from profiledesk.tickets.services import ItemDraft, ticket_create
 

@@ -450,7 +450,6 @@ __all__ = [
     "VALIDITY",
     "Progress",
     "Verified",
-    "verification_reached",
     "achieved_level",
     "active_lock",
     "contact_items",
@@ -458,4 +457,5 @@ __all__ = [
     "required_level",
     "unproven_contacts",
     "verification_missing",
+    "verification_reached",
 ]
