@@ -36,7 +36,7 @@ def sniff_type(content: bytes) -> str | None:
         with Image.open(io.BytesIO(content)) as image:
             kind = image.format
             image.verify()
-    except Exception:  # noqa: BLE001 - Pillow raises many kinds on what is not an image
+    except Exception:  # Pillow raises many kinds on what is not an image
         return None
     return SNIFFED_TYPES.get(kind) if kind in ("JPEG", "PNG") else None
 

@@ -565,7 +565,7 @@ def test_a_crafted_escalation_post_changes_nothing(personas, crafted, target):
     )
     if target == "agent" and "groups" in crafted:
         # Giving an agent of one's own client a desk role is allowed; flags are not.
-        assert after[:2] + (after[3],) == before[:2] + (before[3],)
+        assert (*after[:2], after[3]) == (*before[:2], before[3])
     else:
         assert after == before
     crafted_fields = {"is_superuser", "is_staff", "user_permissions"} & set(crafted)

@@ -113,7 +113,7 @@ def _image(content: bytes) -> tuple[str, int, int]:
         raise _bomb() from None
     except UnidentifiedImageError:
         raise not_a_type from None
-    except Exception:  # noqa: BLE001 - Pillow raises many kinds on hostile bytes
+    except Exception:  # Pillow raises many kinds on hostile bytes
         raise DocumentInvalid(
             _("The file is not a readable PDF, JPEG or PNG image (it may be damaged).")
         ) from None
@@ -150,6 +150,6 @@ def _pdf(content: bytes) -> tuple[str, int, int]:
         width, height = abs(float(box.width)), abs(float(box.height))
     except DocumentInvalid:
         raise
-    except Exception:  # noqa: BLE001 - pypdf raises many kinds (and RecursionError) on hostile bytes
+    except Exception:  # pypdf raises many kinds (and RecursionError) on hostile bytes
         raise DocumentInvalid(_("The file is not a readable PDF (it may be damaged).")) from None
     return PDF, round(width), round(height)

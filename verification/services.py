@@ -11,10 +11,10 @@ Codes: 6 digits from `secrets`, valid 10 minutes, single use, at most 5 wrong tr
 at most 3 a destination an hour, a new one only 60 s after the last. They are sent
 through messaging's outbox (`message_queue`, Celery after commit, the code kept encrypted
 there as a secret) and stored here only as a salted HMAC. Failures count per customer and
-method, across all the customer's tickets, within `FAILURE_WINDOW` (24 h) and since the
-customer's last lock-out, whatever the number of codes sent or tickets opened, so neither
-a resend nor a new ticket resets them: the third failed code (or wrong round of
-questions) locks the customer.
+method, across all the customer's tickets, within `VERIFICATION_FAILURE_WINDOW_HOURS`
+(24) and since the customer's last lock-out, whatever the number of codes sent or tickets
+opened, so neither a resend nor a new ticket resets them: the third failed code (or wrong
+round of questions) locks the customer.
 """
 
 import datetime as dt
@@ -71,10 +71,6 @@ CODE_MAX_WRONG_TRIES = 5
 CODES_PER_HOUR = 3
 RESEND_AFTER = dt.timedelta(seconds=60)
 HOUR = dt.timedelta(hours=1)
-LOCK_AFTER_FAILURES = getattr(settings, "VERIFICATION_LOCK_AFTER_FAILURES", 3)
-LOCK_FOR = dt.timedelta(minutes=getattr(settings, "VERIFICATION_LOCK_MINUTES", 30))
-# Failures older than this no longer count toward a lock-out.
-FAILURE_WINDOW = dt.timedelta(hours=getattr(settings, "VERIFICATION_FAILURE_WINDOW_HOURS", 24))
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 DOCUMENT_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 _HMAC_SALT = "verification.otp"
@@ -265,20 +261,22 @@ def _audit(action: str, *, ticket: Ticket, staff, data: dict, request=None) -> N
 def _failed(*, ticket: Ticket, staff, method: str, now: dt.datetime, request=None) -> Lock | None:
     """After a failure is recorded: lock the customer if that made too many."""
     # Counted per customer across all their tickets (an impostor opens a new ticket for
-    # every guess), within FAILURE_WINDOW and since the end of their last lock-out.
-    since = now - FAILURE_WINDOW
+    # every guess), within VERIFICATION_FAILURE_WINDOW_HOURS and since the end of their
+    # last lock-out. Settings are read here, not at import, so an override takes effect.
+    limit = settings.VERIFICATION_LOCK_AFTER_FAILURES
+    since = now - dt.timedelta(hours=settings.VERIFICATION_FAILURE_WINDOW_HOURS)
     last = Lock.objects.filter(customer=ticket.customer).order_by("-locked_until").first()
     if last is not None:
         since = max(since, last.locked_until)
     failures = Attempt.objects.filter(
         customer=ticket.customer, method=method, result=Result.FAILED, at__gte=since
     )
-    if failures.count() < LOCK_AFTER_FAILURES:
+    if failures.count() < limit:
         return None
     reason = _(
         "%(count)d failed attempts (%(method)s) for the customer, the last on %(ticket)s"
     ) % {
-        "count": LOCK_AFTER_FAILURES,
+        "count": limit,
         "method": Method(method).label,
         "ticket": ticket.reference,
     }
@@ -286,7 +284,7 @@ def _failed(*, ticket: Ticket, staff, method: str, now: dt.datetime, request=Non
         customer=ticket.customer,
         ticket=ticket,
         created_at=now,
-        locked_until=now + LOCK_FOR,
+        locked_until=now + dt.timedelta(minutes=settings.VERIFICATION_LOCK_MINUTES),
         reason=str(reason)[:200],
     )
     _audit(

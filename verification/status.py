@@ -5,12 +5,13 @@
 by services.verification_complete), so everything a ticket needs before it may be
 submitted is decided here, not in a template:
 
-- the level (DESIGN 4): AL1 = a passed OTP or a passed security-question round, AL2 = both,
-  AL3 = AL2 and a passed document check. Only passes on this ticket within the last
-  `VALIDITY` (30 minutes) count; an OTP counts only if it went to a contact that is not
-  withheld (`withheld_contacts`): for a security change one not being changed (DESIGN 5),
-  and for security, billing, organisation, contact and AL3 personal changes one not
-  added, changed or made primary within the cooling-off period (issue 11);
+- the level (DESIGN 4): AL1 = a passed OTP or a passed security-question round, AL2 =
+  both, AL3 = AL2 and a passed document check. Only passes on this ticket within the last
+  `validity()` (`VERIFICATION_VALID_MINUTES`, 30) count; an OTP counts only if it went to
+  a contact that is not withheld (`withheld_contacts`): for a security change one not
+  being changed (DESIGN 5), and for security, billing, organisation, contact and AL3
+  personal changes one not added, changed or made primary within the cooling-off period
+  (issue 11);
 - no active lock-out of the customer;
 - dual confirmation: every new e-mail or phone of a contact change is proven by its own
   code (when the client's policy asks for it);
@@ -31,8 +32,12 @@ from profiledesk.policies.defaults import policy_for
 
 from .models import Attempt, Lock, Method, Purpose, Result
 
-# A verification is valid for its ticket this long (DESIGN 4).
-VALIDITY = dt.timedelta(minutes=getattr(settings, "VERIFICATION_VALID_MINUTES", 30))
+
+def validity() -> dt.timedelta:
+    """How long a verification is valid for its ticket (DESIGN 4), read when used."""
+    return dt.timedelta(minutes=settings.VERIFICATION_VALID_MINUTES)
+
+
 # The change items whose new value must be proven by its own code (dual confirmation),
 # and the OTP channel that proves it.
 NEW_CONTACT_FIELDS = {"emailaddress.email": "email", "phonenumber.number": "sms"}
@@ -261,7 +266,7 @@ def _valid_passes(ticket, now: dt.datetime) -> dict[str, dt.datetime]:
         ticket=ticket,
         purpose=Purpose.IDENTITY,
         result=Result.PASSED,
-        at__gt=now - VALIDITY,
+        at__gt=now - validity(),
         at__lte=now,
     ).select_related("challenge")
     rows = list(rows)
@@ -356,7 +361,7 @@ def progress(ticket, now: dt.datetime | None = None) -> Progress:
         required=required_level(ticket, policy=policy, items=items),
         achieved=level,
         passed=set(passes),
-        valid_until=(min(relied) + VALIDITY) if relied and level else None,
+        valid_until=(min(relied) + validity()) if relied and level else None,
         lock=lock,
         unproven=unproven_contacts(ticket, policy=policy, items=items),
         cooling_off=cooling_off(ticket, now=now),
@@ -400,11 +405,12 @@ def verification_reached(ticket, *, attempts: list[Attempt] | None = None) -> Ve
         (a for a in attempts if a.purpose == Purpose.IDENTITY and a.result == Result.PASSED),
         key=lambda a: (a.at, a.id),
     )
+    window = validity()
     best: Verified | None = None
     for end, last in enumerate(rows):
         latest: dict[str, Attempt] = {}
         for row in rows[: end + 1]:
-            if row.at > last.at - VALIDITY:
+            if row.at > last.at - window:
                 latest[row.method] = row
         level = _level(latest)
         if not level or (best is not None and level < best.level):
@@ -418,7 +424,7 @@ def verification_reached(ticket, *, attempts: list[Attempt] | None = None) -> Ve
             at=last.at,
             by=last.staff,
             passes=relied,
-            valid_until=min(row.at for row in relied) + VALIDITY,
+            valid_until=min(row.at for row in relied) + window,
         )
     return best
 
@@ -448,15 +454,15 @@ def verification_missing(ticket, now: dt.datetime | None = None) -> str | None:
 
 
 __all__ = [
-    "VALIDITY",
     "Progress",
     "Verified",
-    "verification_reached",
     "achieved_level",
     "active_lock",
     "contact_items",
     "progress",
     "required_level",
     "unproven_contacts",
+    "validity",
     "verification_missing",
+    "verification_reached",
 ]

@@ -56,10 +56,8 @@ class SessionLifetimeMiddleware:
                 request.session[SESSION_STARTED] = started
             active = request.META.get(BACKGROUND_HEADER) != "1"
             if (
-                active
-                and now - seen >= SEEN_RESOLUTION_SECONDS
-                or SESSION_SEEN not in request.session
-            ):
+                active and now - seen >= SEEN_RESOLUTION_SECONDS
+            ) or SESSION_SEEN not in request.session:
                 request.session[SESSION_SEEN] = now
         return self.get_response(request)
 

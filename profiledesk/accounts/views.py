@@ -55,7 +55,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         return redirect(f"{setup}?{urlencode({'next': _next_url(request)})}")
     form = TokenForm(request.POST or None)
     if form.is_valid():
-        allowed, throttle = device.verify_is_allowed()
+        allowed, _throttle = device.verify_is_allowed()
         if not allowed:
             # django-otp slows guessing down after each failure; say so instead of "wrong".
             form.add_error("token", _("Too many wrong codes. Wait a few seconds and try again."))

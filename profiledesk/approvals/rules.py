@@ -25,7 +25,7 @@ from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.models import Policy
 from profiledesk.tickets.models import ChangeItem, RiskLevel, State, Ticket, TicketEvent
 from verification.models import Attempt, DocumentCheck, Method, Purpose, Result, Waiver
-from verification.status import VALIDITY, achieved_level, progress, verification_missing
+from verification.status import achieved_level, progress, validity, verification_missing
 from verification.waivers import waiver_standing
 
 TIER_PERMISSIONS = {1: "approvals.approve_tier1", 2: "approvals.approve_tier2"}
@@ -295,7 +295,7 @@ def verification_snapshot(ticket: Ticket, *, now: dt.datetime | None = None) -> 
             purpose=Purpose.IDENTITY,
             result=Result.PASSED,
             method__in=sorted(state.passed),
-            at__gt=now - VALIDITY,
+            at__gt=now - validity(),
             at__lte=now,
         )
         .select_related("staff")

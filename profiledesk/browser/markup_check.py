@@ -108,7 +108,7 @@ class _Visitor(ast.NodeVisitor):
         if (self.path, self.function, rule) not in ALLOWED:
             self.found.append((node.lineno, rule, message))
 
-    def visit_FunctionDef(self, node):  # noqa: N802 - ast.NodeVisitor's naming
+    def visit_FunctionDef(self, node):
         outer, self.function = self.function, node.name
         if (self.path, node.name) in ESCAPING_HELPERS:
             for ret in ast.walk(node):
@@ -124,9 +124,9 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
         self.function = outer
 
-    visit_AsyncFunctionDef = visit_FunctionDef  # noqa: N815
+    visit_AsyncFunctionDef = visit_FunctionDef
 
-    def visit_Call(self, node: ast.Call):  # noqa: N802
+    def visit_Call(self, node: ast.Call):
         name = _name(node.func)
         if name in {"mark_safe", "SafeString", "SafeText"} and not (
             len(node.args) == 1 and _constant(node.args[0])
@@ -148,7 +148,7 @@ class _Visitor(ast.NodeVisitor):
                 self._report(keyword.value, "autoescape", "autoescape= other than True")
         self.generic_visit(node)
 
-    def visit_Assign(self, node: ast.Assign):  # noqa: N802
+    def visit_Assign(self, node: ast.Assign):
         for target in node.targets:
             if (
                 isinstance(target, ast.Attribute)

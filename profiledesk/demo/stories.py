@@ -18,7 +18,6 @@ once, as the worker would have sent them.
 """
 
 import contextlib
-import datetime as dt
 import logging
 import random
 import re
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from profiledesk.accounts.models import User
 from profiledesk.apply.services import ApplyError, ticket_apply
@@ -96,7 +96,7 @@ def _card(customer: m.Customer) -> dict:
     return {
         "card_number": identifiers.card_number(random.Random(customer.pk), "mastercard"),
         "card_exp_month": 3,
-        "card_exp_year": dt.date.today().year + 4,
+        "card_exp_year": timezone.localdate().year + 4,
         "card_holder_name": holder,
         "card_make_default": True,
         "card_target": card.pk if card else None,

@@ -60,7 +60,7 @@ def _html_to_text(html: str) -> str:
 def _header_text(msg: EmailMessage, name: str) -> str:
     try:
         value = msg.get(name)
-    except Exception:  # noqa: BLE001 - a malformed header is treated as absent
+    except Exception:  # a malformed header is treated as absent
         return ""
     return str(value or "")
 
@@ -82,7 +82,7 @@ def from_message(msg: EmailMessage) -> InboundEmail:
         try:
             content = part.get_payload(decode=True) or b""
             name = part.get_filename() or "attachment"
-        except Exception:  # noqa: BLE001 - an undecodable part is kept as an empty file
+        except Exception:  # an undecodable part is kept as an empty file
             content, name = b"", "attachment"
         attachments.append(InboundFile(name=name, content=content))
     return InboundEmail(

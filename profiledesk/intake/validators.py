@@ -17,6 +17,7 @@ from types import ModuleType
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from email_validator import EmailNotValidError, validate_email
@@ -112,7 +113,8 @@ def _country_name(country: str) -> str:
 
 
 def _text(value, *, max_length: int = _MAX_INPUT) -> str:
-    """`value` as stripped, NFKC-normalised text ("４１" -> "41"); too long is an error."""
+    """`value` as stripped, NFKC-normalised text (full-width digits become ASCII ones);
+    too long is an error."""
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -362,7 +364,7 @@ def validate_date_of_birth(value: dt.date, *, today: dt.date | None = None) -> d
         value = value.date()
     if not isinstance(value, dt.date):
         raise ValidationError(_("Enter a valid date."), code="invalid")
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     if value > today:
         raise ValidationError(_("A date of birth cannot be in the future."), code="future")
     age = _age(value, today)
@@ -648,7 +650,7 @@ def validate_avatar(file):
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError):
         raise not_an_image from None
-    except Exception:  # noqa: BLE001 - Pillow raises many kinds on a damaged file
+    except Exception:  # Pillow raises many kinds on a damaged file
         raise not_an_image from None
     finally:
         with contextlib.suppress(Exception):  # a closed or unseekable file: nothing to do

@@ -494,7 +494,7 @@ def email_spellings(value: str) -> set[str]:
 
 def confusable_contact(facts: Facts) -> Reason | None:
     """A new e-mail whose domain mixes scripts or can be confused with a Latin one
-    ("gооgle.com" with Cyrillic o's), or an internationalised (IDN) domain at all.
+    ("google.com" spelled with Cyrillic o's), or an internationalised (IDN) domain at all.
     The domain is examined in Unicode (a punycode "xn--" domain decoded first) and shown
     in punycode, the form in which a reader cannot mistake it. No query."""
     confusing, idn = [], []

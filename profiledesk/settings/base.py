@@ -284,6 +284,10 @@ CACHES = {
 HISTORY_RETENTION_DAYS = int(env("HISTORY_RETENTION_DAYS", "400"))
 
 # --- Identity verification (DESIGN 4) ------------------------------------------------
+# A passed verification counts for its ticket this long (DESIGN 4).
+VERIFICATION_VALID_MINUTES = int(env("VERIFICATION_VALID_MINUTES", "30"))
+# This many failures of one method lock the customer out for VERIFICATION_LOCK_MINUTES.
+VERIFICATION_LOCK_AFTER_FAILURES = int(env("VERIFICATION_LOCK_AFTER_FAILURES", "3"))
 VERIFICATION_LOCK_MINUTES = int(env("VERIFICATION_LOCK_MINUTES", "30"))
 VERIFICATION_DOCUMENT_RETENTION_DAYS = int(env("VERIFICATION_DOCUMENT_RETENTION_DAYS", "30"))
 # Failed codes and wrong answers count per customer, across tickets, this far back.

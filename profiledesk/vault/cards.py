@@ -78,7 +78,7 @@ def _redact_run(run: str) -> str:
     A card may sit among other numbers ("exp 12 25 4111 1111 1111 1111"), so every
     stretch of whole groups with 13 to 19 digits is tried, not only the whole run; a
     digit is hidden when any Luhn-valid stretch hides it. Any Unicode decimal digit
-    counts ("４１１１" typed with a Japanese keyboard is a card number too).
+    counts (4111… typed in full-width digits on a Japanese keyboard is a card number too).
     """
     positions: list[int] = []  # where each digit is in `run`
     group_starts: list[int] = []  # index in `positions` of each group's first digit

@@ -1,6 +1,7 @@
 """Audit events (DESIGN 7) are chained: each row carries the hash of the one before, so
 an altered, removed or inserted row shows."""
 
+import itertools
 import threading
 
 import pytest
@@ -47,7 +48,7 @@ def _stored() -> list[AuditEvent]:
 def test_each_event_carries_the_hash_of_the_one_before(events):
     stored = _stored()
     assert stored[0].prev_hash == GENESIS_HASH
-    for before, after in zip(stored, stored[1:], strict=False):
+    for before, after in itertools.pairwise(stored):
         assert after.prev_hash == before.hash
 
 
@@ -114,7 +115,7 @@ def test_events_written_at_the_same_moment_still_form_one_chain():
         try:
             start.wait()
             audit_record(action="test.concurrent", data={"writer": n})
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as error:  # reported by the assertion below
             failures.append(error)
         finally:
             connection.close()

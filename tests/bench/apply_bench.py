@@ -99,14 +99,14 @@ emails, webhooks = Arrivals(), Arrivals()
 
 
 class SmtpSink:
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server, session, envelope):
         for recipient in envelope.rcpt_tos:
             emails.add(recipient.lower())
         return "250 Message accepted for delivery"
 
 
 class WebhookSink(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 - http.server's name
+    def do_POST(self):
         import json
 
         body = self.rfile.read(int(self.headers["Content-Length"]))

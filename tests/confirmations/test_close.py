@@ -23,7 +23,7 @@ def state_of(ticket) -> str:
 
 
 def test_the_ticket_closes_when_the_last_confirmation_is_sent(customer):
-    ticket, old = email_change(customer)
+    ticket, _old = email_change(customer)
     first, second = confirmations_create(ticket=ticket)
 
     assert ticket_close_if_done(ticket=ticket) is False  # nothing sent yet

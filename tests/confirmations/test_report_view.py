@@ -165,7 +165,7 @@ def test_the_post_with_the_forms_csrf_token_acts(confirmed, customer):
 
 def test_the_page_is_in_the_customers_language(customer):
     set_fields(LanguageRegion.objects.get(customer=customer), language="es")
-    ticket, old = email_change(customer)
+    ticket, _old = email_change(customer)
     [message, *_] = confirmations_create(ticket=ticket)
     token = link_token(message)
 

@@ -32,7 +32,7 @@ def receiver(settings):
     recorder = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's name
+        def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             answer = recorder.answers.pop(0) if recorder.answers else recorder.default
             recorder.requests.append(

@@ -40,11 +40,13 @@ BRAND_PREFIXES = ["4", "51", "55", "2221", "2720", "34", "37", "6011", "65", "35
 # The separator set is built here from Unicode's own categories, not copied from the code
 # under test: every space separator, every dash, line breaks, and the look-alikes.
 _BMP = [chr(c) for c in range(0x10000)]
-SPACES = [c for c in _BMP if unicodedata.category(c) in ("Zs", "Zl", "Zp")] + list(
-    "\t\n\r\x0b\x0c\x85"
-)
-DASHES = [c for c in _BMP if unicodedata.category(c) == "Pd"] + ["\u2212"]
-OTHERS = list("./_") + [
+SPACES = [
+    *(c for c in _BMP if unicodedata.category(c) in ("Zs", "Zl", "Zp")),
+    *"\t\n\r\x0b\x0c\x85",
+]
+DASHES = [*(c for c in _BMP if unicodedata.category(c) == "Pd"), "\u2212"]
+OTHERS = [
+    *"./_",
     "\u00b7",
     "\u2024",
     "\u3002",

@@ -32,7 +32,7 @@ class SmtpRecorder:
     # SMTP answers to give instead of accepting, one per DATA command, e.g. "451 try later".
     refusals: list = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server, session, envelope):
         if self.refusals:
             return self.refusals.pop(0)
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -74,7 +74,7 @@ def sms_gateway(settings):
     recorder = GatewayRecorder()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's name
+        def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             if recorder.failures:
                 # Like some providers, the error answer echoes what was sent.

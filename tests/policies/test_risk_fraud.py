@@ -182,9 +182,9 @@ def test_another_customers_steps_do_not_count(office, grace):
 @pytest.mark.parametrize(
     "address",
     [
-        "grace@g\u043e\u043egle.com",  # Cyrillic о, о
+        "grace@g\u043e\u043egle.com",  # Cyrillic o (U+043E) twice
         "grace@xn--ggle-55da.com",  # the same, already in punycode
-        "grace@\u0440\u0430ypal.com",  # Cyrillic р, а
+        "grace@\u0440\u0430ypal.com",  # Cyrillic r (U+0440) and a (U+0430)
     ],
 )
 def test_a_look_alike_domain_adds_points_shown_in_punycode(office, grace, address):

@@ -1,6 +1,7 @@
 """Keyset pagination of the queue: every open ticket exactly once, in order, no OFFSET."""
 
 import datetime as dt
+import itertools
 import re
 
 import pytest
@@ -52,7 +53,7 @@ def test_walking_the_pages_gives_every_open_ticket_once_in_queue_order(backlog, 
 
 def test_previous_goes_back_to_exactly_the_page_before(backlog, agent, northwind):
     pages = _walk(agent, [northwind.pk], size=5)
-    for earlier, later in zip(pages, pages[1:], strict=False):
+    for earlier, later in itertools.pairwise(pages):
         back = queue_for(
             staff=agent,
             client_ids=[northwind.pk],

@@ -190,7 +190,7 @@ def test_htmx_gets_the_list_alone_and_it_polls_in_the_background(northwind, agen
     ticket = queue_ticket(northwind, customer=customer)
     response = signed_in(agent).get(QUEUE, {"risk": "low"}, HTTP_HX_REQUEST="true")
     page = response.content.decode()
-    assert [t.name for t in response.templates][0] == "tickets/_queue_table.html"
+    assert response.templates[0].name == "tickets/_queue_table.html"
     assert "<html" not in page and 'id="queue-filters"' not in page
     assert ticket.reference in page
     # The poll asks again for the same filters, and says it is not the person at work.

@@ -46,9 +46,13 @@ def test_a_card_next_to_other_numbers_is_still_redacted(text):
     assert "5555 5555" not in redact_card_numbers(text)
 
 
+FULL_WIDTH = str.maketrans("0123456789", "".join(chr(0xFF10 + d) for d in range(10)))
+
+
 def test_a_card_typed_in_full_width_digits_is_redacted():
-    redacted = redact_card_numbers("カード ４１１１ １１１１ １１１１ １１１１")
-    assert redacted == "カード ４１１１１１••••••１１１１"
+    typed = "カード 4111 1111 1111 1111".translate(FULL_WIDTH)
+    assert typed[4] == "\uff14"  # really the full-width four a Japanese keyboard types
+    assert redact_card_numbers(typed) == "カード 411111••••••1111".translate(FULL_WIDTH)
 
 
 @pytest.mark.parametrize(

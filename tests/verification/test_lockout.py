@@ -93,6 +93,22 @@ def test_the_lock_lasts_thirty_minutes(ticket, customer, agent, clock):
     assert achieved_level(other) == 1
 
 
+def test_the_lock_out_follows_the_settings_changed_after_start(
+    ticket, customer, agent, clock, settings
+):
+    settings.VERIFICATION_LOCK_AFTER_FAILURES = 2
+    settings.VERIFICATION_LOCK_MINUTES = 5
+    question = customer.security_questions.get()
+    assert not questions_check(ticket=ticket, staff=agent, answers={question.pk: "no"}).locked
+    assert questions_check(ticket=ticket, staff=agent, answers={question.pk: "no"}).locked
+    other = open_ticket(customer, agent)
+    clock.shift(dt.timedelta(minutes=5) - dt.timedelta(seconds=1))
+    with pytest.raises(VerificationError, match="locked"):
+        questions_check(ticket=other, staff=agent, answers={question.pk: "St Mary's"})
+    clock.shift(dt.timedelta(seconds=1))
+    assert questions_check(ticket=other, staff=agent, answers={question.pk: "St Mary's"}).passed
+
+
 def test_after_a_lock_the_count_starts_again(ticket, customer, agent, clock):
     question = customer.security_questions.get()
     _lock_by_questions(ticket, customer, agent)

@@ -91,11 +91,9 @@ def _wrong(code: str) -> str:
     return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
-def test_a_code_takes_at_most_five_wrong_tries(ticket, customer, agent, sent, monkeypatch):
-    from verification import services
-
+def test_a_code_takes_at_most_five_wrong_tries(ticket, customer, agent, sent, settings):
     # With the lock-out out of the way, the per-code limit shows on its own.
-    monkeypatch.setattr(services, "LOCK_AFTER_FAILURES", 100)
+    settings.VERIFICATION_LOCK_AFTER_FAILURES = 100
     challenge = otp_send(ticket=ticket, staff=agent, contact_key=email_key(customer))
     wrong = _wrong(sent[0].code)
     for tries_left in (4, 3, 2, 1):

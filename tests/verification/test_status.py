@@ -108,6 +108,19 @@ def test_a_verification_is_valid_for_thirty_minutes(ticket, customer, agent, sen
         verification_complete(ticket=ticket, by=agent)
 
 
+def test_the_validity_follows_the_setting_changed_after_start(
+    ticket, customer, agent, sent, clock, settings
+):
+    # Read when used, not frozen at import: a deployment's value is the one that holds.
+    settings.VERIFICATION_VALID_MINUTES = 5
+    pass_otp(ticket, agent, sent, email_key(customer))
+    pass_questions(ticket, customer, agent)
+    clock.shift(dt.timedelta(minutes=5) - dt.timedelta(seconds=1))
+    assert achieved_level(ticket) == AL.AL2
+    clock.shift(dt.timedelta(seconds=1))
+    assert achieved_level(ticket) == 0
+
+
 def test_passes_on_another_ticket_do_not_count(ticket, customer, agent, sent):
     pass_otp(ticket, agent, sent, email_key(customer))
     pass_questions(ticket, customer, agent)

@@ -1,6 +1,6 @@
 from django import template
 
-from ..selectors import ticket_confirmations
+from profiledesk.confirmations.selectors import ticket_confirmations
 
 register = template.Library()
 

@@ -1,6 +1,6 @@
 from django import template
 
-from ..selectors import ticket_deliveries
+from profiledesk.connectors.selectors import ticket_deliveries
 
 register = template.Library()
 

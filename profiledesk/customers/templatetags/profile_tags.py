@@ -2,9 +2,8 @@
 
 from django import template
 
+from profiledesk.customers.reveal import REVEAL_KEYS
 from profiledesk.privacy.masking import display
-
-from ..reveal import REVEAL_KEYS
 
 register = template.Library()
 

@@ -7,9 +7,8 @@ when `rollbacks` is prefetched, as audit.history does)."""
 
 from django import template
 
+from profiledesk.rollback.rules import PERMISSION, RESTORABLE_KEYS, ROLLABLE_STATES
 from profiledesk.tickets.models import OPEN_STATES, Channel, State, Ticket
-
-from ..rules import PERMISSION, RESTORABLE_KEYS, ROLLABLE_STATES
 
 register = template.Library()
 
