@@ -263,9 +263,7 @@ class Progress:
         return needed
 
 
-def _valid_passes(
-    ticket, now: dt.datetime, *, unmasking: bool = False
-) -> dict[str, dt.datetime]:
+def _valid_passes(ticket, now: dt.datetime, *, unmasking: bool = False) -> dict[str, dt.datetime]:
     """{method: when it passed} for this ticket's identity passes still valid now."""
     rows = Attempt.objects.filter(
         ticket=ticket,
