@@ -90,3 +90,32 @@ def test_inline_rows_naming_solaris_ids_change_and_delete_nothing_of_solaris(
         assert response.status_code in (200, 302, 403, 404)
         assert not _shows_solaris(response)
         assert _world(solaris_objects, solaris, desk_admin) == before
+
+
+def test_autocomplete_through_any_relation_offers_nothing_of_solaris(personas, solaris):
+    """Django's autocomplete view answers for any relation of a registered model whose
+    target's admin has search fields, declared in autocomplete_fields or not."""
+    solaris_objects = one_of_each(solaris, personas["outsider"])
+    http = signed_in(personas["desk_admin"])
+    theirs = {(type(obj), str(obj.pk)) for obj in solaris_objects.values()}
+    answered = 0
+    for model in admin.site._registry:
+        for field in model._meta.get_fields():
+            if not (field.is_relation and field.concrete and field.remote_field):
+                continue
+            query = {
+                "app_label": model._meta.app_label,
+                "model_name": model._meta.model_name,
+                "field_name": field.name,
+                "term": "",
+            }
+            response = http.get(reverse("admin:autocomplete"), query)
+            assert response.status_code in (200, 403, 404), query
+            if response.status_code != 200:
+                continue
+            answered += 1
+            remote = field.remote_field.model
+            offered = {(remote, row["id"]) for row in response.json()["results"]}
+            assert not offered & theirs, query
+            assert not _shows_solaris(response), query
+    assert answered >= 10  # users, clients, memberships behind many relations
