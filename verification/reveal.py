@@ -5,8 +5,8 @@ registered in VerificationConfig.ready():
 - staff who hold an open ticket of the customer (its assignee or its creator) whose
   verification is complete and still valid (`status.progress(ticket).complete`), and
   complete without a code to a contact changed within the cooling-off period (whatever
-  the category: `status.achieved_level(..., unmasking=True)`), may reveal; the ticket is
-  recorded as the basis;
+  the category: `status.achieved_level(..., unmasking=True)`), and that is not with
+  security (escalated), may reveal; the ticket is recorded as the basis;
 - supervisors, compliance and security (`OVERSIGHT_PERMISSIONS`) may reveal without such
   a ticket, with a typed reason that is recorded;
 - everyone else is refused, and told why.
@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from profiledesk.customers.reveal import RevealAccess
-from profiledesk.tickets.models import OPEN_STATES, Ticket
+from profiledesk.tickets.models import OPEN_STATES, State, Ticket
 
 from .status import achieved_level, progress
 
@@ -30,8 +30,10 @@ OVERSIGHT_PERMISSIONS = (
 
 def verified_ticket_of(*, customer, staff) -> Ticket | None:
     """The staff member's open ticket of this customer whose caller is verified now."""
+    # A ticket with security (suspected fraud, a critical score) verifies a suspect.
     held = (
         Ticket.objects.filter(customer=customer, state__in=OPEN_STATES)
+        .exclude(state=State.ESCALATED)
         .filter(Q(assignee=staff) | Q(created_by=staff))
         .select_related("client", "customer")
         .order_by("-id")

@@ -90,3 +90,23 @@ def test_a_code_to_a_contact_of_long_standing_still_unmasks_it(northwind, person
             )
         )
     assert response.status_code == 200
+
+
+def test_a_ticket_sent_to_security_as_suspected_fraud_unmasks_nothing(northwind, personas, codes):
+    """The agent's own "Suspected fraud" on a verified ticket: the caller it verified is
+    the suspect, and the ticket is security's now."""
+    customer = a_customer(northwind)
+    with time_machine.travel(INSIDE, tick=False) as clock:
+        desk = Desk(customer, personas, codes, clock)
+        ticket = _preferences_ticket_verified_through(desk, f"phone:{customer.phones.get().pk}")
+        transition(ticket=ticket, to=State.ESCALATED, by=desk.agent, reason="Voice changed")
+        with pytest.raises(verification.VerificationError, match="Verify the caller first"):
+            verification.details_reveal(ticket=ticket, staff=desk.agent)
+        response = signed_in(desk.agent).post(
+            reverse(
+                "customers:reveal",
+                args=[customer.pk, "personal", customer.personal.pk, "national_id"],
+            )
+        )
+    assert response.status_code == 403
+    assert REFUSAL in response.content.decode()
