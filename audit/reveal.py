@@ -1,14 +1,17 @@
 """Revealing one masked value of one past version: an audited read (DESIGN 7), for
-compliance only (the view checks audit.reveal_history)."""
+compliance only (the view checks audit.reveal_history), with a typed reason recorded like
+a reveal on the profile (issue 11): the newest version is the current value."""
 
 import contextlib
 from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from profiledesk.customers import models as m
+from profiledesk.customers.reveal import RevealRefused, reveal_reason_clean
 from profiledesk.privacy.masking import display
 
 from .history import HIDDEN_FIELDS, MODEL_BY_KEY, SECTION_OF, SKIPPED, customer_column
@@ -21,11 +24,19 @@ class RevealedValue:
 
 
 def history_value_reveal(
-    *, customer, staff, model_key: str, history_id: int, field_name: str, request=None
+    *,
+    customer,
+    staff,
+    model_key: str,
+    history_id: int,
+    field_name: str,
+    reason: str,
+    request=None,
 ) -> RevealedValue:
     """The clear value of one masked field of one past version, recorded as the audit
-    event "history.value_revealed" (field, section, history id: never the value).
-    Secrets and unmasked fields: 404. The caller checked audit.reveal_history."""
+    event "history.value_revealed" (field, section, history id, the typed reason: never
+    the value). Secrets and unmasked fields: 404; no reason: `RevealRefused` on the
+    reason field. The caller checked audit.reveal_history."""
     model = MODEL_BY_KEY.get(model_key)
     if model is None:
         raise Http404("Nothing to reveal there")
@@ -44,6 +55,12 @@ def history_value_reveal(
     )
     if row is None:
         raise Http404("Nothing to reveal there")
+    reason = reveal_reason_clean(reason)
+    if not reason:
+        raise RevealRefused(
+            _("Give the reason for revealing this (it is recorded with your name)."),
+            field="reason",
+        )
     value = display(row[field_.attname], policy, revealed=True)
     if model is m.BankAccount and field_name == "iban_masked":
         # The history keeps the IBAN masked; the vault holds it under that version's token.
@@ -64,6 +81,7 @@ def history_value_reveal(
             "history_id": history_id,
             "field": field_name,
             "label": label,
+            "reason": reason,
         },
         request=request,
     )

@@ -3,6 +3,7 @@ staff member's activity. Read-only, for compliance and supervisors (audit.view_h
 revealing a past value is a POST for compliance only (audit.reveal_history), audited."""
 
 import datetime as dt
+import re
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -11,6 +12,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from profiledesk.customers.access import get_customer_for_staff
+from profiledesk.customers.forms import RevealForm
+from profiledesk.customers.reveal import RevealRefused
 from profiledesk.tickets.access import get_ticket_for_staff
 
 from . import history, reveal, trail
@@ -18,6 +21,8 @@ from .forms import ActivityFilterForm, HistoryFilterForm
 
 VIEW = "audit.view_history"
 REVEAL = "audit.reveal_history"
+# The id of one value on the history page (templates/audit/_value.html).
+_TARGET = re.compile(r"hv-[a-z_]+-(before|after)-[a-z_0-9]+-[0-9]+")
 
 
 @never_cache
@@ -59,14 +64,32 @@ def history_reveal(
     request: HttpRequest, customer_id: int, model: str, history_id: int, field: str
 ) -> HttpResponse:
     customer = get_customer_for_staff(request.user, customer_id, perm=REVEAL)
-    revealed = reveal.history_value_reveal(
-        customer=customer,
-        staff=request.user,
-        model_key=model,
-        history_id=history_id,
-        field_name=field,
-        request=request,
-    )
+    form = RevealForm(request.POST)
+    try:
+        revealed = reveal.history_value_reveal(
+            customer=customer,
+            staff=request.user,
+            model_key=model,
+            history_id=history_id,
+            field_name=field,
+            reason=form.cleaned_data["reason"] if form.is_valid() else "",
+            request=request,
+        )
+    except RevealRefused as refused:
+        form.add_error(refused.field or None, str(refused))
+        # The value's element on the page (hx-target) is replaced by the form again.
+        target = request.htmx.target if request.htmx else ""
+        context = {
+            "customer": customer,
+            "message": str(refused),
+            "form": form,
+            "target": target if _TARGET.fullmatch(target or "") else "history-reveal",
+            "action": request.path,
+        }
+        # htmx swaps only 2xx answers: the refusal replaces the button, saying why.
+        if request.htmx:
+            return render(request, "customers/_reveal_refused.html", context)
+        return render(request, "customers/reveal_refused.html", context, status=400)
     template = "audit/_revealed.html" if request.htmx else "audit/revealed.html"
     return render(request, template, {"customer": customer, "revealed": revealed})
 

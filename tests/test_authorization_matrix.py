@@ -131,7 +131,12 @@ MATRIX: dict[str, Rule] = {
     # History pages (audit/views.py): compliance and supervisors read; only compliance
     # reveals a past value (audited). The staff page names a Northwind agent.
     "audit:customer_history": Rule(allowed=APPROVERS, scoped=True),
-    "audit:history_reveal": Rule(method="post", allowed=frozenset({"compliance"}), scoped=True),
+    "audit:history_reveal": Rule(
+        method="post",
+        allowed=frozenset({"compliance"}),
+        scoped=True,
+        data={"reason": "Authorization matrix"},
+    ),
     "audit:ticket_audit": Rule(allowed=APPROVERS, scoped=True),
     "audit:staff_activity": Rule(allowed=APPROVERS, scoped=True),
     # Evidence exports (profiledesk/exports): compliance only. The fixture's export is

@@ -3,8 +3,10 @@ caller is verified", for everyone on the floor. The gate of profiledesk.customer
 registered in VerificationConfig.ready():
 
 - staff who hold an open ticket of the customer (its assignee or its creator) whose
-  verification is complete and still valid (`status.progress(ticket).complete`) may
-  reveal; the ticket is recorded as the basis;
+  verification is complete and still valid (`status.progress(ticket).complete`), and
+  complete without a code to a contact changed within the cooling-off period (whatever
+  the category: `status.achieved_level(..., unmasking=True)`), and that is not with
+  security (escalated), may reveal; the ticket is recorded as the basis;
 - supervisors, compliance and security (`OVERSIGHT_PERMISSIONS`) may reveal without such
   a ticket, with a typed reason that is recorded;
 - everyone else is refused, and told why.
@@ -14,9 +16,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from profiledesk.customers.reveal import RevealAccess
-from profiledesk.tickets.models import OPEN_STATES, Ticket
+from profiledesk.tickets.models import OPEN_STATES, State, Ticket
 
-from .status import progress
+from .status import achieved_level, progress
 
 # Tier-1 approvers (supervisors), tier-2 approvers (compliance) and security reviewers.
 OVERSIGHT_PERMISSIONS = (
@@ -28,14 +30,19 @@ OVERSIGHT_PERMISSIONS = (
 
 def verified_ticket_of(*, customer, staff) -> Ticket | None:
     """The staff member's open ticket of this customer whose caller is verified now."""
+    # A ticket with security (suspected fraud, a critical score) verifies a suspect.
     held = (
         Ticket.objects.filter(customer=customer, state__in=OPEN_STATES)
+        .exclude(state=State.ESCALATED)
         .filter(Q(assignee=staff) | Q(created_by=staff))
         .select_related("client", "customer")
         .order_by("-id")
     )
     for ticket in held:
-        if progress(ticket).complete:
+        state = progress(ticket)
+        # A code to a contact changed within the cooling-off period verifies nobody here,
+        # whatever the ticket's category (issue 11: the fraudster's new e-mail).
+        if state.complete and achieved_level(ticket, unmasking=True) >= state.required:
             return ticket
     return None
 

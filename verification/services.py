@@ -56,6 +56,7 @@ from .models import (
 )
 from .status import (
     NEW_CONTACT_FIELDS,
+    achieved_level,
     active_lock,
     contact_items,
     progress,
@@ -667,7 +668,13 @@ def details_reveal(*, ticket: Ticket, staff, request=None) -> list[RevealedItem]
     """The values the change needs, in full, once the caller is verified; audited."""
     with transaction.atomic():
         state = progress(ticket)
-        if not state.verified:
+        # Not on a code to a contact changed within the cooling-off period, nor on a
+        # ticket with security (a suspect's): as reveal.py.
+        if (
+            not state.verified
+            or ticket.state == State.ESCALATED
+            or achieved_level(ticket, unmasking=True) < state.required
+        ):
             raise VerificationError(_("Verify the caller first; until then details stay masked."))
         shown = []
         items = list(ticket.items.all())

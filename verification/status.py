@@ -160,7 +160,9 @@ def recent_contact_changes(
     return changes
 
 
-def withheld_contacts(ticket, now: dt.datetime | None = None) -> dict[str, dict[int, str]]:
+def withheld_contacts(
+    ticket, now: dt.datetime | None = None, *, unmasking: bool = False
+) -> dict[str, dict[int, str]]:
     """E-mail and phone rows (by model name) that may not receive an identity code for
     this ticket, each with the reason the wizard shows:
 
@@ -169,7 +171,11 @@ def withheld_contacts(ticket, now: dt.datetime | None = None) -> dict[str, dict[
     - for the categories of `withholds_changed_contacts`, a contact added, changed or
       made primary within the cooling-off period (`cooling_off_hours`): the takeover's
       "change the e-mail, then reset the password and change the card to codes sent to
-      the new e-mail" (issue 11).
+      the new e-mail" (issue 11);
+    - with `unmasking`, a contact changed within the cooling-off period whatever the
+      category: a code to it does not verify the caller for unmasking the profile
+      (`achieved_level(..., unmasking=True)`), or a preferences change verified through
+      the e-mail a fraudster installed an hour ago would show them the whole profile.
     """
     from profiledesk.tickets.models import OPEN_STATES, ChangeItem
 
@@ -189,7 +195,7 @@ def withheld_contacts(ticket, now: dt.datetime | None = None) -> dict[str, dict[
             withheld[item_field.split(".")[0]][target] = _(
                 "being changed by %(reference)s — not used for identity codes"
             ) % {"reference": reference}
-    if not withholds_changed_contacts(ticket):
+    if not (unmasking or withholds_changed_contacts(ticket)):
         return withheld
     hours = cooling_off_hours(ticket)
     if not hours:
@@ -209,9 +215,12 @@ def withheld_contacts(ticket, now: dt.datetime | None = None) -> dict[str, dict[
     return withheld
 
 
-def contacts_being_changed(ticket, now: dt.datetime | None = None) -> dict[str, set[int]]:
+def contacts_being_changed(
+    ticket, now: dt.datetime | None = None, *, unmasking: bool = False
+) -> dict[str, set[int]]:
     """The ids of `withheld_contacts`, by model name."""
-    return {name: set(rows) for name, rows in withheld_contacts(ticket, now).items()}
+    withheld = withheld_contacts(ticket, now, unmasking=unmasking)
+    return {name: set(rows) for name, rows in withheld.items()}
 
 
 @dataclass
@@ -260,7 +269,7 @@ class Progress:
         return needed
 
 
-def _valid_passes(ticket, now: dt.datetime) -> dict[str, dt.datetime]:
+def _valid_passes(ticket, now: dt.datetime, *, unmasking: bool = False) -> dict[str, dt.datetime]:
     """{method: when it passed} for this ticket's identity passes still valid now."""
     rows = Attempt.objects.filter(
         ticket=ticket,
@@ -272,7 +281,7 @@ def _valid_passes(ticket, now: dt.datetime) -> dict[str, dt.datetime]:
     rows = list(rows)
     excluded: dict[str, set[int]] | None = None
     if any(r.method == Method.OTP for r in rows):
-        excluded = contacts_being_changed(ticket, now)
+        excluded = contacts_being_changed(ticket, now, unmasking=unmasking)
     security = ticket.category == Category.SECURITY
     passes: dict[str, dt.datetime] = {}
     for row in rows:
@@ -309,12 +318,14 @@ def _level(passed) -> int:
     return level
 
 
-def achieved_level(ticket, now: dt.datetime | None = None) -> int:
-    """The level this ticket's valid passes reach now (0 while the customer is locked)."""
+def achieved_level(ticket, now: dt.datetime | None = None, *, unmasking: bool = False) -> int:
+    """The level this ticket's valid passes reach now (0 while the customer is locked);
+    `unmasking`: not counting a code to a contact changed within the cooling-off period,
+    whatever the ticket's category (see `withheld_contacts`)."""
     now = now or timezone.now()
     if active_lock(ticket.customer, now) is not None:
         return 0
-    return _level(_valid_passes(ticket, now))
+    return _level(_valid_passes(ticket, now, unmasking=unmasking))
 
 
 def contact_items(ticket, *, policy=None, items=None) -> list:

@@ -1,7 +1,7 @@
 """The wizard's endpoints: thin views over verification.services; htmx gets the panel."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -10,8 +10,8 @@ from profiledesk.tickets.access import get_ticket_for_staff
 from profiledesk.tickets.states import TransitionError
 
 from . import services
+from .access import get_document_for_floor
 from .forms import DocumentForm, OtpCheckForm, OtpSendForm, QuestionsForm
-from .models import DocumentCheck
 from .selectors import panel_context
 from .status import progress
 
@@ -140,10 +140,7 @@ def document_upload(request: HttpRequest, reference: str) -> HttpResponse:
 @require_GET
 def document(request: HttpRequest, reference: str, document_id: int) -> HttpResponse:
     """The document's file, to authorised staff only, never cached, never a public URL."""
-    ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
-    check = DocumentCheck.objects.filter(ticket=ticket, pk=document_id).first()
-    if check is None or not check.file:
-        raise Http404("No such document")
+    check = get_document_for_floor(request.user, reference, document_id, perm=WORK)
     services.document_viewed(check=check, staff=request.user, request=request)
     response = FileResponse(check.file.open("rb"), content_type=check.content_type)
     response["Content-Disposition"] = f'inline; filename="document-{check.pk}"'

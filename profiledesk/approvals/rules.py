@@ -245,8 +245,26 @@ def cooling_off_problem(
 
 
 def security_reviewed(ticket: Ticket) -> bool:
-    """Security returned the ticket to the flow after reviewing it (escalated -> ...)."""
-    return TicketEvent.objects.filter(ticket_id=ticket.pk, from_state=ESCALATED).exists()
+    """Security returned the ticket to the flow after reviewing it (escalated -> ...), and
+    the ticket carries no risk reason now that it did not carry, with as many points, when
+    security returned it: a look at a harmless card change does not clear the takeover
+    sequence that came after it (issue 11). Two queries."""
+    returned = (
+        TicketEvent.objects.filter(ticket_id=ticket.pk, from_state=ESCALATED)
+        .order_by("-at", "-id")
+        .values_list("at", flat=True)
+        .first()
+    )
+    if returned is None:
+        return False
+    seen = (
+        Ticket.history.filter(id=ticket.pk, history_date__lte=returned)
+        .order_by("-history_date", "-history_id")
+        .values_list("risk_reasons", flat=True)
+        .first()
+    )
+    points = {reason["rule"]: reason["points"] for reason in seen or []}
+    return all(points.get(reason["rule"], -1) >= reason["points"] for reason in ticket.risk_reasons)
 
 
 def verification_problem(ticket: Ticket, *, now: dt.datetime | None = None) -> str | None:

@@ -70,7 +70,7 @@ _gates: list[RevealGate] = []
 REASON_MAX = 500
 
 
-def _clean_reason(reason: str) -> str:
+def reveal_reason_clean(reason: str) -> str:
     """One line of printable text (no NUL: PostgreSQL's JSON refuses it), card-like
     numbers redacted, at most REASON_MAX characters."""
     printable = "".join(ch for ch in reason or "" if ch.isprintable() or ch.isspace())
@@ -121,7 +121,7 @@ def customer_field_reveal(
             request=request,
         )
         raise RevealRefused(access.refusal)
-    reason = _clean_reason(reason)
+    reason = reveal_reason_clean(reason)
     if access.reason_needed and not reason:
         raise RevealRefused(
             _("Give the reason for revealing this (it is recorded with your name)."),

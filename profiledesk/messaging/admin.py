@@ -1,6 +1,11 @@
-"""Messages in the Django admin: read-only, redacted (the encrypted body is never shown)."""
+"""Messages in the Django admin: read-only, redacted (the encrypted body is never shown).
+
+The recipient is a customer's e-mail address or phone number: masked here as on the desk
+(a desk admin may not reveal a customer's contact details), and a message is found by
+the whole address only, so that the list cannot be searched for parts of addresses."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from profiledesk.clients.admin_scoping import ClientScopedAdmin
 
@@ -9,17 +14,17 @@ from .models import Message
 
 @admin.register(Message)
 class MessageAdmin(ClientScopedAdmin, admin.ModelAdmin):
-    list_display = ["created_at", "client", "channel", "recipient", "template", "status"]
+    list_display = ["created_at", "client", "channel", "recipient_masked", "template", "status"]
     list_filter = ["status", "channel", "client"]
     list_select_related = ["client"]
-    search_fields = ["recipient", "idempotency_key", "provider_message_id"]
+    search_fields = ["=recipient", "idempotency_key", "provider_message_id"]
     date_hierarchy = "created_at"
     fields = [
         "client",
         "ticket",
         "customer",
         "channel",
-        "recipient",
+        "recipient_masked",
         "template",
         "language",
         "subject",
@@ -32,6 +37,10 @@ class MessageAdmin(ClientScopedAdmin, admin.ModelAdmin):
         "sent_at",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("recipient"))
+    def recipient_masked(self, obj: Message) -> str:
+        return obj.recipient_masked
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from profiledesk.clients.scoping import ClientScopedQuerySet
+from profiledesk.privacy.masking import mask_email, mask_phone
 
 
 class Channel(models.TextChoices):
@@ -93,4 +94,11 @@ class Message(models.Model):
         verbose_name = _("message")
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} to {self.recipient} ({self.template})"
+        # Admin titles, breadcrumbs and logs: the customer's address masked, as on the desk.
+        return f"{self.get_channel_display()} to {self.recipient_masked} ({self.template})"
+
+    @property
+    def recipient_masked(self) -> str:
+        if "@" in self.recipient:
+            return mask_email(self.recipient)
+        return mask_phone(self.recipient)

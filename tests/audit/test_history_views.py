@@ -130,6 +130,7 @@ def test_compliance_reveals_one_past_value_and_it_is_audited(customer, personas,
     first = phone.history.earliest()
     response = signed_in(personas["compliance"]).post(
         reveal_url(customer, "phonenumber", first.history_id, "number"),
+        {"reason": "Complaint 4411"},
         headers={"HX-Request": "true"},
     )
 
@@ -138,7 +139,7 @@ def test_compliance_reveals_one_past_value_and_it_is_audited(customer, personas,
     event = AuditEvent.objects.get(action="history.value_revealed")
     assert event.actor == personas["compliance"] and event.target_id == str(customer.pk)
     assert event.data["field"] == "number" and event.data["history_id"] == first.history_id
-    assert event.data["section"] == "contact"
+    assert event.data["section"] == "contact" and event.data["reason"] == "Complaint 4411"
     assert first.number not in str(event.data)
 
 

@@ -1,0 +1,3 @@
+"""The red team's fixtures: the takeover desk's codes recorder (tests/approvals)."""
+
+from tests.approvals.conftest import codes  # noqa: F401
