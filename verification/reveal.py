@@ -33,7 +33,7 @@ def verified_ticket_of(*, customer, staff) -> Ticket | None:
     # A ticket with security (suspected fraud, a critical score) verifies a suspect.
     held = (
         Ticket.objects.filter(customer=customer, state__in=OPEN_STATES)
-        .exclude(state=State.ESCALATED)
+        .exclude(state__in=[State.ESCALATED])  # (a filter: only states.py writes a state)
         .filter(Q(assignee=staff) | Q(created_by=staff))
         .select_related("client", "customer")
         .order_by("-id")

@@ -11,6 +11,7 @@ from profiledesk.tickets.models import State
 from profiledesk.tickets.states import transition
 from tests.approvals.helpers import verify
 from tests.factories import TICKET_DATA, TicketFactory
+from verification.services import verification_complete
 
 from .helpers import approve, identity_code, prove_contacts
 
@@ -24,7 +25,7 @@ def _bring_to_applied(ticket, personas):
         identity_code(ticket, agent)  # only a code to a contact on file counts for security
     verify(ticket, agent, level=3)
     prove_contacts(ticket, agent)
-    transition(ticket=ticket, to=State.READY, by=agent)
+    verification_complete(ticket=ticket, by=agent)
     if plan_for(ticket).tiers:
         approve(ticket, personas)
     ticket_apply(ticket=ticket, by=agent)
