@@ -29,6 +29,11 @@ def staff_short_name(user) -> str:
 
 def _method_text(row: Attempt) -> str:
     if row.method == Method.OTP:
+        # Where it went when it was checked (otp_check keeps it): the row may hold
+        # another address since.
+        sent_to = (row.detail or {}).get("to")
+        if sent_to:
+            return _("code to %(to)s") % {"to": sent_to}
         challenge = row.challenge
         if challenge is not None and challenge.email is not None:
             return _("code to %(to)s") % {"to": mask_email(challenge.email.email)}

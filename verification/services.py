@@ -381,6 +381,19 @@ def otp_send(*, ticket: Ticket, staff, contact_key: str, request=None) -> OtpCha
     return challenge
 
 
+def _sent_to(challenge: OtpChallenge) -> str:
+    """Where the code went, masked, as it is now: the evidence keeps it, because the contact
+    row may be changed later (an applied e-mail change rewrites the row in place, and the
+    verification would then seem to have gone to the new address)."""
+    if challenge.email is not None:
+        return mask_email(challenge.email.email)
+    if challenge.phone is not None:
+        return mask_phone(challenge.phone.number)
+    if challenge.new_value:
+        return (mask_email if "@" in challenge.new_value else mask_phone)(challenge.new_value)
+    return ""
+
+
 @transaction.atomic
 def otp_check(*, ticket: Ticket, staff, challenge_id: int, code: str, request=None) -> Outcome:
     """Check the code the customer read out against challenge `challenge_id`."""
@@ -406,7 +419,7 @@ def otp_check(*, ticket: Ticket, staff, challenge_id: int, code: str, request=No
     code = "".join((code or "").split())
     if len(code) != CODE_DIGITS or not code.isdigit():
         raise VerificationError(_("A code is 6 digits. Ask the customer to read it out again."))
-    detail = {"challenge": challenge.pk, "channel": challenge.channel}
+    detail = {"challenge": challenge.pk, "channel": challenge.channel, "to": _sent_to(challenge)}
     if challenge.change_item_id:
         detail["item"] = challenge.change_item_id
     if code_matches(code, challenge.code_hash):

@@ -32,6 +32,7 @@ from audit.models import AuditEvent
 from profiledesk.intake.capture import drafts_for
 from profiledesk.messaging import sms
 from profiledesk.policies.models import BusinessHours
+from profiledesk.privacy.masking import mask_email
 from profiledesk.tickets.models import State, Ticket
 from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.browser.test_approval_journey import as_user  # noqa: F401 - a fixture
@@ -171,7 +172,12 @@ def test_a_careless_agent_cannot_push_the_takeover_sequence_through(
     page.get_by_role("button", name="Apply", exact=True).click()
     expect(page.get_by_text("Applied to the customer's profile.")).to_be_visible()
     panel = page.get_by_test_id("verification")
-    expect(panel.get_by_test_id("verification-fact")).to_contain_text("Verified AL2")
+    # The fact names where the identity code went: the old address, not the new one the
+    # change has since written into that row.
+    fact = panel.get_by_test_id("verification-fact")
+    expect(fact).to_contain_text("Verified AL2 at")
+    expect(fact).to_contain_text(f"code to {mask_email(old_address)}, questions")
+    expect(fact).not_to_contain_text("evil.example")
     expect(panel).not_to_contain_text("✘")
     shot(page, "1-email-change-applied")
 
@@ -181,6 +187,9 @@ def test_a_careless_agent_cannot_push_the_takeover_sequence_through(
     page.get_by_role("button", name="Start verification").click()
     expect(panel.get_by_test_id("verification-cooling-off")).to_contain_text(email_change.reference)
     expect(page.get_by_test_id("verification-level")).to_contain_text("AL0 of AL3")
+    expect(panel).to_contain_text(
+        f"AL3 while the cooling-off after {email_change.reference} holds."
+    )
     withheld = panel.get_by_test_id("contact-withheld")
     expect(withheld).to_have_count(1)
     expect(withheld).to_contain_text("m•••@evil.example")
@@ -202,6 +211,7 @@ def test_a_careless_agent_cannot_push_the_takeover_sequence_through(
     expect(page.get_by_test_id("cooling-off")).to_contain_text(
         "unless the caller is verified at AL3"
     )
+    expect(page.get_by_test_id("approval-panel")).not_to_contain_text("verified at AL3 during")
     shot(page, "2-reset-al2-held")
     actions.get_by_role("button", name="Verify again").click()
     expect(page.get_by_test_id("verification-level")).to_contain_text("AL2 of AL3")
@@ -227,7 +237,10 @@ def test_a_careless_agent_cannot_push_the_takeover_sequence_through(
     expect(page.get_by_role("button", name="Apply", exact=True)).to_have_count(0)
     approval = page.get_by_test_id("approval-panel")
     expect(approval).to_contain_text("Needs 2 tiers of approval")
-    expect(approval).to_contain_text(f"during the cooling-off after {email_change.reference}")
+    expect(approval).to_contain_text(
+        f"verified at AL3 during the cooling-off after {email_change.reference}"
+    )
+    expect(page.get_by_test_id("cooling-off")).to_contain_text("a supervisor who did not create")
     risk = page.get_by_role("region", name=re.compile("Risk"))
     expect(risk.get_by_role("heading")).to_contain_text("High")
     reasons = page.get_by_test_id("risk-reasons")
