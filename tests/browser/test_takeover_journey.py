@@ -284,6 +284,9 @@ def test_a_careless_agent_cannot_push_the_takeover_sequence_through(
     expect(
         page.get_by_role("region", name=re.compile("Risk")).get_by_role("heading")
     ).to_contain_text("Critical")
+    expect(page.get_by_test_id("cooling-off")).to_contain_text(
+        "the risk is critical: submitting sends it to security"
+    )
     shot(page, "4-card-critical")
     page.get_by_role("button", name=re.compile("Submit")).click()
     expect(page.locator(".state-badge")).to_have_text("Escalated to security")
