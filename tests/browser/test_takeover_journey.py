@@ -195,6 +195,7 @@ def test_a_careless_agent_cannot_push_the_takeover_sequence_through(
     expect(withheld).to_contain_text("m•••@evil.example")
     expect(withheld.get_by_role("radio")).to_be_disabled()
     expect(page.get_by_test_id("document")).to_be_visible()  # the way out it promises
+    expect(panel.get_by_test_id("verification-cooling-off")).not_to_contain_text("critical")
     shot(page, "2-reset-cooling-off")
     page.get_by_label(re.compile(r"•• ••" + phone[-4:])).check()
     page.get_by_role("button", name="Send code", exact=True).click()
@@ -269,6 +270,9 @@ def test_a_careless_agent_cannot_push_the_takeover_sequence_through(
     expect(withheld).to_contain_text("m•••@evil.example")
     expect(withheld).to_contain_text("not used for identity codes for 24 h")
     expect(withheld.get_by_role("radio")).to_be_disabled()
+    expect(panel.get_by_test_id("verification-cooling-off")).to_contain_text(
+        "At critical risk, submitting sends it to security instead."
+    )
     shot(page, "4-card-email-withheld")
     page.get_by_label(re.compile(r"•• ••" + other_phone[-4:])).check()
     page.get_by_role("button", name="Send code", exact=True).click()
