@@ -2,7 +2,8 @@
 caller is verified", for everyone on the floor. The gate of profiledesk.customers.reveal,
 registered in VerificationConfig.ready():
 
-- staff who hold an open ticket of the customer (its assignee or its creator) whose
+- staff who hold an open ticket of the customer (its assignee or its creator), not one
+  escalated to security, whose
   verification is complete and still valid (`status.progress(ticket).complete`) may
   reveal; the ticket is recorded as the basis;
 - supervisors, compliance and security (`OVERSIGHT_PERMISSIONS`) may reveal without such
@@ -14,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from profiledesk.customers.reveal import RevealAccess
-from profiledesk.tickets.models import OPEN_STATES, Ticket
+from profiledesk.tickets.models import OPEN_STATES, State, Ticket
 
 from .status import progress
 
@@ -25,11 +26,14 @@ OVERSIGHT_PERMISSIONS = (
     "approvals.freeze_customer",
 )
 
+# An open ticket is a basis for revealing, unless security holds it as a suspected fraud.
+BASIS_STATES = [state for state in OPEN_STATES if state != State.ESCALATED]
+
 
 def verified_ticket_of(*, customer, staff) -> Ticket | None:
     """The staff member's open ticket of this customer whose caller is verified now."""
     held = (
-        Ticket.objects.filter(customer=customer, state__in=OPEN_STATES)
+        Ticket.objects.filter(customer=customer, state__in=BASIS_STATES)
         .filter(Q(assignee=staff) | Q(created_by=staff))
         .select_related("client", "customer")
         .order_by("-id")

@@ -8,7 +8,12 @@ from profiledesk.tickets.models import State, Ticket
 
 from .forms import DocumentForm, QuestionsForm
 from .models import Attempt, DocumentCheck, DocumentType, Method, OtpChallenge
-from .services import CODE_MAX_WRONG_TRIES, identity_destinations, new_contacts
+from .services import (
+    CODE_MAX_WRONG_TRIES,
+    details_reveal_refusal,
+    identity_destinations,
+    new_contacts,
+)
 from .status import Verified, progress, unproven_contacts, verification_reached
 
 EVIDENCE_SHOWN = 20
@@ -79,6 +84,8 @@ def panel_context(ticket: Ticket, user, **extra) -> dict:
         "live": live,
         "fact": verification_summary(fact, now) if fact is not None else None,
         "working": working,
+        # The "Show the details" button only for whom it would not refuse.
+        "may_reveal": details_reveal_refusal(ticket=ticket, staff=user) is None,
         "methods_needed": state.methods_needed,
         "evidence": list(
             Attempt.objects.filter(ticket=ticket).select_related("staff")[:EVIDENCE_SHOWN]

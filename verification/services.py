@@ -657,9 +657,35 @@ class RevealedItem:
     requested: str
 
 
+# The states in which the agent on the call may see the change's values in full: not once
+# security holds the ticket as a suspected fraud, nor after it is done.
+DETAILS_STATES = {State.VERIFYING, State.READY, State.PENDING_APPROVAL, State.APPROVED}
+
+
+def details_reveal_refusal(*, ticket: Ticket, staff) -> str | None:
+    """Why `staff` may not reveal the ticket's values in the wizard (verification aside),
+    or None. Only the agent working the ticket (its assignee or creator) may: anyone else
+    opening a verified ticket would read a customer's details unverified and without a
+    reason (supervisors reveal from the customer page, with one)."""
+    if staff.pk not in (ticket.assignee_id, ticket.created_by_id):
+        return _(
+            "Only the agent working this ticket sees its details; reveal from the "
+            "customer's page instead (a reason may be asked, and it is recorded)."
+        )
+    if ticket.state not in DETAILS_STATES:
+        return _("This ticket's details stay masked in its state (%(state)s).") % {
+            "state": ticket.get_state_display()
+        }
+    return None
+
+
 def details_reveal(*, ticket: Ticket, staff, request=None) -> list[RevealedItem]:
-    """The values the change needs, in full, once the caller is verified; audited."""
+    """The values the change needs, in full, once the caller is verified, to the agent
+    working the ticket (`details_reveal_refusal`); audited."""
     with transaction.atomic():
+        refusal = details_reveal_refusal(ticket=ticket, staff=staff)
+        if refusal:
+            raise VerificationError(refusal)
         state = progress(ticket)
         if not state.verified:
             raise VerificationError(_("Verify the caller first; until then details stay masked."))

@@ -311,4 +311,13 @@ def test_a_careless_agent_cannot_push_the_takeover_sequence_through(
     assert document.evaluate("document.contentType") == "image/png"  # the picture itself
     seen = AuditEvent.objects.get(action="verification.document_viewed")
     assert seen.actor == supervisor
+
+    # Nobody on the floor can apply the card change: the supervisor finds no button.
+    boss.goto(f"/tickets/{card.reference}/")
+    expect(boss.locator(".state-badge")).to_have_text("Escalated to security")
+    boss_actions = boss.get_by_role("region", name="Actions")
+    expect(boss_actions.get_by_role("button", name="Apply", exact=True)).to_have_count(0)
+    expect(boss.get_by_role("button", name="Approve")).to_have_count(0)
+    expect(boss.get_by_test_id("reveal-details")).to_have_count(0)  # not theirs to read
+    shot(boss, "5-supervisor-escalated-card")
     assert not grace.cards.filter(holder_name="MALLORY").exists()
