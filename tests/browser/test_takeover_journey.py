@@ -294,6 +294,9 @@ def test_a_careless_agent_cannot_push_the_takeover_sequence_through(
     shot(page, "4-card-critical")
     page.get_by_role("button", name=re.compile("Submit")).click()
     expect(page.locator(".state-badge")).to_have_text("Escalated to security")
+    timeline = page.get_by_test_id("timeline")
+    expect(timeline).to_contain_text("the full account-takeover sequence")
+    expect(timeline).not_to_contain_text(".;")
     shot(page, "4-card-escalated")
     assert Ticket.objects.get(pk=card.pk).state == State.ESCALATED
 
