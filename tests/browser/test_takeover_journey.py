@@ -4,7 +4,8 @@ careless agent who presses every button the desk offers.
 1. An e-mail change, verified (a code to the old address, the questions, a code to the
    new address) and applied.
 2. A password reset on the same customer: the cooling-off holds it; the wizard asks for
-   AL3 and offers the document step.
+   AL3 and offers the document step; marked verified at AL2 anyway, it can be neither
+   applied nor submitted, and "Verify again" leads back to the document step.
 3. The agent uploads a 1x1 pixel PNG (refused on the field), then a photo-sized picture:
    AL3, yet the agent cannot apply it: a supervisor's approval is needed (the reason is
    shown) and the risk is high, every point named.
@@ -13,7 +14,8 @@ careless agent who presses every button the desk offers.
    submitting sends it to security.
 
 A supervisor opens the reset's approval card and sees the identity document (an audited
-view). Before any of it, the agent's "Reveal" on the customer page is refused.
+view), and finds nothing to press on the escalated card change. Before any of it, the
+agent's "Reveal" on the customer page is refused.
 Screenshots of the key states go to var/screenshots/takeover/.
 """
 
