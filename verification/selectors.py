@@ -8,7 +8,12 @@ from profiledesk.tickets.models import State, Ticket
 
 from .forms import DocumentForm, QuestionsForm
 from .models import Attempt, DocumentCheck, DocumentType, Method, OtpChallenge
-from .services import CODE_MAX_WRONG_TRIES, identity_destinations, new_contacts
+from .services import (
+    CODE_MAX_WRONG_TRIES,
+    details_reveal_refusal,
+    identity_destinations,
+    new_contacts,
+)
 from .status import Verified, progress, unproven_contacts, verification_reached
 
 EVIDENCE_SHOWN = 20
@@ -29,6 +34,11 @@ def staff_short_name(user) -> str:
 
 def _method_text(row: Attempt) -> str:
     if row.method == Method.OTP:
+        # Where it went when it was checked (otp_check keeps it): the row may hold
+        # another address since.
+        sent_to = (row.detail or {}).get("to")
+        if sent_to:
+            return _("code to %(to)s") % {"to": sent_to}
         challenge = row.challenge
         if challenge is not None and challenge.email is not None:
             return _("code to %(to)s") % {"to": mask_email(challenge.email.email)}
@@ -81,6 +91,8 @@ def panel_context(ticket: Ticket, user, **extra) -> dict:
         "live": live,
         "fact": verification_summary(fact, now) if fact is not None else None,
         "working": working,
+        # The "Show the details" button only for whom it would not refuse.
+        "may_reveal": details_reveal_refusal(ticket=ticket, staff=user) is None,
         "methods_needed": state.methods_needed,
         "evidence": attempts[:EVIDENCE_SHOWN],
         "now": now,

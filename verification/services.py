@@ -400,6 +400,19 @@ def otp_send(*, ticket: Ticket, staff, contact_key: str, request=None) -> OtpCha
     return challenge
 
 
+def _sent_to(challenge: OtpChallenge) -> str:
+    """Where the code went, masked, as it is now: the evidence keeps it, because the contact
+    row may be changed later (an applied e-mail change rewrites the row in place, and the
+    verification would then seem to have gone to the new address)."""
+    if challenge.email is not None:
+        return mask_email(challenge.email.email)
+    if challenge.phone is not None:
+        return mask_phone(challenge.phone.number)
+    if challenge.new_value:
+        return (mask_email if "@" in challenge.new_value else mask_phone)(challenge.new_value)
+    return ""
+
+
 @transaction.atomic
 def otp_check(*, ticket: Ticket, staff, challenge_id: int, code: str, request=None) -> Outcome:
     """Check the code the customer read out against challenge `challenge_id`."""
@@ -425,7 +438,7 @@ def otp_check(*, ticket: Ticket, staff, challenge_id: int, code: str, request=No
     code = "".join((code or "").split())
     if len(code) != CODE_DIGITS or not code.isdigit():
         raise VerificationError(_("A code is 6 digits. Ask the customer to read it out again."))
-    detail = {"challenge": challenge.pk, "channel": challenge.channel}
+    detail = {"challenge": challenge.pk, "channel": challenge.channel, "to": _sent_to(challenge)}
     if challenge.change_item_id:
         detail["item"] = challenge.change_item_id
     if code_matches(code, challenge.code_hash):
@@ -664,9 +677,35 @@ class RevealedItem:
     requested: str
 
 
+# The states in which the agent on the call may see the change's values in full: not once
+# security holds the ticket as a suspected fraud, nor after it is done.
+DETAILS_STATES = {State.VERIFYING, State.READY, State.PENDING_APPROVAL, State.APPROVED}
+
+
+def details_reveal_refusal(*, ticket: Ticket, staff) -> str | None:
+    """Why `staff` may not reveal the ticket's values in the wizard (verification aside),
+    or None. Only the agent working the ticket (its assignee or creator) may: anyone else
+    opening a verified ticket would read a customer's details unverified and without a
+    reason (supervisors reveal from the customer page, with one)."""
+    if staff.pk not in (ticket.assignee_id, ticket.created_by_id):
+        return _(
+            "Only the agent working this ticket sees its details; reveal from the "
+            "customer's page instead (a reason may be asked, and it is recorded)."
+        )
+    if ticket.state not in DETAILS_STATES:
+        return _("This ticket's details stay masked in its state (%(state)s).") % {
+            "state": ticket.get_state_display()
+        }
+    return None
+
+
 def details_reveal(*, ticket: Ticket, staff, request=None) -> list[RevealedItem]:
-    """The values the change needs, in full, once the caller is verified; audited."""
+    """The values the change needs, in full, once the caller is verified, to the agent
+    working the ticket (`details_reveal_refusal`); audited."""
     with transaction.atomic():
+        refusal = details_reveal_refusal(ticket=ticket, staff=staff)
+        if refusal:
+            raise VerificationError(refusal)
         state = progress(ticket)
         # Not on a code to a contact changed within the cooling-off period, nor on a
         # ticket with security (a suspect's): as reveal.py.

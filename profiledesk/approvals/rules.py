@@ -74,6 +74,8 @@ def plan_for(
         risk_level=ticket.risk_level,
         waived=waiver_standing(ticket) is not None,
         cooling_off_after=held.reference if held else "",
+        # Only asked in a cooling-off: the reason says "verified at AL3" only when it is.
+        cooling_off_lifted=held is not None and achieved_level(ticket, now) >= AL3,
         single_handed_document=single_handed_document(ticket),
     )
 
@@ -85,12 +87,14 @@ def plan_from(
     risk_level: str,
     waived: bool = False,
     cooling_off_after: str = "",
+    cooling_off_lifted: bool = True,
     single_handed_document: bool = False,
 ) -> Plan:
     """plan_for without queries: what `policy` asks of a change to `fields` at a risk
     level (the demo seed plans its rounds with it). `cooling_off_after`: the reference of
     the contact change whose cooling-off the ticket is in (AL3 lifts it only together with
-    a second person's approval, DESIGN 5); `single_handed_document`: its AL3 rests on a
+    a second person's approval, DESIGN 5); `cooling_off_lifted`: the ticket is verified at
+    AL3 now (else the reason does not claim it); `single_handed_document`: its AL3 rests on a
     document one person both uploaded and ticked."""
     tiers = policy.approval_tiers
     reasons = []
@@ -109,7 +113,14 @@ def plan_from(
     if cooling_off_after:
         tiers = max(tiers, 1)
         reasons.append(
-            _("verified at AL3 during the cooling-off after %(reference)s")
+            (
+                _("verified at AL3 during the cooling-off after %(reference)s")
+                if cooling_off_lifted
+                else _(
+                    "the cooling-off after %(reference)s, which only AL3 and a second "
+                    "person's approval lift"
+                )
+            )
             % {"reference": cooling_off_after}
         )
     if single_handed_document:

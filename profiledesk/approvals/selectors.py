@@ -27,6 +27,7 @@ from .rules import (
     TIER_PERMISSIONS,
     checker_problem,
     cooling_off,
+    cooling_off_problem,
     frozen_problem,
     makers_of,
     plan_for,
@@ -184,6 +185,8 @@ def approval_panel(ticket: Ticket, user) -> dict:
             approval_panel=True,
             approval_plan=plan,
             cooling_off=held,
+            # Verified at AL3: the hold is for the approvers to lift, say so instead.
+            cooling_off_lifted=held is not None and cooling_off_problem(ticket) is None,
             critical=ticket.risk_level == "critical",
         )
     elif ticket.state in reviewed:

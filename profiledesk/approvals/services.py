@@ -78,7 +78,8 @@ def approval_submit(*, ticket: Ticket, by) -> Ticket:
     risk_refresh(ticket=locked)
     # Security returned it to the flow after reviewing it: it is not sent back again.
     if locked.risk_level == RiskLevel.CRITICAL and not security_reviewed(locked):
-        reasons = "; ".join(r["reason"] for r in locked.risk_reasons)
+        # Each reason is a sentence of its own (it ends with a full stop).
+        reasons = " ".join(r["reason"] for r in locked.risk_reasons)
         transition(
             ticket=locked,
             to=State.ESCALATED,

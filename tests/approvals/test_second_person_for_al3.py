@@ -45,6 +45,34 @@ def test_al3_in_the_cooling_off_needs_a_tier_one_approval_with_its_reason(held):
         ticket_apply(ticket=reset, by=desk.agent)
 
 
+def test_below_al3_the_reason_does_not_claim_al3_and_the_page_says_it_is_held(
+    northwind, personas, codes
+):
+    """Found by the browser journey: a reset marked verified at AL2 in the cooling-off was
+    listed as "verified at AL3 during the cooling-off", and its page kept saying "unless
+    verified at AL3" once it was."""
+    customer = a_customer(northwind)
+    with time_machine.travel(INSIDE, tick=False) as clock:
+        desk = Desk(customer, personas, codes, clock)
+        email = desk.push("email")
+        reset = desk.open_and_verify("password", level=2)
+        reasons = " ".join(plan_for(reset).reasons)
+        assert "verified at AL3" not in reasons
+        assert f"the cooling-off after {email.reference}, which only AL3" in reasons
+        page = signed_in(desk.agent).get(reverse("tickets:detail", args=[reset.reference]))
+        assert "unless the caller is verified at AL3" in page.content.decode()
+        assert "The caller is verified at AL3" not in page.content.decode()
+
+        reset = desk.open_and_verify("password", level=3)
+        page = signed_in(desk.agent).get(reverse("tickets:detail", args=[reset.reference]))
+        html = page.content.decode()
+        assert f"verified at AL3 during the cooling-off after {email.reference}" in html
+        assert f"The caller is verified at AL3 after the contact change of {email.reference}" in (
+            html
+        )
+        assert "unless the caller is verified at AL3" not in html
+
+
 def test_such_a_ticket_can_be_submitted(held):
     desk, _email, reset = held
     approval_submit(ticket=reset, by=desk.agent)

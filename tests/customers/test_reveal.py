@@ -245,6 +245,16 @@ def test_an_agent_with_a_verified_ticket_reveals(personas, customer, verified):
     assert _reveals().get().data["basis"] == verified.reference
 
 
+def test_a_ticket_escalated_to_security_is_no_basis_for_revealing(personas, customer, verified):
+    """A verified ticket that went to security as a suspected takeover does not let its
+    agent keep reading the customer's details."""
+    transition(ticket=verified, to=State.ESCALATED, by=personas["agent"], reason="Takeover?")
+    response = _reveal(personas["agent"], customer, "email", customer.emails.get(), "email")
+    assert response.status_code == 403
+    assert REFUSAL in response.content.decode()
+    assert not _reveals().exists()
+
+
 def test_an_expired_verification_no_longer_reveals(personas, customer):
     with time_machine.travel(timezone.now(), tick=False) as clock:
         ticket = open_ticket(customer, personas["agent"])

@@ -84,6 +84,38 @@ def test_an_applied_and_then_closed_ticket_keeps_its_verification(
     assert "Verified AL2 at 10:02" in panel and "not yet" not in panel
 
 
+def test_an_applied_email_change_shows_the_code_went_to_the_old_address(
+    clock, customer, agent, sent
+):
+    """Applying an e-mail change rewrites the e-mail row in place: the fact must still name
+    the address the code went to, not the one the change installed (found by the browser
+    journey, tests/browser/test_takeover_journey.py)."""
+    from profiledesk.intake.capture import drafts_for
+    from profiledesk.privacy.masking import mask_email
+    from verification.services import new_contacts
+
+    old = customer.emails.get()
+    old_address = old.email
+    items = drafts_for(
+        category="contact",
+        cleaned_data={"email": "mallory@evil.example", "email_target": old.pk},
+        customer=customer,
+    )
+    change = open_ticket(customer, agent, items=items)
+    pass_otp(change, agent, sent, email_key(customer))
+    [new] = new_contacts(change)
+    clock.shift(dt.timedelta(minutes=1))
+    pass_otp(change, agent, sent, new.key)
+    pass_questions(change, customer, agent)
+    transition(ticket=change, to=State.READY, by=agent)
+    ticket_apply(ticket=change, by=agent)
+    old.refresh_from_db()
+    assert old.email == "mallory@evil.example"  # the row now holds the new address
+    panel = _panel(agent, change)
+    assert f"code to {mask_email(old_address)}, questions;" in panel
+    assert "code to m•••@evil.example" not in panel
+
+
 def test_a_ticket_cancelled_before_verification_says_so(customer, agent, clock):
     ticket = open_ticket(customer, agent, verifying=False)
     transition(ticket=ticket, to=State.CANCELLED, by=agent, reason="Duplicate")
@@ -123,6 +155,7 @@ def test_a_billing_change_in_cooling_off_offers_the_document_step(clock, custome
     panel = _panel(agent, card)
     assert "AL0 of AL3" in panel
     assert "This change needs assurance level AL2." in panel
+    assert f"AL3 while the cooling-off after {earlier.reference} holds." in panel
     assert 'data-testid="document"' in panel and "Identity document: not yet" in panel
     assert earlier.reference in panel
     assert "second person" in panel and "sees the document" in panel
@@ -147,5 +180,6 @@ def test_without_a_cooling_off_the_billing_wizard_asks_only_its_level(clock, cus
     card = open_ticket(customer, agent, category="billing", items=[BILLING_ITEM])
     panel = _panel(agent, card)
     assert "AL0 of AL2" in panel
+    assert "cooling-off" not in panel
     assert 'data-testid="document"' not in panel
     assert 'data-testid="verification-cooling-off"' not in panel

@@ -203,3 +203,35 @@ def test_a_document_is_uploaded_with_its_checklist_through_the_panel(clock, cust
     assert "Identity document: passed" in html
     check = ticket.document_checks.get()
     assert reverse("verification:document", args=[ticket.reference, check.pk]) in html
+
+
+def test_only_the_agent_working_a_verified_ticket_is_offered_and_given_its_details(
+    clock, customer, personas
+):
+    """Another agent or a supervisor opening a verified ticket saw "Show the details" and
+    could read the customer's values without a reason (found by the takeover journey);
+    a ticket with security is masked for its agent too."""
+    from profiledesk.tickets.models import State
+    from profiledesk.tickets.states import transition
+    from tests.approvals.helpers import second, verify
+
+    agent = personas["agent"]
+    ticket = open_ticket(customer, agent, items=[new_email_item("new.grace@example.com")])
+    verify(ticket, agent, level=2)
+    url = reverse("verification:reveal", args=[ticket.reference])
+    page = reverse("tickets:detail", args=[ticket.reference])
+    for other in (second("agent", customer.client), personas["supervisor"]):
+        http = signed_in(other)
+        assert 'data-testid="reveal-details"' not in http.get(page).content.decode()
+        refused = http.post(url, **HTMX).content.decode()
+        assert "Only the agent working this ticket" in refused
+        assert "new.grace@example.com" not in refused
+    assert not AuditEvent.objects.filter(action="verification.details_revealed").exists()
+
+    http = signed_in(agent)
+    assert 'data-testid="reveal-details"' in http.get(page).content.decode()
+    assert "new.grace@example.com" in http.post(url, **HTMX).content.decode()
+
+    transition(ticket=ticket, to=State.ESCALATED, by=agent, reason="Suspected takeover")
+    assert 'data-testid="reveal-details"' not in http.get(page).content.decode()
+    assert "new.grace@example.com" not in http.post(url, **HTMX).content.decode()
