@@ -10,8 +10,8 @@ the API reads exactly like one typed by an agent.
 What the API means where the form lets the agent choose, as the desk pre-selects it:
 - a new e-mail, phone or address **replaces the primary one** (a new primary if the
   customer has none);
-- a national ID or tax ID without its country is read in the country the desk offers
-  first (the one on file, else the customer's);
+- an address, a national ID or a tax ID without its country is in the country the desk
+  offers first (the one on file, else the customer's; with no customer, the client's);
 - a new card or bank account is added and becomes the default;
 - `unlink_provider` names the provider; the customer's accounts with it are unlinked.
 
@@ -29,8 +29,8 @@ from profiledesk.policies.categories import Category
 API_CATEGORIES = [c for c in Category if c != Category.AVATAR]
 
 # The desk's pre-selection the API keeps when `changes` leaves these out.
-PRESELECTED = ("email_target", "phone_target", "address_target", "national_id_country",
-               "tax_id_country")  # fmt: skip
+PRESELECTED = ("email_target", "phone_target", "address_target", "address_country",
+               "national_id_country", "tax_id_country")  # fmt: skip
 # Where the API's name is not the form's: API name -> form field.
 API_NAMES = {"unlink_provider": "unlink"}
 FORM_NAMES = {form: api for api, form in API_NAMES.items()}

@@ -166,10 +166,7 @@ class ChangeInteger(_Shape, serializers.IntegerField):
 
 
 class ChangeDate(_Shape, serializers.DateField):
-    type_message = _("Date has wrong format. Use one of these formats instead: YYYY-MM-DD.")
-
-    def json_type_ok(self, data) -> bool:
-        return isinstance(data, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", data) is not None
+    """YYYY-MM-DD, as the form reads it (and as the schema's `format: date` says)."""
 
 
 def _opt(field_class, **kwargs):
@@ -214,12 +211,14 @@ class ChangesSerializer(StrictSerializer):
         help_text=_("Without +, read as a number of the customer's country."),
     )
     phone_kind = _one_of(choices=PhoneNumber.Kind.choices)
-    address_line1 = _free(200, help_text=_("With address_city and address_country."))
+    address_line1 = _free(200, help_text=_("With address_city."))
     address_line2 = _free(200)
     address_city = _free(100)
     address_region = _free(100)
     address_postal_code = _opt(ChangeText, max_length=20)
-    address_country = _opt(ChangePattern, regex=COUNTRY, help_text=_("ISO 3166-1 alpha-2."))
+    address_country = _opt(
+        ChangePattern, regex=COUNTRY, help_text=_("ISO 3166-1 alpha-2; default: the customer's.")
+    )
     address_kind = _one_of(choices=PostalAddress.Kind.choices)
     # security: commands to the client's identity system; the desk never sets a password
     password_reset = _opt(Boolean)

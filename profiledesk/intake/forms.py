@@ -81,6 +81,16 @@ NO_CHANGE = ("", _("— no change —"))
 NOT_A_CHOICE = _("Not one of the allowed values.")
 
 
+class IsoDateField(forms.DateField):
+    """YYYY-MM-DD only: what the page's date input sends and the API's schema states; no
+    guessing between 03/04 as March or April."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class CountryField(forms.ChoiceField):
     """ISO 3166-1 alpha-2 in either case ("es" is Spain), kept upper case."""
 
@@ -244,7 +254,7 @@ class PersonalForm(ChangeForm):
 
     legal_name = _free_text(_("New legal name"), 200)
     preferred_name = _free_text(_("New preferred name"), 100)
-    date_of_birth = forms.DateField(
+    date_of_birth = IsoDateField(
         label=_("Corrected date of birth"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date", **OFF}, format="%Y-%m-%d"),
