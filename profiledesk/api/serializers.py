@@ -188,9 +188,9 @@ LOCALE = r"^[a-zA-Z]{2,3}([-_]([a-zA-Z]{2}|[0-9]{3}))?$"
 
 
 class ChangesSerializer(StrictSerializer):
-    """The new values, by field: the field names of the desk's capture forms (one form a
-    category; api/changes.py binds it). Each field belongs to one category's form; a
-    request changes fields of its category only."""
+    """The new values, by field: the field names of the desk's capture forms, one form a
+    category, checked by that form as an agent's typing is. Each field belongs to one
+    category; a request changes fields of its category only."""
 
     # personal
     legal_name = _free(200)
@@ -368,7 +368,8 @@ class _Messages(serializers.ListField):
     }
 )
 class _ChangesMessages(serializers.Field):
-    """Messages about `changes` as a whole (e.g. null: a list), or by change field."""
+    """Messages about `changes` as a whole (e.g. null: a list), or by change field as the
+    desk's capture form words them (`non_field_errors`: the change as a whole)."""
 
 
 class ValidationErrorSerializer(serializers.Serializer):

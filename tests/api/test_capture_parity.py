@@ -19,6 +19,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from profiledesk.api.changes import API_CATEGORIES, API_NAMES
+from profiledesk.api.serializers import ChangesSerializer
 from profiledesk.customers import models as m
 from profiledesk.intake.forms import form_for
 from profiledesk.intake.validators import CARD_SECURITY_CODE_KEYS
@@ -351,3 +353,17 @@ def test_without_a_customer_the_api_binds_the_same_form_with_nothing_known(api, 
     assert refused == (False, {"card_holder_name": ["Enter the name on the card."]})
     form = form_for(Category.BILLING, customer=None, client=northwind, data=_card(cvv="1"))
     assert not form.is_valid() and "CVV" in form.non_field_errors()[0]
+
+
+def test_every_change_field_the_api_documents_belongs_to_exactly_one_category_form(northwind):
+    """The schema's `changes` names are the forms' names: none the forms do not take."""
+    forms_by_category = {
+        category: form_for(category, customer=None, client=northwind) for category in API_CATEGORIES
+    }
+    for name in ChangesSerializer().fields:
+        owners = [
+            category
+            for category, form in forms_by_category.items()
+            if API_NAMES.get(name, name) in form.fields
+        ]
+        assert len(owners) == 1, (name, owners)
