@@ -11,7 +11,6 @@ No error message repeats what was sent: DRF's "'x' is not a valid choice" is rep
 """
 
 import functools
-import re
 
 from django.conf import global_settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -62,32 +61,11 @@ class Text(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class Pattern(serializers.RegexField):
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class Integer(serializers.IntegerField):
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 class Boolean(serializers.BooleanField):
     def to_internal_value(self, data):
         if not isinstance(data, bool):
             self.fail("invalid")
         return data
-
-
-class Date(serializers.DateField):
-    def to_internal_value(self, value):
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            self.fail("invalid", format="YYYY-MM-DD")
-        return super().to_internal_value(value)
 
 
 class StrictSerializer(serializers.Serializer):
