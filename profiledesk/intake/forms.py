@@ -154,18 +154,17 @@ class ChangeForm(forms.Form):
     change_fields: tuple[str, ...] = ()
 
     def __init__(self, *args, customer: m.Customer | None, client: Client | None = None, **kwargs):
-        if customer is None and client is None:
+        owner = customer.client if customer is not None else client
+        if owner is None:
             raise ValueError("A change form needs the customer or, for no customer yet, the client")
         self.customer = customer
-        self.client = customer.client if customer is not None else client
+        self.client: Client = owner
         self.country = (
-            customer_country(customer)
-            if customer is not None
-            else (self.client.country or "").upper()
+            customer_country(customer) if customer is not None else (owner.country or "").upper()
         )
         # "Today" for card expiry and date-of-birth checks: the client's calendar day,
         # whoever is typing and wherever the server runs.
-        self.today = timezone.localdate(timezone=zoneinfo.ZoneInfo(self.client.time_zone))
+        self.today = timezone.localdate(timezone=zoneinfo.ZoneInfo(owner.time_zone))
         super().__init__(*args, **kwargs)
         self.setup()
         for field in self.fields.values():
