@@ -1,19 +1,19 @@
-"""What the API accepts and returns. Serializers only check shapes and field rules; the
-request's business checks (the customer exists, the fields fit the category) are here too
-because they are what a 400 names, but nothing is written here.
+"""What the API accepts and returns. The serializers check JSON shape only: known keys,
+JSON types, and the customer number naming one of the client's customers. What a value
+must be (required companions, formats, check digits, the CVV refusal, messages) is the
+desk's capture form's to say (api/changes.py binds it), so the rules live once.
 
-No error message repeats what was sent: DRF's "'x' is not a valid choice" is replaced,
-so a card number typed into the wrong field is never echoed back.
+The `changes` fields still state in the schema what the form takes (lengths, ranges,
+enums, patterns), for client developers; they are documentation here, not checks.
+
+No error message repeats what was sent: DRF's "'x' is not a valid choice" is replaced
+(and the forms' own), so a card number typed into the wrong field is never echoed back.
 """
 
 import functools
-import re
-import zoneinfo
 
-import phonenumbers
 from django.conf import global_settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -26,12 +26,11 @@ from profiledesk.customers.models import (
     PostalAddress,
 )
 from profiledesk.intake import validators
-from profiledesk.intake.capture import customer_country
-from profiledesk.intake.forms import normalise_locale
+from profiledesk.intake.validators import is_card_security_code
 from profiledesk.policies.categories import Category
 from profiledesk.tickets.models import Channel, State
 
-from .changes import API_CATEGORIES, CATEGORY_FIELDS, CVV_NAMES
+from .changes import API_CATEGORIES
 from .schema import REQUEST_CHANNELS
 
 NOT_A_CHOICE = _("Not one of the allowed values.")
@@ -62,32 +61,11 @@ class Text(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class Pattern(serializers.RegexField):
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class Integer(serializers.IntegerField):
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 class Boolean(serializers.BooleanField):
     def to_internal_value(self, data):
         if not isinstance(data, bool):
             self.fail("invalid")
         return data
-
-
-class Date(serializers.DateField):
-    def to_internal_value(self, value):
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            self.fail("invalid", format="YYYY-MM-DD")
-        return super().to_internal_value(value)
 
 
 class StrictSerializer(serializers.Serializer):
@@ -97,19 +75,18 @@ class StrictSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
-            unknown = [key for key in data if key not in self.fields]
+            unknown = [k for k in data if k not in self.fields and not self.passes_on(k)]
             if unknown:
                 raise serializers.ValidationError(
-                    {str(key): [self.message_for_unknown(str(key))] for key in unknown}
+                    {str(key): [str(self.unknown_message)] for key in unknown}
                 )
-        return super().to_internal_value(data)
+        value = super().to_internal_value(data)
+        value.update({k: v for k, v in data.items() if self.passes_on(k)})
+        return value
 
-    def message_for_unknown(self, key: str) -> str:
-        return str(self.unknown_message)
-
-
-def _opt(field_class, **kwargs):
-    return field_class(required=False, **kwargs)
+    def passes_on(self, key) -> bool:
+        """A key that is not a field but is kept for the next check to refuse."""
+        return False
 
 
 def _validator(function, **kwargs):
@@ -119,68 +96,108 @@ def _validator(function, **kwargs):
     return run
 
 
-def _free(max_length: int, **kwargs):
-    """A name, an address line: intake's free-text rules (never a card number)."""
-    return Text(
-        required=False,
-        max_length=max_length,
-        validators=[_validator(validators.validate_free_text, max_length=max_length)],
-        **kwargs,
-    )
+# --- `changes`: JSON shape only ------------------------------------------------------
 
 
-COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS)
+class _Shape:
+    """A field of `changes`: checks the JSON type and passes the value on as sent. Its
+    length, range, pattern or choices are stated for the schema; the capture form
+    checks them (and says so in the desk's words)."""
+
+    type_message = _("Not a valid string.")
+
+    def json_type_ok(self, data) -> bool:
+        return isinstance(data, str)
+
+    def to_internal_value(self, data):
+        if not self.json_type_ok(data):
+            raise serializers.ValidationError(str(self.type_message), code="invalid")
+        if data == "" and not getattr(self, "allow_blank", False):
+            # Blank means "no change" to a form: in JSON, leave the field out.
+            raise serializers.ValidationError(str(_("This field may not be blank.")), code="blank")
+        return data
+
+    def run_validators(self, value) -> None:
+        """The capture form validates the value."""
+
+
+class ChangeText(_Shape, serializers.CharField):
+    def run_validation(self, data=serializers.empty):
+        # CharField's own blank check strips first: "  " is the form's to judge.
+        return serializers.Field.run_validation(self, data)
+
+
+class ChangePattern(_Shape, serializers.RegexField):
+    def run_validation(self, data=serializers.empty):
+        return serializers.Field.run_validation(self, data)
+
+
+class ChangeChoice(_Shape, serializers.ChoiceField):
+    pass
+
+
+class ChangeInteger(_Shape, serializers.IntegerField):
+    type_message = _("A valid integer is required.")
+
+    def json_type_ok(self, data) -> bool:
+        return isinstance(data, int) and not isinstance(data, bool)
+
+
+class ChangeDate(_Shape, serializers.DateField):
+    """YYYY-MM-DD, as the form reads it (and as the schema's `format: date` says)."""
+
+
+def _opt(field_class, **kwargs):
+    return field_class(required=False, **kwargs)
+
+
+def _one_of(choices, **kwargs) -> ChangeChoice:
+    return ChangeChoice(choices=choices, required=False, **kwargs)
+
+
+def _free(max_length: int, **kwargs) -> ChangeText:
+    """A name, an address line (the form applies intake's free-text rules)."""
+    return ChangeText(required=False, max_length=max_length, **kwargs)
+
+
 LANGUAGES = list(global_settings.LANGUAGES)
-TIME_ZONES = frozenset(tz for tz in zoneinfo.available_timezones() if "/" in tz)
+DEFAULT_COUNTRY = _("ISO 3166-1 alpha-2; default: the one on file, else the customer's.")
 LOCALE = r"^[a-zA-Z]{2,3}([-_]([a-zA-Z]{2}|[0-9]{3}))?$"
-
-# A field that only means something with another: (field, what it needs).
-NEEDS = [
-    ("phone_kind", "phone"),
-    *((f"address_{part}", "address_line1") for part in
-      ("line2", "city", "region", "postal_code", "country", "kind")),
-    ("address_line1", "address_city"),
-    ("address_line1", "address_country"),
-    ("card_exp_month", "card_number"),
-    ("card_exp_year", "card_number"),
-    ("card_holder_name", "card_number"),
-    ("card_number", "card_exp_month"),
-    ("card_number", "card_exp_year"),
-    ("account_holder", "iban"),
-    ("bank_name", "iban"),
-    ("national_id_country", "national_id"),
-    ("tax_id_country", "tax_id"),
-]  # fmt: skip
 
 
 class ChangesSerializer(StrictSerializer):
-    """The new values, by field (the names of the desk's capture forms). Each field
-    belongs to one category; a request changes fields of its category only."""
+    """The new values, by field: the field names of the desk's capture forms, one form a
+    category, checked by that form as an agent's typing is. Each field belongs to one
+    category; a request changes fields of its category only."""
 
     # personal
     legal_name = _free(200)
     preferred_name = _free(100)
-    date_of_birth = _opt(Date)
-    gender = _opt(choice, choices=PersonalDetails.Gender.choices)
-    national_id = _opt(Text, max_length=64)
+    date_of_birth = _opt(ChangeDate)
+    gender = _one_of(choices=PersonalDetails.Gender.choices)
+    national_id = _opt(ChangeText, max_length=64)
     national_id_country = _opt(
-        Pattern, regex=COUNTRY, help_text=_("ISO 3166-1 alpha-2; default: the customer's.")
+        ChangePattern,
+        regex=COUNTRY,
+        help_text=DEFAULT_COUNTRY,
     )
     # contact: each replaces the customer's primary one
-    email = _opt(Text, max_length=254)
+    email = _opt(ChangeText, max_length=254)
     phone = _opt(
-        Text,
+        ChangeText,
         max_length=64,
         help_text=_("Without +, read as a number of the customer's country."),
     )
-    phone_kind = _opt(choice, choices=PhoneNumber.Kind.choices)
-    address_line1 = _free(200, help_text=_("With address_city and address_country."))
+    phone_kind = _one_of(choices=PhoneNumber.Kind.choices)
+    address_line1 = _free(200, help_text=_("With address_city."))
     address_line2 = _free(200)
     address_city = _free(100)
     address_region = _free(100)
-    address_postal_code = _opt(Text, max_length=20)
-    address_country = _opt(Pattern, regex=COUNTRY, help_text=_("ISO 3166-1 alpha-2."))
-    address_kind = _opt(choice, choices=PostalAddress.Kind.choices)
+    address_postal_code = _opt(ChangeText, max_length=20)
+    address_country = _opt(
+        ChangePattern, regex=COUNTRY, help_text=_("ISO 3166-1 alpha-2; default: the customer's.")
+    )
+    address_kind = _one_of(choices=PostalAddress.Kind.choices)
     # security: commands to the client's identity system; the desk never sets a password
     password_reset = _opt(Boolean)
     two_factor_reset = _opt(Boolean)
@@ -200,107 +217,41 @@ class ChangesSerializer(StrictSerializer):
     )
     # billing: the card number goes to the vault and is never stored or echoed
     card_number = _opt(
-        Text,
+        ChangeText,
         max_length=40,
         help_text=_(
             "Goes to the vault at once; only brand, BIN and last four are kept. Never send the CVV."
         ),
     )
-    card_exp_month = _opt(Integer, min_value=1, max_value=12)
-    card_exp_year = _opt(Integer, min_value=2000, max_value=2100)
+    card_exp_month = _opt(ChangeInteger, min_value=1, max_value=12)
+    card_exp_year = _opt(ChangeInteger, min_value=2000, max_value=2100)
     card_holder_name = _free(100)
-    iban = _opt(Text, max_length=64)
+    iban = _opt(ChangeText, max_length=64)
     account_holder = _free(100)
     bank_name = _free(100)
     # language and region
-    language = _opt(choice, choices=LANGUAGES)
-    locale = _opt(Pattern, regex=LOCALE, max_length=16, help_text=_("Such as en-GB."))
-    time_zone = _opt(Text, max_length=64, help_text=_("An IANA time zone: Europe/London."))
-    country = _opt(Pattern, regex=COUNTRY, help_text=_("ISO 3166-1 alpha-2."))
+    language = _one_of(choices=LANGUAGES)
+    locale = _opt(ChangePattern, regex=LOCALE, max_length=16, help_text=_("Such as en-GB."))
+    time_zone = _opt(ChangeText, max_length=64, help_text=_("An IANA time zone: Europe/London."))
+    country = _opt(ChangePattern, regex=COUNTRY, help_text=_("ISO 3166-1 alpha-2."))
     # organisation
     business_name = _free(200)
-    tax_id = _opt(Text, max_length=64)
+    tax_id = _opt(ChangeText, max_length=64)
     tax_id_country = _opt(
-        Pattern, regex=COUNTRY, help_text=_("ISO 3166-1 alpha-2; default: the customer's.")
+        ChangePattern,
+        regex=COUNTRY,
+        help_text=DEFAULT_COUNTRY,
     )
-    vat_number = _opt(Text, max_length=64, help_text=_("With its country code: DE136695976."))
+    vat_number = _opt(ChangeText, max_length=64, help_text=_("With its country code: DE136695976."))
     registration_number = _free(32)
     billing_entity = _free(200)
     job_title = _free(100)
     department = _free(100)
 
-    def message_for_unknown(self, key: str) -> str:
-        if key.lower().replace("-", "_") in CVV_NAMES:
-            return str(_("Never send the card security code (CVV): the desk does not accept it."))
-        return super().message_for_unknown(key)
-
-    # Field rules from intake.validators: the same ones the desk's forms use.
-    def validate_date_of_birth(self, value):
-        return _check(validators.validate_date_of_birth, value)
-
-    def validate_email(self, value):
-        return _check(validators.normalise_email, value)
-
-    def validate_card_number(self, value):
-        return _check(validators.validate_card, value)
-
-    def validate_iban(self, value):
-        return _check(validators.validate_iban, value)
-
-    def validate_vat_number(self, value):
-        return _check(validators.validate_vat, value)
-
-    def validate_locale(self, value):
-        return _check(normalise_locale, value)
-
-    def validate_time_zone(self, value):
-        if value not in TIME_ZONES:
-            raise serializers.ValidationError(_("Not a time zone such as Europe/London."))
-        return value
-
-    def _country(self, value):
-        value = value.upper()
-        if value not in COUNTRIES:
-            raise serializers.ValidationError(_("Not an ISO 3166-1 country code."))
-        return value
-
-    validate_national_id_country = validate_address_country = _country
-    validate_country = validate_tax_id_country = _country
-
-    def validate(self, attrs):
-        errors = {
-            field: [str(_("Send %(other)s with this field.") % {"other": other})]
-            for field, other in NEEDS
-            if field in attrs and other not in attrs
-        }
-        if "card_exp_month" in attrs and "card_exp_year" in attrs:
-            today = timezone.localdate()
-            if (attrs["card_exp_year"], attrs["card_exp_month"]) < (today.year, today.month):
-                errors["card_exp_year"] = [str(_("This card has expired."))]
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
-
-
-def _country_checks(changes: dict, country: str) -> dict:
-    """The rules that depend on a country: the customer's unless the change names one.
-    Normalises `changes` in place; returns the errors by field."""
-    errors = {}
-    checks = [
-        ("phone", validators.normalise_phone, country),
-        ("address_postal_code", validators.validate_postal_code,
-         changes.get("address_country", country)),
-        ("national_id", validators.validate_national_id,
-         changes.get("national_id_country", country)),
-        ("tax_id", validators.validate_tax_id, changes.get("tax_id_country", country)),
-    ]  # fmt: skip
-    for name, validator, where in checks:
-        if name in changes:
-            try:
-                changes[name] = _check(validator, changes[name], where)
-            except serializers.ValidationError as error:
-                errors[name] = error.detail
-    return errors
+    def passes_on(self, key) -> bool:
+        # A card security code, under any name, goes on to the form, which refuses it
+        # with its reason (PCI DSS 3.3.1) instead of a bare "Unknown field.".
+        return is_card_security_code(key)
 
 
 class ChangeRequestCreateSerializer(StrictSerializer):
@@ -322,7 +273,11 @@ class ChangeRequestCreateSerializer(StrictSerializer):
     )
     category = choice(choices=[(c.value, c.label) for c in API_CATEGORIES])
     changes = ChangesSerializer(
-        help_text=_("New values by field; every field must belong to the category.")
+        help_text=_(
+            "New values by field; every field must belong to the category. Checked by the "
+            "desk's own capture form of the category: the same required fields, rules and "
+            "messages as an agent's."
+        )
     )
     summary = Text(
         required=False,
@@ -349,32 +304,6 @@ class ChangeRequestCreateSerializer(StrictSerializer):
             # Not echoed: the caller knows what it sent.
             raise serializers.ValidationError(_("No customer of yours has this number."))
         return customer
-
-    def validate(self, attrs):
-        category = attrs["category"]
-        changes = attrs["changes"]
-        customer = attrs.get("customer")
-        allowed = CATEGORY_FIELDS[category]
-        errors = {
-            name: [str(_("Not a field of the %(category)s category.") % {"category": category})]
-            for name in changes
-            if name not in allowed
-        }
-        if not changes:
-            errors["non_field_errors"] = [str(_("Send at least one change."))]
-        if not errors:
-            country = customer_country(customer) if customer else self.context["client"].country
-            errors = _country_checks(changes, country)
-        if "unlink_provider" in changes and not errors:
-            provider = changes["unlink_provider"]
-            if customer is None:
-                errors["unlink_provider"] = [str(_("Name the customer to unlink an account."))]
-            elif not customer.linked_accounts.filter(provider=provider).exists():
-                message = _("The customer has no account linked with this provider.")
-                errors["unlink_provider"] = [str(message)]
-        if errors:
-            raise serializers.ValidationError({"changes": errors})
-        return attrs
 
 
 class ChangeItemSerializer(serializers.Serializer):
@@ -417,7 +346,8 @@ class _Messages(serializers.ListField):
     }
 )
 class _ChangesMessages(serializers.Field):
-    """Messages about `changes` as a whole (e.g. null: a list), or by change field."""
+    """Messages about `changes` as a whole (e.g. null: a list), or by change field as the
+    desk's capture form words them (`non_field_errors`: the change as a whole)."""
 
 
 class ValidationErrorSerializer(serializers.Serializer):

@@ -18,11 +18,11 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.intake.capture import drafts_for
 from profiledesk.policies.categories import Category
 from profiledesk.tickets.models import Ticket
 from profiledesk.tickets.services import ticket_create
 
-from .changes import drafts_for_api
 from .models import ApiKey, IdempotencyRecord
 
 
@@ -65,8 +65,12 @@ def change_request_replay(*, client, key: str, fingerprint: str) -> Submission |
 
 
 @transaction.atomic
-def change_request_submit(*, api_key: ApiKey, key: str, fingerprint: str, data: dict) -> Submission:
-    """Open a ticket from validated API data, once per (client, Idempotency-Key).
+def change_request_submit(
+    *, api_key: ApiKey, key: str, fingerprint: str, data: dict, cleaned_data: dict
+) -> Submission:
+    """Open a ticket from validated API data, once per (client, Idempotency-Key):
+    `data` from the request serializer, `cleaned_data` from the category's capture form
+    (api/changes.py `capture_form`).
 
     Raises Django's ValidationError when capture finds nothing to change (the values are
     what the profile already holds); the transaction, and so the key, is rolled back."""
@@ -90,9 +94,7 @@ def change_request_submit(*, api_key: ApiKey, key: str, fingerprint: str, data: 
         client=client,
         channel=data["channel"],
         category=category,
-        items=drafts_for_api(
-            client=client, category=category, changes=data["changes"], customer=customer
-        ),
+        items=drafts_for(category=category, cleaned_data=cleaned_data, customer=customer),
         customer=customer,
         summary=data["summary"]
         or _("%(category)s: change requested through the API")

@@ -26,6 +26,7 @@ from profiledesk.tickets.services import TicketError
 
 from .access import get_ticket_for_api_client
 from .authentication import ApiKeyAuthentication, HasApiKey
+from .changes import capture_form, changes_errors
 from .parsers import LimitedJSONParser
 from .serializers import (
     ChangeRequestCreateSerializer,
@@ -181,12 +182,24 @@ class ChangeRequestCreate(ApiView):
                 serializer = ChangeRequestCreateSerializer(
                     data=request.data, context={"client": client}
                 )
-                serializer.is_valid(raise_exception=True)
+                serializer.is_valid(raise_exception=True)  # JSON shape
+                data = serializer.validated_data
+                # The values: the desk's own capture form of the category.
+                form = capture_form(
+                    client=client,
+                    category=data["category"],
+                    changes=data["changes"],
+                    customer=data.get("customer"),
+                )
+                errors = changes_errors(form=form, changes=data["changes"])
+                if errors:
+                    return Response({"changes": errors}, status=status.HTTP_400_BAD_REQUEST)
                 submission = change_request_submit(
                     api_key=api_key,
                     key=key,
                     fingerprint=fingerprint,
-                    data=serializer.validated_data,
+                    data=data,
+                    cleaned_data=form.cleaned_data,
                 )
         except IdempotencyConflict as error:
             return Response({"detail": str(error)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)

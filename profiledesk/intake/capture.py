@@ -18,6 +18,8 @@ change; `drafts_for` turns the category form's `cleaned_data` into `ItemDraft`s 
 
 `cleaned_data` is expected from `intake.forms.form_for(category, ...)`: its keys are the
 form's field names, and a key that is missing, None or "" means "leave as it is".
+`customer=None` is a request whose customer is not known yet (an API caller's): nothing
+is known of the profile, so every value is a new one (no old value, no row replaced).
 """
 
 import io
@@ -46,7 +48,7 @@ from profiledesk.vault.adapters import get_vault
 from profiledesk.vault.cards import CardNumberError
 from verification.answers import hash_answer
 
-from .validators import validate_card, validate_iban
+from .validators import refuse_card_security_code, validate_card, validate_iban
 
 logger = logging.getLogger(__name__)
 
@@ -369,12 +371,20 @@ class _Drafts:
         )
 
 
-def _one(customer: m.Customer, related: str):
-    """A one-to-one section of the customer, or None if it has never been filled in."""
+def section_of(customer: m.Customer | None, related: str):
+    """A one-to-one section of the customer, or None if it has never been filled in (or
+    the customer is not known)."""
+    if customer is None:
+        return None
     try:
         return getattr(customer, related)
     except ObjectDoesNotExist:
         return None
+
+
+def rows_of(customer: m.Customer | None, related: str, model: type[models.Model]):
+    """The customer's rows of a multi-row section; none when the customer is not known."""
+    return model.objects.none() if customer is None else getattr(customer, related).all()
 
 
 def _row(queryset, target_id, what: str):
@@ -402,8 +412,8 @@ def _set_fields(drafts: _Drafts, model, row, data: dict, names) -> None:
         drafts.value(model, name, new, row=row)
 
 
-def _personal(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
-    row = _one(customer, "personal")
+def _personal(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:
+    row = section_of(customer, "personal")
     names = ["legal_name", "preferred_name", "date_of_birth", "gender", "national_id"]
     _set_fields(drafts, m.PersonalDetails, row, data, names)
     # The country only matters with the number it qualifies.
@@ -440,11 +450,11 @@ def _contact_point(
         drafts.value(model, "is_primary", True, row=row)
 
 
-def _contact(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+def _contact(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:
     _contact_point(
         drafts,
         m.EmailAddress,
-        customer.emails.all(),
+        rows_of(customer, "emails", m.EmailAddress),
         data,
         prefix="email",
         fields={"email": "email"},
@@ -453,7 +463,7 @@ def _contact(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
     _contact_point(
         drafts,
         m.PhoneNumber,
-        customer.phones.all(),
+        rows_of(customer, "phones", m.PhoneNumber),
         data,
         prefix="phone",
         fields={"phone": "number", "phone_kind": "kind"},
@@ -466,7 +476,7 @@ def _contact(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
     _contact_point(
         drafts,
         m.PostalAddress,
-        customer.addresses.all(),
+        rows_of(customer, "addresses", m.PostalAddress),
         data,
         prefix="address",
         fields=address_fields,
@@ -474,8 +484,8 @@ def _contact(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
     )
 
 
-def _security(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
-    settings_row = _one(customer, "security")
+def _security(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:
+    settings_row = section_of(customer, "security")
     if data.get("password_reset"):
         last = getattr(settings_row, "last_password_reset_at", None)
         drafts.action(
@@ -507,7 +517,9 @@ def _security(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
     if _blank(question) and _blank(answer):
         return
     row = _row(
-        customer.security_questions.all(), data.get("question_target"), _("security question")
+        rows_of(customer, "security_questions", m.SecurityQuestion),
+        data.get("question_target"),
+        _("security question"),
     )
     if row is None and (_blank(question) or _blank(answer)):
         raise ValidationError(
@@ -536,23 +548,27 @@ def _security(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
         )
 
 
-def _preferences(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
-    row = _one(customer, "preferences")
+def _preferences(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:
+    row = section_of(customer, "preferences")
     for spec in CATEGORY_FIELDS[Category.PREFERENCES]:
         new = data.get(spec.name)
         if new is None or new == "":
             continue
         new = bool(new)
-        if row is None:
+        if row is None and customer is not None:
+            # A known customer without a preferences row has the defaults; with no
+            # customer yet nothing is known, so every value is a new one.
             current = spec.model._meta.get_field(spec.name).default
             if current == new:
                 continue
         drafts.value(m.Preferences, spec.name, new, row=row)
 
 
-def _linked_accounts(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+def _linked_accounts(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:
     for target in data.get("unlink") or ():
-        account = _row(customer.linked_accounts.all(), target, _("linked account"))
+        account = _row(
+            rows_of(customer, "linked_accounts", m.LinkedAccount), target, _("linked account")
+        )
         external = display(account.external_id, account.field_policies["external_id"])
         drafts.action(
             m.LinkedAccount,
@@ -584,11 +600,12 @@ def _address_display(address: m.PostalAddress | None) -> str:
     )
 
 
-def _card(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+def _card(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:
     number = data.get("card_number")
     if _blank(number):
         return
-    row = _row(customer.cards.all(), data.get("card_target"), _("card"))
+    cards = rows_of(customer, "cards", m.PaymentCard)
+    row = _row(cards, data.get("card_target"), _("card"))
     validate_card(number)  # the same rules the form applied; a message without digits
     try:
         token = get_vault().tokenize_card(number)
@@ -607,7 +624,8 @@ def _card(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
         if not _blank(new):
             # A replacement card is a new card: every detail goes with it.
             drafts.value(m.PaymentCard, name, new, row=row, always=True)
-    address = _row(customer.addresses.all(), data.get("card_billing_address"), _("address"))
+    addresses = rows_of(customer, "addresses", m.PostalAddress)
+    address = _row(addresses, data.get("card_billing_address"), _("address"))
     if address is not None:
         drafts.value(
             m.PaymentCard,
@@ -618,15 +636,16 @@ def _card(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
             new_display=_address_display(address),
             old_display=_address_display(row.billing_address) if row else "",
         )
-    if data.get("card_make_default") or not customer.cards.filter(is_default=True).exists():
+    if data.get("card_make_default") or not cards.filter(is_default=True).exists():
         drafts.value(m.PaymentCard, "is_default", True, row=row)
 
 
-def _bank(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+def _bank(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:
     iban = data.get("iban")
     if _blank(iban):
         return
-    row = _row(customer.bank_accounts.all(), data.get("bank_target"), _("bank account"))
+    accounts = rows_of(customer, "bank_accounts", m.BankAccount)
+    row = _row(accounts, data.get("bank_target"), _("bank account"))
     token = get_vault().tokenize_iban(validate_iban(iban))
     drafts.bank_account(
         row=row,
@@ -639,30 +658,24 @@ def _bank(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
         new = data.get(name)
         if not _blank(new):
             drafts.value(m.BankAccount, name, new, row=row)
-    if data.get("bank_make_default") or not customer.bank_accounts.filter(is_default=True).exists():
+    if data.get("bank_make_default") or not accounts.filter(is_default=True).exists():
         drafts.value(m.BankAccount, "is_default", True, row=row)
 
 
-# Keys a card-security-code field might arrive under (an API client, a copied form).
-_CVV_KEYS = {"cvv", "cvv2", "cvc", "cvc2", "csc", "cid", "security_code", "card_cvv", "card_cvc"}
-
-
-def _billing(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
-    if any(str(key).lower() in _CVV_KEYS and not _blank(v) for key, v in data.items()):
-        raise ValidationError(
-            _("The desk never takes a card's security code (CVV): leave it out."), code="cvv"
-        )
+def _billing(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:
+    # The forms refuse it first; this holds for callers that build cleaned_data themselves.
+    refuse_card_security_code(key for key, value in data.items() if not _blank(value))
     _card(drafts, data, customer)
     _bank(drafts, data, customer)
 
 
-def _language_region(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
-    row = _one(customer, "language_region")
+def _language_region(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:
+    row = section_of(customer, "language_region")
     _set_fields(drafts, m.LanguageRegion, row, data, ("language", "locale", "time_zone", "country"))
 
 
-def _organisation(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
-    row = _one(customer, "organisation")
+def _organisation(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:
+    row = section_of(customer, "organisation")
     names = [spec.name for spec in CATEGORY_FIELDS[Category.ORGANISATION]]
     _set_fields(drafts, m.Organisation, row, data, names)
 
@@ -695,11 +708,11 @@ def _avatar_write(name: str, content: bytes) -> None:
         logger.error("Pending avatar %s was stored as %s", name, saved)
 
 
-def _avatar(drafts: _Drafts, data: dict, customer: m.Customer) -> None:
+def _avatar(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:
     file = data.get("image")
     if _blank(file):
         return
-    row = _one(customer, "avatar")
+    row = section_of(customer, "avatar")
     stored = avatar_store(file)
     width, height = getattr(file, "image_size", (None, None))
     image_format = getattr(file, "image_format", "")
@@ -733,7 +746,9 @@ _BUILDERS = {
 }
 
 
-def drafts_for(*, category: str, cleaned_data: dict, customer: m.Customer) -> list[ItemDraft]:
+def drafts_for(
+    *, category: str, cleaned_data: dict, customer: m.Customer | None
+) -> list[ItemDraft]:
     """The change items a validated category form asks for, in form order.
 
     Raises ValidationError (for the form as a whole) when nothing would change, when a

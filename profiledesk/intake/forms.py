@@ -9,7 +9,6 @@ autocomplete="off": a browser that remembered them would offer one caller's e-ma
 card to the next caller's agent (and offer to "save" a customer's card).
 """
 
-import datetime as dt
 import functools
 import re
 import zoneinfo
@@ -20,20 +19,22 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.conf import global_settings
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from phonenumbers import geocoder
 
+from profiledesk.clients.models import Client
 from profiledesk.customers import models as m
 from profiledesk.policies.categories import Category
 from profiledesk.privacy.masking import display
 from verification.answers import normalise_answer
 
 from . import validators as v
-from .capture import customer_country
+from .capture import customer_country, rows_of, section_of
 
 OFF = {"autocomplete": "off"}
 
@@ -75,13 +76,26 @@ def _time_zones() -> tuple[tuple[str, str], ...]:
 
 
 NO_CHANGE = ("", _("— no change —"))
+# Never "X is not one of the available choices": the value may be a card number typed
+# into the wrong field (an API caller), and a message must not repeat it.
+NOT_A_CHOICE = _("Not one of the allowed values.")
 
 
-def _one(customer, related: str):
-    try:
-        return getattr(customer, related)
-    except ObjectDoesNotExist:
-        return None
+class IsoDateField(forms.DateField):
+    """YYYY-MM-DD only: what the page's date input sends and the API's schema states; no
+    guessing between 03/04 as March or April."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class CountryField(forms.ChoiceField):
+    """ISO 3166-1 alpha-2 in either case ("es" is Spain), kept upper case."""
+
+    def to_python(self, value):
+        return super().to_python(value).strip().upper()
 
 
 def _now(model, row, name: str) -> SafeString:
@@ -123,7 +137,13 @@ def _free_text(label, max_length: int, **kwargs) -> forms.CharField:
 
 
 class ChangeForm(forms.Form):
-    """Base of the category forms: knows the customer, their country, and the layout."""
+    """Base of the category forms: knows the customer, their country, the client's
+    "today", and the layout.
+
+    The desk and the API bind the same forms: a request that names no customer (an API
+    caller's, matched to a customer later) is a form with `customer=None` and the client:
+    nothing is known of the profile, so every value is a new one and the client's home
+    country reads the numbers."""
 
     category: str = ""
     # Free-text fields (name -> max length) cleaned by validators.validate_free_text.
@@ -133,11 +153,23 @@ class ChangeForm(forms.Form):
     # At least one of these must be filled for the form to ask for anything.
     change_fields: tuple[str, ...] = ()
 
-    def __init__(self, *args, customer: m.Customer, **kwargs):
+    def __init__(self, *args, customer: m.Customer | None, client: Client | None = None, **kwargs):
+        owner = customer.client if customer is not None else client
+        if owner is None:
+            raise ValueError("A change form needs the customer or, for no customer yet, the client")
         self.customer = customer
-        self.country = customer_country(customer)
+        self.client: Client = owner
+        self.country = (
+            customer_country(customer) if customer is not None else (owner.country or "").upper()
+        )
+        # "Today" for card expiry and date-of-birth checks: the client's calendar day,
+        # whoever is typing and wherever the server runs.
+        self.today = timezone.localdate(timezone=zoneinfo.ZoneInfo(owner.time_zone))
         super().__init__(*args, **kwargs)
         self.setup()
+        for field in self.fields.values():
+            if isinstance(field, forms.ChoiceField):
+                field.error_messages["invalid_choice"] = NOT_A_CHOICE
         # Help texts are printed unescaped by the form templates: whatever setup() put
         # there is escaped unless it was built safe (format_html in _now) — a stored value
         # that slipped into a help text stays text.
@@ -174,6 +206,11 @@ class ChangeForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        # Whatever the form: a card security code, under any name, is refused outright.
+        try:
+            v.refuse_card_security_code(self.data.keys())
+        except ValidationError as error:
+            self.add_error(None, error)
         nothing = not any(
             cleaned.get(name) not in (None, "", False, [], ()) for name in self.change_fields
         )
@@ -216,11 +253,10 @@ class PersonalForm(ChangeForm):
 
     legal_name = _free_text(_("New legal name"), 200)
     preferred_name = _free_text(_("New preferred name"), 100)
-    date_of_birth = forms.DateField(
+    date_of_birth = IsoDateField(
         label=_("Corrected date of birth"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date", **OFF}, format="%Y-%m-%d"),
-        validators=[v.validate_date_of_birth],
     )
     gender = forms.ChoiceField(
         label=_("Gender"), required=False, choices=[NO_CHANGE, *m.PersonalDetails.Gender.choices]
@@ -228,7 +264,7 @@ class PersonalForm(ChangeForm):
     national_id = forms.CharField(
         label=_("New national ID"), max_length=64, required=False, widget=forms.TextInput(OFF)
     )
-    national_id_country = forms.ChoiceField(
+    national_id_country = CountryField(
         label=_("Country that issued the ID"),
         required=False,
         choices=_named(v.NATIONAL_IDS),
@@ -236,12 +272,16 @@ class PersonalForm(ChangeForm):
     )
 
     def setup(self):
-        row = _one(self.customer, "personal")
+        row = section_of(self.customer, "personal")
         for name in ("legal_name", "preferred_name", "date_of_birth", "gender", "national_id"):
             self.fields[name].help_text = _now(m.PersonalDetails, row, name)
         issued = getattr(row, "national_id_country", "") or self.country
         if issued in v.NATIONAL_IDS:
             self.fields["national_id_country"].initial = issued
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data.get("date_of_birth")
+        return v.validate_date_of_birth(born, today=self.today) if born else born
 
     def clean(self):
         cleaned = super().clean()
@@ -296,7 +336,7 @@ class ContactForm(ChangeForm):
     address_postal_code = forms.CharField(
         label=_("Postal code"), max_length=20, required=False, widget=forms.TextInput(OFF)
     )
-    address_country = forms.ChoiceField(label=_("Country"), required=False)
+    address_country = CountryField(label=_("Country"), required=False)
     address_kind = forms.ChoiceField(
         label=_("Kind"),
         required=False,
@@ -314,9 +354,9 @@ class ContactForm(ChangeForm):
         phone_policy = m.PhoneNumber.field_policies["number"]
         line_policy = m.PostalAddress.field_policies["line1"]
         code_policy = m.PostalAddress.field_policies["postal_code"]
-        emails = list(c.emails.order_by("-is_primary", "pk"))
-        phones = list(c.phones.order_by("-is_primary", "pk"))
-        addresses = list(c.addresses.order_by("-is_primary", "pk"))
+        emails = list(rows_of(c, "emails", m.EmailAddress).order_by("-is_primary", "pk"))
+        phones = list(rows_of(c, "phones", m.PhoneNumber).order_by("-is_primary", "pk"))
+        addresses = list(rows_of(c, "addresses", m.PostalAddress).order_by("-is_primary", "pk"))
         for prefix, rows, show, new_label in (
             ("email", emails, lambda r: display(r.email, email_policy), _("Add a new address")),
             ("phone", phones, lambda r: display(r.number, phone_policy), _("Add a new number")),
@@ -417,7 +457,7 @@ class SecurityForm(ChangeForm):
     )
 
     def setup(self):
-        questions = self.customer.security_questions.order_by("pk")
+        questions = rows_of(self.customer, "security_questions", m.SecurityQuestion).order_by("pk")
         self.fields["question_target"].choices = self._target_choices(
             questions, lambda q: q.question, _("Add a new question")
         )
@@ -441,8 +481,10 @@ class SecurityForm(ChangeForm):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("two_factor_reset"):
-            security = _one(self.customer, "security")
+        # Without the customer there is nothing to check yet: the agent who matches the
+        # request to a customer sees the command on the ticket.
+        if cleaned.get("two_factor_reset") and self.customer is not None:
+            security = section_of(self.customer, "security")
             if security is None or not security.two_factor_enabled:
                 self.add_error(
                     "two_factor_reset", _("The customer has no two-factor sign-in to reset.")
@@ -478,7 +520,7 @@ class PreferencesForm(ChangeForm):
     )
 
     def setup(self):
-        row = _one(self.customer, "preferences")
+        row = section_of(self.customer, "preferences")
         for name in self.names:
             model_field = m.Preferences._meta.get_field(name)
             self.fields[name] = forms.NullBooleanField(
@@ -533,10 +575,15 @@ class LinkedAccountsForm(ChangeForm):
         policy = m.LinkedAccount.field_policies["external_id"]
         self.fields["unlink"].choices = [
             (a.pk, f"{a.get_provider_display()} ({display(a.external_id, policy)})")
-            for a in self.customer.linked_accounts.order_by("provider")
+            for a in rows_of(self.customer, "linked_accounts", m.LinkedAccount).order_by("provider")
         ]
         if not self.fields["unlink"].choices:
             self.fields["unlink"].help_text = _("This customer has no linked accounts.")
+        if self.customer is None:
+            # No customer named: there is no account to choose from.
+            self.fields["unlink"].error_messages["required"] = _(
+                "Name the customer to unlink an account."
+            )
 
 
 # --- billing ------------------------------------------------------------------------
@@ -546,9 +593,22 @@ def _months():
     return [("", "—")] + [(n, f"{n:02d}") for n in range(1, 13)]
 
 
-def _years():
-    year = dt.date.today().year  # noqa: DTZ011 - timezone.localdate() once forms.py is free
+def _years(year: int):
     return [("", "—")] + [(y, str(y)) for y in range(year, year + 21)]
+
+
+EXPIRY_YEARS = (2000, 2100)
+
+
+class ExpiryYearField(forms.TypedChoiceField):
+    """The page offers this year and the next twenty; a client system may send any year
+    of the card era, and a past one is an expired card (said by BillingForm.clean)."""
+
+    def valid_value(self, value) -> bool:
+        try:
+            return EXPIRY_YEARS[0] <= int(value) <= EXPIRY_YEARS[1]
+        except (TypeError, ValueError):
+            return False
 
 
 class BillingForm(ChangeForm):
@@ -572,7 +632,7 @@ class BillingForm(ChangeForm):
     card_exp_month = forms.TypedChoiceField(
         label=_("Expiry month"), required=False, coerce=int, empty_value=None
     )
-    card_exp_year = forms.TypedChoiceField(
+    card_exp_year = ExpiryYearField(
         label=_("Expiry year"), required=False, coerce=int, empty_value=None
     )
     card_holder_name = _free_text(_("Name on card"), 100)
@@ -596,14 +656,14 @@ class BillingForm(ChangeForm):
     def setup(self):
         c = self.customer
         self.fields["card_exp_month"].choices = _months()
-        self.fields["card_exp_year"].choices = _years()
+        self.fields["card_exp_year"].choices = _years(self.today.year)
         self.fields["card_target"].choices = self._target_choices(
-            c.cards.order_by("-is_default", "pk"),
+            rows_of(c, "cards", m.PaymentCard).order_by("-is_default", "pk"),
             lambda card: f"{card.brand.capitalize()} {card.display_number}",
             _("Add a new card"),
         )
         self.fields["bank_target"].choices = self._target_choices(
-            c.bank_accounts.order_by("-is_default", "pk"),
+            rows_of(c, "bank_accounts", m.BankAccount).order_by("-is_default", "pk"),
             lambda account: account.iban_masked,
             _("Add a new bank account"),
         )
@@ -613,7 +673,7 @@ class BillingForm(ChangeForm):
             ("", _("None")),
             *(
                 (str(a.pk), f"{display(a.line1, line)}, {display(a.postal_code, code)}")
-                for a in c.addresses.order_by("-is_primary", "pk")
+                for a in rows_of(c, "addresses", m.PostalAddress).order_by("-is_primary", "pk")
             ),
         ]
 
@@ -651,7 +711,7 @@ class BillingForm(ChangeForm):
                 self.add_error("card_exp_month", _("Choose the expiry month."))
             if year is None:
                 self.add_error("card_exp_year", _("Choose the expiry year."))
-            today = dt.date.today()  # noqa: DTZ011 - timezone.localdate(), as _years()
+            today = self.today
             if month and year and (year, month) < (today.year, today.month):
                 self.add_error("card_exp_month", _("This card has expired."))
             if not cleaned.get("card_holder_name") and "card_holder_name" not in self.errors:
@@ -690,10 +750,10 @@ class LanguageRegionForm(ChangeForm):
         help_text=_("How dates and numbers are written, such as en-GB."),
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
-    country = forms.ChoiceField(label=_("Country"), required=False)
+    country = CountryField(label=_("Country"), required=False)
 
     def setup(self):
-        row = _one(self.customer, "language_region")
+        row = section_of(self.customer, "language_region")
         self.fields["language"].choices = [
             NO_CHANGE,
             *((c, _(n)) for c, n in global_settings.LANGUAGES),
@@ -734,7 +794,7 @@ class OrganisationForm(ChangeForm):
     tax_id = forms.CharField(
         label=_("Tax ID"), max_length=64, required=False, widget=forms.TextInput(OFF)
     )
-    tax_id_country = forms.ChoiceField(
+    tax_id_country = CountryField(
         label=_("Tax ID country"), required=False, choices=[("", ""), *_named(v.TAX_IDS)]
     )
     vat_number = forms.CharField(
@@ -750,7 +810,7 @@ class OrganisationForm(ChangeForm):
     department = _free_text(_("Department"), 100)
 
     def setup(self):
-        row = _one(self.customer, "organisation")
+        row = section_of(self.customer, "organisation")
         for name in self.change_fields:
             field = self.fields[name]
             field.help_text = _help_with_now(field.help_text, _now(m.Organisation, row, name))
@@ -798,10 +858,20 @@ FORMS: dict[str, type[ChangeForm]] = {
 }
 
 
-def form_for(category: str, *, customer: m.Customer, data=None, files=None) -> ChangeForm:
-    """The change form of `category` for `customer`, bound when `data` is given."""
+def form_for(
+    category: str,
+    *,
+    customer: m.Customer | None,
+    client: Client | None = None,
+    data=None,
+    files=None,
+) -> ChangeForm:
+    """The change form of `category` for `customer`, bound when `data` is given.
+
+    `customer=None` with `client=` is a request whose customer is not known yet (an API
+    caller's): the same rules, with nothing known of the profile."""
     try:
         form_class = FORMS[category]
     except KeyError:
         raise ValueError(f"Unknown category {category!r}") from None
-    return form_class(data, files, customer=customer)
+    return form_class(data, files, customer=customer, client=client)

@@ -658,3 +658,26 @@ def validate_avatar(file):
     file.image_format = image_format
     file.image_size = (width, height)
     return file
+
+
+# --- card security codes ------------------------------------------------------------
+
+# Names a card-security-code field arrives under (an API client, a copied checkout form,
+# a browser extension): "CVV", "card-cvc" and "Card_Security_Code" are all this.
+CARD_SECURITY_CODE_KEYS = frozenset(
+    {"cvv", "cvv2", "cvc", "cvc2", "csc", "cid", "security_code", "card_cvv", "card_cvc",
+     "card_security_code"}
+)  # fmt: skip
+
+
+def is_card_security_code(key: object) -> bool:
+    return str(key).strip().lower().replace("-", "_") in CARD_SECURITY_CODE_KEYS
+
+
+def refuse_card_security_code(keys) -> None:
+    """The desk never takes a card's security code (PCI DSS 3.3.1): a CVV under any of
+    its names is refused, whatever its value, before anything is kept."""
+    if any(is_card_security_code(key) for key in keys):
+        raise ValidationError(
+            _("The desk never takes a card's security code (CVV): leave it out."), code="cvv"
+        )

@@ -30,7 +30,12 @@ def test_a_card_change_shows_no_more_than_bin_and_last_four(api, customer):
     body = {
         "customer": customer.number,
         "category": "billing",
-        "changes": {"card_number": CARD, "card_exp_month": 12, "card_exp_year": 2099},
+        "changes": {
+            "card_number": CARD,
+            "card_exp_month": 12,
+            "card_exp_year": 2099,
+            "card_holder_name": "Grace Hopper",
+        },
     }
     reference = submit(api, body).json()["reference"]
     items = {i["field"]: i["new_value"] for i in _status(api, reference).json()["items"]}

@@ -17,8 +17,9 @@ from schemathesis.checks import CHECKS as REGISTRY
 from schemathesis.checks import load_all_checks
 from schemathesis.config import SchemathesisConfig
 
-from profiledesk.api.changes import CATEGORY_FIELDS
 from profiledesk.api.keys import api_key_create
+from profiledesk.customers.models import Preferences
+from profiledesk.intake.forms import PreferencesForm
 from tests.factories import complete_customer
 
 EXAMPLES = 60
@@ -93,6 +94,7 @@ def test_a_real_request_and_its_status_match_the_schema(live_api, northwind):
                 "card_number": "4111111111111111",
                 "card_exp_month": 1,
                 "card_exp_year": 2099,
+                "card_holder_name": "Grace Hopper",
             },
         },
         media_type="application/json",
@@ -114,7 +116,9 @@ def test_valid_requests_open_tickets_and_every_answer_matches_the_schema(live_ap
     known = northwind.customers.get()
     number, current = known.number, known.preferences
     create, status = sorted(_operations(schema), key=lambda op: op.method != "post")
-    preferences = sorted(CATEGORY_FIELDS["preferences"])
+    preferences = sorted(PreferencesForm.names)
+    defaults = {name: Preferences._meta.get_field(name).default for name in preferences}
+    channels = ("confirm_by_email", "confirm_by_sms", "confirm_in_app")
 
     @given(
         changes=st.dictionaries(st.sampled_from(preferences), st.booleans(), min_size=1),
@@ -137,6 +141,13 @@ def test_valid_requests_open_tickets_and_every_answer_matches_the_schema(live_ap
             headers={"Idempotency-Key": str(key)}, body=body, media_type="application/json"
         )
         response = case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+        # The desk's rule: a toggle left out keeps its value (with no customer, the default),
+        # and at least one way to confirm must remain.
+        before = defaults if customer is None else {k: getattr(current, k) for k in defaults}
+        if not any(changes.get(name, before[name]) for name in channels):
+            assert response.status_code == 400
+            assert "one way to confirm" in str(response.json()["changes"])
+            return
         # A value the customer already has is no change; with no customer, all are new.
         changed = customer is None or any(getattr(current, k) != v for k, v in changes.items())
         if not changed:

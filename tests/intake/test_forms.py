@@ -1,8 +1,10 @@
 """The category forms: bad input is a message on its field; good input becomes items."""
 
+import datetime as dt
 import io
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template import Context, Template
 from django.utils import timezone
@@ -316,3 +318,62 @@ def test_an_avatar_that_is_not_an_accepted_image_is_an_error_on_its_field(custom
 def test_every_form_class_is_registered_under_its_category():
     assert {cls.category for cls in FORMS.values()} == set(Category.values)
     assert all(FORMS[category].category == category for category in FORMS)
+
+
+# --- "today" is the client's; no customer yet ------------------------------------------
+
+
+def _card_expiring(month: int, year: int) -> dict:
+    return {
+        "card_number": "4111 1111 1111 1111",
+        "card_exp_month": str(month),
+        "card_exp_year": str(year),
+        "card_holder_name": "Grace Hopper",
+    }
+
+
+@pytest.mark.parametrize(("zone", "expired"), [("Europe/London", False), ("Asia/Tokyo", True)])
+def test_a_card_expires_by_the_client_s_calendar_not_the_server_s(customer, zone, expired):
+    """At 20:00 UTC on 31 December it is already January in Tokyo: a card that runs to
+    December has expired there and is still good in London."""
+    customer.client.time_zone = zone
+    customer.client.save(update_fields=["time_zone"])
+    with time_machine.travel(dt.datetime(2030, 12, 31, 20, 0, tzinfo=dt.UTC), tick=False):
+        form = form_for(Category.BILLING, customer=customer, data=_card_expiring(12, 2030))
+        assert form.is_valid() is not expired
+    if expired:
+        assert form.errors == {"card_exp_month": ["This card has expired."]}
+
+
+@pytest.mark.parametrize(("zone", "plausible"), [("UTC", False), ("Pacific/Kiritimati", True)])
+def test_a_sixteenth_birthday_is_counted_on_the_client_s_calendar(customer, zone, plausible):
+    """Noon UTC on 1 June is already 2 June in Kiritimati (UTC+14): someone born on
+    2 June 2014 turns sixteen there (old enough), not yet by UTC."""
+    customer.client.time_zone = zone
+    customer.client.save(update_fields=["time_zone"])
+    with time_machine.travel(dt.datetime(2030, 6, 1, 12, 0, tzinfo=dt.UTC), tick=False):
+        form = form_for(Category.PERSONAL, customer=customer, data={"date_of_birth": "2014-06-02"})
+        assert form.is_valid() is plausible, form.errors
+
+
+def test_a_form_for_no_customer_yet_needs_the_client(northwind):
+    with pytest.raises(ValueError, match="client"):
+        form_for(Category.CONTACT, customer=None)
+    form = form_for(
+        Category.CONTACT, customer=None, client=northwind, data={"phone": "07911 123456"}
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["phone"] == "+447911123456"  # the client's home country
+    assert form.fields["email_target"].choices == [("", "Add a new address")]
+
+
+@pytest.mark.parametrize("key", ["cvv", "CVC2", "card-security-code", "csc"])
+def test_every_change_form_refuses_a_card_security_code(customer, key):
+    form = form_for(Category.PERSONAL, customer=customer, data={"legal_name": "G H", key: "1"})
+    assert not form.is_valid()
+    assert "CVV" in form.non_field_errors()[0]
+
+
+def test_a_wrong_choice_is_never_repeated_in_its_message(customer):
+    form = form_for(Category.PERSONAL, customer=customer, data={"gender": "4111111111111111"})
+    assert form.errors["gender"] == ["Not one of the allowed values."]
