@@ -229,7 +229,7 @@ def test_an_expired_card_is_refused_by_the_client_s_calendar(api, agent, profile
 
 
 @pytest.mark.parametrize(
-    "key", sorted(CARD_SECURITY_CODE_KEYS) + ["CVV", "Card-CVC", "Security_Code"]
+    "key", [*sorted(CARD_SECURITY_CODE_KEYS), "CVV", "Card-CVC", "Security_Code"]
 )
 def test_a_card_security_code_under_any_name_is_refused_alike(api, agent, profile, key):
     changes = _card(card_holder_name=HOLDER, **{key: "123"})
