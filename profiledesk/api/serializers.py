@@ -161,7 +161,6 @@ def _free(max_length: int, **kwargs) -> ChangeText:
 
 
 LANGUAGES = list(global_settings.LANGUAGES)
-DEFAULT_COUNTRY = _("ISO 3166-1 alpha-2; default: the one on file, else the customer's.")
 LOCALE = r"^[a-zA-Z]{2,3}([-_]([a-zA-Z]{2}|[0-9]{3}))?$"
 
 
@@ -179,7 +178,7 @@ class ChangesSerializer(StrictSerializer):
     national_id_country = _opt(
         ChangePattern,
         regex=COUNTRY,
-        help_text=DEFAULT_COUNTRY,
+        help_text=_("ISO 3166-1 alpha-2; default: the one on file, else the customer's."),
     )
     # contact: each replaces the customer's primary one
     email = _opt(ChangeText, max_length=254)
@@ -240,7 +239,7 @@ class ChangesSerializer(StrictSerializer):
     tax_id_country = _opt(
         ChangePattern,
         regex=COUNTRY,
-        help_text=DEFAULT_COUNTRY,
+        help_text=_("ISO 3166-1 alpha-2; default: the one on file, else the customer's."),
     )
     vat_number = _opt(ChangeText, max_length=64, help_text=_("With its country code: DE136695976."))
     registration_number = _free(32)
