@@ -345,7 +345,7 @@ def report_link_find(*, token: str) -> ReportLink:
 def report_confirm(*, token: str, request=None) -> ReportLink:
     """The customer says a confirmed change was not theirs: freeze the profile, open a
     critical security ticket linked to the original (escalated), use up the link."""
-    from profiledesk.approvals.services import customer_freeze
+    from profiledesk.customers.services import customer_freeze
     from profiledesk.tickets.services import ticket_create
     from profiledesk.tickets.states import transition
 
