@@ -160,6 +160,12 @@ class Ticket(models.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
+    @property
+    def is_rollback(self) -> bool:
+        """Opened by rollback_open (profiledesk/rollback): the only tickets on the Back
+        office channel, which no start form, API or inbound e-mail can choose. No query."""
+        return self.channel == Channel.INTERNAL
+
 
 class ChangeItem(models.Model):
     """One field to change. Old values are kept masked; secrets only as vault tokens."""
