@@ -1,5 +1,5 @@
 """Confirming applied changes to the customer, the "this wasn't me" report, and closing
-the ticket once everything is done (DESIGN 6).
+the ticket once everything is done (docs/design.md §6).
 
 `confirmations_create` is called by the apply service inside its transaction, after the
 profile is written and the ticket moved to `applied`: the messages it queues are outbox

@@ -1,4 +1,4 @@
-"""What a rollback ticket restores (DESIGN 7): one row per rollback ticket, naming its
+"""What a rollback ticket restores (docs/design.md §7): one row per rollback ticket, naming its
 source — an applied ticket (also `Ticket.rollback_of`) or one past version of a profile
 row (a simple-history record, which has no ticket of its own to link to)."""
 

@@ -42,7 +42,7 @@ def _applied_contact_change(customer, agent, at):
     earlier = ready_ticket(customer, agent, category="contact")
     # Applying is issue 6's and not built yet: set the state directly in the test (the
     # house rule about Ticket.state covers profiledesk/, not test set-up).
-    earlier.state = State.APPLIED  # save(): history records it (DESIGN 7)
+    earlier.state = State.APPLIED  # save(): history records it (docs/design.md §7)
     earlier.save(update_fields=["state"])
     TicketEvent.objects.create(
         ticket=earlier,
