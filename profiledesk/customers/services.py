@@ -1,9 +1,9 @@
 """Writes of the customers capability: freezing and unfreezing a profile.
 
 A freeze stops every change to the profile from being submitted, approved or applied
-(the steps above check `Customer.frozen_at` under their own locks). The layers above that
-show the freeze, such as the open tickets' risk, hear of it through
-`signals.freeze_changed`: this layer imports nothing above it.
+(the steps above check `Customer.frozen_at` under their own locks). What shows the freeze
+above this layer, such as the open tickets' risk, hears of it through
+`signals.freeze_changed`: this module imports neither tickets nor policies.
 """
 
 from django.db import transaction
