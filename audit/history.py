@@ -1,4 +1,4 @@
-"""Reads for the history pages (DESIGN 7): a customer's profile versions across every
+"""Reads for the history pages (docs/design.md §7): a customer's profile versions across every
 django-simple-history table of the profile, newest first, grouped by ticket.
 
 Each historical row is a *version*; its per-field before/after comes from the previous

@@ -1,4 +1,4 @@
-"""Tracked models are written only in ways django-simple-history sees (DESIGN 7).
+"""Tracked models are written only in ways django-simple-history sees (docs/design.md §7).
 
 simple-history records a version on `save()` and `delete()` (its post_save / post_delete
 receivers). `QuerySet.update()`, `bulk_create()` and `bulk_update()` send no signal, so a
@@ -76,7 +76,7 @@ def _guarded(name: str) -> Callable:
             helper = "save()" if name == "update" else f"simple_history.utils.{name}_with_history"
             raise UntrackedWriteError(
                 f"{self.model._meta.label}.objects…{name}() at {_where()} writes a "
-                f"history-tracked model without a history row; use {helper} (DESIGN 7)."
+                f"history-tracked model without a history row; use {helper} (docs/design.md §7)."
             )
         return original(self, *args, **kwargs)
 

@@ -1,4 +1,4 @@
-"""Revealing one masked value of one past version: an audited read (DESIGN 7), for
+"""Revealing one masked value of one past version: an audited read (docs/design.md §7), for
 compliance only (the view checks audit.reveal_history), with a typed reason recorded like
 a reveal on the profile (issue 11): the newest version is the current value."""
 

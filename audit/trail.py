@@ -1,4 +1,4 @@
-"""One ticket's audit trail (DESIGN 7): everything recorded about it, for the per-ticket
+"""One ticket's audit trail (docs/design.md §7): everything recorded about it, for the per-ticket
 audit view."""
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""The history pages (DESIGN 7): a customer's timeline, one ticket's audit trail, one
+"""The history pages (docs/design.md §7): a customer's timeline, one ticket's audit trail, one
 staff member's activity. Read-only, for compliance and supervisors (audit.view_history);
 revealing a past value is a POST for compliance only (audit.reveal_history), audited."""
 

@@ -24,7 +24,7 @@ ROLES = [r.value for r in Role]
 
 @pytest.fixture(autouse=True, scope="session")
 def _history_guard():
-    """QuerySet.update()/bulk_* on a history-tracked model fails the test (DESIGN 7)."""
+    """QuerySet.update()/bulk_* on a history-tracked model fails the test (docs/design.md §7)."""
     history_guard.install()
     yield
     history_guard.uninstall()

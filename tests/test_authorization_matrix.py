@@ -104,10 +104,10 @@ MATRIX: dict[str, Rule] = {
     "approvals:reject": Rule(
         method="post", allowed=APPROVERS, ok=302, scoped=True, data={"reason": "No."}
     ),
-    "approvals:freeze": Rule(
+    "customers:freeze": Rule(
         method="post", allowed=SECURITY, ok=302, scoped=True, data={"reason": "Takeover?"}
     ),
-    "approvals:unfreeze": Rule(
+    "customers:unfreeze": Rule(
         method="post", allowed=SECURITY, ok=302, scoped=True, data={"reason": "Cleared"}
     ),
     # Client systems: an API key, never a staff session (a signed-in agent gets 401 too).

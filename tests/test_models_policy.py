@@ -1,4 +1,4 @@
-"""House rules of the profile of record (DESIGN 2), held as tests so that a new field or
+"""House rules of the profile of record (docs/design.md §2), held as tests so that a new field or
 a new model cannot quietly break them."""
 
 import re

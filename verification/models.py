@@ -1,5 +1,5 @@
-"""Identity verification (DESIGN 4): one-time codes, attempts kept as evidence, per-customer
-lock-outs and identity documents.
+"""Identity verification (docs/design.md §4): one-time codes, attempts kept as evidence,
+per-customer lock-outs and identity documents.
 
 Nothing here holds a secret in clear: an OTP is kept as a salted HMAC of the code (keyed
 with SECRET_KEY), a security answer is never stored at all (only whether the round
@@ -178,7 +178,7 @@ class DocumentCheck(models.Model):
 
 
 class Waiver(models.Model):
-    """Compliance waived identity verification for a rollback ticket (DESIGN 7): the
+    """Compliance waived identity verification for a rollback ticket (docs/design.md §7): the
     customer is not on the line, so nobody can answer a code; who, when and why."""
 
     ticket = models.OneToOneField(

@@ -1,4 +1,4 @@
-"""Who may reveal a customer's masked details (issue 11, DESIGN 2): "masked until the
+"""Who may reveal a customer's masked details (issue 11, docs/design.md §2): "masked until the
 caller is verified", for everyone on the floor. The gate of profiledesk.customers.reveal,
 registered in VerificationConfig.ready():
 

@@ -1,5 +1,5 @@
-"""Writes of identity verification (DESIGN 4): send and check codes, check security answers,
-record document checks, lock a customer out, reveal what the change needs.
+"""Writes of identity verification (docs/design.md §4): send and check codes, check security
+answers, record document checks, lock a customer out, reveal what the change needs.
 
 Every service is keyword-only and atomic, locks the ticket row first (two agents on one
 ticket give one result each, in order) and refuses with `VerificationError` — a message
@@ -383,7 +383,7 @@ def otp_send(*, ticket: Ticket, staff, contact_key: str, request=None) -> OtpCha
         customer=ticket.customer,
         secret_keys=("code",),
     )
-    # The ticket now waits on the customer to read the code out (DESIGN 5).
+    # The ticket now waits on the customer to read the code out (docs/design.md §5).
     sla_pause(ticket=ticket, at=now)
     _audit(
         "verification.otp_sent",

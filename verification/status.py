@@ -5,11 +5,11 @@
 by services.verification_complete), so everything a ticket needs before it may be
 submitted is decided here, not in a template:
 
-- the level (DESIGN 4): AL1 = a passed OTP or a passed security-question round, AL2 =
+- the level (docs/design.md §4): AL1 = a passed OTP or a passed security-question round, AL2 =
   both, AL3 = AL2 and a passed document check. Only passes on this ticket within the last
   `validity()` (`VERIFICATION_VALID_MINUTES`, 30) count; an OTP counts only if it went to
   a contact that is not withheld (`withheld_contacts`): for a security change one not
-  being changed (DESIGN 5), and for security, billing, organisation, contact and AL3
+  being changed (docs/design.md §5), and for security, billing, organisation, contact and AL3
   personal changes one not added, changed or made primary within the cooling-off period
   (issue 11);
 - no active lock-out of the customer;
@@ -34,7 +34,7 @@ from .models import Attempt, Lock, Method, Purpose, Result
 
 
 def validity() -> dt.timedelta:
-    """How long a verification is valid for its ticket (DESIGN 4), read when used."""
+    """How long a verification is valid for its ticket (docs/design.md §4), read when used."""
     return dt.timedelta(minutes=settings.VERIFICATION_VALID_MINUTES)
 
 
@@ -167,7 +167,7 @@ def withheld_contacts(
     this ticket, each with the reason the wizard shows:
 
     - for a security change, the targets of the customer's open tickets' contact items
-      (DESIGN 5: "via a contact not being changed");
+      (docs/design.md §5: "via a contact not being changed");
     - for the categories of `withholds_changed_contacts`, a contact added, changed or
       made primary within the cooling-off period (`cooling_off_hours`): the takeover's
       "change the e-mail, then reset the password and change the card to codes sent to

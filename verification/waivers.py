@@ -1,4 +1,4 @@
-"""Waiving identity verification for a rollback ticket (DESIGN 7).
+"""Waiving identity verification for a rollback ticket (docs/design.md §7).
 
 A rollback is asked for by compliance, usually with the customer nowhere near a phone:
 nobody can read out a code. A compliance member (the rollback permission) records a

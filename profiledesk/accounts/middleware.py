@@ -63,7 +63,7 @@ class SessionLifetimeMiddleware:
 
 
 class RequireSecondFactorMiddleware:
-    """No desk page without password *and* a verified TOTP device (DESIGN 1)."""
+    """No desk page without password *and* a verified TOTP device (docs/design.md §1)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

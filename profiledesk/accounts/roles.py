@@ -1,4 +1,4 @@
-"""Staff roles as Django groups, with the permissions each one carries (DESIGN 1).
+"""Staff roles as Django groups, with the permissions each one carries (docs/design.md §1).
 
 Kept in code so that every environment has the same roles: `sync_roles` runs after
 every `migrate`. A permission is "app_label.codename".

@@ -1,10 +1,10 @@
-"""When a ticket may be applied (DESIGN 6): the checks `ticket_apply` makes under the
+"""When a ticket may be applied (docs/design.md §6): the checks `ticket_apply` makes under the
 ticket's row lock, and the rule of the service-only `ready -> applied` and
 `approved -> applied` moves that apps.py registers with tickets.states (which decides
 whether the "Apply" button is offered).
 
 - `ready`: only when the policy needs no approval for this change (approvals.rules.plan_for)
-  and the verification it was marked verified on is still valid (30 minutes, DESIGN 4:
+  and the verification it was marked verified on is still valid (30 minutes, docs/design.md §4:
   "Verification expired at 10:32: verify the caller again").
 - `approved`: only while the approved round still signs the current items (the diff hash);
   its verification is the one the round recorded at submission (the approvers judged it),

@@ -1,4 +1,4 @@
-"""Applying a change (DESIGN 6): `ticket_apply` writes a ticket's change items to the
+"""Applying a change (docs/design.md §6): `ticket_apply` writes a ticket's change items to the
 customer's profile, moves the ticket to `applied`, and writes the outbox rows of every
 downstream system and every confirmation — all in one database transaction, so that a
 failure anywhere leaves profile, ticket and outboxes as they were.

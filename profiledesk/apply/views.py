@@ -1,4 +1,4 @@
-"""The "Apply" button of a ticket (DESIGN 6): one POST, one service call."""
+"""The "Apply" button of a ticket (docs/design.md §6): one POST, one service call."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse

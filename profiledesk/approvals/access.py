@@ -11,7 +11,7 @@ from .rules import TIER_PERMISSIONS
 
 # Auditors read a ticket's history (audit/views.py); the document is part of it.
 AUDIT_PERMISSION = "audit.view_history"
-# Security reviews the tickets a critical risk escalates (DESIGN 1).
+# Security reviews the tickets a critical risk escalates (docs/design.md §1).
 SECURITY_PERMISSION = "approvals.freeze_customer"
 
 

@@ -11,7 +11,3 @@ class DecisionForm(forms.Form):
         label=_("Reason"), max_length=1000, required=False, validators=[validate_no_invisible]
     )
     next = forms.CharField(max_length=500, required=False)
-
-
-class FreezeForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=200, validators=[validate_no_invisible])

@@ -1,4 +1,4 @@
-"""Approvals (DESIGN 5): who signed which exact diff of a ticket, at which tier.
+"""Approvals (docs/design.md §5): who signed which exact diff of a ticket, at which tier.
 
 An `ApprovalRound` is one submission of a ticket for approval: the tiers and the number
 of approvers per tier it needs (fixed when it is submitted), the tier it waits at — what

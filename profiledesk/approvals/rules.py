@@ -31,7 +31,7 @@ from verification.waivers import waiver_standing
 TIER_PERMISSIONS = {1: "approvals.approve_tier1", 2: "approvals.approve_tier2"}
 MAX_TIERS = 2
 AL3 = 3
-# Ticket categories a recent contact change holds back (DESIGN 5: the takeover sequence).
+# Ticket categories a recent contact change holds back (docs/design.md §5: the takeover sequence).
 COOLING_CATEGORIES = {"security", "billing"}
 # Timeline events (TicketEvent.to_state) the rules look for.
 APPLIED = State.APPLIED.value
@@ -93,7 +93,7 @@ def plan_from(
     """plan_for without queries: what `policy` asks of a change to `fields` at a risk
     level (the demo seed plans its rounds with it). `cooling_off_after`: the reference of
     the contact change whose cooling-off the ticket is in (AL3 lifts it only together with
-    a second person's approval, DESIGN 5); `cooling_off_lifted`: the ticket is verified at
+    a second person's approval, docs/design.md §5); `cooling_off_lifted`: the ticket is verified at
     AL3 now (else the reason does not claim it); `single_handed_document`: its AL3 rests on a
     document one person both uploaded and ticked."""
     tiers = policy.approval_tiers
@@ -280,7 +280,7 @@ def security_reviewed(ticket: Ticket) -> bool:
 
 def verification_problem(ticket: Ticket, *, now: dt.datetime | None = None) -> str | None:
     """Why the verification a ready ticket was marked verified on no longer holds, or None.
-    A verification is valid 30 minutes (DESIGN 4): a ticket applied without approval, or
+    A verification is valid 30 minutes (docs/design.md §4): a ticket applied without approval, or
     submitted for one, needs it valid at that moment (an approved ticket relies on the
     verification its round recorded when it was submitted)."""
     now = now or timezone.now()

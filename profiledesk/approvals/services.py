@@ -1,8 +1,8 @@
-"""Writes of the approvals capability: submit, approve, reject, void; freeze, unfreeze.
+"""Writes of the approvals capability: submit, approve, reject, void.
 
-Every service locks the ticket (or the customer) row first, re-reads what it decides on,
-and records an audit event (who, when, the diff hash) and a timeline event. State moves
-go through tickets.states.transition, the one module that changes a ticket's state.
+Every service locks the ticket row first, re-reads what it decides on, and records an
+audit event (who, when, the diff hash) and a timeline event. State moves go through
+tickets.states.transition, the one module that changes a ticket's state.
 """
 
 import datetime as dt
@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.services import audit_record
-from profiledesk.customers.models import Customer
 from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_due
@@ -324,54 +323,3 @@ def approvals_void(*, ticket: Ticket, reason: str, by=None) -> int:
         )
     _sync(ticket, locked)
     return voided
-
-
-# -- freeze ---------------------------------------------------------------------------
-
-
-def _freeze_write(*, customer: Customer, by, reason: str, freeze: bool, request=None) -> Customer:
-    # by=None: the desk itself, on the customer's own "this wasn't me" report
-    # (profiledesk.confirmations). It may freeze a profile, never unfreeze one.
-    system_freeze = by is None and freeze
-    if not system_freeze and (by is None or not by.has_perm("approvals.freeze_customer")):
-        raise ApprovalError(_("Only security can freeze or unfreeze a profile."))
-    reason = redact_card_numbers((reason or "").strip())[:200]
-    if not reason:
-        raise ApprovalError(_("Give a reason."))
-    locked = Customer.objects.select_for_update().get(pk=customer.pk)
-    if freeze and locked.frozen_at is not None:
-        raise ApprovalError(_("The profile is already frozen."))
-    if not freeze and locked.frozen_at is None:
-        raise ApprovalError(_("The profile is not frozen."))
-    locked.frozen_at = timezone.now() if freeze else None
-    locked.frozen_reason = reason if freeze else ""
-    # simple-history's change reason holds 100 characters (a longer one is a DataError on
-    # PostgreSQL: a 500); the whole reason is on the row and in the audit event.
-    locked._change_reason = (("frozen: " if freeze else "unfrozen: ") + reason)[:100]
-    locked._history_user = by
-    locked.save(update_fields=["frozen_at", "frozen_reason"])
-    audit_record(
-        action="customer.frozen" if freeze else "customer.unfrozen",
-        actor=by,
-        client=locked.client,
-        target=locked,
-        data={"customer": locked.number, "reason": reason},
-        request=request,
-    )
-    # The open tickets' risk shows the freeze (or no longer does).
-    for open_ticket in Ticket.objects.filter(customer_id=locked.pk).open():
-        risk_refresh(ticket=open_ticket)
-    customer.frozen_at, customer.frozen_reason = locked.frozen_at, locked.frozen_reason
-    return locked
-
-
-@transaction.atomic
-def customer_freeze(*, customer: Customer, by, reason: str, request=None) -> Customer:
-    """Security freezes a profile: no change is submitted, approved or applied until the
-    freeze is lifted."""
-    return _freeze_write(customer=customer, by=by, reason=reason, freeze=True, request=request)
-
-
-@transaction.atomic
-def customer_unfreeze(*, customer: Customer, by, reason: str, request=None) -> Customer:
-    return _freeze_write(customer=customer, by=by, reason=reason, freeze=False, request=request)

@@ -14,6 +14,4 @@ urlpatterns = [
         views.document,
         name="document",
     ),
-    path("customers/<int:customer_id>/freeze/", views.freeze, name="freeze"),
-    path("customers/<int:customer_id>/unfreeze/", views.unfreeze, name="unfreeze"),
 ]

@@ -1,4 +1,4 @@
-"""The approval queue, the approve / reject / submit buttons and the freeze action."""
+"""The approval queue and the approve / reject / submit buttons."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -9,22 +9,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from profiledesk.customers.access import get_customer_for_staff
 from profiledesk.tickets.access import get_ticket_for_staff
 from profiledesk.tickets.states import TransitionError
 from verification.services import document_viewed
 
 from .access import get_document_for_reviewer, get_ticket_for_approver, is_approver
-from .forms import DecisionForm, FreezeForm
+from .forms import DecisionForm
 from .selectors import approval_queue
-from .services import (
-    ApprovalError,
-    approval_grant,
-    approval_reject,
-    approval_submit,
-    customer_freeze,
-    customer_unfreeze,
-)
+from .services import ApprovalError, approval_grant, approval_reject, approval_submit
 
 
 @require_GET
@@ -107,35 +99,3 @@ def document(request: HttpRequest, reference: str, document_id: int) -> HttpResp
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def _freeze(request: HttpRequest, customer_id: int, *, freeze: bool) -> HttpResponse:
-    customer = get_customer_for_staff(request.user, customer_id, perm="approvals.freeze_customer")
-    form = FreezeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give a reason."))
-    else:
-        write = customer_freeze if freeze else customer_unfreeze
-        try:
-            write(
-                customer=customer,
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-                request=request,
-            )
-        except ApprovalError as error:
-            messages.error(request, str(error))
-        else:
-            done = _("The profile is frozen.") if freeze else _("The freeze is lifted.")
-            messages.success(request, done)
-    return redirect("customers:profile", customer_id=customer.pk)
-
-
-@require_POST
-def freeze(request: HttpRequest, customer_id: int) -> HttpResponse:
-    return _freeze(request, customer_id, freeze=True)
-
-
-@require_POST
-def unfreeze(request: HttpRequest, customer_id: int) -> HttpResponse:
-    return _freeze(request, customer_id, freeze=False)

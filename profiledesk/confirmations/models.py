@@ -1,4 +1,4 @@
-"""Confirmations of applied changes (DESIGN 6): which messages confirm a ticket, and the
+"""Confirmations of applied changes (docs/design.md §6): which messages confirm a ticket, and the
 single-use "this wasn't me" links they carry.
 
 A `Confirmation` ties one outbox `Message` to the ticket it confirms, with the recipient

@@ -1,4 +1,4 @@
-"""Closing a ticket listens to the transports (DESIGN 6): a confirmation sent or a
+"""Closing a ticket listens to the transports (docs/design.md §6): a confirmation sent or a
 downstream delivery acknowledged may be the last thing an applied ticket waits for.
 
 Connected in `apps.ConfirmationsConfig.ready`. The transports announce after their row

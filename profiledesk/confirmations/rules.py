@@ -1,4 +1,4 @@
-"""When a ticket may close (DESIGN 6): the rule of the service-only move applied ->
+"""When a ticket may close (docs/design.md §6): the rule of the service-only move applied ->
 closed, which only `services.ticket_close_if_done` makes (checking it under the lock).
 
 Done means every confirmation message of the ticket is sent and every downstream

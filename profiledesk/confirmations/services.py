@@ -1,5 +1,5 @@
 """Confirming applied changes to the customer, the "this wasn't me" report, and closing
-the ticket once everything is done (DESIGN 6).
+the ticket once everything is done (docs/design.md §6).
 
 `confirmations_create` is called by the apply service inside its transaction, after the
 profile is written and the ticket moved to `applied`: the messages it queues are outbox
@@ -345,7 +345,7 @@ def report_link_find(*, token: str) -> ReportLink:
 def report_confirm(*, token: str, request=None) -> ReportLink:
     """The customer says a confirmed change was not theirs: freeze the profile, open a
     critical security ticket linked to the original (escalated), use up the link."""
-    from profiledesk.approvals.services import customer_freeze
+    from profiledesk.customers.services import customer_freeze
     from profiledesk.tickets.services import ticket_create
     from profiledesk.tickets.states import transition
 

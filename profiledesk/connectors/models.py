@@ -1,4 +1,4 @@
-"""Downstream systems of a client (DESIGN 6): a Connector per system, and the Delivery
+"""Downstream systems of a client (docs/design.md §6): a Connector per system, and the Delivery
 outbox of signed JSON events to them.
 
 A connector's secret is kept only as a Fernet token (`secret_encrypted`, the key of

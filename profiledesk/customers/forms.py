@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from profiledesk.intake.validators import validate_no_invisible
 from profiledesk.vault.cards import redact_card_numbers
 
 CARD_NOT_SEARCHED = _(
@@ -50,3 +51,7 @@ class RevealForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+
+
+class FreezeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200, validators=[validate_no_invisible])

@@ -1,4 +1,4 @@
-"""The profile of record (DESIGN 2): a customer of one client and its nine sections.
+"""The profile of record (docs/design.md §2): a customer of one client and its nine sections.
 
 Every model is tracked by django-simple-history (the staff user and a change reason on
 each row) and declares a sensitivity policy for each of its fields in `field_policies`.
@@ -465,7 +465,7 @@ class Avatar(Section):
         verbose_name = _("avatar")
 
 
-# The nine sections of DESIGN 2, in the order the profile page shows them.
+# The nine sections of docs/design.md §2, in the order the profile page shows them.
 PROFILE_SECTIONS: dict[str, list[type[models.Model]]] = {
     "personal": [PersonalDetails],
     "contact": [EmailAddress, PhoneNumber, PostalAddress],

@@ -1,4 +1,4 @@
-"""Revealing a masked value: a deliberate, audited action (DESIGN 2, 7).
+"""Revealing a masked value: a deliberate, audited action (docs/design.md §2, §7).
 
 Masked until verified, for everyone on the floor (issue 11): who may reveal now is
 decided by the reveal gate (`RevealAccess`), which the verification app registers at

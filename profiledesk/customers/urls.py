@@ -12,4 +12,6 @@ urlpatterns = [
         views.reveal,
         name="reveal",
     ),
+    path("<int:customer_id>/freeze/", views.freeze, name="freeze"),
+    path("<int:customer_id>/unfreeze/", views.unfreeze, name="unfreeze"),
 ]

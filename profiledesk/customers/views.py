@@ -1,16 +1,19 @@
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .access import get_customer_for_staff
-from .forms import CustomerSearchForm, RevealForm
+from .forms import CustomerSearchForm, FreezeForm, RevealForm
 from .reveal import RevealRefused, customer_field_reveal, reveal_access
 from .selectors import customer_access_log, customer_profile, customer_search
+from .services import FREEZE_PERMISSION, FreezeError, customer_freeze, customer_unfreeze
 
 
 @require_GET
@@ -99,3 +102,35 @@ def reveal(
             request, "customers/revealed.html", {"customer": customer, "revealed": revealed}
         )
     return render(request, "customers/_revealed.html", {"revealed": revealed})
+
+
+def _freeze(request: HttpRequest, customer_id: int, *, freeze: bool) -> HttpResponse:
+    customer = get_customer_for_staff(request.user, customer_id, perm=FREEZE_PERMISSION)
+    form = FreezeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason."))
+    else:
+        write = customer_freeze if freeze else customer_unfreeze
+        try:
+            write(
+                customer=customer,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except FreezeError as error:
+            messages.error(request, str(error))
+        else:
+            done = _("The profile is frozen.") if freeze else _("The freeze is lifted.")
+            messages.success(request, done)
+    return redirect("customers:profile", customer_id=customer.pk)
+
+
+@require_POST
+def freeze(request: HttpRequest, customer_id: int) -> HttpResponse:
+    return _freeze(request, customer_id, freeze=True)
+
+
+@require_POST
+def unfreeze(request: HttpRequest, customer_id: int) -> HttpResponse:
+    return _freeze(request, customer_id, freeze=False)

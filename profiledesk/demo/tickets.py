@@ -1,6 +1,6 @@
 """Demo tickets at scale: `seed_tickets(count=...)` for existing customers.
 
-Realistic enough to work and to measure the queue with: every state of DESIGN 3 but
+Realistic enough to work and to measure the queue with: every state of docs/design.md §3 but
 `rolled_back` (only applying a rollback ticket makes that: see stories.py), most of
 them long closed and a backlog still open (about a fifth), change items that fit the
 category, a timeline that walks the state machine's path to the ticket's state, risk
@@ -105,7 +105,7 @@ CATEGORY_MIX = {
 }
 PRIORITY_MIX = {Priority.LOW: 10, Priority.NORMAL: 75, Priority.HIGH: 12, Priority.URGENT: 3}
 
-# The path through the state machine to each state, after "new" (DESIGN 3).
+# The path through the state machine to each state, after "new" (docs/design.md §3).
 _VERIFIED = [State.VERIFYING, State.READY]
 PATHS: dict[str, list[list[str]]] = {
     State.NEW: [[]],

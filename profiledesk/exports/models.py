@@ -1,4 +1,4 @@
-"""Evidence exports and data-subject access exports (DESIGN 7, GDPR Art. 15).
+"""Evidence exports and data-subject access exports (docs/design.md §7, GDPR Art. 15).
 
 An Export is requested by a compliance member, built in the background by the Celery
 task `exports.build` (progress in `done` / `total`), kept as a file in the private

@@ -1,4 +1,4 @@
-"""From a validated change form (or API payload) to change items (DESIGN 2, 3).
+"""From a validated change form (or API payload) to change items (docs/design.md §2, §3).
 
 `CATEGORY_FIELDS` says which fields of the profile each of the nine categories can
 change; `drafts_for` turns the category form's `cleaned_data` into `ItemDraft`s for
@@ -157,7 +157,7 @@ CATEGORY_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
             "auto_renew",
         )
     ),
-    # Linking is the customer's own OAuth flow (DESIGN 2): the desk can only unlink.
+    # Linking is the customer's own OAuth flow (docs/design.md §2): the desk can only unlink.
     Category.LINKED_ACCOUNTS: (FieldSpec(Category.LINKED_ACCOUNTS, m.LinkedAccount, "unlink", _R),),
     Category.BILLING: (
         *(

@@ -1,4 +1,4 @@
-"""One form per change category (DESIGN 2, 5). The forms only clean and normalise: every
+"""One form per change category (docs/design.md §2, §5). The forms only clean and normalise: every
 value goes through `intake.validators`; `intake.capture.drafts_for` turns the cleaned
 data into change items. A field left blank means "no change".
 

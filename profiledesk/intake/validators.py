@@ -1,4 +1,4 @@
-"""Validators for every value a change request can carry (DESIGN 5).
+"""Validators for every value a change request can carry (docs/design.md §5).
 
 Each function takes what a person typed and returns the value normalised the way the
 profile stores it, or raises Django's `ValidationError` with a message an agent can read
@@ -195,7 +195,7 @@ def normalise_email(value: str) -> str:
     """A syntactically valid e-mail address, lower-cased: " Ana@Example.COM" -> "ana@example.com".
 
     Deliverability is not checked (no DNS from the desk); the new address is proven by
-    its own one-time code before it becomes primary (DESIGN 4).
+    its own one-time code before it becomes primary (docs/design.md §4).
     """
     text = _text(value, max_length=254)
     if not text:

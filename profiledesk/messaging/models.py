@@ -1,4 +1,4 @@
-"""The outbox of messages to customers (DESIGN 6): one row a message, written in the
+"""The outbox of messages to customers (docs/design.md §6): one row a message, written in the
 transaction of the action that causes it, sent by `messaging.tasks.send_message`.
 
 A message that carries a secret (an OTP code) keeps its rendered content only as a

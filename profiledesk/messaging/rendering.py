@@ -1,4 +1,4 @@
-"""Message templates per client and language (DESIGN 6).
+"""Message templates per client and language (docs/design.md §6).
 
 A template is three files: `subject.txt`, `body.txt` and `body.html`, looked up first
 in the client's folder, then the desk's, in the message's language (then its base

@@ -1,9 +1,9 @@
-"""Desk admins edit policies, business hours and holidays here (DESIGN 1, 5).
+"""Desk admins edit policies, business hours and holidays here (docs/design.md §1, §5).
 
 A client's nine policies are created with it (the client admin calls
 `client_admin_saved`); desk admins change them, never add or delete them. Business
 hours and holidays are edited inline on the client. Every edit keeps a history row and
-writes an audit event (DESIGN 7: policy edits are audit events).
+writes an audit event (docs/design.md §7: policy edits are audit events).
 """
 
 from django import forms

@@ -1,4 +1,4 @@
-"""The change categories: one per profile section (DESIGN 2, 5)."""
+"""The change categories: one per profile section (docs/design.md §2, §5)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

@@ -1,4 +1,4 @@
-"""The defaults of DESIGN 5, created for every client (desk admins edit them later).
+"""The defaults of docs/design.md §5, created for every client (desk admins edit them later).
 
 Whatever creates a client calls `policies_ensure_defaults` (the client admin does);
 migration 0003 did it for the clients that existed before. `policy_for` still creates

@@ -1,4 +1,4 @@
-"""Per-client policy per change category (DESIGN 5), and the client's business calendar."""
+"""Per-client policy per change category (docs/design.md §5), and the client's business calendar."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""Risk scoring (DESIGN 5): explainable rules, each adding points with a reason.
+"""Risk scoring (docs/design.md §5): explainable rules, each adding points with a reason.
 
 `risk_assess(ticket)` runs every rule in RULES over the ticket, its change items and its
 customer. A rule is a small function of the facts that returns a Reason (points and a
@@ -12,7 +12,7 @@ sentence for the ticket page) or None. The score is the sum of the points; its l
 So one strong signal alone (a frozen profile: 80) is critical, and two middling ones
 together (a recent contact change and a change to billing in the same ticket) are high.
 
-The account-takeover sequence (DESIGN 5: change the e-mail, reset the password, change
+The account-takeover sequence (docs/design.md §5: change the e-mail, reset the password, change
 the card) is scored across the customer's tickets by `takeover_sequence`: an e-mail or
 phone change plus a security or billing change within `takeover_window` (the client's
 longest security/billing cooling-off, never less than `RISK_TAKEOVER_WINDOW_HOURS`, 24 h)

@@ -1,4 +1,4 @@
-"""SLA clocks on the client's calendar (DESIGN 5): business hours in the client's time
+"""SLA clocks on the client's calendar (docs/design.md §5): business hours in the client's time
 zone, minus its holidays; the clock stops while the ticket waits on the customer.
 
 The calendar:

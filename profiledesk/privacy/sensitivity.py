@@ -1,4 +1,4 @@
-"""Sensitivity classes of profile fields (DESIGN 2).
+"""Sensitivity classes of profile fields (docs/design.md §2).
 
 Every field of every profile model declares a `FieldPolicy` in the model's
 `field_policies` mapping (a test holds every model to it). The masking module reads the

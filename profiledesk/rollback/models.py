@@ -1,4 +1,4 @@
-"""What a rollback ticket restores (DESIGN 7): one row per rollback ticket, naming its
+"""What a rollback ticket restores (docs/design.md §7): one row per rollback ticket, naming its
 source — an applied ticket (also `Ticket.rollback_of`) or one past version of a profile
 row (a simple-history record, which has no ticket of its own to link to)."""
 
@@ -37,10 +37,7 @@ class RollbackRequest(models.Model):
 
 
 def is_rollback_ticket(ticket) -> bool:
-    """Whether `ticket` was opened by rollback_open. Only they are opened "Back office",
-    so every other ticket is answered without a query."""
-    from profiledesk.tickets.models import Channel
-
-    if ticket.channel != Channel.INTERNAL:
-        return False
-    return RollbackRequest.objects.filter(ticket_id=ticket.pk).exists()
+    """`ticket.is_rollback`, confirmed by the RollbackRequest row rollback_open writes with
+    it: the check of the writes that treat a rollback differently (waiving verification,
+    apply restoring past values). No query for any other ticket."""
+    return ticket.is_rollback and RollbackRequest.objects.filter(ticket_id=ticket.pk).exists()

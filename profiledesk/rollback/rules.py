@@ -1,4 +1,4 @@
-"""What a rollback restores (DESIGN 7): the reverse diff of an applied ticket or of one
+"""What a rollback restores (docs/design.md §7): the reverse diff of an applied ticket or of one
 past version of a profile row, as `intake.capture` ItemDrafts that `apply` writes like
 any other change.
 
@@ -17,7 +17,7 @@ equal to the value to restore becomes an item.
   card, bank account or security question, so it stays (said in a note); a primary or
   default it took over goes back to the earlier row, which `apply` then re-promotes;
 - a row removed (an unlinked account): linking is the customer's own sign-in flow
-  (DESIGN 2), so it cannot be restored (a note); a past version of a row that is gone
+  (docs/design.md §2), so it cannot be restored (a note); a past version of a row that is gone
   is recreated as a new row where intake can express every field;
 - a past version in which a row now primary (default) was not: it stays so (a note), as
   unsetting it would leave the customer none;

@@ -1,4 +1,4 @@
-"""Rolling back a change (DESIGN 7): a new ticket, never an edit in place.
+"""Rolling back a change (docs/design.md §7): a new ticket, never an edit in place.
 
 `rollback_open` opens a rollback ticket pre-filled with the reverse diff (rules.py) of an
 applied ticket or of one past version of a profile row. It is an ordinary ticket of the

@@ -124,7 +124,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Staff accounts and sign-in (DESIGN 1) -------------------------------------------
+# --- Staff accounts and sign-in (docs/design.md §1) -------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -278,13 +278,13 @@ CACHES = {
     }
 }
 
-# --- History retention (DESIGN 7, PCI DSS 10.5.1) -------------------------------------
+# --- History retention (docs/design.md §7, PCI DSS 10.5.1) -------------------------------------
 # simple-history versions are kept at least this many days: a system check refuses less
 # than 365, and `clean_old_history` (audit.retention's) refuses a shorter --days.
 HISTORY_RETENTION_DAYS = int(env("HISTORY_RETENTION_DAYS", "400"))
 
-# --- Identity verification (DESIGN 4) ------------------------------------------------
-# A passed verification counts for its ticket this long (DESIGN 4).
+# --- Identity verification (docs/design.md §4) ------------------------------------------------
+# A passed verification counts for its ticket this long (docs/design.md §4).
 VERIFICATION_VALID_MINUTES = int(env("VERIFICATION_VALID_MINUTES", "30"))
 # This many failures of one method lock the customer out for VERIFICATION_LOCK_MINUTES.
 VERIFICATION_LOCK_AFTER_FAILURES = int(env("VERIFICATION_LOCK_AFTER_FAILURES", "3"))
@@ -368,7 +368,7 @@ MESSAGING_RETRY_BASE_SECONDS = 30
 # "sending" this long after a worker claimed it (the worker died).
 MESSAGING_SWEEP_QUEUED_AFTER = 120
 MESSAGING_SWEEP_SENDING_AFTER = 600
-# The base of links in messages to customers ("this wasn't me", DESIGN 6).
+# The base of links in messages to customers ("this wasn't me", docs/design.md §6).
 DESK_PUBLIC_URL = env("DESK_PUBLIC_URL", "http://localhost:8000")
 
 # --- Card and bank vault -------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Change requests (DESIGN 3): a ticket, its change items, its timeline, its attachments.
+"""Change requests (docs/design.md §3): a ticket, its change items, its timeline, its attachments.
 
 The ticket's `state` is changed only by `tickets.states.transition` (a test holds every
 other module to it). Comments and other free text are stored with card-like numbers
@@ -129,7 +129,7 @@ class Ticket(models.Model):
         verbose_name=_("rolls back"),
     )
     sla_due_at = models.DateTimeField(_("SLA due"))
-    # While the ticket waits on the customer the SLA clock stops (DESIGN 5).
+    # While the ticket waits on the customer the SLA clock stops (docs/design.md §5).
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
@@ -159,6 +159,12 @@ class Ticket(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def is_rollback(self) -> bool:
+        """Opened by rollback_open (profiledesk/rollback): the only tickets on the Back
+        office channel, which no start form, API or inbound e-mail can choose. No query."""
+        return self.channel == Channel.INTERNAL
 
 
 class ChangeItem(models.Model):

@@ -1,4 +1,4 @@
-"""The ticket queue (DESIGN 3, 10): the desk's home page for staff who work tickets.
+"""The ticket queue (docs/design.md §3, §10): the desk's home page for staff who work tickets.
 
 GET /tickets/ is the list (its htmx partial when htmx asks, and every 20 s the page asks
 again in the background); claiming and reassigning are POSTs that come back to the

@@ -1,4 +1,4 @@
-"""Reads for the ticket queue (DESIGN 3): a staff member's clients' open tickets, filtered,
+"""Reads for the ticket queue (docs/design.md §3): a staff member's clients' open tickets, filtered,
 soonest SLA first, a page at a time.
 
 Built to stay fast with a million tickets:

@@ -1,4 +1,4 @@
-"""The ticket state machine (DESIGN 3): the one module that changes `Ticket.state`.
+"""The ticket state machine (docs/design.md §3): the one module that changes `Ticket.state`.
 
 A table of allowed moves, each with the roles that may make it. `transition()` locks the
 ticket row, re-reads its state, checks the move, the role and the rule, writes the new

@@ -1,4 +1,4 @@
-"""One ticket, one screen (DESIGN 10); taking a new request from a call or chat."""
+"""One ticket, one screen (docs/design.md §10); taking a new request from a call or chat."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError

@@ -1,4 +1,4 @@
-"""The vault is an adapter (DESIGN 2): local for the demo and tests, the payment
+"""The vault is an adapter (docs/design.md §2): local for the demo and tests, the payment
 provider's in production. The desk gives it a number once and keeps only the token."""
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-// The queue's keyboard (DESIGN 10): j / k next and previous ticket, Enter opens it,
+// The queue's keyboard (docs/design.md §10): j / k next and previous ticket, Enter opens it,
 // c claims it. The selected ticket survives the queue's refresh every 20 seconds.
 (() => {
   let selected = null; // the reference of the selected row

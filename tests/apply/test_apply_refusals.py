@@ -12,9 +12,10 @@ from django.db import connection
 from audit.models import AuditEvent
 from profiledesk.apply import services
 from profiledesk.apply.services import ApplyError, ticket_apply
-from profiledesk.approvals.services import approvals_void, customer_freeze
+from profiledesk.approvals.services import approvals_void
 from profiledesk.connectors.models import Delivery
 from profiledesk.customers import models as m
+from profiledesk.customers.services import customer_freeze
 from profiledesk.messaging.models import Message
 from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
 from profiledesk.tickets.services import ItemDraft

@@ -1,4 +1,4 @@
-"""The approval queue page, the buttons on the ticket page, and the freeze action."""
+"""The approval queue page and the buttons on the ticket page."""
 
 import datetime as dt
 
@@ -85,17 +85,6 @@ def test_a_rejection_from_the_ticket_page_is_recorded_with_its_reason(pending, p
     assert pending.state == State.REJECTED
     page = http.get(reverse("tickets:detail", args=[pending.reference])).content.decode()
     assert "Wrong holder" in page
-
-
-def test_security_freezes_from_the_profile(customer, personas):
-    profile = reverse("customers:profile", args=[customer.pk])
-    assert "Freeze this profile" not in signed_in(personas["agent"]).get(profile).content.decode()
-    http = signed_in(personas["security"])
-    assert "Freeze this profile" in http.get(profile).content.decode()
-    http.post(reverse("approvals:freeze", args=[customer.pk]), {"reason": "Takeover reported"})
-    customer.refresh_from_db()
-    assert customer.frozen_reason == "Takeover reported"
-    assert "Lift the freeze" in http.get(profile).content.decode()
 
 
 def test_the_ticket_page_shows_the_cooling_off(customer, personas):

@@ -1,4 +1,4 @@
-"""The account-takeover sequence fails at the desk (issue 11, DESIGN 5).
+"""The account-takeover sequence fails at the desk (issue 11, docs/design.md §5).
 
 A fraudster with one careless agent tries "change the e-mail, reset the password, change
 the card" (and the same in other orders, with a phone instead of the e-mail, a 2FA reset

@@ -1,4 +1,4 @@
-"""On PostgreSQL the audit table itself refuses UPDATE and DELETE (DESIGN 7): tampering
+"""On PostgreSQL the audit table itself refuses UPDATE and DELETE (docs/design.md §7): tampering
 takes more than an application bug."""
 
 import pytest

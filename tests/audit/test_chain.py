@@ -1,4 +1,4 @@
-"""Audit events (DESIGN 7) are chained: each row carries the hash of the one before, so
+"""Audit events (docs/design.md §7) are chained: each row carries the hash of the one before, so
 an altered, removed or inserted row shows."""
 
 import itertools

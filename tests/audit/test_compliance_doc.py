@@ -84,7 +84,7 @@ def test_the_readme_and_the_architecture_page_link_to_it():
 
 @pytest.mark.django_db
 def test_the_only_staff_second_factor_is_totp():
-    # NIST SP 800-63B rev 4: no e-mail or SMS code signs staff in (DESIGN 1).
+    # NIST SP 800-63B rev 4: no e-mail or SMS code signs staff in (docs/design.md §1).
     otp_plugins = [app for app in settings.INSTALLED_APPS if app.startswith("django_otp.plugins")]
     assert otp_plugins == ["django_otp.plugins.otp_totp"]
     from django_otp import devices_for_user

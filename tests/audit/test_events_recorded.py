@@ -235,8 +235,8 @@ def test_an_approval_decision_is_recorded_with_the_diff_it_signed(clock, custome
 
 def test_a_freeze_and_its_lifting_are_recorded(customer, personas):
     http = signed_in(personas["security"])
-    http.post(reverse("approvals:freeze", args=[customer.pk]), {"reason": "Takeover reported"})
-    http.post(reverse("approvals:unfreeze", args=[customer.pk]), {"reason": "Customer confirmed"})
+    http.post(reverse("customers:freeze", args=[customer.pk]), {"reason": "Takeover reported"})
+    http.post(reverse("customers:unfreeze", args=[customer.pk]), {"reason": "Customer confirmed"})
     frozen, unfrozen = events("customer.frozen").get(), events("customer.unfrozen").get()
     assert frozen.actor == unfrozen.actor == personas["security"]
     assert (frozen.target_type, frozen.target_id) == ("customers.customer", str(customer.pk))

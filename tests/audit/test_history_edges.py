@@ -117,7 +117,7 @@ def test_the_audit_view_of_a_ticket_with_no_customer(personas, northwind):
 def test_every_restore_link_on_the_history_page_opens(customer, personas, busy):
     import re
 
-    from profiledesk.approvals.services import customer_freeze, customer_unfreeze
+    from profiledesk.customers.services import customer_freeze, customer_unfreeze
 
     # A freeze writes a version of the customer row; the security settings have versions
     # too: neither is something "restore these values" can do.

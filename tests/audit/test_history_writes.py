@@ -1,4 +1,4 @@
-"""DESIGN 7 as code: history-tracked models are written only in ways simple-history sees
+"""docs/design.md §7 as code: history-tracked models are written only in ways simple-history sees
 (a runtime guard for the whole test suite and a static check of the source), and history
 is kept at least twelve months (PCI DSS 10.5.1)."""
 

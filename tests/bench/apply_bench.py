@@ -1,4 +1,5 @@
-"""`make bench-apply`: apply → provider hand-off, and how fast one worker confirms (DESIGN 6).
+"""`make bench-apply`: apply → provider hand-off, and how fast one worker confirms
+(docs/design.md §6).
 
 Runs inside tests/with_services.sh (a throwaway PostgreSQL and Redis) with the
 production settings module. It migrates, makes one client with a CRM connector that

@@ -1,4 +1,4 @@
-"""`make bench`: the queue page's server time with a million tickets (DESIGN 3).
+"""`make bench`: the queue page's server time with a million tickets (docs/design.md §3).
 
 Runs inside tests/with_services.sh (a throwaway PostgreSQL and Redis; DATABASE_URL and
 REDIS_URL come from there) with the production settings module. It migrates, seeds the

@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.factories import TEST_PASSWORD
 
-VIEWPORT = {"width": 1366, "height": 768}  # the desk's target monitor (DESIGN 10)
+VIEWPORT = {"width": 1366, "height": 768}  # the desk's target monitor (docs/design.md §10)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

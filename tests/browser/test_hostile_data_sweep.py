@@ -25,8 +25,9 @@ from playwright.sync_api import Browser, Page
 from audit.services import audit_record
 from profiledesk.accounts.models import StaffSession
 from profiledesk.accounts.roles import Role
-from profiledesk.approvals.services import approval_reject, approval_submit, customer_freeze
+from profiledesk.approvals.services import approval_reject, approval_submit
 from profiledesk.customers import models as m
+from profiledesk.customers.services import customer_freeze
 from profiledesk.exports.models import Export, Format, Kind, Status
 from profiledesk.inbound.parsing import InboundEmail, InboundFile
 from profiledesk.inbound.services import email_ingest

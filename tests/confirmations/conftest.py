@@ -25,7 +25,7 @@ def empty_sms():
 
 def mark_applied(ticket: Ticket) -> Ticket:
     # What ticket_apply does with the state (its own module's job, not tested here).
-    # save(), not update(): tracked models always leave a history row (DESIGN 7).
+    # save(), not update(): tracked models always leave a history row (docs/design.md §7).
     ticket.refresh_from_db()
     return set_fields(ticket, state=State.APPLIED)
 

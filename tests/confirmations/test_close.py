@@ -137,7 +137,7 @@ def test_no_button_and_no_staff_member_can_close_an_applied_ticket(customer, per
 def test_a_ticket_that_is_not_applied_is_left_alone(customer):
     ticket, _old = email_change(customer)
     confirmations_create(ticket=ticket)
-    set_fields(ticket, state=State.ROLLED_BACK)  # save(): history records it (DESIGN 7)
+    set_fields(ticket, state=State.ROLLED_BACK)  # save(): history records it (docs/design.md §7)
 
     assert ticket_close_if_done(ticket=ticket) is False
     assert state_of(ticket) == State.ROLLED_BACK

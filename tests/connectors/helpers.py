@@ -36,7 +36,7 @@ def connector_for(
 
 def mark_applied(ticket) -> None:
     """Stands in for the apply engine (profiledesk/apply), which is not under test here."""
-    # save(), not update(): tracked models always leave a history row (DESIGN 7).
+    # save(), not update(): tracked models always leave a history row (docs/design.md §7).
     ticket.state = State.APPLIED
     ticket.save(update_fields=["state"])
 

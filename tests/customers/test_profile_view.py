@@ -1,4 +1,4 @@
-"""The customer profile page (DESIGN 2, 10): every section, masked until revealed, with
+"""The customer profile page (docs/design.md §2, §10): every section, masked until revealed, with
 the recent reveals listed, in a fixed number of queries."""
 
 import re

@@ -1,4 +1,4 @@
-"""Revealing a masked value (DESIGN 2, 7): a deliberate POST, recorded in the audit log
+"""Revealing a masked value (docs/design.md §2, §7): a deliberate POST, recorded in the audit log
 with who, whose and which field, never the value itself. Masked until verified (issue 11):
 an agent reveals only while holding a ticket of the customer whose verification is
 complete and valid; supervisors, compliance and security with a typed reason, recorded."""

@@ -1,4 +1,4 @@
-"""Customer search (DESIGN 8): by e-mail, phone, customer number or name, within the
+"""Customer search (docs/design.md §8): by e-mail, phone, customer number or name, within the
 agent's own clients, with contact details masked in the results."""
 
 import re

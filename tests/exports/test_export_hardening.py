@@ -8,7 +8,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from profiledesk.approvals.services import customer_freeze
+from profiledesk.customers.services import customer_freeze
 from profiledesk.exports.models import Export, Format, Kind
 from profiledesk.exports.services import export_request
 from tests.audit.history_helpers import write

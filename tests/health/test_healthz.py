@@ -1,4 +1,4 @@
-"""GET /healthz (DESIGN 9): database, Redis and a Celery round trip through a real worker.
+"""GET /healthz (docs/design.md §9): database, Redis and a Celery round trip through a real worker.
 
 Open to anyone (load balancers do not sign in), and it answers in a bounded time even
 when a part is down. The worker is a real `celery worker` process on the Redis of

@@ -1,4 +1,4 @@
-"""The default policies of DESIGN 5: created for every new client, for every client that
+"""The default policies of docs/design.md §5: created for every new client, for every client that
 existed before (migration 0003), and on first use as a safety net."""
 
 import datetime as dt
@@ -29,7 +29,7 @@ migration = importlib.import_module(
     "profiledesk.policies.migrations.0003_default_policies_for_existing_clients"
 )
 
-# DESIGN 5, as a table: category -> (verification level, approval tiers, fields needing
+# docs/design.md §5, as a table: category -> (verification level, approval tiers, fields needing
 # AL3, fields needing approval, dual confirmation, documents, self-service, cooling-off).
 DESIGN_5 = {
     "personal": (

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from audit.models import AuditEvent
-from profiledesk.rollback.models import RollbackRequest
+from profiledesk.rollback.models import RollbackRequest, is_rollback_ticket
 from profiledesk.rollback.services import RollbackError, rollback_open
 from profiledesk.tickets.models import Channel, State, Ticket, TicketEvent
 from tests.factories import card_on_file
@@ -44,6 +44,19 @@ def test_a_rollback_ticket_is_opened_for_the_same_customer_and_category(
     assert REASON in comment.message and card_change.reference in comment.message
     request = RollbackRequest.objects.get(ticket=rollback)
     assert (request.source_ticket, request.reason) == (card_change, REASON)
+
+
+def test_the_rollback_ticket_and_only_it_is_a_rollback(
+    card_change, personas, django_assert_num_queries
+):
+    rollback = rollback_open(by=personas["compliance"], ticket=card_change, reason=REASON)
+    with django_assert_num_queries(0):  # the property, and the helper for any other ticket
+        assert rollback.is_rollback and not card_change.is_rollback
+        assert not is_rollback_ticket(card_change)
+    assert is_rollback_ticket(rollback)  # one query: its RollbackRequest row
+    # A Back office ticket without the row rollback_open writes is not waived or restored.
+    RollbackRequest.objects.filter(ticket=rollback).delete()
+    assert rollback.is_rollback and not is_rollback_ticket(rollback)
 
 
 def test_the_audit_event_names_the_tickets_and_no_value(card_change, personas):

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from profiledesk.apply.services import ApplyError
-from profiledesk.approvals.services import customer_freeze
 from profiledesk.customers import models as m
+from profiledesk.customers.services import customer_freeze
 from profiledesk.rollback.rules import reverse_of_ticket, reverse_of_version
 from profiledesk.rollback.services import RollbackError, rollback_open
 from profiledesk.tickets.models import State

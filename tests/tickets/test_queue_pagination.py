@@ -79,7 +79,7 @@ def test_a_ticket_claimed_or_closed_meanwhile_does_not_shift_the_next_page(
     # Another agent finishes two tickets of the first page; with OFFSET the next page
     # would now skip two tickets. With a cursor it starts right after what was shown.
     for done in Ticket.objects.filter(pk__in=[t.pk for t in first.tickets[:2]]):
-        done.state = State.CLOSED  # save(): history records it (DESIGN 7)
+        done.state = State.CLOSED  # save(): history records it (docs/design.md §7)
         done.save(update_fields=["state"])
     second = queue_for(
         staff=agent,

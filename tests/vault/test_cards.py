@@ -1,4 +1,5 @@
-"""Card numbers at the edge (DESIGN 2, PCI DSS 3.3-3.4): validated, branded, never echoed."""
+"""Card numbers at the edge (docs/design.md §2, PCI DSS 3.3-3.4): validated, branded, never
+echoed."""
 
 import re
 

@@ -1,5 +1,5 @@
 """Card numbers typed into free text (comments, e-mails, chats) are redacted on arrival:
-at most BIN + last four survive (DESIGN 2, PCI DSS 3.4.1)."""
+at most BIN + last four survive (docs/design.md §2, PCI DSS 3.4.1)."""
 
 import hashlib
 import re

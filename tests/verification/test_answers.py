@@ -1,4 +1,4 @@
-"""Security-question answers (DESIGN 2, 4): compared after normalisation, stored only as
+"""Security-question answers (docs/design.md §2, §4): compared after normalisation, stored only as
 salted hashes."""
 
 import pytest

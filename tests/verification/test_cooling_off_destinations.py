@@ -1,4 +1,4 @@
-"""Codes go only to contacts that were not just changed (issue 11, DESIGN 5): a contact
+"""Codes go only to contacts that were not just changed (issue 11, docs/design.md §5): a contact
 added, changed or made primary within the cooling-off period (24 h by default) is never
 offered, sent to or counted as an identity-code destination for security, billing,
 organisation, contact or AL3 personal changes. The wizard lists it greyed with the reason;

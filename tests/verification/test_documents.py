@@ -1,4 +1,4 @@
-"""Identity documents (DESIGN 4, issue 11): PDF/JPEG/PNG decoded by Pillow or pypdf, at
+"""Identity documents (docs/design.md §4, issue 11): PDF/JPEG/PNG decoded by Pillow or pypdf, at
 least 600 x 400 px (images) or 200 x 120 pt (a PDF's first page) and 10 KB, at most 10 MB;
 anything else is refused on the field with nothing kept; private storage,
 served only through the desk to staff who work the ticket (audited), deleted after the

@@ -1,4 +1,4 @@
-"""Too many failures lock verification for the customer (DESIGN 4): 3 failed codes or 3
+"""Too many failures lock verification for the customer (docs/design.md §4): 3 failed codes or 3
 wrong rounds of questions across the customer's tickets within 24 h; 30 minutes; resends
 and new tickets do not reset the count; the ticket fails verification, its risk rises and
 an audit event is written."""

@@ -1,4 +1,4 @@
-"""One-time codes (DESIGN 4): 6 digits, 10 minutes, single use, 5 wrong tries a code,
+"""One-time codes (docs/design.md §4): 6 digits, 10 minutes, single use, 5 wrong tries a code,
 3 codes a contact an hour, 60 s between codes, only to verified contacts on file."""
 
 import datetime as dt

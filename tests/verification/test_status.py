@@ -1,4 +1,4 @@
-"""The level a ticket reaches and the state machine's guard (DESIGN 4): AL1 = OTP or
+"""The level a ticket reaches and the state machine's guard (docs/design.md §4): AL1 = OTP or
 questions, AL2 = both, AL3 = AL2 + document; passes on this ticket, valid 30 minutes;
 dual confirmation of a new contact; security changes via a contact not being changed."""
 

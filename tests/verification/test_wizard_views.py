@@ -1,4 +1,4 @@
-"""The wizard panel on the ticket page and its htmx endpoints (DESIGN 4, 10)."""
+"""The wizard panel on the ticket page and its htmx endpoints (docs/design.md §4, §10)."""
 
 import pytest
 from django.urls import reverse

@@ -8,7 +8,7 @@ when `rollbacks` is prefetched, as audit.history does)."""
 from django import template
 
 from profiledesk.rollback.rules import PERMISSION, RESTORABLE_KEYS, ROLLABLE_STATES
-from profiledesk.tickets.models import OPEN_STATES, Channel, State, Ticket
+from profiledesk.tickets.models import OPEN_STATES, State, Ticket
 
 register = template.Library()
 
@@ -27,7 +27,7 @@ def rollback_links(ticket: Ticket, user) -> dict:
     links: dict = {
         "of": None,
         "by": [],
-        "is_rollback": ticket.channel == Channel.INTERNAL,
+        "is_rollback": ticket.is_rollback,
         "can_request": False,
     }
     if ticket.rollback_of_id:
