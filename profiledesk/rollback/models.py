@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from profiledesk.tickets.models import Channel
+
 
 class RollbackRequest(models.Model):
     ticket = models.OneToOneField(
@@ -39,8 +41,6 @@ class RollbackRequest(models.Model):
 def is_rollback_ticket(ticket) -> bool:
     """Whether `ticket` was opened by rollback_open. Only they are opened "Back office",
     so every other ticket is answered without a query."""
-    from profiledesk.tickets.models import Channel
-
     if ticket.channel != Channel.INTERNAL:
         return False
     return RollbackRequest.objects.filter(ticket_id=ticket.pk).exists()
