@@ -58,6 +58,7 @@ test-faults: deps system-test
 lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo  # the layers of docs/architecture.md (.importlinter)
 	$(BIN)/python -m profiledesk.browser.markup_check  # nothing but constants marked safe
 
 check: deps

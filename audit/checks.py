@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core import checks
+from django.core.management import get_commands
 
 MINIMUM_RETENTION_DAYS = 365
 
@@ -29,8 +30,6 @@ def check_history_retention(app_configs=None, **kwargs) -> list[checks.CheckMess
 def check_clean_old_history_is_guarded(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     # Django runs the command of the first app in INSTALLED_APPS that has one: were
     # audit.retention dropped or moved after simple_history, the 30-day upstream would run.
-    from django.core.management import get_commands
-
     owner = get_commands().get("clean_old_history")
     if owner not in (None, "audit.retention"):
         return [

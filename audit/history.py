@@ -38,9 +38,16 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from profiledesk.approvals.models import Approval
+from profiledesk.clients.scoping import client_ids_for
+from profiledesk.confirmations.models import Confirmation
 from profiledesk.customers import models as m
 from profiledesk.privacy.masking import SECRET_SET, display
 from profiledesk.privacy.sensitivity import SECRET, FieldPolicy
+from profiledesk.tickets.models import Ticket, TicketEvent
+from verification.models import Attempt
+
+from .models import AuditEvent
 
 # The history tables, in a fixed order: the index is the model's rank in the keyset.
 HISTORY_MODELS: list[type[models.Model]] = list(m.PROFILE_MODELS)
@@ -497,11 +504,6 @@ def _groups(versions: list[Version]) -> list[Group]:
 def _enrich(groups: list[Group], *, client_id: int) -> None:
     """Tickets (with the tickets rolling them back), their verification evidence,
     approvals and confirmations: 5 queries."""
-    from profiledesk.approvals.models import Approval
-    from profiledesk.confirmations.models import Confirmation
-    from profiledesk.tickets.models import Ticket
-    from verification.models import Attempt
-
     references = {g.reference for g in groups if g.reference}
     if not references:
         return
@@ -660,8 +662,6 @@ ACTIVITY_CAP = 50
 def get_staff_for_viewer(viewer, user_id: int, *, perm: str):
     """The staff member `user_id` if they share a client with `viewer`: 403 without
     `perm`, 404 otherwise (another client's staff are not named)."""
-    from profiledesk.clients.scoping import client_ids_for
-
     if not viewer.has_perm(perm):
         raise PermissionDenied
     staff = (
@@ -695,11 +695,6 @@ def staff_activity(
 ) -> StaffActivity:
     """What `staff` touched in [since, until), of the viewer's clients only: 5 queries
     (the versions' keys and rows, their customers' numbers, ticket events, audit events)."""
-    from profiledesk.clients.scoping import client_ids_for
-    from profiledesk.tickets.models import TicketEvent
-
-    from .models import AuditEvent
-
     sql, params = m.Customer.objects.for_staff(viewer).values("id").query.sql_with_params()
 
     def scope(model):

@@ -15,10 +15,12 @@ delete, and every cascade, records a "-" version for each row it removes
 Historical models themselves are exempt: simple-history writes them in bulk.
 """
 
+import ast
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from django.apps import apps
 from django.db import models
 from django.db.models.query import QuerySet
 
@@ -112,8 +114,6 @@ APPEND_ONLY = {"AuditEvent": ("update", "bulk_update", "delete")}
 
 
 def tracked_model_names() -> set[str]:
-    from django.apps import apps
-
     return {model.__name__ for model in apps.get_models() if is_tracked(model)}
 
 
@@ -122,8 +122,6 @@ def untracked_writes(paths, *, tracked: set[str] | None = None) -> list[str]:
     (or `._default_manager…`) in the Python files under `paths`, and of every
     `AuditEvent.objects…update()/delete()`: the calls the runtime guard refuses, found
     before they run."""
-    import ast
-
     tracked = tracked_model_names() if tracked is None else tracked
     found = []
     for root in paths:
@@ -146,8 +144,6 @@ def untracked_writes(paths, *, tracked: set[str] | None = None) -> list[str]:
 
 def _manager_model(node) -> str | None:
     """`Ticket` for `Ticket.objects.filter(…).select_for_update()`; None otherwise."""
-    import ast
-
     while True:
         if isinstance(node, ast.Call):
             node = node.func

@@ -13,6 +13,7 @@ from audit.services import audit_record
 from profiledesk.customers import models as m
 from profiledesk.customers.reveal import RevealRefused, reveal_reason_clean
 from profiledesk.privacy.masking import display
+from profiledesk.vault.adapters import get_vault
 
 from .history import HIDDEN_FIELDS, MODEL_BY_KEY, SECTION_OF, SKIPPED, customer_column
 
@@ -64,8 +65,6 @@ def history_value_reveal(
     value = display(row[field_.attname], policy, revealed=True)
     if model is m.BankAccount and field_name == "iban_masked":
         # The history keeps the IBAN masked; the vault holds it under that version's token.
-        from profiledesk.vault.adapters import get_vault
-
         with contextlib.suppress(ObjectDoesNotExist, LookupError):
             # A token the vault no longer holds: the masked IBAN stays.
             value = get_vault().reveal_iban(row["vault_token"])

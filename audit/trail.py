@@ -5,7 +5,14 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from profiledesk.approvals.models import Approval, ApprovalRound
+from profiledesk.confirmations.models import Confirmation
+from profiledesk.connectors.models import Delivery
+from profiledesk.tickets.models import ChangeItem, Ticket, TicketEvent
+from verification.models import Attempt, DocumentCheck
+
 from .history import Version, ticket_versions
+from .models import AuditEvent
 
 
 @dataclass(frozen=True)
@@ -27,14 +34,6 @@ class TicketTrail:
 def ticket_trail(*, ticket) -> TicketTrail:
     """Everything recorded about `ticket`: 12 queries (13 with profile versions),
     whatever their sizes."""
-    from profiledesk.approvals.models import Approval, ApprovalRound
-    from profiledesk.confirmations.models import Confirmation
-    from profiledesk.connectors.models import Delivery
-    from profiledesk.tickets.models import ChangeItem, Ticket, TicketEvent
-    from verification.models import Attempt, DocumentCheck
-
-    from .models import AuditEvent
-
     # Both directions of rollback in one query.
     linked = list(
         Ticket.objects.filter(Q(rollback_of_id=ticket.pk) | Q(pk=ticket.rollback_of_id or 0))

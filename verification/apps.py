@@ -6,6 +6,7 @@ class VerificationConfig(AppConfig):
     verbose_name = "Identity verification"
 
     def ready(self) -> None:
+        # Imported in ready(): Django loads apps.py before the models it would import.
         # customers sits below verification: it asks its registered gate who may reveal.
         from profiledesk.customers.reveal import reveal_gate_register
 

@@ -35,6 +35,7 @@ from audit.services import audit_record
 from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
 from profiledesk.files import deleted_on_failure
 from profiledesk.intake.capture import resolve_field
+from profiledesk.messaging.services import message_queue
 from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_pause, sla_resume
 from profiledesk.privacy.masking import display, mask_email, mask_phone
@@ -124,8 +125,6 @@ def _new_code() -> str:
 
 def _message_queue():
     """messaging's entry point (looked up at call time: tests replace it)."""
-    from profiledesk.messaging.services import message_queue
-
     return message_queue
 
 

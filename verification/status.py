@@ -27,10 +27,14 @@ from django.db.models import Max
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
 from profiledesk.policies.categories import AssuranceLevel, Category
 from profiledesk.policies.defaults import policy_for
+from profiledesk.policies.models import Policy
+from profiledesk.tickets.models import OPEN_STATES, ChangeItem
 
 from .models import Attempt, Lock, Method, Purpose, Result
+from .waivers import waiver_standing
 
 
 def validity() -> dt.timedelta:
@@ -95,8 +99,6 @@ def cooling_off_hours(ticket) -> int:
     """The cooling-off period that makes a contact "just changed": the ticket's policy's,
     or, for a category without one (contact, organisation, personal), the longest any of
     the client's policies sets (security and billing: 24 h by default)."""
-    from profiledesk.policies.models import Policy
-
     own = policy_for(client=ticket.client, category=ticket.category).cooling_off_hours
     if own:
         return own
@@ -113,8 +115,6 @@ def recent_contact_changes(
     changed (address or number) or made primary after `since`, read from their
     simple-history rows (whoever wrote them: a ticket, a rollback, the admin). Three
     queries; a customer has few contact versions."""
-    from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
-
     born = (
         Customer.history.filter(id=customer_id)
         .order_by("history_date")
@@ -177,8 +177,6 @@ def withheld_contacts(
       (`achieved_level(..., unmasking=True)`), or a preferences change verified through
       the e-mail a fraudster installed an hour ago would show them the whole profile.
     """
-    from profiledesk.tickets.models import OPEN_STATES, ChangeItem
-
     now = now or timezone.now()
     withheld: dict[str, dict[int, str]] = {"emailaddress": {}, "phonenumber": {}}
     if ticket.customer_id is None:
@@ -357,7 +355,8 @@ def unproven_contacts(ticket, *, policy=None, items=None) -> list:
 
 
 def progress(ticket, now: dt.datetime | None = None) -> Progress:
-    # approvals.rules imports this module's package (waivers) at load: read it at call time.
+    # Imported here to break a real cycle: approvals.rules imports this module at load
+    # (an upward edge, listed in .importlinter).
     from profiledesk.approvals.rules import cooling_off
 
     now = now or timezone.now()
@@ -443,8 +442,6 @@ def verification_reached(ticket, *, attempts: list[Attempt] | None = None) -> Ve
 def verification_missing(ticket, now: dt.datetime | None = None) -> str | None:
     """What stops the ticket leaving `verifying` for `ready`, or None. A rollback ticket
     with a standing compliance waiver (waivers.py) needs nothing more."""
-    from .waivers import waiver_standing
-
     if waiver_standing(ticket) is not None:
         return None
     now = now or timezone.now()

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from profiledesk.rollback.forms import ReasonForm
 from profiledesk.tickets.access import get_ticket_for_staff
 from profiledesk.tickets.states import TransitionError
 
@@ -14,6 +15,7 @@ from .access import get_document_for_floor
 from .forms import DocumentForm, OtpCheckForm, OtpSendForm, QuestionsForm
 from .selectors import panel_context
 from .status import progress
+from .waivers import PERMISSION, WaiverError, verification_waive
 
 WORK = "tickets.work_ticket"
 
@@ -174,10 +176,6 @@ def reveal(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def waive(request: HttpRequest, reference: str) -> HttpResponse:
     """Compliance waives verification of a rollback ticket (verification/waivers.py)."""
-    from profiledesk.rollback.forms import ReasonForm
-
-    from .waivers import PERMISSION, WaiverError, verification_waive
-
     ticket = get_ticket_for_staff(request.user, reference, perm=PERMISSION)
     form = ReasonForm(request.POST)
     if not form.is_valid():

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.clients.scoping import client_ids_for
 from profiledesk.rollback.models import is_rollback_ticket
 from profiledesk.tickets.models import State, Ticket
 from profiledesk.tickets.services import ticket_comment
@@ -61,8 +62,6 @@ def verification_waive(*, ticket: Ticket, by, reason: str) -> Waiver:
 def waiver_standing(ticket: Ticket) -> Waiver | None:
     """The ticket's waiver if it still holds: a rollback ticket's, given by someone who
     still has the rollback permission and still serves the ticket's client."""
-    from profiledesk.clients.scoping import client_ids_for
-
     if not is_rollback_ticket(ticket):  # no query for any other ticket
         return None
     waiver = Waiver.objects.filter(ticket_id=ticket.pk).select_related("by").first()

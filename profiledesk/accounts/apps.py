@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Staff accounts"
 
     def ready(self) -> None:
+        # Imported in ready(): Django loads apps.py before the models it would import.
         from . import signals  # noqa: F401  (sign-in tracking and audit events)
         from .roles import sync_roles
 

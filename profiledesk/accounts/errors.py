@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.views import defaults
+from django.views.csrf import csrf_failure as django_csrf_failure
 
 from audit.services import audit_record
 
@@ -30,8 +31,6 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: a refused form post is a 403 too; Django's page, audited."""
-    from django.views.csrf import csrf_failure as django_csrf_failure
-
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         audit_record(

@@ -8,5 +8,6 @@ class ApiConfig(AppConfig):
     verbose_name = _("REST API for client systems")
 
     def ready(self) -> None:
+        # Imported in ready(): Django loads apps.py before the models it would import.
         # Registers the API key scheme with drf-spectacular (import has the side effect).
         from . import schema  # noqa: F401

@@ -42,6 +42,7 @@ from profiledesk.rollback.services import rollback_mark_original
 from profiledesk.tickets.models import ChangeItem, State, Ticket
 from profiledesk.tickets.states import transition
 from profiledesk.vault.cards import redact_card_numbers
+from verification.models import Attempt, Purpose, Result
 
 from .rules import APPLICABLE, apply_problem, risk_problem
 
@@ -319,7 +320,6 @@ def _proven_contacts(ticket: Ticket, items: list[ChangeItem]) -> set[tuple[int, 
     """(item id, value) of the new e-mails and phones this ticket proved with a code."""
     if not any(item.field in _PROVEN_BY_CODE for item in items):
         return set()
-    from verification.models import Attempt, Purpose, Result
 
     return set(
         Attempt.objects.filter(

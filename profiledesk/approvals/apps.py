@@ -7,6 +7,7 @@ class ApprovalsConfig(AppConfig):
     verbose_name = "Approvals, escalation and freeze"
 
     def ready(self) -> None:
+        # Imported in ready(): Django loads apps.py before the models it would import.
         # tickets.states sits below approvals: the buttons of the moves whose rule is
         # approvals' ask the rules registered here.
         from profiledesk.tickets.models import State

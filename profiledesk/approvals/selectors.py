@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from profiledesk.clients.scoping import client_ids_for
 from profiledesk.policies.sla import due_status
 from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
-from verification.models import DocumentCheck
+from verification.models import Attempt, DocumentCheck
 
 from .access import may_review_documents
 from .models import Approval, ApprovalRound
@@ -61,8 +61,6 @@ class QueuePage:
 
 def _makers_by_ticket(tickets: list[Ticket]) -> tuple[dict[int, set[int]], dict[int, list]]:
     """({ticket id: maker ids}, {ticket id: verification attempts, newest first})."""
-    from verification.models import Attempt
-
     ids = [t.pk for t in tickets]
     makers: dict[int, set[int]] = {t.pk: {t.created_by_id} for t in tickets}
     evidence: dict[int, list] = {t.pk: [] for t in tickets}

@@ -12,11 +12,11 @@ from profiledesk.connectors.models import Status as DeliveryStatus
 from profiledesk.messaging.models import Status
 from profiledesk.tickets.models import Ticket
 
+from .models import Confirmation
+
 
 def close_problem(ticket: Ticket) -> str | None:
     """What still keeps `ticket` from closing, or None."""
-    from .models import Confirmation
-
     unsent = (
         Confirmation.objects.filter(ticket_id=ticket.pk)
         .exclude(message__status=Status.SENT)

@@ -34,12 +34,21 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from profiledesk.connectors.models import Delivery
-from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
+from profiledesk.customers.models import (
+    Customer,
+    EmailAddress,
+    LanguageRegion,
+    PhoneNumber,
+    Preferences,
+)
+from profiledesk.customers.services import customer_freeze
 from profiledesk.messaging.models import Channel, Message, Status
 from profiledesk.messaging.services import message_queue
 from profiledesk.policies.categories import Category
 from profiledesk.privacy.masking import mask_email, mask_phone
 from profiledesk.tickets.models import Priority, RiskLevel, State, Ticket, TicketEvent
+from profiledesk.tickets.services import ticket_create
+from profiledesk.tickets.states import transition
 
 from . import rules, tokens
 from .models import Confirmation, Reason, ReportLink
@@ -134,8 +143,6 @@ def confirmation_recipients(*, ticket: Ticket) -> list[Recipient]:
 
 
 def _preferred(customer_id: int) -> list[Recipient]:
-    from profiledesk.customers.models import Preferences
-
     prefs = Preferences.objects.filter(customer_id=customer_id).first()
     by_email = prefs.confirm_by_email if prefs else True
     by_sms = prefs.confirm_by_sms if prefs else False
@@ -155,8 +162,6 @@ def _preferred(customer_id: int) -> list[Recipient]:
 
 
 def _language_and_zone(customer: Customer) -> tuple[str, str]:
-    from profiledesk.customers.models import LanguageRegion
-
     region = LanguageRegion.objects.filter(customer_id=customer.pk).first()
     language = (region.language if region else "en").lower().split("-")[0]
     zone = region.time_zone if region and region.time_zone else settings.TIME_ZONE
@@ -284,8 +289,6 @@ def ticket_close_if_done(*, ticket: Ticket) -> bool:
     """Close an applied ticket once every confirmation is sent and every downstream
     delivery acknowledged; True if this call closed it. Safe to call any number of
     times, from any number of workers at once (the ticket row is locked)."""
-    from profiledesk.tickets.states import transition
-
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     _note_sent(locked)
     if locked.state != State.APPLIED or rules.close_problem(locked) is not None:
@@ -345,10 +348,6 @@ def report_link_find(*, token: str) -> ReportLink:
 def report_confirm(*, token: str, request=None) -> ReportLink:
     """The customer says a confirmed change was not theirs: freeze the profile, open a
     critical security ticket linked to the original (escalated), use up the link."""
-    from profiledesk.customers.services import customer_freeze
-    from profiledesk.tickets.services import ticket_create
-    from profiledesk.tickets.states import transition
-
     found = report_link_find(token=token)
     link = ReportLink.objects.select_for_update().select_related("ticket").get(pk=found.pk)
     if link.used_at is not None:  # a second click that waited for the lock

@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.services import audit_record
+from profiledesk.tickets.models import TicketEvent
 from profiledesk.vault.cards import redact_card_numbers
 
 from .models import OPEN_STATUSES, Connector, Delivery, Status
@@ -119,6 +120,7 @@ def _enqueue(delivery_id: int) -> None:
 
 
 def _publish(delivery_id: int) -> None:
+    # Imported here: tasks.py imports this module (Celery's services <-> tasks cycle).
     from .tasks import deliver
 
     try:
@@ -233,8 +235,6 @@ def delivery_give_up(*, delivery_id: int, error: str, status_code: int | None = 
 
 def _note(delivery_id: int, message: str) -> None:
     """A system note on the ticket's timeline."""
-    from profiledesk.tickets.models import TicketEvent
-
     delivery = Delivery.objects.select_related("connector").get(pk=delivery_id)
     TicketEvent.objects.create(
         ticket_id=delivery.ticket_id,
@@ -277,6 +277,7 @@ def deliveries_sweep() -> int:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:batch]
     )
+    # Imported here: tasks.py imports this module (Celery's services <-> tasks cycle).
     from .tasks import deliver
 
     for delivery_id in stale:

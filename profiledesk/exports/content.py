@@ -17,15 +17,17 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.history import customer_versions_all
 from audit.models import AuditEvent
 from audit.services import chained_fields
+from profiledesk.confirmations.models import Confirmation
 from profiledesk.customers import models as profile
 from profiledesk.messaging.models import Channel as MessageChannel
 from profiledesk.messaging.models import Message
 from profiledesk.messaging.models import Status as MessageStatus
 from profiledesk.privacy.masking import display
 from profiledesk.privacy.sensitivity import Sensitivity
-from profiledesk.tickets.models import Ticket
+from profiledesk.tickets.models import Ticket, TicketEvent
 
 from . import statement
 from .models import Export, Kind
@@ -139,8 +141,6 @@ def versions(
     secrets never); changes of the fields in `withheld` are left out. `for_subject` (the
     data subject's copy) names no staff member, "desk staff" (a username is half of a
     staff sign-in), and gives no change reason: the desk's own text, a freeze's too."""
-    from audit.history import customer_versions_all
-
     left_out = withheld | (SUBJECT_LEFT_OUT if for_subject else frozenset())
     for version in customer_versions_all(customer=customer, revealed=revealed):
         changes = [c for c in version.changes if c.field not in left_out]
@@ -202,8 +202,6 @@ def tickets(customer, *, batch: int, for_subject: bool = False) -> Iterator[dict
     the data subject without the staff's timeline and in words rather than codes. Three
     queries a batch of tickets."""
     with_events = not for_subject
-    from profiledesk.confirmations.models import Confirmation
-    from profiledesk.tickets.models import TicketEvent
 
     mine = Ticket.objects.filter(customer=customer).order_by("id")
     last = 0

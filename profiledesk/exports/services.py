@@ -100,6 +100,7 @@ def _enqueue(export_id: int) -> None:
 
 
 def _publish(export_id: int) -> None:
+    # Imported here: tasks.py imports this module (Celery's services <-> tasks cycle).
     from .tasks import build
 
     try:
@@ -309,6 +310,7 @@ def exports_sweep(*, now: dt.datetime | None = None) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)[:100]
     )
+    # Imported here: tasks.py imports this module (Celery's services <-> tasks cycle).
     from .tasks import build
 
     for export_id in ids:

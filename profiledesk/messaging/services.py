@@ -129,6 +129,7 @@ def _enqueue(message_id: int) -> None:
 
 
 def _publish(message_id: int) -> None:
+    # Imported here: tasks.py imports this module (Celery's services <-> tasks cycle).
     from .tasks import send_message
 
     try:
@@ -243,6 +244,7 @@ def messages_sweep() -> int:
         .order_by("due_at")
         .values_list("pk", flat=True)[:batch]
     )
+    # Imported here: tasks.py imports this module (Celery's services <-> tasks cycle).
     from .tasks import send_message
 
     for message_id in stale:
