@@ -9,7 +9,8 @@ field of another category (400, by field) and opens no ticket, for every pair.
 
 import pytest
 
-from profiledesk.api.changes import API_CATEGORIES, CATEGORY_FIELDS
+from profiledesk.api.changes import API_CATEGORIES
+from profiledesk.intake.forms import FORMS
 from profiledesk.tickets.models import Ticket
 from tests.api.conftest import api, northwind_key, submit  # noqa: F401
 
@@ -25,7 +26,7 @@ CASES = [
     (category, step)
     for category in API_CATEGORIES
     for step in STEPS
-    if step not in CATEGORY_FIELDS[category]
+    if step not in FORMS[category].base_fields
 ]
 
 

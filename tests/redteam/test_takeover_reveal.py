@@ -100,7 +100,7 @@ def test_a_ticket_sent_to_security_as_suspected_fraud_unmasks_nothing(northwind,
         desk = Desk(customer, personas, codes, clock)
         ticket = _preferences_ticket_verified_through(desk, f"phone:{customer.phones.get().pk}")
         transition(ticket=ticket, to=State.ESCALATED, by=desk.agent, reason="Voice changed")
-        with pytest.raises(verification.VerificationError, match="Verify the caller first"):
+        with pytest.raises(verification.VerificationError, match="stay masked in its state"):
             verification.details_reveal(ticket=ticket, staff=desk.agent)
         response = signed_in(desk.agent).post(
             reverse(
