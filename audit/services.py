@@ -4,8 +4,10 @@ import hashlib
 import json
 
 from django.db import connection, models, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
+from profiledesk.clients.models import Client
 from profiledesk.vault.cards import redact_card_numbers_in
 
 from .models import AuditEvent
@@ -34,7 +36,7 @@ def chained_fields(event: AuditEvent) -> dict:
     }
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
@@ -43,10 +45,10 @@ def audit_record(
     *,
     action: str,
     actor=None,
-    client=None,
+    client: Client | None = None,
     target: models.Model | None = None,
     data: dict | None = None,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> AuditEvent:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

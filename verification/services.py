@@ -27,11 +27,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.accounts.models import User
 from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
 from profiledesk.files import deleted_on_failure
 from profiledesk.intake.capture import resolve_field
@@ -248,7 +250,9 @@ def _locked_message(lock: Lock) -> str:
     ) % {"until": timezone.localtime(lock.locked_until).strftime("%H:%M")}
 
 
-def _audit(action: str, *, ticket: Ticket, staff, data: dict, request=None) -> None:
+def _audit(
+    action: str, *, ticket: Ticket, staff: User, data: dict, request: HttpRequest | None = None
+) -> None:
     audit_record(
         action=action,
         actor=staff,
@@ -259,7 +263,14 @@ def _audit(action: str, *, ticket: Ticket, staff, data: dict, request=None) -> N
     )
 
 
-def _failed(*, ticket: Ticket, staff, method: str, now: dt.datetime, request=None) -> Lock | None:
+def _failed(
+    *,
+    ticket: Ticket,
+    staff: User,
+    method: str,
+    now: dt.datetime,
+    request: HttpRequest | None = None,
+) -> Lock | None:
     """After a failure is recorded: lock the customer if that made too many."""
     # Counted per customer across all their tickets (an impostor opens a new ticket for
     # every guess), within VERIFICATION_FAILURE_WINDOW_HOURS and since the end of their
@@ -310,7 +321,7 @@ def _failed(*, ticket: Ticket, staff, method: str, now: dt.datetime, request=Non
 
 
 @transaction.atomic
-def verification_complete(*, ticket: Ticket, by) -> Ticket:
+def verification_complete(*, ticket: Ticket, by: User) -> Ticket:
     """Mark a verifying ticket verified (verifying -> ready, "Mark verified") once the
     wizard has reached the policy's level or a compliance waiver stands; raise
     TransitionError saying what is missing. The rule is checked here, under the row lock."""
@@ -329,7 +340,9 @@ def verification_complete(*, ticket: Ticket, by) -> Ticket:
 
 
 @transaction.atomic
-def otp_send(*, ticket: Ticket, staff, contact_key: str, request=None) -> OtpChallenge:
+def otp_send(
+    *, ticket: Ticket, staff: User, contact_key: str, request: HttpRequest | None = None
+) -> OtpChallenge:
     """Send a new code to `contact_key` (from identity_contacts / new_contacts)."""
     now = timezone.now()
     ticket = _locked_ticket(ticket)
@@ -414,7 +427,9 @@ def _sent_to(challenge: OtpChallenge) -> str:
 
 
 @transaction.atomic
-def otp_check(*, ticket: Ticket, staff, challenge_id: int, code: str, request=None) -> Outcome:
+def otp_check(
+    *, ticket: Ticket, staff: User, challenge_id: int, code: str, request: HttpRequest | None = None
+) -> Outcome:
     """Check the code the customer read out against challenge `challenge_id`."""
     now = timezone.now()
     ticket = _locked_ticket(ticket)
@@ -493,7 +508,9 @@ def otp_check(*, ticket: Ticket, staff, challenge_id: int, code: str, request=No
 
 
 @transaction.atomic
-def questions_check(*, ticket: Ticket, staff, answers: dict[int, str], request=None) -> Outcome:
+def questions_check(
+    *, ticket: Ticket, staff: User, answers: dict[int, str], request: HttpRequest | None = None
+) -> Outcome:
     """One round: the customer's answer to each of their questions, as the agent heard it.
     The round passes only if every answer matches."""
     now = timezone.now()
@@ -555,11 +572,11 @@ CHECKLIST = ("photo_matches", "name_matches", "not_expired", "type_confirmed")
 def document_check_record(
     *,
     ticket: Ticket,
-    staff,
+    staff: User,
     upload,
     document_type: str,
     checklist: dict[str, bool],
-    request=None,
+    request: HttpRequest | None = None,
 ) -> DocumentCheck:
     """Store the document privately and record the agent's checklist; all ticked: passed.
 
@@ -583,11 +600,11 @@ def document_check_record(
 def _document_check_record(
     *,
     ticket: Ticket,
-    staff,
+    staff: User,
     upload,
     document_type: str,
     checklist: dict[str, bool],
-    request,
+    request: HttpRequest | None,
     written: list[str],
 ) -> DocumentCheck:
     now = timezone.now()
@@ -636,7 +653,9 @@ def _document_check_record(
     return check
 
 
-def document_viewed(*, check: DocumentCheck, staff, request=None) -> None:
+def document_viewed(
+    *, check: DocumentCheck, staff: User, request: HttpRequest | None = None
+) -> None:
     _audit(
         "verification.document_viewed",
         ticket=check.ticket,
@@ -682,7 +701,7 @@ class RevealedItem:
 DETAILS_STATES = {State.VERIFYING, State.READY, State.PENDING_APPROVAL, State.APPROVED}
 
 
-def details_reveal_refusal(*, ticket: Ticket, staff) -> str | None:
+def details_reveal_refusal(*, ticket: Ticket, staff: User) -> str | None:
     """Why `staff` may not reveal the ticket's values in the wizard (verification aside),
     or None. Only the agent working the ticket (its assignee or creator) may: anyone else
     opening a verified ticket would read a customer's details unverified and without a
@@ -699,7 +718,9 @@ def details_reveal_refusal(*, ticket: Ticket, staff) -> str | None:
     return None
 
 
-def details_reveal(*, ticket: Ticket, staff, request=None) -> list[RevealedItem]:
+def details_reveal(
+    *, ticket: Ticket, staff: User, request: HttpRequest | None = None
+) -> list[RevealedItem]:
     """The values the change needs, in full, once the caller is verified, to the agent
     working the ticket (`details_reveal_refusal`); audited."""
     with transaction.atomic():

@@ -18,6 +18,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.clients.models import Client
 from profiledesk.policies.categories import Category
 from profiledesk.tickets.models import Ticket
 from profiledesk.tickets.services import ticket_create
@@ -56,7 +57,7 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Submission:
     return Submission(ticket=record.ticket, created=False)
 
 
-def change_request_replay(*, client, key: str, fingerprint: str) -> Submission | None:
+def change_request_replay(*, client: Client, key: str, fingerprint: str) -> Submission | None:
     """The earlier answer to this key, if any (raises IdempotencyConflict on a new body)."""
     record = (
         IdempotencyRecord.objects.select_related("ticket").filter(client=client, key=key).first()

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.accounts.models import User
 from profiledesk.approvals.rules import frozen_problem
 from profiledesk.approvals.services import approvals_void
 from profiledesk.confirmations.services import confirmations_create, ticket_close_if_done
@@ -79,7 +80,7 @@ class ApplyError(Exception):
     """A ticket that cannot be applied now; the message is safe to show."""
 
 
-def ticket_apply(*, ticket: Ticket, by) -> Ticket:
+def ticket_apply(*, ticket: Ticket, by: User) -> Ticket:
     """Apply `ticket` (ready with no approval needed, or approved) as staff member `by`;
     raise ApplyError (or tickets.states.TransitionError) saying why not."""
     try:
@@ -135,7 +136,7 @@ def ticket_apply(*, ticket: Ticket, by) -> Ticket:
     return locked
 
 
-def _after_refusal(*, ticket: Ticket, by) -> None:
+def _after_refusal(*, ticket: Ticket, by: User) -> None:
     """The refusal rolled the re-assessed score back: keep it on the ticket; an approval
     given at a lower risk no longer holds (the ticket goes back to ready, to be submitted
     again: at critical, to security)."""
@@ -160,7 +161,9 @@ def _spec(item: ChangeItem) -> FieldSpec:
         ) from None
 
 
-def _profile_write(*, ticket: Ticket, items: list[ChangeItem], by, now: dt.datetime) -> list[str]:
+def _profile_write(
+    *, ticket: Ticket, items: list[ChangeItem], by: User, now: dt.datetime
+) -> list[str]:
     """Write the items to the customer's profile; return the commands for the identity
     system, in order."""
     customer = ticket.customer
@@ -200,7 +203,7 @@ def _profile_write(*, ticket: Ticket, items: list[ChangeItem], by, now: dt.datet
     return commands
 
 
-def _stamp(row: models.Model, by, reason: str) -> None:
+def _stamp(row: models.Model, by: User, reason: str) -> None:
     row._history_user = by
     row._change_reason = reason
 
@@ -228,7 +231,7 @@ def _row_write(
     changes: list[tuple[FieldSpec, ChangeItem]],
     proven: set[tuple[int, str]],
     restoring: bool,
-    by,
+    by: User,
     reason: str,
     now: dt.datetime,
 ) -> None:
@@ -263,7 +266,9 @@ def _row_write(
     row.save()
 
 
-def _demote(model, customer: m.Customer, flag: str, *, keep: int | None, by, reason: str) -> None:
+def _demote(
+    model, customer: m.Customer, flag: str, *, keep: int | None, by: User, reason: str
+) -> None:
     """Unset `flag` on the customer's other rows first: one primary (default) at a time."""
     for other in model.objects.select_for_update().filter(customer=customer, **{flag: True}):
         if other.pk == keep:

@@ -8,11 +8,13 @@ go through tickets.states.transition, the one module that changes a ticket's sta
 import datetime as dt
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.services import audit_record
+from profiledesk.accounts.models import User
 from profiledesk.customers.models import Customer
 from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.services import risk_refresh
@@ -44,7 +46,7 @@ class ApprovalError(Exception):
     """A decision that cannot be made now; the message is safe to show."""
 
 
-def _note(ticket: Ticket, by, message: str) -> TicketEvent:
+def _note(ticket: Ticket, by: User, message: str) -> TicketEvent:
     return TicketEvent.objects.create(
         ticket=ticket, at=timezone.now(), actor=by, kind=TicketEvent.Kind.NOTE, message=message
     )
@@ -66,7 +68,7 @@ def open_round(ticket: Ticket) -> ApprovalRound | None:
 
 
 @transaction.atomic
-def approval_submit(*, ticket: Ticket, by) -> Ticket:
+def approval_submit(*, ticket: Ticket, by: User) -> Ticket:
     """Send a ready ticket for approval: re-assess its risk; a critical score sends it to
     the security queue instead; a frozen profile or a cooling-off period refuses."""
     locked = _lock(ticket)
@@ -126,7 +128,7 @@ def _tier_due(locked: Ticket, start: dt.datetime) -> dt.datetime:
     return sla_due(client=locked.client, start=start, minutes=policy.approval_sla_minutes)
 
 
-def _round_create(locked: Ticket, *, by) -> ApprovalRound:
+def _round_create(locked: Ticket, *, by: User) -> ApprovalRound:
     """The round of a ticket entering pending_approval. (`by` None: the ticket reached
     pending_approval without approval_submit, through the generic move form.)"""
     plan = plan_for(locked)
@@ -154,7 +156,7 @@ def _void_if_stale(ticket: Ticket) -> bool:
     return True
 
 
-def _checked_round(locked: Ticket, by, diff_hash: str | None) -> ApprovalRound:
+def _checked_round(locked: Ticket, by: User, diff_hash: str | None) -> ApprovalRound:
     if locked.state != State.PENDING_APPROVAL:
         raise ApprovalError(
             _("This ticket is not waiting for approval (it is “%(state)s”).")
@@ -180,7 +182,7 @@ def _checked_round(locked: Ticket, by, diff_hash: str | None) -> ApprovalRound:
     return approval_round
 
 
-def _audit_decision(action: str, approval: Approval, locked: Ticket, by) -> None:
+def _audit_decision(action: str, approval: Approval, locked: Ticket, by: User) -> None:
     audit_record(
         action=action,
         actor=by,
@@ -196,7 +198,7 @@ def _audit_decision(action: str, approval: Approval, locked: Ticket, by) -> None
     )
 
 
-def approval_grant(*, ticket: Ticket, by, diff_hash: str | None = None) -> Approval:
+def approval_grant(*, ticket: Ticket, by: User, diff_hash: str | None = None) -> Approval:
     """Record `by`'s approval at the tier the ticket waits at; when the last one needed
     is in, the ticket becomes approved. `diff_hash`: the diff the approver looked at."""
     if _void_if_stale(ticket):
@@ -252,7 +254,9 @@ def approval_grant(*, ticket: Ticket, by, diff_hash: str | None = None) -> Appro
     return approval
 
 
-def approval_reject(*, ticket: Ticket, by, reason: str, diff_hash: str | None = None) -> Approval:
+def approval_reject(
+    *, ticket: Ticket, by: User, reason: str, diff_hash: str | None = None
+) -> Approval:
     """Reject at the tier the ticket waits at, with a reason recorded on the ticket. A
     rejected ticket is final: the customer's request is reopened as a new ticket."""
     reason = redact_card_numbers((reason or "").strip())
@@ -290,7 +294,7 @@ def approval_reject(*, ticket: Ticket, by, reason: str, diff_hash: str | None = 
 
 
 @transaction.atomic
-def approvals_void(*, ticket: Ticket, reason: str, by=None) -> int:
+def approvals_void(*, ticket: Ticket, reason: str, by: User | None = None) -> int:
     """Void every standing approval on the ticket (call it whenever a change item is
     edited): the open round closes and a ticket waiting for or past approval goes back
     to `ready`, with a timeline event saying why. Returns how many were voided."""
@@ -329,7 +333,9 @@ def approvals_void(*, ticket: Ticket, reason: str, by=None) -> int:
 # -- freeze ---------------------------------------------------------------------------
 
 
-def _freeze_write(*, customer: Customer, by, reason: str, freeze: bool, request=None) -> Customer:
+def _freeze_write(
+    *, customer: Customer, by: User, reason: str, freeze: bool, request: HttpRequest | None = None
+) -> Customer:
     # by=None: the desk itself, on the customer's own "this wasn't me" report
     # (profiledesk.confirmations). It may freeze a profile, never unfreeze one.
     system_freeze = by is None and freeze
@@ -366,12 +372,16 @@ def _freeze_write(*, customer: Customer, by, reason: str, freeze: bool, request=
 
 
 @transaction.atomic
-def customer_freeze(*, customer: Customer, by, reason: str, request=None) -> Customer:
+def customer_freeze(
+    *, customer: Customer, by: User, reason: str, request: HttpRequest | None = None
+) -> Customer:
     """Security freezes a profile: no change is submitted, approved or applied until the
     freeze is lifted."""
     return _freeze_write(customer=customer, by=by, reason=reason, freeze=True, request=request)
 
 
 @transaction.atomic
-def customer_unfreeze(*, customer: Customer, by, reason: str, request=None) -> Customer:
+def customer_unfreeze(
+    *, customer: Customer, by: User, reason: str, request: HttpRequest | None = None
+) -> Customer:
     return _freeze_write(customer=customer, by=by, reason=reason, freeze=False, request=request)

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -342,7 +343,7 @@ def report_link_find(*, token: str) -> ReportLink:
 
 
 @transaction.atomic
-def report_confirm(*, token: str, request=None) -> ReportLink:
+def report_confirm(*, token: str, request: HttpRequest | None = None) -> ReportLink:
     """The customer says a confirmed change was not theirs: freeze the profile, open a
     critical security ticket linked to the original (escalated), use up the link."""
     from profiledesk.approvals.services import customer_freeze

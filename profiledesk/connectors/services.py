@@ -11,17 +11,23 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
+from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import audit_record
+from profiledesk.accounts.models import User
 from profiledesk.vault.cards import redact_card_numbers
 
 from .models import OPEN_STATUSES, Connector, Delivery, Status
 from .signing import event_body
+
+if TYPE_CHECKING:  # a type only: transports sit below tickets
+    from profiledesk.tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +64,7 @@ def _lease() -> dt.timedelta:
 _ENVELOPE = ("id", "type", "created_at", "client", "ticket", "category")
 
 
-def deliveries_create(*, ticket, event: dict) -> list[Delivery]:
+def deliveries_create(*, ticket: "Ticket", event: dict) -> list[Delivery]:
     """One Delivery for every active connector of the ticket's client that receives the
     ticket's category, each queued on commit. The same event id again returns the rows
     already written and queues nothing.
@@ -245,7 +251,7 @@ def _note(delivery_id: int, message: str) -> None:
 
 
 @transaction.atomic
-def delivery_retry(*, delivery: Delivery, by, request=None) -> None:
+def delivery_retry(*, delivery: Delivery, by: User, request: HttpRequest | None = None) -> None:
     """A supervisor sends a failing or given-up delivery again, now, with a full set of
     attempts. Raises DeliveryError if it is delivered or already pending."""
     updated = Delivery.objects.filter(

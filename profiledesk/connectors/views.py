@@ -9,6 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from profiledesk.accounts.requests import StaffRequest
+
 from .access import get_delivery_for_staff
 from .selectors import troubled_connectors, troubled_deliveries
 from .services import DeliveryError, delivery_retry
@@ -26,7 +28,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
+def retry(request: StaffRequest, delivery_id: int) -> HttpResponse:
     delivery = get_delivery_for_staff(request.user, delivery_id)
     try:
         delivery_retry(delivery=delivery, by=request.user, request=request)

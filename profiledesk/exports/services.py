@@ -17,10 +17,14 @@ import tempfile
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.accounts.models import User
+from profiledesk.clients.models import Client
+from profiledesk.customers.models import Customer
 
 from . import content
 from .models import Export, Format, Kind, Status
@@ -43,14 +47,14 @@ def retention() -> dt.timedelta:
 @transaction.atomic
 def export_request(
     *,
-    by,
+    by: User,
     kind: str,
     fmt: str,
-    client,
-    customer=None,
+    client: Client,
+    customer: Customer | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Export:
     """Record the request (an audit event) and queue the build once it commits."""
     if kind not in Kind.values or fmt not in Format.values:
@@ -77,7 +81,7 @@ def export_request(
         created_at=now,
         updated_at=now,
     )
-    data = {"kind": kind, "format": fmt}
+    data: dict[str, object] = {"kind": kind, "format": fmt}
     if customer is not None:
         data["customer_id"] = customer.pk
     if since is not None:
@@ -254,7 +258,9 @@ class Gone(ExportError):
     pass
 
 
-def export_open_for_download(*, export: Export, by, request=None, rendition: str = "file"):
+def export_open_for_download(
+    *, export: Export, by: User, request: HttpRequest | None = None, rendition: str = "file"
+):
     """The file, opened for reading, after recording the download; NotReady / Gone.
     `rendition` says how it was taken ("file", or "html": the readable DSAR cover)."""
     if export.status != Status.DONE:

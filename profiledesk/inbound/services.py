@@ -21,6 +21,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from profiledesk.clients.models import Client
 from profiledesk.files import deleted_on_failure, sniff_type
 from profiledesk.intake.validators import strip_invisible
 from profiledesk.tickets.models import Attachment, Channel, Ticket
@@ -130,7 +131,7 @@ def _without_invisible(message: InboundEmail) -> InboundEmail:
 
 
 def email_ingest(
-    *, message: InboundEmail, client=None, request_hash: str | None = None
+    *, message: InboundEmail, client: Client | None = None, request_hash: str | None = None
 ) -> Ingested:
     """A ticket for `message`: for `client`, or the client its recipients name; once per
     Message-ID and once per signed webhook request (`request_hash`, from
@@ -150,7 +151,7 @@ def _earlier(ticket: Ticket) -> Ingested:
 
 
 def _ingest(
-    *, message: InboundEmail, client, request_hash: str | None, written: list[str]
+    *, message: InboundEmail, client: Client, request_hash: str | None, written: list[str]
 ) -> Ingested:
     client = client or client_for(message.recipients)
     if client is None:

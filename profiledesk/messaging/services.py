@@ -8,15 +8,22 @@ action sends nothing. The task carries only the id: secrets never reach the brok
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from profiledesk.clients.models import Client
+
 from . import crypto
 from .models import Channel, Message, Status
 from .rendering import Rendered, message_render, redacted_context
+
+if TYPE_CHECKING:  # types only: transports sit below customers and tickets
+    from profiledesk.customers.models import Customer
+    from profiledesk.tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -39,15 +46,15 @@ def retry_delay(attempts: int) -> int:
 
 def message_queue(
     *,
-    client,
+    client: Client,
     channel: str,
     to: str,
     template: str,
     context: dict,
     language: str = "en",
     idempotency_key: str,
-    ticket=None,
-    customer=None,
+    ticket: "Ticket | None" = None,
+    customer: "Customer | None" = None,
     secret_keys: tuple[str, ...] = (),
 ) -> Message:
     """Render `template` for `client` in `language` and queue it to `to` over `channel`.

@@ -13,6 +13,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.accounts.models import User
 from profiledesk.customers.models import Customer
 from profiledesk.tickets.models import Channel, State, Ticket
 from profiledesk.tickets.services import ticket_create
@@ -39,7 +40,7 @@ def _first_comment(*, reason: str, diff: rules.ReverseDiff, source: str) -> str:
 
 
 @transaction.atomic
-def rollback_open(*, by, ticket: Ticket | None = None, version=None, reason: str) -> Ticket:
+def rollback_open(*, by: User, ticket: Ticket | None = None, version=None, reason: str) -> Ticket:
     """Open the rollback ticket of `ticket` (applied or closed) or of `version` (a
     simple-history row of a profile model); RollbackError says why not. Nothing is
     written when it refuses."""
@@ -126,7 +127,7 @@ def rollback_open(*, by, ticket: Ticket | None = None, version=None, reason: str
     return new
 
 
-def rollback_mark_original(*, ticket: Ticket, by) -> Ticket | None:
+def rollback_mark_original(*, ticket: Ticket, by: User) -> Ticket | None:
     """Called by apply.services.ticket_apply inside its transaction, right after `ticket`
     became applied: if it rolls back an applied or closed ticket, that ticket becomes
     `rolled_back`. Never raises for a ticket that is something else by now (the profile

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from profiledesk.accounts.requests import StaffRequest
 from profiledesk.customers.access import get_customer_for_staff
 from profiledesk.intake.capture import drafts_for
 from profiledesk.intake.forms import form_for
@@ -70,7 +71,7 @@ def move(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_POST
-def comment(request: HttpRequest, reference: str) -> HttpResponse:
+def comment(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm="tickets.view_ticket")
     form = CommentForm(request.POST)
     if form.is_valid():
@@ -84,7 +85,7 @@ def comment(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def new_request(request: HttpRequest, customer_id: int) -> HttpResponse:
+def new_request(request: StaffRequest, customer_id: int) -> HttpResponse:
     """Pick the channel and category, fill the category's form, open the ticket."""
     customer = get_customer_for_staff(request.user, customer_id, perm="tickets.work_ticket")
     start = RequestStartForm(request.POST or request.GET or None)
