@@ -2,7 +2,10 @@
 
 import hashlib
 import json
+from typing import TYPE_CHECKING, cast
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -11,6 +14,9 @@ from profiledesk.clients.models import Client
 from profiledesk.vault.cards import redact_card_numbers_in
 
 from .models import AuditEvent
+
+if TYPE_CHECKING:  # a type only: accounts records through audit, not the reverse
+    from profiledesk.accounts.models import User
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_KEY = 7_211_004  # arbitrary, fixed: serialises appends on PostgreSQL
@@ -44,7 +50,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
 def audit_record(
     *,
     action: str,
-    actor=None,
+    actor: AbstractBaseUser | AnonymousUser | None = None,
     client: Client | None = None,
     target: models.Model | None = None,
     data: dict | None = None,
@@ -54,12 +60,13 @@ def audit_record(
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
     last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-    actor = actor if getattr(actor, "is_authenticated", False) else None
+    # Anonymous (a customer's link, a failed sign-in) is recorded as no actor.
+    signed_in = cast("User | None", actor if getattr(actor, "is_authenticated", False) else None)
     event = AuditEvent(
         created_at=timezone.now(),
         action=action,
-        actor=actor,
-        actor_username=actor.get_username() if actor else "",
+        actor=signed_in,
+        actor_username=signed_in.get_username() if signed_in else "",
         client=client,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",

@@ -22,10 +22,12 @@ import hmac
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -37,6 +39,7 @@ from profiledesk.accounts.models import User
 from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
 from profiledesk.files import deleted_on_failure
 from profiledesk.intake.capture import resolve_field
+from profiledesk.messaging.models import Message
 from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_pause, sla_resume
 from profiledesk.privacy.masking import display, mask_email, mask_phone
@@ -124,7 +127,7 @@ def _new_code() -> str:
     return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
-def _message_queue():
+def _message_queue() -> Callable[..., Message]:
     """messaging's entry point (looked up at call time: tests replace it)."""
     from profiledesk.messaging.services import message_queue
 
@@ -551,7 +554,7 @@ def questions_check(
 # --- documents -------------------------------------------------------------------------------
 
 
-def _read_upload(upload) -> tuple[bytes, Decoded]:
+def _read_upload(upload: UploadedFile | None) -> tuple[bytes, Decoded]:
     """The upload's bytes, decoded (documents.py) before anything is stored."""
     if upload is None:
         raise DocumentRefused(_("Choose the document's file."))
@@ -573,7 +576,7 @@ def document_check_record(
     *,
     ticket: Ticket,
     staff: User,
-    upload,
+    upload: UploadedFile | None,
     document_type: str,
     checklist: dict[str, bool],
     request: HttpRequest | None = None,
@@ -601,7 +604,7 @@ def _document_check_record(
     *,
     ticket: Ticket,
     staff: User,
-    upload,
+    upload: UploadedFile | None,
     document_type: str,
     checklist: dict[str, bool],
     request: HttpRequest | None,

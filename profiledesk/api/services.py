@@ -37,7 +37,7 @@ class Submission:
     created: bool  # False: a retry, answered with the ticket the first request created
 
 
-def request_fingerprint(data) -> str:
+def request_fingerprint(data: object) -> str:
     """A keyed hash of the request body as parsed, so that key order and spacing do not
     matter. Keyed: the body may hold a card number."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)

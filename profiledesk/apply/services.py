@@ -208,7 +208,7 @@ def _stamp(row: models.Model, by: User, reason: str) -> None:
     row._change_reason = reason
 
 
-def _row(model: type[models.Model], customer: m.Customer, target_id: int | None):
+def _row(model: type[m.Section], customer: m.Customer, target_id: int | None) -> m.Section:
     """The customer's row `target_id` (never another customer's), locked."""
     try:
         return model.objects.select_for_update().get(pk=target_id, customer=customer)
@@ -267,7 +267,13 @@ def _row_write(
 
 
 def _demote(
-    model, customer: m.Customer, flag: str, *, keep: int | None, by: User, reason: str
+    model: type[m.Section],
+    customer: m.Customer,
+    flag: str,
+    *,
+    keep: int | None,
+    by: User,
+    reason: str,
 ) -> None:
     """Unset `flag` on the customer's other rows first: one primary (default) at a time."""
     for other in model.objects.select_for_update().filter(customer=customer, **{flag: True}):
@@ -278,7 +284,7 @@ def _demote(
         other.save(update_fields=[flag])
 
 
-def _value_set(row: models.Model, spec: FieldSpec, item: ChangeItem, customer) -> None:
+def _value_set(row: models.Model, spec: FieldSpec, item: ChangeItem, customer: m.Customer) -> None:
     text = item.new_value
     if spec.name == "vault_token" and type(row) in _TOKEN_KEYS:
         keys = _TOKEN_KEYS[type(row)]

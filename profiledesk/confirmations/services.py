@@ -24,23 +24,25 @@ the "this wasn't me" link is a secret of the message (staff see "•••••
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audit_record
 from profiledesk.connectors.models import Delivery
-from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
+from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber, Section
 from profiledesk.messaging.models import Channel, Message, Status
 from profiledesk.messaging.services import message_queue
 from profiledesk.policies.categories import Category
 from profiledesk.privacy.masking import mask_email, mask_phone
-from profiledesk.tickets.models import Priority, RiskLevel, State, Ticket, TicketEvent
+from profiledesk.tickets.models import ChangeItem, Priority, RiskLevel, State, Ticket, TicketEvent
 
 from . import rules, tokens
 from .models import Confirmation, Reason, ReportLink
@@ -73,7 +75,9 @@ class Recipient:
 # --- Who is told -----------------------------------------------------------------------
 
 
-def _previous_value(model, *, customer_id: int, row_id: int, attribute: str) -> tuple[str, str]:
+def _previous_value(
+    model: type[Section], *, customer_id: int, row_id: int, attribute: str
+) -> tuple[str, str]:
     """(the value the row holds now, or "" if it is gone; the newest earlier value)."""
     row = model.objects.filter(pk=row_id, customer_id=customer_id).first()
     current = getattr(row, attribute) if row is not None else ""
@@ -88,7 +92,7 @@ def _previous_value(model, *, customer_id: int, row_id: int, attribute: str) -> 
     return current, ""
 
 
-def _is_security(ticket: Ticket, items) -> bool:
+def _is_security(ticket: Ticket, items: Iterable[ChangeItem]) -> bool:
     return ticket.category == Category.SECURITY or any(
         item.section == Category.SECURITY for item in items
     )
@@ -254,7 +258,7 @@ def confirmations_create(*, ticket: Ticket) -> list[Message]:
     return messages
 
 
-def _confirmations(ticket: Ticket):
+def _confirmations(ticket: Ticket) -> QuerySet[Confirmation]:
     return Confirmation.objects.filter(ticket_id=ticket.pk).order_by("pk")
 
 

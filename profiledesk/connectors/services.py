@@ -36,7 +36,7 @@ class DeliveryError(Exception):
     """A delivery cannot be retried (it is delivered, or already on its way)."""
 
 
-def _setting(name: str, default):
+def _setting(name: str, default: int) -> int:
     return getattr(settings, name, default)
 
 

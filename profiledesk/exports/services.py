@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import tempfile
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.files import File
@@ -203,7 +204,9 @@ def _write(export: Export) -> None:
     )
 
 
-def _write_csv(plan, emit, progress, batch: int) -> None:
+def _write_csv(
+    plan: content.Plan, emit: Callable[[str], None], progress: Callable[[int], None], batch: int
+) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(plan.columns)
@@ -222,11 +225,13 @@ def _write_csv(plan, emit, progress, batch: int) -> None:
     progress(done)
 
 
-def _dumps(value) -> str:
+def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _write_json(plan, emit, progress, batch: int) -> None:
+def _write_json(
+    plan: content.Plan, emit: Callable[[str], None], progress: Callable[[int], None], batch: int
+) -> None:
     # Streamed: the header's keys, then each section as an array written item by item.
     head = _dumps(plan.header)
     emit(head[:-1] if plan.header else "{")
@@ -260,7 +265,7 @@ class Gone(ExportError):
 
 def export_open_for_download(
     *, export: Export, by: User, request: HttpRequest | None = None, rendition: str = "file"
-):
+) -> File:
     """The file, opened for reading, after recording the download; NotReady / Gone.
     `rendition` says how it was taken ("file", or "html": the readable DSAR cover)."""
     if export.status != Status.DONE:

@@ -11,7 +11,7 @@ the others are named in a comment and dropped.
 import hashlib
 import os
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -211,7 +211,7 @@ def _ingest(
     return Ingested(ticket=ticket, created=True, matched=customer is not None)
 
 
-def deliveries_purge(*, now=None) -> int:
+def deliveries_purge(*, now: datetime | None = None) -> int:
     """Forget signed requests older than their signature's validity: a replay of one is
     refused as stale before it gets here."""
     now = now or timezone.now()

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 CHANNELS = {Channel.EMAIL.value, Channel.SMS.value}
 
 
-def _setting(name: str, default):
+def _setting(name: str, default: int) -> int:
     return getattr(settings, name, default)
 
 

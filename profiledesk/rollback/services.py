@@ -8,6 +8,8 @@ follow the category's policy. When `apply` writes it, `rollback_mark_original` m
 original ticket to `rolled_back` in the same transaction.
 """
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -40,7 +42,9 @@ def _first_comment(*, reason: str, diff: rules.ReverseDiff, source: str) -> str:
 
 
 @transaction.atomic
-def rollback_open(*, by: User, ticket: Ticket | None = None, version=None, reason: str) -> Ticket:
+def rollback_open(
+    *, by: User, ticket: Ticket | None = None, version: Any = None, reason: str
+) -> Ticket:
     """Open the rollback ticket of `ticket` (applied or closed) or of `version` (a
     simple-history row of a profile model); RollbackError says why not. Nothing is
     written when it refuses."""

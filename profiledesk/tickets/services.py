@@ -38,7 +38,7 @@ class ItemDraft:
 
 
 def _event(
-    ticket: Ticket, kind: str, by: User | None = None, message: str = "", **extra
+    ticket: Ticket, kind: str, by: User | None = None, message: str = "", **extra: object
 ) -> TicketEvent:
     return TicketEvent.objects.create(
         ticket=ticket, at=timezone.now(), actor=by, kind=kind, message=message, **extra
