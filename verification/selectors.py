@@ -3,6 +3,7 @@
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from profiledesk.accounts.models import User
 from profiledesk.privacy.masking import mask_email, mask_phone
 from profiledesk.tickets.models import State, Ticket
 
@@ -22,7 +23,7 @@ EVIDENCE_SHOWN = 20
 LIVE_STATES = {State.NEW, State.VERIFYING, State.VERIFICATION_FAILED}
 
 
-def staff_short_name(user) -> str:
+def staff_short_name(user: User) -> str:
     """ "J. Doe" (or the full name, or the username)."""
     if user is None:
         return _("the desk")
@@ -64,7 +65,7 @@ def verification_summary(fact: Verified, now=None) -> dict:
     }
 
 
-def panel_context(ticket: Ticket, user, **extra) -> dict:
+def panel_context(ticket: Ticket, user: User, **extra) -> dict:
     """Everything templates/verification/_panel.html needs: the ticket, and the rest under
     one key ("verification") so that it cannot collide with other panels' context."""
     now = timezone.now()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from profiledesk.accounts.models import User
 from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.models import Policy
 from profiledesk.tickets.models import ChangeItem, RiskLevel, State, Ticket, TicketEvent
@@ -383,12 +384,12 @@ def verify_again_problem(ticket: Ticket) -> str | None:
     return None
 
 
-def tier_of(user, tier: int) -> bool:
+def tier_of(user: User, tier: int) -> bool:
     return tier in TIER_PERMISSIONS and user.has_perm(TIER_PERMISSIONS[tier])
 
 
 def checker_problem(
-    *, ticket: Ticket, user, tier: int, makers: set[int], decided: set[int]
+    *, ticket: Ticket, user: User, tier: int, makers: set[int], decided: set[int]
 ) -> str | None:
     """Why `user` cannot decide at `tier` of `ticket`, or None. `makers`: makers_of;
     `decided`: ids of staff with a standing decision on the ticket."""

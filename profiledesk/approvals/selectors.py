@@ -16,6 +16,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from profiledesk.accounts.models import User
 from profiledesk.clients.scoping import client_ids_for
 from profiledesk.policies.sla import due_status
 from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
@@ -36,7 +37,7 @@ from .rules import (
 PAGE_SIZE = 50
 
 
-def tiers_of(user) -> list[int]:
+def tiers_of(user: User) -> list[int]:
     return [tier for tier, perm in TIER_PERMISSIONS.items() if user.has_perm(perm)]
 
 
@@ -101,7 +102,7 @@ def tier_sla(approval_round: ApprovalRound | None, now: dt.datetime) -> tuple[st
     return due_status(approval_round.tier_due_at, now)
 
 
-def approval_queue(*, staff, after: int | None = None, size: int = PAGE_SIZE) -> QueuePage:
+def approval_queue(*, staff: User, after: int | None = None, size: int = PAGE_SIZE) -> QueuePage:
     """Open rounds waiting at `staff`'s tiers, of their clients, oldest first."""
     tiers = tiers_of(staff)
     if not tiers:
@@ -167,7 +168,7 @@ def approval_queue(*, staff, after: int | None = None, size: int = PAGE_SIZE) ->
     return QueuePage(rows=rows, next_after=page[-1].pk if more else None)
 
 
-def approval_panel(ticket: Ticket, user) -> dict:
+def approval_panel(ticket: Ticket, user: User) -> dict:
     """Context of the ticket page's approval panel; no query unless the ticket is at an
     approval step (ready, pending approval, approved or rejected)."""
     context: dict = {"approval_panel": False}

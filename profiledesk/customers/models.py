@@ -24,11 +24,11 @@ from profiledesk.privacy.sensitivity import (
 )
 
 
-class CustomerQuerySet(ClientScopedQuerySet):
+class CustomerQuerySet(ClientScopedQuerySet["Customer"]):
     client_field = "client"
 
 
-class SectionQuerySet(ClientScopedQuerySet):
+class SectionQuerySet(ClientScopedQuerySet["Section"]):
     client_field = "customer__client"
 
 

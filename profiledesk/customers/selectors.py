@@ -7,6 +7,7 @@ import phonenumbers
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from audit.models import AuditEvent
+from profiledesk.accounts.models import User
 from profiledesk.clients.scoping import clients_for
 
 from .models import Customer, EmailAddress, PaymentCard, PhoneNumber, PostalAddress
@@ -36,7 +37,7 @@ def _phone_candidates(query: str, regions: list[str]) -> set[str]:
     return numbers
 
 
-def customer_search(*, staff, query: str, limit: int = SEARCH_LIMIT) -> SearchResult:
+def customer_search(*, staff: User, query: str, limit: int = SEARCH_LIMIT) -> SearchResult:
     """Find customers by e-mail, phone, customer number or name; at most `limit`."""
     query = (query or "").strip()
     customers: QuerySet[Customer] = Customer.objects.for_staff(staff)

@@ -5,6 +5,8 @@ other module to it). Comments and other free text are stored with card-like numb
 redacted (vault.cards.redact_card_numbers).
 """
 
+from typing import Self
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -68,10 +70,10 @@ class RiskLevel(models.TextChoices):
     CRITICAL = "critical", _("Critical")
 
 
-class TicketQuerySet(ClientScopedQuerySet):
+class TicketQuerySet(ClientScopedQuerySet["Ticket"]):
     client_field = "client"
 
-    def open(self) -> "TicketQuerySet":
+    def open(self) -> Self:
         return self.filter(_OPEN)
 
 
