@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -22,12 +22,12 @@ GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_KEY = 7_211_004  # arbitrary, fixed: serialises appends on PostgreSQL
 
 
-def event_hash(*, prev_hash: str, fields: dict) -> str:
+def event_hash(*, prev_hash: str, fields: dict[str, Any]) -> str:
     payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{prev_hash}|{payload}".encode()).hexdigest()
 
 
-def chained_fields(event: AuditEvent) -> dict:
+def chained_fields(event: AuditEvent) -> dict[str, Any]:
     """The fields the hash covers (verify_audit recomputes them the same way)."""
     return {
         "created_at": event.created_at.isoformat(),
@@ -53,7 +53,7 @@ def audit_record(
     actor: AbstractBaseUser | AnonymousUser | None = None,
     client: Client | None = None,
     target: models.Model | None = None,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> AuditEvent:
     if connection.vendor == "postgresql":

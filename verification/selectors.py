@@ -1,5 +1,7 @@
 """Reads of verification: what the wizard panel on the ticket page shows."""
 
+from typing import Any
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,7 +55,7 @@ def _method_text(row: Attempt) -> str:
     return _("document (%(type)s)") % {"type": label} if label else _("document")
 
 
-def verification_summary(fact: Verified, now=None) -> dict:
+def verification_summary(fact: Verified, now=None) -> dict[str, Any]:
     """What the panel says about a verification that happened."""
     return {
         "level": fact.level,
@@ -65,7 +67,7 @@ def verification_summary(fact: Verified, now=None) -> dict:
     }
 
 
-def panel_context(ticket: Ticket, user: User, **extra) -> dict:
+def panel_context(ticket: Ticket, user: User, **extra) -> dict[str, Any]:
     """Everything templates/verification/_panel.html needs: the ticket, and the rest under
     one key ("verification") so that it cannot collide with other panels' context."""
     now = timezone.now()

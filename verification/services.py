@@ -24,6 +24,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -190,7 +191,7 @@ def new_contacts(ticket: Ticket) -> list[Contact]:
     return result
 
 
-def _destination(ticket: Ticket, key: str) -> tuple[Contact, dict]:
+def _destination(ticket: Ticket, key: str) -> tuple[Contact, dict[str, Any]]:
     """The contact `key` names, if the ticket may send to it, and the challenge fields."""
     listed = {c.key: c for c in identity_destinations(ticket) + new_contacts(ticket)}
     contact = listed.get(key)
@@ -254,7 +255,12 @@ def _locked_message(lock: Lock) -> str:
 
 
 def _audit(
-    action: str, *, ticket: Ticket, staff: User, data: dict, request: HttpRequest | None = None
+    action: str,
+    *,
+    ticket: Ticket,
+    staff: User,
+    data: dict[str, Any],
+    request: HttpRequest | None = None,
 ) -> None:
     audit_record(
         action=action,

@@ -10,6 +10,7 @@ first's insert, then replays its ticket.
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -66,7 +67,9 @@ def change_request_replay(*, client: Client, key: str, fingerprint: str) -> Subm
 
 
 @transaction.atomic
-def change_request_submit(*, api_key: ApiKey, key: str, fingerprint: str, data: dict) -> Submission:
+def change_request_submit(
+    *, api_key: ApiKey, key: str, fingerprint: str, data: dict[str, Any]
+) -> Submission:
     """Open a ticket from validated API data, once per (client, Idempotency-Key).
 
     Raises Django's ValidationError when capture finds nothing to change (the values are

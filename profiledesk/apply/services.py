@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import uuid
 from collections import defaultdict
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import DatabaseError, IntegrityError, models, transaction
@@ -344,7 +345,7 @@ def _proven_contacts(ticket: Ticket, items: list[ChangeItem]) -> set[tuple[int, 
 
 def _event(
     *, ticket: Ticket, items: list[ChangeItem], commands: list[str], now: dt.datetime
-) -> dict:
+) -> dict[str, Any]:
     """The "profile.changed" event every connector receiving the category gets. Values
     are the items' masked displays (what the desk may show), never the values."""
     return {
@@ -371,13 +372,13 @@ def _event(
     }
 
 
-def _deliveries_create(*, ticket: Ticket, event: dict) -> list:
+def _deliveries_create(*, ticket: Ticket, event: dict[str, Any]) -> list[Any]:
     """One outbox row per connector of the client that receives the category
     (profiledesk/connectors), written in this transaction, sent by Celery on commit."""
     return list(deliveries_create(ticket=ticket, event=event))
 
 
-def _confirmations_create(*, ticket: Ticket) -> list:
+def _confirmations_create(*, ticket: Ticket) -> list[Any]:
     """The customer's confirmation messages (profiledesk/confirmations), queued through
     the messaging outbox in this transaction."""
     return list(confirmations_create(ticket=ticket))

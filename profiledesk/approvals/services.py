@@ -46,7 +46,7 @@ class ApprovalError(Exception):
     """A decision that cannot be made now; the message is safe to show."""
 
 
-def _note(ticket: Ticket, by: User, message: str) -> TicketEvent:
+def _note(ticket: Ticket, by: User | None, message: str) -> TicketEvent:
     return TicketEvent.objects.create(
         ticket=ticket, at=timezone.now(), actor=by, kind=TicketEvent.Kind.NOTE, message=message
     )
@@ -128,7 +128,7 @@ def _tier_due(locked: Ticket, start: dt.datetime) -> dt.datetime:
     return sla_due(client=locked.client, start=start, minutes=policy.approval_sla_minutes)
 
 
-def _round_create(locked: Ticket, *, by: User) -> ApprovalRound:
+def _round_create(locked: Ticket, *, by: User | None) -> ApprovalRound:
     """The round of a ticket entering pending_approval. (`by` None: the ticket reached
     pending_approval without approval_submit, through the generic move form.)"""
     plan = plan_for(locked)

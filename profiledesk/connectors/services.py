@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -36,7 +36,7 @@ class DeliveryError(Exception):
     """A delivery cannot be retried (it is delivered, or already on its way)."""
 
 
-def _setting(name: str, default: int) -> int:
+def _setting(name: str, default: int) -> Any:  # a setting may be a str from the env
     return getattr(settings, name, default)
 
 
@@ -48,7 +48,8 @@ def retry_delay(attempts: int) -> int:
     """Seconds before attempt `attempts + 1`: 30 s, 60 s, 2 min, 4 min … at most 1 h."""
     base = int(_setting("CONNECTOR_RETRY_BASE_SECONDS", 30))
     cap = int(_setting("CONNECTOR_RETRY_MAX_SECONDS", 3600))
-    return min(base * 2 ** max(attempts - 1, 0), cap)
+    delay: int = min(base * 2 ** max(attempts - 1, 0), cap)
+    return delay
 
 
 def timeout() -> float:
@@ -64,7 +65,7 @@ def _lease() -> dt.timedelta:
 _ENVELOPE = ("id", "type", "created_at", "client", "ticket", "category")
 
 
-def deliveries_create(*, ticket: "Ticket", event: dict) -> list[Delivery]:
+def deliveries_create(*, ticket: "Ticket", event: dict[str, Any]) -> list[Delivery]:
     """One Delivery for every active connector of the ticket's client that receives the
     ticket's category, each queued on commit. The same event id again returns the rows
     already written and queues nothing.

@@ -18,7 +18,9 @@ PROFILE_RELATED = [
 ]
 
 
-def get_customer_for_staff(user: User, customer_id: int, *, perm: str = "customers.view_customer"):
+def get_customer_for_staff(
+    user: User, customer_id: int, *, perm: str = "customers.view_customer"
+) -> Customer:
     """The customer if `user` may see it: 403 without the permission, 404 outside their
     clients (an outsider learns nothing about whether the customer exists)."""
     if not user.has_perm(perm):

@@ -1,6 +1,7 @@
 """Reads of customer profiles, always scoped to the staff member's clients."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import phonenumbers
@@ -20,7 +21,7 @@ _PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{6,}$")
 
 @dataclass(frozen=True)
 class SearchResult:
-    customers: list[Customer]
+    customers: Sequence[Customer]
     kind: str  # what the query was taken for: email, phone, number, name
     has_more: bool
 

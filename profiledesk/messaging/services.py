@@ -8,7 +8,7 @@ action sends nothing. The task carries only the id: secrets never reach the brok
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 CHANNELS = {Channel.EMAIL.value, Channel.SMS.value}
 
 
-def _setting(name: str, default: int) -> int:
+def _setting(name: str, default: int) -> Any:  # a setting may be a str from the env
     return getattr(settings, name, default)
 
 
@@ -41,7 +41,8 @@ def max_attempts() -> int:
 def retry_delay(attempts: int) -> int:
     """Seconds before attempt `attempts + 1`: 30 s, 60 s, 2 min, 4 min … at most 30 min."""
     base = int(_setting("MESSAGING_RETRY_BASE_SECONDS", 30))
-    return min(base * 2 ** max(attempts - 1, 0), 30 * 60)
+    delay: int = min(base * 2 ** max(attempts - 1, 0), 30 * 60)
+    return delay
 
 
 def message_queue(
@@ -50,7 +51,7 @@ def message_queue(
     channel: str,
     to: str,
     template: str,
-    context: dict,
+    context: dict[str, Any],
     language: str = "en",
     idempotency_key: str,
     ticket: "Ticket | None" = None,

@@ -134,7 +134,9 @@ def reassign_candidate(*, ticket: Ticket, username: str) -> User | None:
     )
 
 
-def _filtered(*, staff: User, client_ids: list[int], filters: QueueFilters, now) -> TicketQuerySet:
+def _filtered(
+    *, staff: User, client_ids: list[int], filters: QueueFilters, now: dt.datetime
+) -> TicketQuerySet:
     """Open tickets of `client_ids` (the staff member's clients, from `queue_clients`)
     that match `filters`, unordered."""
     ids = client_ids
