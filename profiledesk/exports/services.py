@@ -265,7 +265,7 @@ class Gone(ExportError):
 
 def export_open_for_download(
     *, export: Export, by: User, request: HttpRequest | None = None, rendition: str = "file"
-) -> File[bytes]:
+) -> "File[bytes]":
     """The file, opened for reading, after recording the download; NotReady / Gone.
     `rendition` says how it was taken ("file", or "html": the readable DSAR cover)."""
     if export.status != Status.DONE:
