@@ -12,6 +12,7 @@ import hashlib
 import os
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -83,7 +84,7 @@ def _attach(ticket: Ticket, files: list[InboundFile], written: list[str]) -> Non
             )
             # Saved before the row, and its name noted, so that a rollback can delete it.
             attachment.file.save(name, ContentFile(file.content), save=False)
-            written.append(attachment.file.name)
+            written.append(cast("str", attachment.file.name))  # set by save() above
             attachment.save()
     if refused:
         ticket_comment(
@@ -151,7 +152,7 @@ def _earlier(ticket: Ticket) -> Ingested:
 
 
 def _ingest(
-    *, message: InboundEmail, client: Client, request_hash: str | None, written: list[str]
+    *, message: InboundEmail, client: Client | None, request_hash: str | None, written: list[str]
 ) -> Ingested:
     client = client or client_for(message.recipients)
     if client is None:
@@ -168,10 +169,11 @@ def _ingest(
                     request_hash=request_hash, received_at=timezone.now()
                 )
         except IntegrityError:
-            earlier = InboundDelivery.objects.select_related("ticket").get(
+            replayed = InboundDelivery.objects.select_related("ticket").get(
                 request_hash=request_hash
             )
-            return _earlier(earlier.ticket)
+            # The replayed request's transaction committed with its ticket set.
+            return _earlier(cast("Ticket", replayed.ticket))
     record = None
     if message.message_id:
         key = message_id_hash(message.message_id)
@@ -190,7 +192,8 @@ def _ingest(
             if delivery is not None:
                 delivery.ticket = earlier.ticket
                 delivery.save(update_fields=["ticket"])
-            return _earlier(earlier.ticket)
+            # The earlier message's transaction committed with its ticket set.
+            return _earlier(cast("Ticket", earlier.ticket))
     customer = customer_for(client, message.sender)
     ticket = ticket_create(
         client=client,

@@ -116,7 +116,7 @@ def ticket_create(
     return ticket
 
 
-def ticket_comment(*, ticket: Ticket, by: User, body: str) -> TicketEvent:
+def ticket_comment(*, ticket: Ticket, by: User | None, body: str) -> TicketEvent:
     body = redact_card_numbers((body or "").strip())
     if not body:
         raise TicketError(_("A comment cannot be empty."))
