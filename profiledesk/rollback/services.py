@@ -8,7 +8,7 @@ follow the category's policy. When `apply` writes it, `rollback_mark_original` m
 original ticket to `rolled_back` in the same transaction.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.utils import formats, timezone
@@ -67,7 +67,7 @@ def rollback_open(
         if problem:
             raise RollbackError(problem)
         diff = rules.reverse_of_ticket(original)
-        customer = original.customer
+        customer = cast("Customer", original.customer)  # ticket_problem: it has one
         summary = _("Rollback of %(reference)s") % {"reference": original.reference}
         source = _("Restores the values from before %(reference)s.") % {
             "reference": original.reference
