@@ -334,7 +334,12 @@ def approvals_void(*, ticket: Ticket, reason: str, by: User | None = None) -> in
 
 
 def _freeze_write(
-    *, customer: Customer, by: User, reason: str, freeze: bool, request: HttpRequest | None = None
+    *,
+    customer: Customer,
+    by: User | None,
+    reason: str,
+    freeze: bool,
+    request: HttpRequest | None = None,
 ) -> Customer:
     # by=None: the desk itself, on the customer's own "this wasn't me" report
     # (profiledesk.confirmations). It may freeze a profile, never unfreeze one.
@@ -373,7 +378,7 @@ def _freeze_write(
 
 @transaction.atomic
 def customer_freeze(
-    *, customer: Customer, by: User, reason: str, request: HttpRequest | None = None
+    *, customer: Customer, by: User | None, reason: str, request: HttpRequest | None = None
 ) -> Customer:
     """Security freezes a profile: no change is submitted, approved or applied until the
     freeze is lifted."""

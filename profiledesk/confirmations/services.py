@@ -26,6 +26,7 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -37,7 +38,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from profiledesk.connectors.models import Delivery
-from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber, Section
+from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
 from profiledesk.messaging.models import Channel, Message, Status
 from profiledesk.messaging.services import message_queue
 from profiledesk.policies.categories import Category
@@ -76,7 +77,12 @@ class Recipient:
 
 
 def _previous_value(
-    model: type[Section], *, customer_id: int, row_id: int, attribute: str
+    # A concrete section model: its `history` manager is simple-history's, untyped.
+    model: type[Any],
+    *,
+    customer_id: int,
+    row_id: int,
+    attribute: str,
 ) -> tuple[str, str]:
     """(the value the row holds now, or "" if it is gone; the newest earlier value)."""
     row = model.objects.filter(pk=row_id, customer_id=customer_id).first()
@@ -100,7 +106,7 @@ def _is_security(ticket: Ticket, items: Iterable[ChangeItem]) -> bool:
 
 def confirmation_recipients(*, ticket: Ticket) -> list[Recipient]:
     """Whom the confirmation of `ticket` goes to, each (channel, address) once."""
-    customer_id = ticket.customer_id
+    customer_id = cast("int", ticket.customer_id)  # an applied ticket has its customer
     items = list(ticket.items.all())
     found: list[Recipient] = []
 
@@ -359,7 +365,8 @@ def report_confirm(*, token: str, request: HttpRequest | None = None) -> ReportL
     if link.used_at is not None:  # a second click that waited for the lock
         raise tokens.TokenError("used")
     original = link.ticket
-    customer = Customer.objects.get(pk=original.customer_id)
+    # A report link is sent for an applied ticket, which has its customer.
+    customer = Customer.objects.get(pk=cast("int", original.customer_id))
     summary = f"Reported by the customer: this wasn't me ({original.reference})"
 
     if customer.frozen_at is None:  # already frozen: it stays so

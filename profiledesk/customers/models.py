@@ -9,6 +9,8 @@ No field here can hold a card number: cards and bank accounts are vault tokens p
 few digits PCI DSS allows to be shown.
 """
 
+from typing import Any
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +31,7 @@ class CustomerQuerySet(ClientScopedQuerySet["Customer"]):
     client_field = "client"
 
 
-class SectionQuerySet(ClientScopedQuerySet["Section"]):
+class SectionQuerySet(ClientScopedQuerySet[Any]):  # abstract Section: any section model
     client_field = "customer__client"
 
 
