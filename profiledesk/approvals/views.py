@@ -2,13 +2,14 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from profiledesk.accounts.requests import StaffRequest
 from profiledesk.customers.access import get_customer_for_staff
 from profiledesk.tickets.access import get_ticket_for_staff
 from profiledesk.tickets.states import TransitionError
@@ -28,7 +29,7 @@ from .services import (
 
 
 @require_GET
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: StaffRequest) -> HttpResponse:
     if not is_approver(request.user):
         raise PermissionDenied
     try:
@@ -39,7 +40,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "approvals/queue.html", {"page": page, "here": request.get_full_path()})
 
 
-def _back(request: HttpRequest, reference: str, target: str) -> str:
+def _back(request: StaffRequest, reference: str, target: str) -> str:
     """The approval queue page the decision came from, or the ticket."""
     queue_path = reverse("approvals:queue")
     safe = url_has_allowed_host_and_scheme(
@@ -51,7 +52,7 @@ def _back(request: HttpRequest, reference: str, target: str) -> str:
 
 
 @require_POST
-def submit(request: HttpRequest, reference: str) -> HttpResponse:
+def submit(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm="tickets.work_ticket")
     try:
         approval_submit(ticket=ticket, by=request.user)
@@ -65,7 +66,7 @@ def submit(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("tickets:detail", reference=ticket.reference)
 
 
-def _decide(request: HttpRequest, reference: str, *, approve: bool) -> HttpResponse:
+def _decide(request: StaffRequest, reference: str, *, approve: bool) -> HttpResponse:
     ticket = get_ticket_for_approver(request.user, reference)
     form = DecisionForm(request.POST)
     form.is_valid()
@@ -87,17 +88,17 @@ def _decide(request: HttpRequest, reference: str, *, approve: bool) -> HttpRespo
 
 
 @require_POST
-def approve(request: HttpRequest, reference: str) -> HttpResponse:
+def approve(request: StaffRequest, reference: str) -> HttpResponse:
     return _decide(request, reference, approve=True)
 
 
 @require_POST
-def reject(request: HttpRequest, reference: str) -> HttpResponse:
+def reject(request: StaffRequest, reference: str) -> HttpResponse:
     return _decide(request, reference, approve=False)
 
 
 @require_GET
-def document(request: HttpRequest, reference: str, document_id: int) -> HttpResponse:
+def document(request: StaffRequest, reference: str, document_id: int) -> HttpResponse:
     """The identity document behind a ticket's AL3, for whoever approves or audits it:
     audited (ticket and document id, never the content), never cached, never public."""
     check = get_document_for_reviewer(request.user, reference, document_id)
@@ -109,7 +110,7 @@ def document(request: HttpRequest, reference: str, document_id: int) -> HttpResp
     return response
 
 
-def _freeze(request: HttpRequest, customer_id: int, *, freeze: bool) -> HttpResponse:
+def _freeze(request: StaffRequest, customer_id: int, *, freeze: bool) -> HttpResponse:
     customer = get_customer_for_staff(request.user, customer_id, perm="approvals.freeze_customer")
     form = FreezeForm(request.POST)
     if not form.is_valid():
@@ -132,10 +133,10 @@ def _freeze(request: HttpRequest, customer_id: int, *, freeze: bool) -> HttpResp
 
 
 @require_POST
-def freeze(request: HttpRequest, customer_id: int) -> HttpResponse:
+def freeze(request: StaffRequest, customer_id: int) -> HttpResponse:
     return _freeze(request, customer_id, freeze=True)
 
 
 @require_POST
-def unfreeze(request: HttpRequest, customer_id: int) -> HttpResponse:
+def unfreeze(request: StaffRequest, customer_id: int) -> HttpResponse:
     return _freeze(request, customer_id, freeze=False)

@@ -3,7 +3,7 @@ retrying a delivery by hand."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from .services import DeliveryError, delivery_retry
 
 
 @require_GET
-def alerts(request: HttpRequest) -> HttpResponse:
+def alerts(request: StaffRequest) -> HttpResponse:
     if not request.user.has_perm("connectors.retry_delivery"):
         raise PermissionDenied
     context = {

@@ -1,11 +1,13 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from profiledesk.accounts.requests import StaffRequest
 
 from .access import get_customer_for_staff
 from .forms import CustomerSearchForm, RevealForm
@@ -14,7 +16,7 @@ from .selectors import customer_access_log, customer_profile, customer_search
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: StaffRequest) -> HttpResponse:
     # Staff who work tickets start on the queue; the others on the customer search.
     if request.user.has_perm("tickets.view_ticket"):
         return redirect("tickets:queue")
@@ -26,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @permission_required("customers.view_customer", raise_exception=True)
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: StaffRequest) -> HttpResponse:
     """The form POSTs, so that what is typed reaches no URL (and no access log or browser
     history) until it is known not to be a card number; a card-like query is answered
     with a field error and never searched. Any other query is sent on to the bookmarkable
@@ -45,7 +47,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def profile(request: HttpRequest, customer_id: int) -> HttpResponse:
+def profile(request: StaffRequest, customer_id: int) -> HttpResponse:
     customer = customer_profile(get_customer_for_staff(request.user, customer_id))
     access = None
     if request.user.has_perm("customers.reveal_sensitive"):
@@ -63,7 +65,7 @@ def profile(request: HttpRequest, customer_id: int) -> HttpResponse:
 @never_cache
 @require_POST
 def reveal(
-    request: HttpRequest, customer_id: int, kind: str, row_id: int, field: str
+    request: StaffRequest, customer_id: int, kind: str, row_id: int, field: str
 ) -> HttpResponse:
     customer = get_customer_for_staff(request.user, customer_id, perm="customers.reveal_sensitive")
     form = RevealForm(request.POST)

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,7 +21,7 @@ from .services import TicketError, ticket_comment, ticket_create
 from .states import TransitionError, allowed_moves, transition
 
 
-def detail(request: HttpRequest, reference: str) -> HttpResponse:
+def detail(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference)
     context = {
         "ticket": ticket,
@@ -39,7 +39,7 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "tickets/detail.html", context)
 
 
-def _refused(request: HttpRequest, reference: str, form) -> HttpResponse:
+def _refused(request: StaffRequest, reference: str, form) -> HttpResponse:
     """Bad form input: the ticket page again, with what is wrong, as a 400."""
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else None
@@ -51,7 +51,7 @@ def _refused(request: HttpRequest, reference: str, form) -> HttpResponse:
 
 
 @require_POST
-def move(request: HttpRequest, reference: str) -> HttpResponse:
+def move(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference)
     form = MoveForm(request.POST)
     if not form.is_valid():
