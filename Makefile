@@ -59,6 +59,7 @@ lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-logo  # the layers of docs/architecture.md (.importlinter)
+	$(BIN)/mypy  # files and strictness in pyproject.toml [tool.mypy]
 	$(BIN)/python -m profiledesk.browser.markup_check  # nothing but constants marked safe
 
 check: deps
@@ -83,4 +84,4 @@ scan: deps system-test .venv-scan/.installed
 	tests/with_services.sh $(BIN)/python tests/scan/run.py
 
 clean:
-	rm -rf $(VENV) .venv-scan node_modules var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-scan node_modules var staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -2,24 +2,32 @@
 
 import hashlib
 import json
+from typing import TYPE_CHECKING, Any, cast
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection, models, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from profiledesk.vault.cards import redact_card_numbers_in
 
 from .models import AuditEvent
 
+if TYPE_CHECKING:  # types only: accounts and clients record through audit, not the reverse
+    from profiledesk.accounts.models import User
+    from profiledesk.clients.models import Client
+
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_KEY = 7_211_004  # arbitrary, fixed: serialises appends on PostgreSQL
 
 
-def event_hash(*, prev_hash: str, fields: dict) -> str:
+def event_hash(*, prev_hash: str, fields: dict[str, Any]) -> str:
     payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{prev_hash}|{payload}".encode()).hexdigest()
 
 
-def chained_fields(event: AuditEvent) -> dict:
+def chained_fields(event: AuditEvent) -> dict[str, Any]:
     """The fields the hash covers (verify_audit recomputes them the same way)."""
     return {
         "created_at": event.created_at.isoformat(),
@@ -34,7 +42,7 @@ def chained_fields(event: AuditEvent) -> dict:
     }
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
@@ -42,22 +50,23 @@ def client_ip(request) -> str | None:
 def audit_record(
     *,
     action: str,
-    actor=None,
-    client=None,
+    actor: AbstractBaseUser | AnonymousUser | None = None,
+    client: "Client | None" = None,
     target: models.Model | None = None,
-    data: dict | None = None,
-    request=None,
+    data: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
 ) -> AuditEvent:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
     last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-    actor = actor if getattr(actor, "is_authenticated", False) else None
+    # Anonymous (a customer's link, a failed sign-in) is recorded as no actor.
+    signed_in = cast("User | None", actor if getattr(actor, "is_authenticated", False) else None)
     event = AuditEvent(
         created_at=timezone.now(),
         action=action,
-        actor=actor,
-        actor_username=actor.get_username() if actor else "",
+        actor=signed_in,
+        actor_username=signed_in.get_username() if signed_in else "",
         client=client,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",

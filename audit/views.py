@@ -5,12 +5,13 @@ revealing a past value is a POST for compliance only (audit.reveal_history), aud
 import datetime as dt
 import re
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from profiledesk.accounts.requests import StaffRequest
 from profiledesk.customers.access import get_customer_for_staff
 from profiledesk.customers.forms import RevealForm
 from profiledesk.customers.reveal import RevealRefused
@@ -27,7 +28,7 @@ _TARGET = re.compile(r"hv-[a-z_]+-(before|after)-[a-z_0-9]+-[0-9]+")
 
 @never_cache
 @require_GET
-def customer_history(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_history(request: StaffRequest, customer_id: int) -> HttpResponse:
     customer = get_customer_for_staff(request.user, customer_id, perm=VIEW)
     people = history.staff_choices(customer=customer)
     form = HistoryFilterForm(request.GET or None, staff_choices=people)
@@ -61,7 +62,7 @@ def customer_history(request: HttpRequest, customer_id: int) -> HttpResponse:
 @never_cache
 @require_POST
 def history_reveal(
-    request: HttpRequest, customer_id: int, model: str, history_id: int, field: str
+    request: StaffRequest, customer_id: int, model: str, history_id: int, field: str
 ) -> HttpResponse:
     customer = get_customer_for_staff(request.user, customer_id, perm=REVEAL)
     form = RevealForm(request.POST)
@@ -96,7 +97,7 @@ def history_reveal(
 
 @never_cache
 @require_GET
-def ticket_audit(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_audit(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm=VIEW)
     context = {"ticket": ticket, "trail": trail.ticket_trail(ticket=ticket)}
     return render(request, "audit/ticket_audit.html", context)
@@ -104,7 +105,7 @@ def ticket_audit(request: HttpRequest, reference: str) -> HttpResponse:
 
 @never_cache
 @require_GET
-def staff_activity(request: HttpRequest, user_id: int) -> HttpResponse:
+def staff_activity(request: StaffRequest, user_id: int) -> HttpResponse:
     staff = history.get_staff_for_viewer(request.user, user_id, perm=VIEW)
     form = ActivityFilterForm(request.GET or None)
     context = {"staff": staff, "form": form, "query": _query_without_cursor(request)}
@@ -135,7 +136,7 @@ def staff_activity(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(request, "audit/staff_activity.html", context)
 
 
-def _query_without_cursor(request: HttpRequest) -> str:
+def _query_without_cursor(request: StaffRequest) -> str:
     """The filters as a query string, for the "Older" / "Newer" links."""
     query = request.GET.copy()
     query.pop("after", None)

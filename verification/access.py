@@ -3,13 +3,16 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from profiledesk.accounts.models import User
 from profiledesk.tickets.access import get_ticket_for_staff
 
 from .models import DocumentCheck
 from .reveal import OVERSIGHT_PERMISSIONS
 
 
-def get_document_for_floor(user, reference: str, document_id: int, *, perm: str) -> DocumentCheck:
+def get_document_for_floor(
+    user: User, reference: str, document_id: int, *, perm: str
+) -> DocumentCheck:
     """A ticket's identity document — a picture of the customer's name, birth date and ID
     number, unmasked — for the staff working the ticket while it is open (its creator,
     its assignee, the document's checker) and for oversight (approvers, security); 403

@@ -1,8 +1,13 @@
 """Forms of the wizard: they only clean input; the services decide."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
 from django.utils.html import conditional_escape
 from django.utils.translation import gettext_lazy as _
+
+from profiledesk.customers.models import SecurityQuestion
 
 from .documents import minimums
 from .models import DocumentType
@@ -26,7 +31,9 @@ class OtpCheckForm(forms.Form):
 class QuestionsForm(forms.Form):
     """One answer field per security question of the customer."""
 
-    def __init__(self, *args, questions=(), **kwargs):
+    def __init__(
+        self, *args: Any, questions: Iterable[SecurityQuestion] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         for question in questions:
             self.fields[f"answer_{question.pk}"] = forms.CharField(
@@ -56,7 +63,7 @@ class DocumentForm(forms.Form):
         label=_("The document is of the type chosen"), required=False
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["file"].help_text = conditional_escape(
             _(

@@ -1,8 +1,13 @@
 """Reads of verification: what the wizard panel on the ticket page shows."""
 
+import datetime as dt
+from typing import Any, cast
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from profiledesk.accounts.models import User
+from profiledesk.customers.models import Customer
 from profiledesk.privacy.masking import mask_email, mask_phone
 from profiledesk.tickets.models import State, Ticket
 
@@ -22,7 +27,7 @@ EVIDENCE_SHOWN = 20
 LIVE_STATES = {State.NEW, State.VERIFYING, State.VERIFICATION_FAILED}
 
 
-def staff_short_name(user) -> str:
+def staff_short_name(user: User | None) -> str:
     """ "J. Doe" (or the full name, or the username)."""
     if user is None:
         return _("the desk")
@@ -52,7 +57,7 @@ def _method_text(row: Attempt) -> str:
     return _("document (%(type)s)") % {"type": label} if label else _("document")
 
 
-def verification_summary(fact: Verified, now=None) -> dict:
+def verification_summary(fact: Verified, now: dt.datetime | None = None) -> dict[str, Any]:
     """What the panel says about a verification that happened."""
     return {
         "level": fact.level,
@@ -64,7 +69,7 @@ def verification_summary(fact: Verified, now=None) -> dict:
     }
 
 
-def panel_context(ticket: Ticket, user, **extra) -> dict:
+def panel_context(ticket: Ticket, user: User, **extra: Any) -> dict[str, Any]:
     """Everything templates/verification/_panel.html needs: the ticket, and the rest under
     one key ("verification") so that it cannot collide with other panels' context."""
     now = timezone.now()
@@ -86,7 +91,7 @@ def panel_context(ticket: Ticket, user, **extra) -> dict:
         )
     )
     fact = None if live else verification_reached(ticket, attempts=attempts)
-    context = {
+    context: dict[str, Any] = {
         "progress": state,
         "live": live,
         "fact": verification_summary(fact, now) if fact is not None else None,
@@ -101,7 +106,7 @@ def panel_context(ticket: Ticket, user, **extra) -> dict:
     if not working:
         return {"ticket": ticket, "verification": context}
     unproven = {item.pk for item in unproven_contacts(ticket)}
-    live = [
+    open_challenges = [
         challenge
         for challenge in OtpChallenge.objects.filter(
             ticket=ticket, used_at__isnull=True, expires_at__gt=now
@@ -111,7 +116,7 @@ def panel_context(ticket: Ticket, user, **extra) -> dict:
     latest: dict[str, OtpChallenge] = {}
     for challenge in OtpChallenge.objects.filter(ticket=ticket).order_by("created_at", "id"):
         latest[challenge.destination] = challenge
-    pending = [c for c in live if latest.get(c.destination) == c]
+    pending = [c for c in open_challenges if latest.get(c.destination) == c]
     contacts = identity_destinations(ticket) if Method.OTP in state.methods_needed else []
     context.update(
         {
@@ -122,7 +127,8 @@ def panel_context(ticket: Ticket, user, **extra) -> dict:
             ],
             "pending": pending,
             "questions_form": (
-                QuestionsForm(questions=ticket.customer.security_questions.all())
+                # `working`: the ticket has its customer.
+                QuestionsForm(questions=cast("Customer", ticket.customer).security_questions.all())
                 if Method.QUESTIONS in state.methods_needed
                 else None
             ),

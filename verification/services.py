@@ -22,19 +22,25 @@ import hmac
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.accounts.models import User
 from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
 from profiledesk.files import deleted_on_failure
 from profiledesk.intake.capture import resolve_field
+from profiledesk.messaging.models import Message
 from profiledesk.messaging.services import message_queue
 from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_pause, sla_resume
@@ -123,7 +129,7 @@ def _new_code() -> str:
     return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
-def _message_queue():
+def _message_queue() -> Callable[..., Message]:
     """messaging's entry point (looked up at call time: tests replace it)."""
     return message_queue
 
@@ -184,7 +190,7 @@ def new_contacts(ticket: Ticket) -> list[Contact]:
     return result
 
 
-def _destination(ticket: Ticket, key: str) -> tuple[Contact, dict]:
+def _destination(ticket: Ticket, key: str) -> tuple[Contact, dict[str, Any]]:
     """The contact `key` names, if the ticket may send to it, and the challenge fields."""
     listed = {c.key: c for c in identity_destinations(ticket) + new_contacts(ticket)}
     contact = listed.get(key)
@@ -247,7 +253,14 @@ def _locked_message(lock: Lock) -> str:
     ) % {"until": timezone.localtime(lock.locked_until).strftime("%H:%M")}
 
 
-def _audit(action: str, *, ticket: Ticket, staff, data: dict, request=None) -> None:
+def _audit(
+    action: str,
+    *,
+    ticket: Ticket,
+    staff: User,
+    data: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> None:
     audit_record(
         action=action,
         actor=staff,
@@ -258,7 +271,14 @@ def _audit(action: str, *, ticket: Ticket, staff, data: dict, request=None) -> N
     )
 
 
-def _failed(*, ticket: Ticket, staff, method: str, now: dt.datetime, request=None) -> Lock | None:
+def _failed(
+    *,
+    ticket: Ticket,
+    staff: User,
+    method: str,
+    now: dt.datetime,
+    request: HttpRequest | None = None,
+) -> Lock | None:
     """After a failure is recorded: lock the customer if that made too many."""
     # Counted per customer across all their tickets (an impostor opens a new ticket for
     # every guess), within VERIFICATION_FAILURE_WINDOW_HOURS and since the end of their
@@ -309,7 +329,7 @@ def _failed(*, ticket: Ticket, staff, method: str, now: dt.datetime, request=Non
 
 
 @transaction.atomic
-def verification_complete(*, ticket: Ticket, by) -> Ticket:
+def verification_complete(*, ticket: Ticket, by: User) -> Ticket:
     """Mark a verifying ticket verified (verifying -> ready, "Mark verified") once the
     wizard has reached the policy's level or a compliance waiver stands; raise
     TransitionError saying what is missing. The rule is checked here, under the row lock."""
@@ -328,7 +348,9 @@ def verification_complete(*, ticket: Ticket, by) -> Ticket:
 
 
 @transaction.atomic
-def otp_send(*, ticket: Ticket, staff, contact_key: str, request=None) -> OtpChallenge:
+def otp_send(
+    *, ticket: Ticket, staff: User, contact_key: str, request: HttpRequest | None = None
+) -> OtpChallenge:
     """Send a new code to `contact_key` (from identity_contacts / new_contacts)."""
     now = timezone.now()
     ticket = _locked_ticket(ticket)
@@ -413,7 +435,9 @@ def _sent_to(challenge: OtpChallenge) -> str:
 
 
 @transaction.atomic
-def otp_check(*, ticket: Ticket, staff, challenge_id: int, code: str, request=None) -> Outcome:
+def otp_check(
+    *, ticket: Ticket, staff: User, challenge_id: int, code: str, request: HttpRequest | None = None
+) -> Outcome:
     """Check the code the customer read out against challenge `challenge_id`."""
     now = timezone.now()
     ticket = _locked_ticket(ticket)
@@ -492,7 +516,9 @@ def otp_check(*, ticket: Ticket, staff, challenge_id: int, code: str, request=No
 
 
 @transaction.atomic
-def questions_check(*, ticket: Ticket, staff, answers: dict[int, str], request=None) -> Outcome:
+def questions_check(
+    *, ticket: Ticket, staff: User, answers: dict[int, str], request: HttpRequest | None = None
+) -> Outcome:
     """One round: the customer's answer to each of their questions, as the agent heard it.
     The round passes only if every answer matches."""
     now = timezone.now()
@@ -533,7 +559,7 @@ def questions_check(*, ticket: Ticket, staff, answers: dict[int, str], request=N
 # --- documents -------------------------------------------------------------------------------
 
 
-def _read_upload(upload) -> tuple[bytes, Decoded]:
+def _read_upload(upload: UploadedFile | None) -> tuple[bytes, Decoded]:
     """The upload's bytes, decoded (documents.py) before anything is stored."""
     if upload is None:
         raise DocumentRefused(_("Choose the document's file."))
@@ -554,11 +580,11 @@ CHECKLIST = ("photo_matches", "name_matches", "not_expired", "type_confirmed")
 def document_check_record(
     *,
     ticket: Ticket,
-    staff,
-    upload,
+    staff: User,
+    upload: UploadedFile | None,
     document_type: str,
     checklist: dict[str, bool],
-    request=None,
+    request: HttpRequest | None = None,
 ) -> DocumentCheck:
     """Store the document privately and record the agent's checklist; all ticked: passed.
 
@@ -582,11 +608,11 @@ def document_check_record(
 def _document_check_record(
     *,
     ticket: Ticket,
-    staff,
-    upload,
+    staff: User,
+    upload: UploadedFile | None,
     document_type: str,
     checklist: dict[str, bool],
-    request,
+    request: HttpRequest | None,
     written: list[str],
 ) -> DocumentCheck:
     now = timezone.now()
@@ -635,7 +661,9 @@ def _document_check_record(
     return check
 
 
-def document_viewed(*, check: DocumentCheck, staff, request=None) -> None:
+def document_viewed(
+    *, check: DocumentCheck, staff: User, request: HttpRequest | None = None
+) -> None:
     _audit(
         "verification.document_viewed",
         ticket=check.ticket,
@@ -681,7 +709,7 @@ class RevealedItem:
 DETAILS_STATES = {State.VERIFYING, State.READY, State.PENDING_APPROVAL, State.APPROVED}
 
 
-def details_reveal_refusal(*, ticket: Ticket, staff) -> str | None:
+def details_reveal_refusal(*, ticket: Ticket, staff: User) -> str | None:
     """Why `staff` may not reveal the ticket's values in the wizard (verification aside),
     or None. Only the agent working the ticket (its assignee or creator) may: anyone else
     opening a verified ticket would read a customer's details unverified and without a
@@ -698,7 +726,9 @@ def details_reveal_refusal(*, ticket: Ticket, staff) -> str | None:
     return None
 
 
-def details_reveal(*, ticket: Ticket, staff, request=None) -> list[RevealedItem]:
+def details_reveal(
+    *, ticket: Ticket, staff: User, request: HttpRequest | None = None
+) -> list[RevealedItem]:
     """The values the change needs, in full, once the caller is verified, to the agent
     working the ticket (`details_reveal_refusal`); audited."""
     with transaction.atomic():

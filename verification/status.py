@@ -27,6 +27,7 @@ from django.db.models import Max
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from profiledesk.accounts.models import User
 from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
 from profiledesk.policies.categories import AssuranceLevel, Category
 from profiledesk.policies.defaults import policy_for
@@ -391,7 +392,7 @@ class Verified:
 
     level: int
     at: dt.datetime
-    by: object | None
+    by: User | None
     passes: list  # the Attempt rows it relied on, oldest first
     valid_until: dt.datetime
 

@@ -1,11 +1,12 @@
 """The wizard's endpoints: thin views over verification.services; htmx gets the panel."""
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from profiledesk.accounts.requests import StaffRequest
 from profiledesk.rollback.forms import ReasonForm
 from profiledesk.tickets.access import get_ticket_for_staff
 from profiledesk.tickets.states import TransitionError
@@ -21,7 +22,7 @@ WORK = "tickets.work_ticket"
 
 
 def _respond(
-    request: HttpRequest, ticket, *, ok: bool, message: str, revealed=None, document_form=None
+    request: StaffRequest, ticket, *, ok: bool, message: str, revealed=None, document_form=None
 ) -> HttpResponse:
     if not request.htmx:
         (messages.success if ok else messages.error)(request, message)
@@ -44,13 +45,13 @@ def _respond(
 
 
 @require_GET
-def panel(request: HttpRequest, reference: str) -> HttpResponse:
+def panel(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
     return render(request, "verification/_panel.html", panel_context(ticket, request.user))
 
 
 @require_POST
-def otp_send(request: HttpRequest, reference: str) -> HttpResponse:
+def otp_send(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
     form = OtpSendForm(request.POST)
     if not form.is_valid():
@@ -73,7 +74,7 @@ def otp_send(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_POST
-def otp_check(request: HttpRequest, reference: str) -> HttpResponse:
+def otp_check(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
     form = OtpCheckForm(request.POST)
     if not form.is_valid():
@@ -92,7 +93,7 @@ def otp_check(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_POST
-def questions(request: HttpRequest, reference: str) -> HttpResponse:
+def questions(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
     asked = ticket.customer.security_questions.all() if ticket.customer_id else []
     form = QuestionsForm(request.POST, questions=asked)
@@ -110,7 +111,7 @@ def questions(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_POST
-def document_upload(request: HttpRequest, reference: str) -> HttpResponse:
+def document_upload(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -140,7 +141,7 @@ def document_upload(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_GET
-def document(request: HttpRequest, reference: str, document_id: int) -> HttpResponse:
+def document(request: StaffRequest, reference: str, document_id: int) -> HttpResponse:
     """The document's file, to authorised staff only, never cached, never a public URL."""
     check = get_document_for_floor(request.user, reference, document_id, perm=WORK)
     services.document_viewed(check=check, staff=request.user, request=request)
@@ -152,7 +153,7 @@ def document(request: HttpRequest, reference: str, document_id: int) -> HttpResp
 
 
 @require_POST
-def complete(request: HttpRequest, reference: str) -> HttpResponse:
+def complete(request: StaffRequest, reference: str) -> HttpResponse:
     """The ticket's "Mark verified" button (verifying -> ready)."""
     ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
     try:
@@ -163,7 +164,7 @@ def complete(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_POST
-def reveal(request: HttpRequest, reference: str) -> HttpResponse:
+def reveal(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm=WORK)
     try:
         revealed = services.details_reveal(ticket=ticket, staff=request.user, request=request)
@@ -174,7 +175,7 @@ def reveal(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_POST
-def waive(request: HttpRequest, reference: str) -> HttpResponse:
+def waive(request: StaffRequest, reference: str) -> HttpResponse:
     """Compliance waives verification of a rollback ticket (verification/waivers.py)."""
     ticket = get_ticket_for_staff(request.user, reference, perm=PERMISSION)
     form = ReasonForm(request.POST)

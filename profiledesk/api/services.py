@@ -10,6 +10,7 @@ first's insert, then replays its ticket.
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -18,6 +19,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.clients.models import Client
 from profiledesk.intake.capture import drafts_for
 from profiledesk.policies.categories import Category
 from profiledesk.tickets.models import Ticket
@@ -36,7 +38,7 @@ class Submission:
     created: bool  # False: a retry, answered with the ticket the first request created
 
 
-def request_fingerprint(data) -> str:
+def request_fingerprint(data: object) -> str:
     """A keyed hash of the request body as parsed, so that key order and spacing do not
     matter. Keyed: the body may hold a card number."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
@@ -56,7 +58,7 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Submission:
     return Submission(ticket=record.ticket, created=False)
 
 
-def change_request_replay(*, client, key: str, fingerprint: str) -> Submission | None:
+def change_request_replay(*, client: Client, key: str, fingerprint: str) -> Submission | None:
     """The earlier answer to this key, if any (raises IdempotencyConflict on a new body)."""
     record = (
         IdempotencyRecord.objects.select_related("ticket").filter(client=client, key=key).first()
@@ -66,7 +68,12 @@ def change_request_replay(*, client, key: str, fingerprint: str) -> Submission |
 
 @transaction.atomic
 def change_request_submit(
-    *, api_key: ApiKey, key: str, fingerprint: str, data: dict, cleaned_data: dict
+    *,
+    api_key: ApiKey,
+    key: str,
+    fingerprint: str,
+    data: dict[str, Any],
+    cleaned_data: dict[str, Any],
 ) -> Submission:
     """Open a ticket from validated API data, once per (client, Idempotency-Key):
     `data` from the request serializer, `cleaned_data` from the category's capture form

@@ -102,5 +102,6 @@ def apply_problem(ticket: Ticket) -> str | None:
     if ticket.state == State.READY:
         return verification_problem(ticket) or cooling_off_problem(ticket)
     # Approved: the approvers judged the verification the round recorded at submission.
-    recorded = (approved_round(ticket).verification or {}).get("level")
+    # An approved ticket has its approved round (approvals grant it with the last tier).
+    recorded = (approved_round(ticket).verification or {}).get("level")  # type: ignore[union-attr]
     return cooling_off_problem(ticket, level=recorded)

@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import uuid
 from collections import defaultdict
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import DatabaseError, IntegrityError, models, transaction
@@ -30,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.accounts.models import User
 from profiledesk.approvals.rules import frozen_problem
 from profiledesk.approvals.services import approvals_void
 from profiledesk.confirmations.services import confirmations_create, ticket_close_if_done
@@ -80,7 +82,7 @@ class ApplyError(Exception):
     """A ticket that cannot be applied now; the message is safe to show."""
 
 
-def ticket_apply(*, ticket: Ticket, by) -> Ticket:
+def ticket_apply(*, ticket: Ticket, by: User) -> Ticket:
     """Apply `ticket` (ready with no approval needed, or approved) as staff member `by`;
     raise ApplyError (or tickets.states.TransitionError) saying why not."""
     try:
@@ -136,7 +138,7 @@ def ticket_apply(*, ticket: Ticket, by) -> Ticket:
     return locked
 
 
-def _after_refusal(*, ticket: Ticket, by) -> None:
+def _after_refusal(*, ticket: Ticket, by: User) -> None:
     """The refusal rolled the re-assessed score back: keep it on the ticket; an approval
     given at a lower risk no longer holds (the ticket goes back to ready, to be submitted
     again: at critical, to security)."""
@@ -161,7 +163,9 @@ def _spec(item: ChangeItem) -> FieldSpec:
         ) from None
 
 
-def _profile_write(*, ticket: Ticket, items: list[ChangeItem], by, now: dt.datetime) -> list[str]:
+def _profile_write(
+    *, ticket: Ticket, items: list[ChangeItem], by: User, now: dt.datetime
+) -> list[str]:
     """Write the items to the customer's profile; return the commands for the identity
     system, in order."""
     customer = ticket.customer
@@ -201,12 +205,12 @@ def _profile_write(*, ticket: Ticket, items: list[ChangeItem], by, now: dt.datet
     return commands
 
 
-def _stamp(row: models.Model, by, reason: str) -> None:
+def _stamp(row: models.Model, by: User, reason: str) -> None:
     row._history_user = by
     row._change_reason = reason
 
 
-def _row(model: type[models.Model], customer: m.Customer, target_id: int | None):
+def _row(model: type[m.Section], customer: m.Customer, target_id: int | None) -> m.Section:
     """The customer's row `target_id` (never another customer's), locked."""
     try:
         return model.objects.select_for_update().get(pk=target_id, customer=customer)
@@ -229,7 +233,7 @@ def _row_write(
     changes: list[tuple[FieldSpec, ChangeItem]],
     proven: set[tuple[int, str]],
     restoring: bool,
-    by,
+    by: User,
     reason: str,
     now: dt.datetime,
 ) -> None:
@@ -264,7 +268,15 @@ def _row_write(
     row.save()
 
 
-def _demote(model, customer: m.Customer, flag: str, *, keep: int | None, by, reason: str) -> None:
+def _demote(
+    model: type[m.Section],
+    customer: m.Customer,
+    flag: str,
+    *,
+    keep: int | None,
+    by: User,
+    reason: str,
+) -> None:
     """Unset `flag` on the customer's other rows first: one primary (default) at a time."""
     for other in model.objects.select_for_update().filter(customer=customer, **{flag: True}):
         if other.pk == keep:
@@ -274,7 +286,7 @@ def _demote(model, customer: m.Customer, flag: str, *, keep: int | None, by, rea
         other.save(update_fields=[flag])
 
 
-def _value_set(row: models.Model, spec: FieldSpec, item: ChangeItem, customer) -> None:
+def _value_set(row: models.Model, spec: FieldSpec, item: ChangeItem, customer: m.Customer) -> None:
     text = item.new_value
     if spec.name == "vault_token" and type(row) in _TOKEN_KEYS:
         keys = _TOKEN_KEYS[type(row)]
@@ -333,7 +345,7 @@ def _proven_contacts(ticket: Ticket, items: list[ChangeItem]) -> set[tuple[int, 
 
 def _event(
     *, ticket: Ticket, items: list[ChangeItem], commands: list[str], now: dt.datetime
-) -> dict:
+) -> dict[str, Any]:
     """The "profile.changed" event every connector receiving the category gets. Values
     are the items' masked displays (what the desk may show), never the values."""
     return {
@@ -360,13 +372,13 @@ def _event(
     }
 
 
-def _deliveries_create(*, ticket: Ticket, event: dict) -> list:
+def _deliveries_create(*, ticket: Ticket, event: dict[str, Any]) -> list[Any]:
     """One outbox row per connector of the client that receives the category
     (profiledesk/connectors), written in this transaction, sent by Celery on commit."""
     return list(deliveries_create(ticket=ticket, event=event))
 
 
-def _confirmations_create(*, ticket: Ticket) -> list:
+def _confirmations_create(*, ticket: Ticket) -> list[Any]:
     """The customer's confirmation messages (profiledesk/confirmations), queued through
     the messaging outbox in this transaction."""
     return list(confirmations_create(ticket=ticket))

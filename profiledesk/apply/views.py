@@ -1,11 +1,12 @@
 """The "Apply" button of a ticket (docs/design.md §6): one POST, one service call."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from profiledesk.accounts.requests import StaffRequest
 from profiledesk.tickets.access import get_ticket_for_staff
 from profiledesk.tickets.states import TransitionError
 
@@ -13,7 +14,7 @@ from .services import ApplyError, ticket_apply
 
 
 @require_POST
-def apply(request: HttpRequest, reference: str) -> HttpResponse:
+def apply(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm="tickets.work_ticket")
     try:
         ticket_apply(ticket=ticket, by=request.user)

@@ -17,10 +17,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from profiledesk.accounts.models import User
 from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.models import Policy
 from profiledesk.tickets.models import ChangeItem, RiskLevel, State, Ticket, TicketEvent
@@ -155,7 +157,7 @@ def makers_of(ticket: Ticket) -> set[int]:
     )
     makers.update(_verifiers(ticket.pk))
     makers.discard(None)
-    return makers
+    return cast("set[int]", makers)  # None (a system step) discarded above
 
 
 def _verifiers(ticket_id: int) -> set[int]:
@@ -229,7 +231,9 @@ def cooling_off(ticket: Ticket, *, now: dt.datetime | None = None) -> CoolingOff
     )
     if applied is None:
         return None
-    return CoolingOff(until=applied[0] + period, applied_at=applied[0], reference=applied[1])
+    return CoolingOff(
+        until=applied[0] + period, applied_at=applied[0], reference=cast("str", applied[1])
+    )  # applied: numbered
 
 
 def frozen_problem(ticket: Ticket) -> str | None:
@@ -303,7 +307,7 @@ def verification_problem(ticket: Ticket, *, now: dt.datetime | None = None) -> s
     return missing
 
 
-def verification_snapshot(ticket: Ticket, *, now: dt.datetime | None = None) -> dict:
+def verification_snapshot(ticket: Ticket, *, now: dt.datetime | None = None) -> dict[str, Any]:
     """The verification a ticket is submitted on, as its round keeps it (JSON): level and
     level required, methods, when and by whom each passed, valid until; or the waiver."""
     now = now or timezone.now()
@@ -330,7 +334,7 @@ def verification_snapshot(ticket: Ticket, *, now: dt.datetime | None = None) -> 
         .select_related("staff")
         .order_by("at", "id")
     )
-    by_method: dict[str, dict] = {}
+    by_method: dict[str, dict[str, Any]] = {}
     for attempt in passes:  # the newest pass of each method
         by_method[attempt.method] = {
             "method": attempt.method,
@@ -383,12 +387,12 @@ def verify_again_problem(ticket: Ticket) -> str | None:
     return None
 
 
-def tier_of(user, tier: int) -> bool:
+def tier_of(user: User, tier: int) -> bool:
     return tier in TIER_PERMISSIONS and user.has_perm(TIER_PERMISSIONS[tier])
 
 
 def checker_problem(
-    *, ticket: Ticket, user, tier: int, makers: set[int], decided: set[int]
+    *, ticket: Ticket, user: User, tier: int, makers: set[int], decided: set[int]
 ) -> str | None:
     """Why `user` cannot decide at `tier` of `ticket`, or None. `makers`: makers_of;
     `decided`: ids of staff with a standing decision on the ticket."""

@@ -11,11 +11,13 @@ read from the round (`tier_due_at`): no query.
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from profiledesk.accounts.models import User
 from profiledesk.clients.scoping import client_ids_for
 from profiledesk.policies.sla import due_status
 from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
@@ -36,7 +38,7 @@ from .rules import (
 PAGE_SIZE = 50
 
 
-def tiers_of(user) -> list[int]:
+def tiers_of(user: User) -> list[int]:
     return [tier for tier, perm in TIER_PERMISSIONS.items() if user.has_perm(perm)]
 
 
@@ -45,12 +47,12 @@ class QueueRow:
     round: ApprovalRound
     ticket: Ticket
     items: list[ChangeItem]
-    evidence: list  # verification.models.Attempt, newest first
+    evidence: list[Any]  # verification.models.Attempt, newest first
     waiting: dt.timedelta
     problem: str | None  # why this staff member may not decide; None: buttons shown
     sla: tuple[str, str] | None  # the tier's clock: ("breached", "breached 5 min ago")
-    documents: list = field(default_factory=list)  # verification.DocumentCheck
-    submitted_on: dict | None = None  # the round's verification (submitted_verification)
+    documents: list[Any] = field(default_factory=list)  # verification.DocumentCheck
+    submitted_on: dict[str, Any] | None = None  # the round's verification (submitted_verification)
 
 
 @dataclass
@@ -59,11 +61,11 @@ class QueuePage:
     next_after: int | None = None  # the id of the last round, if more follow
 
 
-def _makers_by_ticket(tickets: list[Ticket]) -> tuple[dict[int, set[int]], dict[int, list]]:
+def _makers_by_ticket(tickets: list[Ticket]) -> tuple[dict[int, set[int]], dict[int, list[Any]]]:
     """({ticket id: maker ids}, {ticket id: verification attempts, newest first})."""
     ids = [t.pk for t in tickets]
-    makers: dict[int, set[int]] = {t.pk: {t.created_by_id} for t in tickets}
-    evidence: dict[int, list] = {t.pk: [] for t in tickets}
+    makers: dict[int, set[int | None]] = {t.pk: {t.created_by_id} for t in tickets}
+    evidence: dict[int, list[Any]] = {t.pk: [] for t in tickets}
     attempts = list(Attempt.objects.filter(ticket_id__in=ids).order_by("-at", "-id"))
     for attempt in attempts:
         evidence[attempt.ticket_id].append(attempt)
@@ -84,7 +86,7 @@ def _makers_by_ticket(tickets: list[Ticket]) -> tuple[dict[int, set[int]], dict[
             makers[ticket_id].add(user_id)
     for found in makers.values():
         found.discard(None)
-    return makers, evidence
+    return cast("dict[int, set[int]]", makers), evidence  # None discarded above
 
 
 def tier_sla(approval_round: ApprovalRound | None, now: dt.datetime) -> tuple[str, str] | None:
@@ -99,7 +101,7 @@ def tier_sla(approval_round: ApprovalRound | None, now: dt.datetime) -> tuple[st
     return due_status(approval_round.tier_due_at, now)
 
 
-def approval_queue(*, staff, after: int | None = None, size: int = PAGE_SIZE) -> QueuePage:
+def approval_queue(*, staff: User, after: int | None = None, size: int = PAGE_SIZE) -> QueuePage:
     """Open rounds waiting at `staff`'s tiers, of their clients, oldest first."""
     tiers = tiers_of(staff)
     if not tiers:
@@ -126,7 +128,7 @@ def approval_queue(*, staff, after: int | None = None, size: int = PAGE_SIZE) ->
     makers, evidence = _makers_by_ticket(tickets)
     # The identity documents: the approver decides from this card, so sees them here;
     # whoever checked one is a maker of the ticket.
-    documents: dict[int, list] = {}
+    documents: dict[int, list[Any]] = {}
     for check in (
         DocumentCheck.objects.filter(ticket_id__in=[t.pk for t in tickets])
         .select_related("checked_by")
@@ -165,10 +167,10 @@ def approval_queue(*, staff, after: int | None = None, size: int = PAGE_SIZE) ->
     return QueuePage(rows=rows, next_after=page[-1].pk if more else None)
 
 
-def approval_panel(ticket: Ticket, user) -> dict:
+def approval_panel(ticket: Ticket, user: User) -> dict[str, Any]:
     """Context of the ticket page's approval panel; no query unless the ticket is at an
     approval step (ready, pending approval, approved or rejected)."""
-    context: dict = {"approval_panel": False}
+    context: dict[str, Any] = {"approval_panel": False}
     # Escalated: security reviews it with the same evidence an approver would see.
     reviewed = (State.PENDING_APPROVAL, State.APPROVED, State.REJECTED, State.ESCALATED)
     if ticket.state == State.READY or ticket.state in reviewed:
@@ -228,7 +230,7 @@ def ticket_documents(ticket: Ticket) -> list[DocumentCheck]:
     )
 
 
-def submitted_verification(approval_round: ApprovalRound | None) -> dict | None:
+def submitted_verification(approval_round: ApprovalRound | None) -> dict[str, Any] | None:
     """The round's verification snapshot with its times as datetimes, for the template."""
     if approval_round is None or not approval_round.verification:
         return None

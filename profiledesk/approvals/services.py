@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.services import audit_record
+from profiledesk.accounts.models import User
 from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_due
@@ -43,7 +44,7 @@ class ApprovalError(Exception):
     """A decision that cannot be made now; the message is safe to show."""
 
 
-def _note(ticket: Ticket, by, message: str) -> TicketEvent:
+def _note(ticket: Ticket, by: User | None, message: str) -> TicketEvent:
     return TicketEvent.objects.create(
         ticket=ticket, at=timezone.now(), actor=by, kind=TicketEvent.Kind.NOTE, message=message
     )
@@ -65,7 +66,7 @@ def open_round(ticket: Ticket) -> ApprovalRound | None:
 
 
 @transaction.atomic
-def approval_submit(*, ticket: Ticket, by) -> Ticket:
+def approval_submit(*, ticket: Ticket, by: User) -> Ticket:
     """Send a ready ticket for approval: re-assess its risk; a critical score sends it to
     the security queue instead; a frozen profile or a cooling-off period refuses."""
     locked = _lock(ticket)
@@ -125,7 +126,7 @@ def _tier_due(locked: Ticket, start: dt.datetime) -> dt.datetime:
     return sla_due(client=locked.client, start=start, minutes=policy.approval_sla_minutes)
 
 
-def _round_create(locked: Ticket, *, by) -> ApprovalRound:
+def _round_create(locked: Ticket, *, by: User | None) -> ApprovalRound:
     """The round of a ticket entering pending_approval. (`by` None: the ticket reached
     pending_approval without approval_submit, through the generic move form.)"""
     plan = plan_for(locked)
@@ -153,7 +154,7 @@ def _void_if_stale(ticket: Ticket) -> bool:
     return True
 
 
-def _checked_round(locked: Ticket, by, diff_hash: str | None) -> ApprovalRound:
+def _checked_round(locked: Ticket, by: User, diff_hash: str | None) -> ApprovalRound:
     if locked.state != State.PENDING_APPROVAL:
         raise ApprovalError(
             _("This ticket is not waiting for approval (it is “%(state)s”).")
@@ -179,7 +180,7 @@ def _checked_round(locked: Ticket, by, diff_hash: str | None) -> ApprovalRound:
     return approval_round
 
 
-def _audit_decision(action: str, approval: Approval, locked: Ticket, by) -> None:
+def _audit_decision(action: str, approval: Approval, locked: Ticket, by: User) -> None:
     audit_record(
         action=action,
         actor=by,
@@ -195,7 +196,7 @@ def _audit_decision(action: str, approval: Approval, locked: Ticket, by) -> None
     )
 
 
-def approval_grant(*, ticket: Ticket, by, diff_hash: str | None = None) -> Approval:
+def approval_grant(*, ticket: Ticket, by: User, diff_hash: str | None = None) -> Approval:
     """Record `by`'s approval at the tier the ticket waits at; when the last one needed
     is in, the ticket becomes approved. `diff_hash`: the diff the approver looked at."""
     if _void_if_stale(ticket):
@@ -251,7 +252,9 @@ def approval_grant(*, ticket: Ticket, by, diff_hash: str | None = None) -> Appro
     return approval
 
 
-def approval_reject(*, ticket: Ticket, by, reason: str, diff_hash: str | None = None) -> Approval:
+def approval_reject(
+    *, ticket: Ticket, by: User, reason: str, diff_hash: str | None = None
+) -> Approval:
     """Reject at the tier the ticket waits at, with a reason recorded on the ticket. A
     rejected ticket is final: the customer's request is reopened as a new ticket."""
     reason = redact_card_numbers((reason or "").strip())
@@ -289,7 +292,7 @@ def approval_reject(*, ticket: Ticket, by, reason: str, diff_hash: str | None = 
 
 
 @transaction.atomic
-def approvals_void(*, ticket: Ticket, reason: str, by=None) -> int:
+def approvals_void(*, ticket: Ticket, reason: str, by: User | None = None) -> int:
     """Void every standing approval on the ticket (call it whenever a change item is
     edited): the open round closes and a ticket waiting for or past approval goes back
     to `ready`, with a timeline event saying why. Returns how many were voided."""

@@ -2,13 +2,14 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from profiledesk.accounts.requests import StaffRequest
 from profiledesk.tickets.access import get_ticket_for_staff
 from profiledesk.tickets.states import TransitionError
 from verification.services import document_viewed
@@ -20,7 +21,7 @@ from .services import ApprovalError, approval_grant, approval_reject, approval_s
 
 
 @require_GET
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: StaffRequest) -> HttpResponse:
     if not is_approver(request.user):
         raise PermissionDenied
     try:
@@ -31,7 +32,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "approvals/queue.html", {"page": page, "here": request.get_full_path()})
 
 
-def _back(request: HttpRequest, reference: str, target: str) -> str:
+def _back(request: StaffRequest, reference: str, target: str) -> str:
     """The approval queue page the decision came from, or the ticket."""
     queue_path = reverse("approvals:queue")
     safe = url_has_allowed_host_and_scheme(
@@ -43,7 +44,7 @@ def _back(request: HttpRequest, reference: str, target: str) -> str:
 
 
 @require_POST
-def submit(request: HttpRequest, reference: str) -> HttpResponse:
+def submit(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm="tickets.work_ticket")
     try:
         approval_submit(ticket=ticket, by=request.user)
@@ -57,7 +58,7 @@ def submit(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("tickets:detail", reference=ticket.reference)
 
 
-def _decide(request: HttpRequest, reference: str, *, approve: bool) -> HttpResponse:
+def _decide(request: StaffRequest, reference: str, *, approve: bool) -> HttpResponse:
     ticket = get_ticket_for_approver(request.user, reference)
     form = DecisionForm(request.POST)
     form.is_valid()
@@ -79,17 +80,17 @@ def _decide(request: HttpRequest, reference: str, *, approve: bool) -> HttpRespo
 
 
 @require_POST
-def approve(request: HttpRequest, reference: str) -> HttpResponse:
+def approve(request: StaffRequest, reference: str) -> HttpResponse:
     return _decide(request, reference, approve=True)
 
 
 @require_POST
-def reject(request: HttpRequest, reference: str) -> HttpResponse:
+def reject(request: StaffRequest, reference: str) -> HttpResponse:
     return _decide(request, reference, approve=False)
 
 
 @require_GET
-def document(request: HttpRequest, reference: str, document_id: int) -> HttpResponse:
+def document(request: StaffRequest, reference: str, document_id: int) -> HttpResponse:
     """The identity document behind a ticket's AL3, for whoever approves or audits it:
     audited (ticket and document id, never the content), never cached, never public."""
     check = get_document_for_reviewer(request.user, reference, document_id)

@@ -6,9 +6,13 @@ clients they are a member of, and nothing else. Superusers are not special here:
 admins configure the desk but do not browse customers.
 """
 
+from typing import Self, TypeVar
+
 from django.db import models
 
 from .models import Client, Membership
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 def client_ids_for(user, *, include_inactive: bool = False) -> models.QuerySet:
@@ -25,10 +29,10 @@ def client_ids_for(user, *, include_inactive: bool = False) -> models.QuerySet:
     return memberships.values("client_id")
 
 
-class ClientScopedQuerySet(models.QuerySet):
+class ClientScopedQuerySet(models.QuerySet[_M]):
     client_field = "client"
 
-    def for_staff(self, user) -> "ClientScopedQuerySet":
+    def for_staff(self, user) -> Self:
         return self.filter(**{f"{self.client_field}__in": client_ids_for(user)})
 
 

@@ -1,13 +1,23 @@
 """Who works for which client: memberships are staff access, so every change is audited."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import transaction
+from django.http import HttpRequest
 
 from audit.services import audit_record
+
+if TYPE_CHECKING:  # a type only: accounts sits above clients
+    from profiledesk.accounts.models import User
 
 from .models import Client, Membership
 
 
-def membership_audit(*, action: str, membership: Membership, by, request=None) -> None:
+def membership_audit(
+    *, action: str, membership: Membership, by: User, request: HttpRequest | None = None
+) -> None:
     """An audit event for a membership added, changed or removed (PCI DSS 10.2)."""
     client: Client = membership.client
     audit_record(
@@ -21,7 +31,9 @@ def membership_audit(*, action: str, membership: Membership, by, request=None) -
 
 
 @transaction.atomic
-def membership_add(*, user, client: Client, by, request=None) -> Membership:
+def membership_add(
+    *, user: User, client: Client, by: User, request: HttpRequest | None = None
+) -> Membership:
     """Let `user` work on `client`'s customers (their role says how)."""
     membership = Membership(user=user, client=client)
     membership._history_user = by  # type: ignore[attr-defined]

@@ -24,11 +24,15 @@ the "this wasn't me" link is a secret of the message (staff see "•••••
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -46,7 +50,7 @@ from profiledesk.messaging.models import Channel, Message, Status
 from profiledesk.messaging.services import message_queue
 from profiledesk.policies.categories import Category
 from profiledesk.privacy.masking import mask_email, mask_phone
-from profiledesk.tickets.models import Priority, RiskLevel, State, Ticket, TicketEvent
+from profiledesk.tickets.models import ChangeItem, Priority, RiskLevel, State, Ticket, TicketEvent
 from profiledesk.tickets.services import ticket_create
 from profiledesk.tickets.states import transition
 
@@ -81,7 +85,14 @@ class Recipient:
 # --- Who is told -----------------------------------------------------------------------
 
 
-def _previous_value(model, *, customer_id: int, row_id: int, attribute: str) -> tuple[str, str]:
+def _previous_value(
+    # A concrete section model: its `history` manager is simple-history's, untyped.
+    model: type[Any],
+    *,
+    customer_id: int,
+    row_id: int,
+    attribute: str,
+) -> tuple[str, str]:
     """(the value the row holds now, or "" if it is gone; the newest earlier value)."""
     row = model.objects.filter(pk=row_id, customer_id=customer_id).first()
     current = getattr(row, attribute) if row is not None else ""
@@ -96,7 +107,7 @@ def _previous_value(model, *, customer_id: int, row_id: int, attribute: str) -> 
     return current, ""
 
 
-def _is_security(ticket: Ticket, items) -> bool:
+def _is_security(ticket: Ticket, items: Iterable[ChangeItem]) -> bool:
     return ticket.category == Category.SECURITY or any(
         item.section == Category.SECURITY for item in items
     )
@@ -104,7 +115,7 @@ def _is_security(ticket: Ticket, items) -> bool:
 
 def confirmation_recipients(*, ticket: Ticket) -> list[Recipient]:
     """Whom the confirmation of `ticket` goes to, each (channel, address) once."""
-    customer_id = ticket.customer_id
+    customer_id = cast("int", ticket.customer_id)  # an applied ticket has its customer
     items = list(ticket.items.all())
     found: list[Recipient] = []
 
@@ -258,7 +269,7 @@ def confirmations_create(*, ticket: Ticket) -> list[Message]:
     return messages
 
 
-def _confirmations(ticket: Ticket):
+def _confirmations(ticket: Ticket) -> QuerySet[Confirmation]:
     return Confirmation.objects.filter(ticket_id=ticket.pk).order_by("pk")
 
 
@@ -345,7 +356,7 @@ def report_link_find(*, token: str) -> ReportLink:
 
 
 @transaction.atomic
-def report_confirm(*, token: str, request=None) -> ReportLink:
+def report_confirm(*, token: str, request: HttpRequest | None = None) -> ReportLink:
     """The customer says a confirmed change was not theirs: freeze the profile, open a
     critical security ticket linked to the original (escalated), use up the link."""
     found = report_link_find(token=token)
@@ -353,7 +364,8 @@ def report_confirm(*, token: str, request=None) -> ReportLink:
     if link.used_at is not None:  # a second click that waited for the lock
         raise tokens.TokenError("used")
     original = link.ticket
-    customer = Customer.objects.get(pk=original.customer_id)
+    # A report link is sent for an applied ticket, which has its customer.
+    customer = Customer.objects.get(pk=cast("int", original.customer_id))
     summary = f"Reported by the customer: this wasn't me ({original.reference})"
 
     if customer.frozen_at is None:  # already frozen: it stays so

@@ -30,7 +30,7 @@ class Kind(models.TextChoices):
     IDENTITY = "identity", _("Identity")
 
 
-class ConnectorQuerySet(ClientScopedQuerySet):
+class ConnectorQuerySet(ClientScopedQuerySet["Connector"]):
     client_field = "client"
 
 
@@ -97,7 +97,7 @@ class Status(models.TextChoices):
 OPEN_STATUSES = [Status.PENDING, Status.FAILING]
 
 
-class DeliveryQuerySet(ClientScopedQuerySet):
+class DeliveryQuerySet(ClientScopedQuerySet["Delivery"]):
     client_field = "client"
 
 

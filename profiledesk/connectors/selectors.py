@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Q
 
-from profiledesk.tickets.models import State
+from profiledesk.accounts.models import User
+from profiledesk.tickets.models import State, Ticket
 
 from .models import Delivery, Status
 
@@ -19,7 +20,7 @@ def alert_after() -> int:
     return int(getattr(settings, "CONNECTOR_ALERT_AFTER", 3))
 
 
-def ticket_deliveries(ticket) -> list[Delivery]:
+def ticket_deliveries(ticket: Ticket) -> list[Delivery]:
     """The ticket's deliveries with their connectors: one query, and none at all for a
     ticket that has not been applied (the ticket page's budget stays fixed)."""
     if ticket.state not in _STATES_WITH_DELIVERIES:
@@ -27,7 +28,7 @@ def ticket_deliveries(ticket) -> list[Delivery]:
     return list(ticket.deliveries.select_related("connector").order_by("connector__name", "pk"))
 
 
-def ticket_deliveries_done(*, ticket) -> bool:
+def ticket_deliveries_done(*, ticket: Ticket) -> bool:
     """True when every downstream system has acknowledged the ticket's events."""
     return not Delivery.objects.filter(ticket=ticket).exclude(status=Status.DELIVERED).exists()
 
@@ -41,7 +42,7 @@ class Alert:
     failing: int
 
 
-def troubled_connectors(*, staff) -> list[Alert]:
+def troubled_connectors(*, staff: User) -> list[Alert]:
     """Connectors of the staff member's clients that keep failing: a delivery given up,
     or one failing for `alert_after()` attempts in a row. One query."""
     troubled = Q(status=Status.GAVE_UP) | Q(status=Status.FAILING, attempts__gte=alert_after())
@@ -67,7 +68,7 @@ def troubled_connectors(*, staff) -> list[Alert]:
     ]
 
 
-def troubled_deliveries(*, staff, limit: int = 20) -> list[Delivery]:
+def troubled_deliveries(*, staff: User, limit: int = 20) -> list[Delivery]:
     """The most recent troubled deliveries of the staff member's clients, to retry."""
     troubled = Q(status=Status.GAVE_UP) | Q(status=Status.FAILING, attempts__gte=alert_after())
     return list(

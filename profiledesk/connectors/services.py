@@ -11,18 +11,24 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
+from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import audit_record
+from profiledesk.accounts.models import User
 from profiledesk.tickets.models import TicketEvent
 from profiledesk.vault.cards import redact_card_numbers
 
 from .models import OPEN_STATUSES, Connector, Delivery, Status
 from .signing import event_body
+
+if TYPE_CHECKING:  # a type only: transports sit below tickets
+    from profiledesk.tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +37,7 @@ class DeliveryError(Exception):
     """A delivery cannot be retried (it is delivered, or already on its way)."""
 
 
-def _setting(name: str, default):
+def _setting(name: str, default: int) -> Any:  # a setting may be a str from the env
     return getattr(settings, name, default)
 
 
@@ -43,7 +49,8 @@ def retry_delay(attempts: int) -> int:
     """Seconds before attempt `attempts + 1`: 30 s, 60 s, 2 min, 4 min … at most 1 h."""
     base = int(_setting("CONNECTOR_RETRY_BASE_SECONDS", 30))
     cap = int(_setting("CONNECTOR_RETRY_MAX_SECONDS", 3600))
-    return min(base * 2 ** max(attempts - 1, 0), cap)
+    delay: int = min(base * 2 ** max(attempts - 1, 0), cap)
+    return delay
 
 
 def timeout() -> float:
@@ -59,7 +66,7 @@ def _lease() -> dt.timedelta:
 _ENVELOPE = ("id", "type", "created_at", "client", "ticket", "category")
 
 
-def deliveries_create(*, ticket, event: dict) -> list[Delivery]:
+def deliveries_create(*, ticket: "Ticket", event: dict[str, Any]) -> list[Delivery]:
     """One Delivery for every active connector of the ticket's client that receives the
     ticket's category, each queued on commit. The same event id again returns the rows
     already written and queues nothing.
@@ -245,7 +252,7 @@ def _note(delivery_id: int, message: str) -> None:
 
 
 @transaction.atomic
-def delivery_retry(*, delivery: Delivery, by, request=None) -> None:
+def delivery_retry(*, delivery: Delivery, by: User, request: HttpRequest | None = None) -> None:
     """A supervisor sends a failing or given-up delivery again, now, with a full set of
     attempts. Raises DeliveryError if it is delivered or already pending."""
     updated = Delivery.objects.filter(

@@ -3,11 +3,13 @@ retrying a delivery by hand."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+
+from profiledesk.accounts.requests import StaffRequest
 
 from .access import get_delivery_for_staff
 from .selectors import troubled_connectors, troubled_deliveries
@@ -15,7 +17,7 @@ from .services import DeliveryError, delivery_retry
 
 
 @require_GET
-def alerts(request: HttpRequest) -> HttpResponse:
+def alerts(request: StaffRequest) -> HttpResponse:
     if not request.user.has_perm("connectors.retry_delivery"):
         raise PermissionDenied
     context = {
@@ -26,7 +28,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
+def retry(request: StaffRequest, delivery_id: int) -> HttpResponse:
     delivery = get_delivery_for_staff(request.user, delivery_id)
     try:
         delivery_retry(delivery=delivery, by=request.user, request=request)

@@ -3,6 +3,8 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from profiledesk.accounts.models import User
+
 from .models import Customer
 
 PROFILE_RELATED = [
@@ -16,7 +18,9 @@ PROFILE_RELATED = [
 ]
 
 
-def get_customer_for_staff(user, customer_id: int, *, perm: str = "customers.view_customer"):
+def get_customer_for_staff(
+    user: User, customer_id: int, *, perm: str = "customers.view_customer"
+) -> Customer:
     """The customer if `user` may see it: 403 without the permission, 404 outside their
     clients (an outsider learns nothing about whether the customer exists)."""
     if not user.has_perm(perm):

@@ -9,6 +9,9 @@ No field here can hold a card number: cards and bank accounts are vault tokens p
 few digits PCI DSS allows to be shown.
 """
 
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -24,11 +27,11 @@ from profiledesk.privacy.sensitivity import (
 )
 
 
-class CustomerQuerySet(ClientScopedQuerySet):
+class CustomerQuerySet(ClientScopedQuerySet["Customer"]):
     client_field = "client"
 
 
-class SectionQuerySet(ClientScopedQuerySet):
+class SectionQuerySet(ClientScopedQuerySet[Any]):  # abstract Section: any section model
     client_field = "customer__client"
 
 
@@ -43,6 +46,10 @@ class Customer(models.Model):
     frozen_reason = models.CharField(_("freeze reason"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("customer since"))
     history = HistoricalRecords()
+    # Read by simple-history when the row is saved: who made the change and why (set by
+    # the services; not columns).
+    _history_user: AbstractBaseUser | None
+    _change_reason: str
 
     objects = CustomerQuerySet.as_manager()
 
@@ -74,6 +81,10 @@ class Section(models.Model):
     """Base of every profile section: which customer it belongs to, and history."""
 
     objects = SectionQuerySet.as_manager()
+    # Read by simple-history when a concrete section is saved: who made the change and why (set by
+    # the services; not columns).
+    _history_user: AbstractBaseUser | None
+    _change_reason: str
 
     class Meta:
         abstract = True

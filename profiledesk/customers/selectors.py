@@ -1,12 +1,14 @@
 """Reads of customer profiles, always scoped to the staff member's clients."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import phonenumbers
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from audit.models import AuditEvent
+from profiledesk.accounts.models import User
 from profiledesk.clients.scoping import clients_for
 
 from .models import Customer, EmailAddress, PaymentCard, PhoneNumber, PostalAddress
@@ -19,7 +21,7 @@ _PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{6,}$")
 
 @dataclass(frozen=True)
 class SearchResult:
-    customers: list[Customer]
+    customers: Sequence[Customer]
     kind: str  # what the query was taken for: email, phone, number, name
     has_more: bool
 
@@ -36,7 +38,7 @@ def _phone_candidates(query: str, regions: list[str]) -> set[str]:
     return numbers
 
 
-def customer_search(*, staff, query: str, limit: int = SEARCH_LIMIT) -> SearchResult:
+def customer_search(*, staff: User, query: str, limit: int = SEARCH_LIMIT) -> SearchResult:
     """Find customers by e-mail, phone, customer number or name; at most `limit`."""
     query = (query or "").strip()
     customers: QuerySet[Customer] = Customer.objects.for_staff(staff)

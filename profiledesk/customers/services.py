@@ -7,10 +7,12 @@ above this layer, such as the open tickets' risk, hears of it through
 """
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.accounts.models import User
 from profiledesk.vault.cards import redact_card_numbers
 
 from .models import Customer
@@ -25,7 +27,14 @@ class FreezeError(Exception):
     """A freeze or unfreeze that cannot be made now; the message is safe to show."""
 
 
-def _freeze_write(*, customer: Customer, by, reason: str, freeze: bool, request=None) -> Customer:
+def _freeze_write(
+    *,
+    customer: Customer,
+    by: User | None,
+    reason: str,
+    freeze: bool,
+    request: HttpRequest | None = None,
+) -> Customer:
     # by=None: the desk itself, on the customer's own "this wasn't me" report
     # (profiledesk.confirmations). It may freeze a profile, never unfreeze one.
     system_freeze = by is None and freeze
@@ -62,12 +71,16 @@ def _freeze_write(*, customer: Customer, by, reason: str, freeze: bool, request=
 
 
 @transaction.atomic
-def customer_freeze(*, customer: Customer, by, reason: str, request=None) -> Customer:
+def customer_freeze(
+    *, customer: Customer, by: User | None, reason: str, request: HttpRequest | None = None
+) -> Customer:
     """Security freezes a profile: no change is submitted, approved or applied until the
     freeze is lifted."""
     return _freeze_write(customer=customer, by=by, reason=reason, freeze=True, request=request)
 
 
 @transaction.atomic
-def customer_unfreeze(*, customer: Customer, by, reason: str, request=None) -> Customer:
+def customer_unfreeze(
+    *, customer: Customer, by: User, reason: str, request: HttpRequest | None = None
+) -> Customer:
     return _freeze_write(customer=customer, by=by, reason=reason, freeze=False, request=request)

@@ -2,12 +2,14 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from profiledesk.accounts.requests import StaffRequest
 
 from .access import get_customer_for_staff
 from .forms import CustomerSearchForm, FreezeForm, RevealForm
@@ -17,7 +19,7 @@ from .services import FREEZE_PERMISSION, FreezeError, customer_freeze, customer_
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: StaffRequest) -> HttpResponse:
     # Staff who work tickets start on the queue; the others on the customer search.
     if request.user.has_perm("tickets.view_ticket"):
         return redirect("tickets:queue")
@@ -29,7 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @permission_required("customers.view_customer", raise_exception=True)
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: StaffRequest) -> HttpResponse:
     """The form POSTs, so that what is typed reaches no URL (and no access log or browser
     history) until it is known not to be a card number; a card-like query is answered
     with a field error and never searched. Any other query is sent on to the bookmarkable
@@ -48,7 +50,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def profile(request: HttpRequest, customer_id: int) -> HttpResponse:
+def profile(request: StaffRequest, customer_id: int) -> HttpResponse:
     customer = customer_profile(get_customer_for_staff(request.user, customer_id))
     access = None
     if request.user.has_perm("customers.reveal_sensitive"):
@@ -66,7 +68,7 @@ def profile(request: HttpRequest, customer_id: int) -> HttpResponse:
 @never_cache
 @require_POST
 def reveal(
-    request: HttpRequest, customer_id: int, kind: str, row_id: int, field: str
+    request: StaffRequest, customer_id: int, kind: str, row_id: int, field: str
 ) -> HttpResponse:
     customer = get_customer_for_staff(request.user, customer_id, perm="customers.reveal_sensitive")
     form = RevealForm(request.POST)
@@ -104,7 +106,7 @@ def reveal(
     return render(request, "customers/_revealed.html", {"revealed": revealed})
 
 
-def _freeze(request: HttpRequest, customer_id: int, *, freeze: bool) -> HttpResponse:
+def _freeze(request: StaffRequest, customer_id: int, *, freeze: bool) -> HttpResponse:
     customer = get_customer_for_staff(request.user, customer_id, perm=FREEZE_PERMISSION)
     form = FreezeForm(request.POST)
     if not form.is_valid():
@@ -127,10 +129,10 @@ def _freeze(request: HttpRequest, customer_id: int, *, freeze: bool) -> HttpResp
 
 
 @require_POST
-def freeze(request: HttpRequest, customer_id: int) -> HttpResponse:
+def freeze(request: StaffRequest, customer_id: int) -> HttpResponse:
     return _freeze(request, customer_id, freeze=True)
 
 
 @require_POST
-def unfreeze(request: HttpRequest, customer_id: int) -> HttpResponse:
+def unfreeze(request: StaffRequest, customer_id: int) -> HttpResponse:
     return _freeze(request, customer_id, freeze=False)

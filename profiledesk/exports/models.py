@@ -39,7 +39,7 @@ class Status(models.TextChoices):
 OPEN_STATUSES = [Status.QUEUED, Status.RUNNING]
 
 
-class ExportQuerySet(ClientScopedQuerySet):
+class ExportQuerySet(ClientScopedQuerySet["Export"]):
     client_field = "client"
 
 

@@ -1,11 +1,13 @@
 """Reading exports for the list page."""
 
+from profiledesk.accounts.models import User
+
 from .models import Export
 
 PAGE_SIZE = 50
 
 
-def exports_for(*, staff, limit: int = PAGE_SIZE) -> list[Export]:
+def exports_for(*, staff: User, limit: int = PAGE_SIZE) -> list[Export]:
     """The newest exports of the staff member's clients (one query, capped)."""
     return list(
         Export.objects.for_staff(staff)

@@ -13,14 +13,19 @@ import io
 import json
 import logging
 import tempfile
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.accounts.models import User
+from profiledesk.clients.models import Client
+from profiledesk.customers.models import Customer
 
 from . import content
 from .models import Export, Format, Kind, Status
@@ -43,14 +48,14 @@ def retention() -> dt.timedelta:
 @transaction.atomic
 def export_request(
     *,
-    by,
+    by: User,
     kind: str,
     fmt: str,
-    client,
-    customer=None,
+    client: Client,
+    customer: Customer | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Export:
     """Record the request (an audit event) and queue the build once it commits."""
     if kind not in Kind.values or fmt not in Format.values:
@@ -77,7 +82,7 @@ def export_request(
         created_at=now,
         updated_at=now,
     )
-    data = {"kind": kind, "format": fmt}
+    data: dict[str, object] = {"kind": kind, "format": fmt}
     if customer is not None:
         data["customer_id"] = customer.pk
     if since is not None:
@@ -200,7 +205,9 @@ def _write(export: Export) -> None:
     )
 
 
-def _write_csv(plan, emit, progress, batch: int) -> None:
+def _write_csv(
+    plan: content.Plan, emit: Callable[[str], None], progress: Callable[[int], None], batch: int
+) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(plan.columns)
@@ -219,11 +226,13 @@ def _write_csv(plan, emit, progress, batch: int) -> None:
     progress(done)
 
 
-def _dumps(value) -> str:
+def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _write_json(plan, emit, progress, batch: int) -> None:
+def _write_json(
+    plan: content.Plan, emit: Callable[[str], None], progress: Callable[[int], None], batch: int
+) -> None:
     # Streamed: the header's keys, then each section as an array written item by item.
     head = _dumps(plan.header)
     emit(head[:-1] if plan.header else "{")
@@ -255,7 +264,9 @@ class Gone(ExportError):
     pass
 
 
-def export_open_for_download(*, export: Export, by, request=None, rendition: str = "file"):
+def export_open_for_download(
+    *, export: Export, by: User, request: HttpRequest | None = None, rendition: str = "file"
+) -> "File[bytes]":
     """The file, opened for reading, after recording the download; NotReady / Gone.
     `rendition` says how it was taken ("file", or "html": the readable DSAR cover)."""
     if export.status != Status.DONE:

@@ -5,11 +5,12 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from profiledesk.accounts.requests import StaffRequest
 from profiledesk.customers.access import get_customer_for_staff
 
 from .access import PERM, can_export, get_export_for_staff
@@ -26,7 +27,7 @@ from .services import (
 )
 
 
-def _list(request: HttpRequest, form: AuditEventsForm, *, status: int = 200) -> HttpResponse:
+def _list(request: StaffRequest, form: AuditEventsForm, *, status: int = 200) -> HttpResponse:
     context = {
         "exports": exports_for(staff=request.user),
         "form": form,
@@ -37,14 +38,14 @@ def _list(request: HttpRequest, form: AuditEventsForm, *, status: int = 200) -> 
 
 
 @require_GET
-def export_list(request: HttpRequest) -> HttpResponse:
+def export_list(request: StaffRequest) -> HttpResponse:
     if not can_export(request.user):
         raise PermissionDenied
     return _list(request, AuditEventsForm(staff=request.user))
 
 
 @require_POST
-def audit_events(request: HttpRequest) -> HttpResponse:
+def audit_events(request: StaffRequest) -> HttpResponse:
     if not can_export(request.user):
         raise PermissionDenied
     form = AuditEventsForm(request.POST, staff=request.user)
@@ -64,7 +65,7 @@ def audit_events(request: HttpRequest) -> HttpResponse:
     return redirect("exports:list")
 
 
-def _customer_export(request: HttpRequest, customer_id: int, kind: str) -> HttpResponse:
+def _customer_export(request: StaffRequest, customer_id: int, kind: str) -> HttpResponse:
     customer = get_customer_for_staff(request.user, customer_id, perm=PERM)
     if kind == Kind.DSAR:
         fmt = Format.JSON
@@ -91,16 +92,16 @@ def _customer_export(request: HttpRequest, customer_id: int, kind: str) -> HttpR
 
 
 @require_POST
-def customer_history(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_history(request: StaffRequest, customer_id: int) -> HttpResponse:
     return _customer_export(request, customer_id, Kind.CUSTOMER_HISTORY)
 
 
 @require_POST
-def dsar(request: HttpRequest, customer_id: int) -> HttpResponse:
+def dsar(request: StaffRequest, customer_id: int) -> HttpResponse:
     return _customer_export(request, customer_id, Kind.DSAR)
 
 
-def _open(request: HttpRequest, export, rendition: str):
+def _open(request: StaffRequest, export, rendition: str):
     """(file handle, None) after an audited download, or (None, the 409 / 410 page)."""
     try:
         handle = export_open_for_download(
@@ -114,7 +115,7 @@ def _open(request: HttpRequest, export, rendition: str):
 
 
 @require_GET
-def download(request: HttpRequest, export_id: int) -> HttpResponse:
+def download(request: StaffRequest, export_id: int) -> HttpResponse:
     export = get_export_for_staff(request.user, export_id)
     handle, refusal = _open(request, export, "file")
     if refusal is not None:
@@ -126,7 +127,7 @@ def download(request: HttpRequest, export_id: int) -> HttpResponse:
 
 
 @require_GET
-def dsar_readable(request: HttpRequest, export_id: int) -> HttpResponse:
+def dsar_readable(request: StaffRequest, export_id: int) -> HttpResponse:
     """The data-subject access export as a printable page, to send with the JSON file."""
     export = get_export_for_staff(request.user, export_id)
     if export.kind != Kind.DSAR:
@@ -142,6 +143,6 @@ def dsar_readable(request: HttpRequest, export_id: int) -> HttpResponse:
 
 
 @require_GET
-def progress(request: HttpRequest, export_id: int) -> HttpResponse:
+def progress(request: StaffRequest, export_id: int) -> HttpResponse:
     export = get_export_for_staff(request.user, export_id)
     return render(request, "exports/_row.html", {"export": export})

@@ -11,7 +11,8 @@ the others are named in a comment and dropped.
 import hashlib
 import os
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -21,6 +22,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from profiledesk.clients.models import Client
 from profiledesk.files import deleted_on_failure, sniff_type
 from profiledesk.intake.validators import strip_invisible
 from profiledesk.tickets.models import Attachment, Channel, Ticket
@@ -82,7 +84,7 @@ def _attach(ticket: Ticket, files: list[InboundFile], written: list[str]) -> Non
             )
             # Saved before the row, and its name noted, so that a rollback can delete it.
             attachment.file.save(name, ContentFile(file.content), save=False)
-            written.append(attachment.file.name)
+            written.append(cast("str", attachment.file.name))  # set by save() above
             attachment.save()
     if refused:
         ticket_comment(
@@ -130,7 +132,7 @@ def _without_invisible(message: InboundEmail) -> InboundEmail:
 
 
 def email_ingest(
-    *, message: InboundEmail, client=None, request_hash: str | None = None
+    *, message: InboundEmail, client: Client | None = None, request_hash: str | None = None
 ) -> Ingested:
     """A ticket for `message`: for `client`, or the client its recipients name; once per
     Message-ID and once per signed webhook request (`request_hash`, from
@@ -150,7 +152,7 @@ def _earlier(ticket: Ticket) -> Ingested:
 
 
 def _ingest(
-    *, message: InboundEmail, client, request_hash: str | None, written: list[str]
+    *, message: InboundEmail, client: Client | None, request_hash: str | None, written: list[str]
 ) -> Ingested:
     client = client or client_for(message.recipients)
     if client is None:
@@ -167,10 +169,11 @@ def _ingest(
                     request_hash=request_hash, received_at=timezone.now()
                 )
         except IntegrityError:
-            earlier = InboundDelivery.objects.select_related("ticket").get(
+            replayed = InboundDelivery.objects.select_related("ticket").get(
                 request_hash=request_hash
             )
-            return _earlier(earlier.ticket)
+            # The replayed request's transaction committed with its ticket set.
+            return _earlier(cast("Ticket", replayed.ticket))
     record = None
     if message.message_id:
         key = message_id_hash(message.message_id)
@@ -189,7 +192,8 @@ def _ingest(
             if delivery is not None:
                 delivery.ticket = earlier.ticket
                 delivery.save(update_fields=["ticket"])
-            return _earlier(earlier.ticket)
+            # The earlier message's transaction committed with its ticket set.
+            return _earlier(cast("Ticket", earlier.ticket))
     customer = customer_for(client, message.sender)
     ticket = ticket_create(
         client=client,
@@ -210,7 +214,7 @@ def _ingest(
     return Ingested(ticket=ticket, created=True, matched=customer is not None)
 
 
-def deliveries_purge(*, now=None) -> int:
+def deliveries_purge(*, now: datetime | None = None) -> int:
     """Forget signed requests older than their signature's validity: a replay of one is
     refused as stale before it gets here."""
     now = now or timezone.now()

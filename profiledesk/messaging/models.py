@@ -32,7 +32,7 @@ class Status(models.TextChoices):
 PENDING_STATUSES = [Status.QUEUED, Status.SENDING]
 
 
-class MessageQuerySet(ClientScopedQuerySet):
+class MessageQuerySet(ClientScopedQuerySet["Message"]):
     client_field = "client"
 
 

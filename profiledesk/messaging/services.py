@@ -8,22 +8,29 @@ action sends nothing. The task carries only the id: secrets never reach the brok
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from profiledesk.clients.models import Client
+
 from . import crypto
 from .models import Channel, Message, Status
 from .rendering import Rendered, message_render, redacted_context
+
+if TYPE_CHECKING:  # types only: transports sit below customers and tickets
+    from profiledesk.customers.models import Customer
+    from profiledesk.tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
 CHANNELS = {Channel.EMAIL.value, Channel.SMS.value}
 
 
-def _setting(name: str, default):
+def _setting(name: str, default: int) -> Any:  # a setting may be a str from the env
     return getattr(settings, name, default)
 
 
@@ -34,20 +41,21 @@ def max_attempts() -> int:
 def retry_delay(attempts: int) -> int:
     """Seconds before attempt `attempts + 1`: 30 s, 60 s, 2 min, 4 min … at most 30 min."""
     base = int(_setting("MESSAGING_RETRY_BASE_SECONDS", 30))
-    return min(base * 2 ** max(attempts - 1, 0), 30 * 60)
+    delay: int = min(base * 2 ** max(attempts - 1, 0), 30 * 60)
+    return delay
 
 
 def message_queue(
     *,
-    client,
+    client: Client,
     channel: str,
     to: str,
     template: str,
-    context: dict,
+    context: dict[str, Any],
     language: str = "en",
     idempotency_key: str,
-    ticket=None,
-    customer=None,
+    ticket: "Ticket | None" = None,
+    customer: "Customer | None" = None,
     secret_keys: tuple[str, ...] = (),
 ) -> Message:
     """Render `template` for `client` in `language` and queue it to `to` over `channel`.

@@ -8,11 +8,14 @@ follow the category's policy. When `apply` writes it, `rollback_mark_original` m
 original ticket to `rolled_back` in the same transaction.
 """
 
+from typing import Any, cast
+
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.accounts.models import User
 from profiledesk.customers.models import Customer
 from profiledesk.tickets.models import Channel, State, Ticket
 from profiledesk.tickets.services import ticket_create
@@ -39,7 +42,9 @@ def _first_comment(*, reason: str, diff: rules.ReverseDiff, source: str) -> str:
 
 
 @transaction.atomic
-def rollback_open(*, by, ticket: Ticket | None = None, version=None, reason: str) -> Ticket:
+def rollback_open(
+    *, by: User, ticket: Ticket | None = None, version: Any = None, reason: str
+) -> Ticket:
     """Open the rollback ticket of `ticket` (applied or closed) or of `version` (a
     simple-history row of a profile model); RollbackError says why not. Nothing is
     written when it refuses."""
@@ -62,7 +67,7 @@ def rollback_open(*, by, ticket: Ticket | None = None, version=None, reason: str
         if problem:
             raise RollbackError(problem)
         diff = rules.reverse_of_ticket(original)
-        customer = original.customer
+        customer = cast("Customer", original.customer)  # ticket_problem: it has one
         summary = _("Rollback of %(reference)s") % {"reference": original.reference}
         source = _("Restores the values from before %(reference)s.") % {
             "reference": original.reference
@@ -126,7 +131,7 @@ def rollback_open(*, by, ticket: Ticket | None = None, version=None, reason: str
     return new
 
 
-def rollback_mark_original(*, ticket: Ticket, by) -> Ticket | None:
+def rollback_mark_original(*, ticket: Ticket, by: User) -> Ticket | None:
     """Called by apply.services.ticket_apply inside its transaction, right after `ticket`
     became applied: if it rolls back an applied or closed ticket, that ticket becomes
     `rolled_back`. Never raises for a ticket that is something else by now (the profile

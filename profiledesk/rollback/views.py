@@ -3,11 +3,12 @@ the POST that opens the rollback ticket. Compliance only (the rollback permissio
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from profiledesk.accounts.requests import StaffRequest
 from profiledesk.customers.access import get_customer_for_staff
 from profiledesk.tickets.access import get_ticket_for_staff
 
@@ -16,7 +17,7 @@ from .forms import ReasonForm
 from .services import RollbackError, rollback_open
 
 
-def _opened(request: HttpRequest, ticket) -> HttpResponse:
+def _opened(request: StaffRequest, ticket) -> HttpResponse:
     messages.success(
         request,
         _("%(reference)s opened: it goes through verification, approvals and apply.")
@@ -26,7 +27,7 @@ def _opened(request: HttpRequest, ticket) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def from_ticket(request: HttpRequest, reference: str) -> HttpResponse:
+def from_ticket(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm=rules.PERMISSION)
     problem = rules.ticket_problem(ticket)
     diff = None if problem else rules.reverse_of_ticket(ticket)
@@ -56,7 +57,7 @@ def from_ticket(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def from_version(request: HttpRequest, model: str, history_id: int) -> HttpResponse:
+def from_version(request: StaffRequest, model: str, history_id: int) -> HttpResponse:
     if not request.user.has_perm(rules.PERMISSION):
         raise PermissionDenied
     record = rules.version_record(model, history_id)

@@ -3,10 +3,14 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from profiledesk.accounts.models import User
+
 from .models import Ticket
 
 
-def get_ticket_for_staff(user, reference: str, *, perm: str = "tickets.view_ticket") -> Ticket:
+def get_ticket_for_staff(
+    user: User, reference: str, *, perm: str = "tickets.view_ticket"
+) -> Ticket:
     """403 without the permission; 404 for a ticket of a client the user does not serve."""
     if not user.has_perm(perm):
         raise PermissionDenied

@@ -5,7 +5,10 @@ other module to it). Comments and other free text are stored with card-like numb
 redacted (vault.cards.redact_card_numbers).
 """
 
+from typing import Self
+
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -68,10 +71,10 @@ class RiskLevel(models.TextChoices):
     CRITICAL = "critical", _("Critical")
 
 
-class TicketQuerySet(ClientScopedQuerySet):
+class TicketQuerySet(ClientScopedQuerySet["Ticket"]):
     client_field = "client"
 
-    def open(self) -> "TicketQuerySet":
+    def open(self) -> Self:
         return self.filter(_OPEN)
 
 
@@ -134,6 +137,10 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
     history = HistoricalRecords(excluded_fields=["updated_at"])
+    # Read by simple-history when the row is saved: who made the change and why (set by
+    # the services; not columns).
+    _history_user: AbstractBaseUser | None
+    _change_reason: str
 
     objects = TicketQuerySet.as_manager()
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from profiledesk.accounts.requests import StaffRequest
 from profiledesk.policies.sla import sla_status
 
 from .access import get_ticket_for_staff
@@ -43,7 +44,7 @@ class QueueRow:
     sla_text: str  # "due in 42 min", "breached 5 min ago"
 
 
-def _page_url(request: HttpRequest, **cursor: str) -> str:
+def _page_url(request: StaffRequest, **cursor: str) -> str:
     """The queue with the same filters, at another page."""
     params = [(k, v) for k, v in request.GET.items() if k not in PAGE_PARAMS and v]
     params += list(cursor.items())
@@ -52,7 +53,7 @@ def _page_url(request: HttpRequest, **cursor: str) -> str:
 
 
 def _queue_context(
-    request: HttpRequest, form: QueueFilterForm, page: QueuePage | None, clients, people
+    request: StaffRequest, form: QueueFilterForm, page: QueuePage | None, clients, people
 ) -> dict:
     now = timezone.now()
     rows = [QueueRow(t, *sla_status(t, now)) for t in page.tickets] if page else []
@@ -83,7 +84,7 @@ def _queue_context(
 
 @require_GET
 @permission_required("tickets.view_ticket", raise_exception=True)
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: StaffRequest) -> HttpResponse:
     clients = queue_clients(staff=request.user)
     people = queue_people(client_ids=[client.pk for client in clients])
     form = QueueFilterForm(request.GET, clients=clients, people=people)
@@ -104,7 +105,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-def _back_to_queue(request: HttpRequest) -> str:
+def _back_to_queue(request: StaffRequest) -> str:
     """Where a claim or reassign returns: the queue page it came from, or the queue."""
     target = request.POST.get("next", "")
     queue_path = reverse("tickets:queue")
@@ -115,7 +116,7 @@ def _back_to_queue(request: HttpRequest) -> str:
 
 
 @require_POST
-def claim(request: HttpRequest, reference: str) -> HttpResponse:
+def claim(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm="tickets.work_ticket")
     try:
         ticket_claim(ticket=ticket, by=request.user)
@@ -127,7 +128,7 @@ def claim(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_POST
-def reassign(request: HttpRequest, reference: str) -> HttpResponse:
+def reassign(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm="tickets.reassign_ticket")
     form = ReassignForm(request.POST)
     if not form.is_valid():

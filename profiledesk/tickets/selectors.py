@@ -100,7 +100,7 @@ class QueuePage:
         return self.count > COUNT_CAP
 
 
-def queue_clients(*, staff) -> list[Client]:
+def queue_clients(*, staff: User) -> list[Client]:
     """The active clients whose tickets `staff` may see (one query)."""
     return list(clients_for(staff).order_by("name"))
 
@@ -134,7 +134,9 @@ def reassign_candidate(*, ticket: Ticket, username: str) -> User | None:
     )
 
 
-def _filtered(*, staff, client_ids: list[int], filters: QueueFilters, now) -> TicketQuerySet:
+def _filtered(
+    *, staff: User, client_ids: list[int], filters: QueueFilters, now: dt.datetime
+) -> TicketQuerySet:
     """Open tickets of `client_ids` (the staff member's clients, from `queue_clients`)
     that match `filters`, unordered."""
     ids = client_ids
@@ -178,7 +180,7 @@ def _filtered(*, staff, client_ids: list[int], filters: QueueFilters, now) -> Ti
 
 def queue_for(
     *,
-    staff,
+    staff: User,
     client_ids: list[int],
     filters: QueueFilters,
     after: Cursor | None = None,

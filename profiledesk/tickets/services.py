@@ -7,7 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from profiledesk.accounts.models import User
 from profiledesk.accounts.roles import Role, roles_of
+from profiledesk.clients.models import Client
+from profiledesk.customers.models import Customer
 from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.risk import risk_assess
 from profiledesk.policies.sla import sla_due
@@ -34,7 +37,9 @@ class ItemDraft:
     is_secret: bool = False
 
 
-def _event(ticket: Ticket, kind: str, by=None, message: str = "", **extra) -> TicketEvent:
+def _event(
+    ticket: Ticket, kind: str, by: User | None = None, message: str = "", **extra: object
+) -> TicketEvent:
     return TicketEvent.objects.create(
         ticket=ticket, at=timezone.now(), actor=by, kind=kind, message=message, **extra
     )
@@ -43,12 +48,12 @@ def _event(ticket: Ticket, kind: str, by=None, message: str = "", **extra) -> Ti
 @transaction.atomic
 def ticket_create(
     *,
-    client,
+    client: Client,
     channel: str,
     category: str,
     items: list[ItemDraft],
-    by=None,
-    customer=None,
+    by: User | None = None,
+    customer: Customer | None = None,
     summary: str = "",
     priority: str = Priority.NORMAL,
     comment: str = "",
@@ -111,7 +116,7 @@ def ticket_create(
     return ticket
 
 
-def ticket_comment(*, ticket: Ticket, by, body: str) -> TicketEvent:
+def ticket_comment(*, ticket: Ticket, by: User | None, body: str) -> TicketEvent:
     body = redact_card_numbers((body or "").strip())
     if not body:
         raise TicketError(_("A comment cannot be empty."))
@@ -119,7 +124,7 @@ def ticket_comment(*, ticket: Ticket, by, body: str) -> TicketEvent:
 
 
 @transaction.atomic
-def ticket_claim(*, ticket: Ticket, by) -> Ticket:
+def ticket_claim(*, ticket: Ticket, by: User) -> Ticket:
     """Take an unassigned open ticket; of two agents claiming at once, one wins."""
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if not locked.is_open:
@@ -141,7 +146,7 @@ def ticket_claim(*, ticket: Ticket, by) -> Ticket:
 
 
 @transaction.atomic
-def ticket_reassign(*, ticket: Ticket, to, by) -> Ticket:
+def ticket_reassign(*, ticket: Ticket, to: User, by: User) -> Ticket:
     """A supervisor hands an open ticket to a member of the ticket's client."""
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if not locked.is_open:

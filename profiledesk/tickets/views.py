@@ -3,11 +3,12 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from profiledesk.accounts.requests import StaffRequest
 from profiledesk.customers.access import get_customer_for_staff
 from profiledesk.intake.capture import drafts_for
 from profiledesk.intake.forms import form_for
@@ -20,7 +21,7 @@ from .services import TicketError, ticket_comment, ticket_create
 from .states import TransitionError, allowed_moves, transition
 
 
-def detail(request: HttpRequest, reference: str) -> HttpResponse:
+def detail(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference)
     context = {
         "ticket": ticket,
@@ -38,7 +39,7 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "tickets/detail.html", context)
 
 
-def _refused(request: HttpRequest, reference: str, form) -> HttpResponse:
+def _refused(request: StaffRequest, reference: str, form) -> HttpResponse:
     """Bad form input: the ticket page again, with what is wrong, as a 400."""
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else None
@@ -50,7 +51,7 @@ def _refused(request: HttpRequest, reference: str, form) -> HttpResponse:
 
 
 @require_POST
-def move(request: HttpRequest, reference: str) -> HttpResponse:
+def move(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference)
     form = MoveForm(request.POST)
     if not form.is_valid():
@@ -70,7 +71,7 @@ def move(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_POST
-def comment(request: HttpRequest, reference: str) -> HttpResponse:
+def comment(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm="tickets.view_ticket")
     form = CommentForm(request.POST)
     if form.is_valid():
@@ -84,7 +85,7 @@ def comment(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def new_request(request: HttpRequest, customer_id: int) -> HttpResponse:
+def new_request(request: StaffRequest, customer_id: int) -> HttpResponse:
     """Pick the channel and category, fill the category's form, open the ticket."""
     customer = get_customer_for_staff(request.user, customer_id, perm="tickets.work_ticket")
     start = RequestStartForm(request.POST or request.GET or None)

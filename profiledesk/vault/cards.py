@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from typing import Any
 
 from stdnum import luhn
 
@@ -122,7 +123,7 @@ def redact_card_numbers(text: str) -> str:
     )
 
 
-def redact_card_numbers_in(value):
+def redact_card_numbers_in(value: object) -> Any:
     """`value` (JSON-like: dicts, lists, strings) with every string redacted."""
     if isinstance(value, str):
         return redact_card_numbers(value)
