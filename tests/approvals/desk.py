@@ -101,8 +101,8 @@ class Desk:
         )
         assert outcome.passed, outcome.message
 
-    def open_and_verify(self, change: str, *, level: int = 2):
-        """Capture `change`, verify the caller at `level` and mark it verified."""
+    def open(self, change: str):
+        """Capture `change` from a phone call and start verifying the caller."""
         category, data = CHANGES[change]
         ticket = ticket_create(
             client=self.customer.client,
@@ -115,6 +115,11 @@ class Desk:
             ),
         )
         transition(ticket=ticket, to=State.VERIFYING, by=self.agent)
+        return ticket
+
+    def open_and_verify(self, change: str, *, level: int = 2):
+        """Capture `change`, verify the caller at `level` and mark it verified."""
+        ticket = self.open(change)
         # The identity code goes to a contact the sequence has not changed: the old phone,
         # or the old e-mail when the phone was the one changed.
         old = "email" if "phone" in self.changed or change == "phone" else "phone"

@@ -9,31 +9,11 @@ and nothing is recorded on the reset.
 import time_machine
 from django.urls import reverse
 
-from profiledesk.intake.capture import drafts_for
-from profiledesk.tickets.models import State
-from profiledesk.tickets.services import ticket_create
-from profiledesk.tickets.states import transition
-from tests.approvals.desk import CHANGES, INSIDE, Desk, a_customer
+from tests.approvals.desk import INSIDE, Desk, a_customer
 from tests.conftest import signed_in
 from verification import services as verification
 from verification.models import Attempt
 from verification.status import achieved_level
-
-
-def _open(desk: Desk, change: str):
-    category, data = CHANGES[change]
-    ticket = ticket_create(
-        client=desk.customer.client,
-        customer=desk.customer,
-        by=desk.agent,
-        channel="phone",
-        category=category,
-        items=drafts_for(
-            category=category, cleaned_data=data(desk.customer), customer=desk.customer
-        ),
-    )
-    transition(ticket=ticket, to=State.VERIFYING, by=desk.agent)
-    return ticket
 
 
 def test_the_new_emails_code_from_the_contact_change_does_not_verify_the_reset(
@@ -42,8 +22,8 @@ def test_the_new_emails_code_from_the_contact_change_does_not_verify_the_reset(
     customer = a_customer(northwind)
     with time_machine.travel(INSIDE, tick=False) as clock:
         desk = Desk(customer, personas, codes, clock)
-        email = _open(desk, "email")
-        reset = _open(desk, "password")
+        email = desk.open("email")
+        reset = desk.open("password")
         (new,) = verification.new_contacts(email)
         challenge = verification.otp_send(ticket=email, staff=desk.agent, contact_key=new.key)
         code = codes[-1]["context"]["code"]
