@@ -20,6 +20,10 @@ def at(zone: ZoneInfo, text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=zone)
 
 
+# The risk tests' clock: a Tuesday morning, when Northwind's desk is open.
+TUESDAY_MORNING = at(LONDON, "2026-06-02 10:00")
+
+
 def hours(client, *periods: tuple[str, str], days=WEEKDAYS) -> None:
     """Open `client` on `days` for each (opens, closes) period, e.g. ("08:00", "20:00")."""
     for day in days:

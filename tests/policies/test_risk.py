@@ -24,27 +24,13 @@ from tests.factories import (
     complete_customer,
 )
 
-from .builders import LONDON, at, holiday, hours, make_ticket
+from .builders import LONDON, TUESDAY_MORNING, at, holiday, make_ticket
 
-NOW = at(LONDON, "2026-06-02 10:00")  # a Tuesday morning: the desk is open
+NOW = TUESDAY_MORNING  # the desk is open
 DAY = dt.timedelta(days=1)
 CARD_ITEM = ("billing", "paymentcard.vault_token", '{"token": "tok_card_1", "fingerprint": "f1"}')
 NEW_EMAIL = ("contact", "emailaddress.email", "grace.new@example.com")
 NEW_ADDRESS = ("contact", "postaladdress.line1", "1 Main Street")
-
-
-@pytest.fixture
-def office(northwind):
-    """Northwind (Europe/London), open Monday to Friday 08:00-20:00."""
-    hours(northwind, ("08:00", "20:00"))
-    return northwind
-
-
-@pytest.fixture
-def grace(office):
-    """A customer since 200 days, her e-mail and phone on file since then."""
-    with time_machine.travel(NOW - 200 * DAY, tick=False):
-        return complete_customer(office, legal_name="Grace Hopper")
 
 
 def assess(ticket, *, now=NOW):

@@ -18,10 +18,10 @@ from profiledesk.tickets.models import State, TicketEvent
 from tests.factories import EmailAddressFactory, complete_customer
 from verification.models import DocumentCheck
 
-from .builders import LONDON, at, hours
+from .builders import TUESDAY_MORNING
 from .builders import make_ticket as _make_ticket
 
-NOW = at(LONDON, "2026-06-02 10:00")  # a Tuesday morning: the desk is open
+NOW = TUESDAY_MORNING  # the desk is open
 DAY = dt.timedelta(days=1)
 HOUR = dt.timedelta(hours=1)
 NEW_EMAIL = ("contact", "emailaddress.email", "grace.new@example.com")
@@ -30,18 +30,6 @@ RESET = ("security", "securitysettings.password_reset", "")
 TWO_FA = ("security", "securitysettings.two_factor_reset", "")
 CARD = ("billing", "paymentcard.vault_token", '{"token": "tok_1", "fingerprint": "f-new"}')
 ADDRESS = ("contact", "postaladdress.line1", "1 Main Street")
-
-
-@pytest.fixture
-def office(northwind):
-    hours(northwind, ("08:00", "20:00"))
-    return northwind
-
-
-@pytest.fixture
-def grace(office):
-    with time_machine.travel(NOW - 200 * DAY, tick=False):
-        return complete_customer(office, legal_name="Grace Hopper")
 
 
 def make_ticket(client, *, created_at=NOW, **kwargs):
