@@ -69,3 +69,21 @@ def test_an_invalid_iban_is_refused_and_nothing_is_kept(db, vault):
     with pytest.raises(ValidationError):
         vault.tokenize_iban("GB00 WEST 1234 5698 7654 32")
     assert not VaultedIban.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["card", "iban"])
+def test_no_token_reads_as_a_card_number(db, vault, monkeypatch, kind):
+    # The apply refuses a token with a card number in it (a PAN smuggled into the
+    # vault_token column), so a random token that happens to hold a Luhn-valid run of
+    # digits would make a good change fail: the vault draws again.
+    from profiledesk.vault import local
+    from profiledesk.vault.cards import redact_card_numbers
+
+    draws = iter(["4111111111111111abcdef01", "0123456789abcdef01234567"])
+    monkeypatch.setattr(local.secrets, "token_hex", lambda n: next(draws))
+    if kind == "card":
+        token = vault.tokenize_card("5555555555554444").token
+    else:
+        token = vault.tokenize_iban(IBAN).token
+    assert token == f"tok_{kind}_0123456789abcdef01234567"
+    assert redact_card_numbers(token) == token
