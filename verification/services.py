@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from profiledesk.accounts.models import User
-from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
+from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber, as_section
 from profiledesk.files import deleted_on_failure
 from profiledesk.intake.capture import resolve_field
 from profiledesk.messaging.models import Message
@@ -206,11 +206,11 @@ def _destination(ticket: Ticket, key: str) -> tuple[Contact, dict[str, Any]]:
         )
     kind, _sep, pk = key.partition(":")
     if kind == "email":
-        row = EmailAddress.objects.get(pk=pk)
-        return contact, {"email": row, "to": row.email, "destination": key}
+        email = EmailAddress.objects.get(pk=pk)
+        return contact, {"email": email, "to": email.email, "destination": key}
     if kind == "phone":
-        row = PhoneNumber.objects.get(pk=pk)
-        return contact, {"phone": row, "to": row.number, "destination": key}
+        phone = PhoneNumber.objects.get(pk=pk)
+        return contact, {"phone": phone, "to": phone.number, "destination": key}
     item = ticket.items.get(pk=pk)
     value = item.new_value.strip()
     return contact, {
@@ -238,6 +238,12 @@ def _locked_ticket(ticket: Ticket) -> Ticket:
     if locked.state != State.VERIFYING:
         raise VerificationError(_("Start verification on the ticket first."))
     return locked
+
+
+def _customer(ticket: Ticket) -> Customer:
+    """The customer of a ticket from _locked_ticket (which refuses one without)."""
+    assert ticket.customer is not None
+    return ticket.customer
 
 
 def _refuse_if_locked(ticket: Ticket, now: dt.datetime) -> None:
@@ -301,7 +307,7 @@ def _failed(
         "ticket": ticket.reference,
     }
     lock = Lock.objects.create(
-        customer=ticket.customer,
+        customer=_customer(ticket),
         ticket=ticket,
         created_at=now,
         locked_until=now + dt.timedelta(minutes=settings.VERIFICATION_LOCK_MINUTES),
@@ -376,7 +382,7 @@ def otp_send(
     code = _new_code()
     challenge = OtpChallenge.objects.create(
         ticket=ticket,
-        customer=ticket.customer,
+        customer=_customer(ticket),
         purpose=contact.purpose,
         channel=contact.channel,
         code_hash=code_hash(code),
@@ -469,7 +475,7 @@ def otp_check(
         challenge.save(update_fields=["used_at"])
         Attempt.objects.create(
             ticket=ticket,
-            customer=ticket.customer,
+            customer=_customer(ticket),
             method=Method.OTP,
             purpose=challenge.purpose,
             result=Result.PASSED,
@@ -487,7 +493,7 @@ def otp_check(
     challenge.save(update_fields=["wrong_tries"])
     Attempt.objects.create(
         ticket=ticket,
-        customer=ticket.customer,
+        customer=_customer(ticket),
         method=Method.OTP,
         purpose=challenge.purpose,
         result=Result.FAILED,
@@ -524,7 +530,7 @@ def questions_check(
     now = timezone.now()
     ticket = _locked_ticket(ticket)
     _refuse_if_locked(ticket, now)
-    questions = list(ticket.customer.security_questions.all())
+    questions = list(_customer(ticket).security_questions.all())
     if not questions:
         raise VerificationError(_("This customer has no security questions on file."))
     if any(not (answers.get(q.pk) or "").strip() for q in questions):
@@ -534,7 +540,7 @@ def questions_check(
     detail = {"questions": [q.pk for q in questions], "wrong": wrong}
     Attempt.objects.create(
         ticket=ticket,
-        customer=ticket.customer,
+        customer=_customer(ticket),
         method=Method.QUESTIONS,
         result=result,
         staff=staff,
@@ -559,11 +565,12 @@ def questions_check(
 # --- documents -------------------------------------------------------------------------------
 
 
-def _read_upload(upload: UploadedFile | None) -> tuple[bytes, Decoded]:
+def _read_upload(upload: "UploadedFile[bytes] | None") -> tuple[bytes, Decoded]:
     """The upload's bytes, decoded (documents.py) before anything is stored."""
     if upload is None:
         raise DocumentRefused(_("Choose the document's file."))
-    if upload.size > DOCUMENT_MAX_BYTES:
+    # (A file of unknown size is still cut at the limit below.)
+    if upload.size is not None and upload.size > DOCUMENT_MAX_BYTES:
         raise DocumentRefused(_("The document is larger than 10 MB."))
     content = upload.read(DOCUMENT_MAX_BYTES + 1)
     if len(content) > DOCUMENT_MAX_BYTES:
@@ -581,7 +588,7 @@ def document_check_record(
     *,
     ticket: Ticket,
     staff: User,
-    upload: UploadedFile | None,
+    upload: "UploadedFile[bytes] | None",
     document_type: str,
     checklist: dict[str, bool],
     request: HttpRequest | None = None,
@@ -609,7 +616,7 @@ def _document_check_record(
     *,
     ticket: Ticket,
     staff: User,
-    upload: UploadedFile | None,
+    upload: "UploadedFile[bytes] | None",
     document_type: str,
     checklist: dict[str, bool],
     request: HttpRequest | None,
@@ -640,11 +647,12 @@ def _document_check_record(
     )
     # A random name: nothing about the customer in the storage path.
     check.file.save(f"{uuid.uuid4().hex}.{DOCUMENT_EXTENSIONS[kind]}", ContentFile(content), False)
+    assert check.file.name is not None  # saved under that name just above
     written.append(check.file.name)
     check.save()
     Attempt.objects.create(
         ticket=ticket,
-        customer=ticket.customer,
+        customer=_customer(ticket),
         method=Method.DOCUMENT,
         result=result,
         staff=staff,
@@ -753,7 +761,11 @@ def details_reveal(
                 continue
             current = ""
             if spec.attribute and item.target_id:
-                row = spec.model.objects.filter(customer=ticket.customer, pk=item.target_id).first()
+                model = as_section(spec.model)
+                # Every concrete section has a `customer`; the abstract base declares none.
+                row = model.objects.filter(  # type: ignore[misc]
+                    customer=ticket.customer, pk=item.target_id
+                ).first()
                 if row is not None:
                     current = display(getattr(row, spec.attribute), spec.policy, revealed=True)
             requested = (

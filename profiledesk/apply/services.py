@@ -169,8 +169,9 @@ def _profile_write(
     """Write the items to the customer's profile; return the commands for the identity
     system, in order."""
     customer = ticket.customer
+    assert customer is not None  # apply_problem refused a ticket with no customer
     reason = f"{ticket.reference} applied"
-    rows: dict[tuple[type[models.Model], int | None], list[tuple[FieldSpec, ChangeItem]]]
+    rows: dict[tuple[type[m.Section], int | None], list[tuple[FieldSpec, ChangeItem]]]
     rows = defaultdict(list)
     commands: list[str] = []
     for item in items:
@@ -178,11 +179,11 @@ def _profile_write(
         if spec.kind == Kind.COMMAND:
             commands.append(spec.name)
         elif spec.kind == Kind.REMOVE:
-            row = _row(spec.model, customer, item.target_id)
+            row = _row(m.as_section(spec.model), customer, item.target_id)
             _stamp(row, by, reason)
             row.delete()
         else:
-            rows[(spec.model, item.target_id)].append((spec, item))
+            rows[(m.as_section(spec.model), item.target_id)].append((spec, item))
     proven = _proven_contacts(ticket, items)
     restoring = is_rollback_ticket(ticket)
     for (model, target_id), changes in rows.items():
@@ -205,7 +206,7 @@ def _profile_write(
     return commands
 
 
-def _stamp(row: models.Model, by: User, reason: str) -> None:
+def _stamp(row: m.Section, by: User, reason: str) -> None:
     row._history_user = by
     row._change_reason = reason
 
@@ -213,21 +214,29 @@ def _stamp(row: models.Model, by: User, reason: str) -> None:
 def _row(model: type[m.Section], customer: m.Customer, target_id: int | None) -> m.Section:
     """The customer's row `target_id` (never another customer's), locked."""
     try:
-        return model.objects.select_for_update().get(pk=target_id, customer=customer)
+        row: m.Section = model.objects.select_for_update().get(pk=target_id, customer=customer)
     except (ObjectDoesNotExist, ValueError, TypeError):
         raise ApplyError(
             _("A %(what)s this change refers to is no longer on the profile.")
             % {"what": model._meta.verbose_name}
         ) from None
+    return row
 
 
-def _one_to_one(model: type[models.Model]) -> bool:
-    return isinstance(model._meta.get_field("customer"), models.OneToOneField)
+# Every concrete section has a `customer` (a foreign key, or one-to-one for a one-row
+# section); the abstract Section declares none, so django-stubs knows of no such field.
+def _one_to_one(model: type[m.Section]) -> bool:
+    customer_field = model._meta.get_field("customer")  # type: ignore[misc]  # see above
+    return isinstance(customer_field, models.OneToOneField)
+
+
+def _new_row(model: type[m.Section], customer: m.Customer) -> m.Section:
+    return model(customer=customer)  # type: ignore[misc]  # see above
 
 
 def _row_write(
     *,
-    model: type[models.Model],
+    model: type[m.Section],
     customer: m.Customer,
     target_id: int | None,
     changes: list[tuple[FieldSpec, ChangeItem]],
@@ -237,17 +246,19 @@ def _row_write(
     reason: str,
     now: dt.datetime,
 ) -> None:
+    row: m.Section
     if target_id is not None:
         row = _row(model, customer, target_id)
     elif _one_to_one(model):
         # A one-row section the customer had none of when the change was captured.
-        row = model.objects.select_for_update().filter(customer=customer).first()
-        row = row or model(customer=customer)
+        existing = model.objects.select_for_update().filter(customer=customer).first()
+        row = existing or _new_row(model, customer)
     else:
-        row = model(customer=customer)
+        row = _new_row(model, customer)
     for spec, item in changes:
         _value_set(row, spec, item, customer)
         if spec.key in _PROVEN_BY_CODE:
+            assert isinstance(row, m.ContactPoint)  # an e-mail address or phone number
             # A new e-mail or phone is verified when this ticket proved it with a code;
             # one a rollback gives back is as verified as it was when the row held it.
             if (item.pk, item.new_value) in proven:
@@ -256,9 +267,10 @@ def _row_write(
                 row.verified_at = _verified_before(row, spec.name, item.new_value)
             else:
                 row.verified_at = None
-    if model is m.SecurityQuestion and any(s.name == "answer_hash" for s, _i in changes):
+    # (`row` is a `model`: the type tells mypy which section it is.)
+    if isinstance(row, m.SecurityQuestion) and any(s.name == "answer_hash" for s, _i in changes):
         row.set_at = now
-    if model is m.Avatar:
+    if isinstance(row, m.Avatar):
         row.uploaded_at = now
         row.moderation_status = m.Avatar.Moderation.PENDING
     flag = _ONE_OF.get(model)
@@ -286,7 +298,7 @@ def _demote(
         other.save(update_fields=[flag])
 
 
-def _value_set(row: models.Model, spec: FieldSpec, item: ChangeItem, customer: m.Customer) -> None:
+def _value_set(row: m.Section, spec: FieldSpec, item: ChangeItem, customer: m.Customer) -> None:
     text = item.new_value
     if spec.name == "vault_token" and type(row) in _TOKEN_KEYS:
         keys = _TOKEN_KEYS[type(row)]
@@ -295,13 +307,14 @@ def _value_set(row: models.Model, spec: FieldSpec, item: ChangeItem, customer: m
             setattr(row, attribute, token[key])
         return
     field = row._meta.get_field(spec.name)
+    assert isinstance(field, models.Field)  # a column of the row, never a reverse relation
     if isinstance(field, models.BooleanField):
         if text not in ("true", "false"):
             raise ValidationError("not a boolean")
         setattr(row, spec.name, text == "true")
     elif isinstance(field, models.ForeignKey):
         # The only one a request sets: a card's billing address, one of the customer's.
-        target = _row(field.related_model, customer, int(text)) if text else None
+        target = _row(m.as_section(field.related_model), customer, int(text)) if text else None
         setattr(row, spec.name, target)
     elif text == "" and field.null:
         setattr(row, spec.name, None)
@@ -318,14 +331,15 @@ def _token(text: str, *, keys: set[str]) -> dict[str, str]:
     return value
 
 
-def _verified_before(row: models.Model, name: str, value: str) -> dt.datetime | None:
+def _verified_before(row: m.ContactPoint, name: str, value: str) -> dt.datetime | None:
     """When the row last held `value` verified (its history), or None."""
-    return (
+    verified_at: dt.datetime | None = (
         row.history.filter(**{name: value}, verified_at__isnull=False)
         .order_by("-history_id")
         .values_list("verified_at", flat=True)
         .first()
     )
+    return verified_at
 
 
 def _proven_contacts(ticket: Ticket, items: list[ChangeItem]) -> set[tuple[int, str]]:
@@ -348,6 +362,7 @@ def _event(
 ) -> dict[str, Any]:
     """The "profile.changed" event every connector receiving the category gets. Values
     are the items' masked displays (what the desk may show), never the values."""
+    assert ticket.customer is not None  # apply_problem refused a ticket with no customer
     return {
         "id": str(uuid.uuid4()),
         "type": EVENT_TYPE,

@@ -85,6 +85,8 @@ class Section(models.Model):
     # the services; not columns).
     _history_user: AbstractBaseUser | None
     _change_reason: str
+    # Each concrete section's HistoricalRecords manager (simple-history ships no types).
+    history: Any
 
     class Meta:
         abstract = True
@@ -492,3 +494,10 @@ PROFILE_MODELS: list[type[models.Model]] = [
     Customer,
     *(model for models_ in PROFILE_SECTIONS.values() for model in models_),
 ]
+
+
+def as_section(model: object) -> type[Section]:
+    """`model` (a FieldSpec's, or the model a section's foreign key points to) as the
+    profile section it always is, for the type checker; anything else is a bug."""
+    assert isinstance(model, type) and issubclass(model, Section), model
+    return model

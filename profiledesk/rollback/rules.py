@@ -28,6 +28,7 @@ listed (`changed_since`) so that the staff member sees what else the rollback un
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import models
 from django.db.models import OuterRef, Subquery
@@ -48,15 +49,19 @@ from profiledesk.privacy.sensitivity import SECRET
 from profiledesk.tickets.models import OPEN_STATES, State, Ticket
 from profiledesk.tickets.services import ItemDraft
 
+# A row of a section's simple-history table (a version of a profile row): simple-history
+# ships no types, so nothing more precise can be said of it.
+HistoricalRow = Any
+
 PERMISSION = "rollback.request_rollback"
 ROLLABLE_STATES = (State.APPLIED, State.CLOSED)
 
 # Every profile model a request can touch, with the category whose specs it belongs to
 # (one per model); by model name ("paymentcard"), the key the history pages use too.
-CATEGORY_OF: dict[type[models.Model], str] = {}
+CATEGORY_OF: dict[type[m.Section], str] = {}
 for _category, _specs in CATEGORY_FIELDS.items():
     for _s in _specs:
-        CATEGORY_OF.setdefault(_s.model, _category)
+        CATEGORY_OF.setdefault(m.as_section(_s.model), _category)
 MODELS_BY_KEY = {model._meta.model_name: model for model in CATEGORY_OF}
 # The models of which a past version can be restored: those with values a request sets
 # (not the customer row, the security settings' commands or an unlinked account).
@@ -112,7 +117,7 @@ def ticket_problem(ticket: Ticket) -> str | None:
 # --- values -----------------------------------------------------------------------------
 
 
-def _value_specs(category: str, model: type[models.Model]) -> list[FieldSpec]:
+def _value_specs(category: str, model: type[m.Section]) -> list[FieldSpec]:
     return [
         spec
         for spec in CATEGORY_FIELDS[category]
@@ -120,26 +125,28 @@ def _value_specs(category: str, model: type[models.Model]) -> list[FieldSpec]:
     ]
 
 
-def _raw(obj, spec: FieldSpec):
+def _raw(obj: m.Section | HistoricalRow, spec: FieldSpec) -> Any:
     """The stored value (a foreign key's id, a file's name) of a row or historical row."""
-    value = getattr(obj, spec.model._meta.get_field(spec.name).attname)
+    column = spec.model._meta.get_field(spec.name)
+    assert isinstance(column, models.Field)  # a value spec names a column, not a relation
+    value = getattr(obj, column.attname)
     return value.name if isinstance(value, models.fields.files.FieldFile) else value
 
 
-def _same(a, b, spec: FieldSpec) -> bool:
+def _same(a: m.Section | HistoricalRow, b: m.Section | HistoricalRow, spec: FieldSpec) -> bool:
     return _text(_raw(a, spec)) == _text(_raw(b, spec))
 
 
-def _what(model: type[models.Model]) -> str:
+def _what(model: type[m.Section]) -> str:
     return str(model._meta.verbose_name)
 
 
 def _restore(
     drafts: _Drafts,
     *,
-    model: type[models.Model],
-    earlier,
-    row,
+    model: type[m.Section],
+    earlier: HistoricalRow,  # or a blank row of `model` (_blank_row): the same attributes
+    row: m.Section | None,
     addresses: dict[int, m.PostalAddress],
     notes: list[str],
     only: set[str] | None = None,
@@ -195,7 +202,10 @@ def _restore(
                 row=row,
                 new_value=_text(value),
                 new_display=_address_display(address),
-                old_display=_address_display(row.billing_address) if row else "",
+                # (Only a card has a billing address.)
+                old_display=(
+                    _address_display(row.billing_address) if isinstance(row, m.PaymentCard) else ""
+                ),
                 always=True,
             )
         elif spec.name == "image":
@@ -206,25 +216,33 @@ def _restore(
                 row=row,
                 new_value=value or "",
                 new_display=_("Earlier image") if value else "",
-                old_display=_("Current image") if row is not None and row.image else "",
+                old_display=_("Current image") if isinstance(row, m.Avatar) and row.image else "",
                 always=True,
             )
         else:
             drafts.value(model, spec.name, value, row=row, always=True)
 
 
-def _one_to_one(model: type[models.Model]) -> bool:
-    return isinstance(model._meta.get_field("customer"), models.OneToOneField)
+# Every concrete section has a `customer` (a foreign key, or one-to-one for a one-row
+# section); the abstract Section declares none, so django-stubs knows of no such field.
+def _one_to_one(model: type[m.Section]) -> bool:
+    customer_field = model._meta.get_field("customer")  # type: ignore[misc]  # see above
+    return isinstance(customer_field, models.OneToOneField)
 
 
-def _addresses(customer_id: int, model: type[models.Model]) -> dict[int, m.PostalAddress]:
+def _blank_row(model: type[m.Section], customer_id: int) -> m.Section:
+    """A row of `model` with its fields' defaults (not saved)."""
+    return model(customer_id=customer_id)  # type: ignore[misc]  # see _one_to_one
+
+
+def _addresses(customer_id: int, model: type[m.Section]) -> dict[int, m.PostalAddress]:
     """The customer's addresses by id, for a card's billing address (one query, cards only)."""
     if model is not m.PaymentCard:
         return {}
     return {a.pk: a for a in m.PostalAddress.objects.filter(customer_id=customer_id)}
 
 
-def _current_rows(model: type[models.Model], ids) -> dict[int, models.Model]:
+def _current_rows(model: type[m.Section], ids: list[int]) -> dict[int, m.Section]:
     rows = model.objects.filter(pk__in=ids)
     if model is m.PaymentCard:
         rows = rows.select_related("billing_address")
@@ -240,7 +258,7 @@ def reverse_of_ticket(ticket: Ticket) -> ReverseDiff:
     drafts = _Drafts(ticket.category)
     reason = f"{ticket.reference} applied"
     items = list(ticket.items.all())
-    commands = []
+    commands: list[str] = []
     for item in items:
         try:
             spec = resolve_field(item.section, item.field)
@@ -253,7 +271,9 @@ def reverse_of_ticket(ticket: Ticket) -> ReverseDiff:
             _("“%(label)s” cannot be undone: it was a command to the client's identity system.")
             % {"label": label}
         )
-    models_here = list(dict.fromkeys(spec.model for spec in CATEGORY_FIELDS[ticket.category]))
+    models_here = list(
+        dict.fromkeys(m.as_section(spec.model) for spec in CATEGORY_FIELDS[ticket.category])
+    )
     for model in models_here:
         if model is not m.LinkedAccount and not _value_specs(ticket.category, model):
             continue  # security settings: only commands, said above
@@ -278,7 +298,7 @@ def reverse_of_ticket(ticket: Ticket) -> ReverseDiff:
 
 
 def _reverse_model(
-    diff: ReverseDiff, drafts: _Drafts, *, model: type[models.Model], ticket: Ticket, reason: str
+    diff: ReverseDiff, drafts: _Drafts, *, model: type[m.Section], ticket: Ticket, reason: str
 ) -> None:
     history = model.history.model
     before = history.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
@@ -289,8 +309,10 @@ def _reverse_model(
     )
     if not records:
         return
-    first: dict[int, object] = {}
-    last: dict[int, object] = {}
+    customer_id = ticket.customer_id
+    assert customer_id is not None  # ticket_problem refused a ticket with no customer
+    first: dict[int, HistoricalRow] = {}
+    last: dict[int, HistoricalRow] = {}
     for record in records:
         first.setdefault(record.id, record)
         last[record.id] = record
@@ -301,7 +323,7 @@ def _reverse_model(
         )
     }
     current = _current_rows(model, list(first))
-    addresses = _addresses(ticket.customer_id, model)
+    addresses = _addresses(customer_id, model)
     what = _what(model)
     for row_id, opening in first.items():
         earlier = befores.get(opening.before_id)
@@ -322,7 +344,7 @@ def _reverse_model(
         ):
             # A one-row section the ticket filled in first: before it, the customer had
             # the section's defaults (what capture compares a first change with).
-            earlier = model(customer_id=ticket.customer_id)
+            earlier = _blank_row(model, customer_id)
         elif opening.history_type == "+" or earlier is None:
             diff.notes.append(
                 _(
@@ -363,11 +385,11 @@ def _reverse_model(
 # --- from a past version --------------------------------------------------------------
 
 
-def version_model(key: str) -> type[models.Model] | None:
+def version_model(key: str) -> type[m.Section] | None:
     return MODELS_BY_KEY.get((key or "").lower())
 
 
-def version_record(key: str, history_id: int):
+def version_record(key: str, history_id: int) -> HistoricalRow | None:
     """The historical row `history_id` of the profile model `key` ("paymentcard"), or None."""
     model = version_model(key)
     if model is None:
@@ -375,14 +397,15 @@ def version_record(key: str, history_id: int):
     return model.history.filter(history_id=history_id).first()
 
 
-def reverse_of_version(record) -> ReverseDiff:
+def reverse_of_version(record: HistoricalRow) -> ReverseDiff:
     """What restoring the historical row `record` takes: its values against the row now
     (a row that is gone is recreated where intake can express it)."""
-    model = record.instance_type
+    model: type[m.Section] = record.instance_type
     diff = ReverseDiff(category=CATEGORY_OF[model])
     drafts = _Drafts(diff.category)
     if _one_to_one(model):
-        row = model.objects.filter(customer_id=record.customer_id).first()
+        # (`customer_id`: every concrete section has one; see _one_to_one.)
+        row = model.objects.filter(customer_id=record.customer_id).first()  # type: ignore[misc]
     else:
         row = _current_rows(model, [record.id]).get(record.id)
     if row is None and model is m.LinkedAccount:
@@ -391,7 +414,7 @@ def reverse_of_version(record) -> ReverseDiff:
             "customer's own sign-in flow."
         )
         return diff
-    only = None
+    only: set[str] | None = None
     flag = ONE_OF.get(model)
     if flag and row is not None and getattr(row, flag) and not getattr(record, flag):
         # Unsetting the one primary (default) would leave the customer none: another row
@@ -423,7 +446,7 @@ def reverse_of_version(record) -> ReverseDiff:
     return diff
 
 
-def version_reference(record) -> str:
+def version_reference(record: HistoricalRow) -> str:
     """The ticket that wrote this version ("PD-000123"), if its reason names one."""
-    reason = record.history_change_reason or ""
+    reason: str = record.history_change_reason or ""
     return reason.removesuffix(" applied") if reason.endswith(" applied") else ""
