@@ -57,7 +57,8 @@ class _DateRange(_Paged):
     )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", _("The end date is before the start date."))
@@ -76,7 +77,9 @@ class HistoryFilterForm(_DateRange):
 
     def __init__(self, *args, staff_choices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["staff"].choices = [("", _("Anyone")), *staff_choices]
+        field = self.fields["staff"]
+        assert isinstance(field, forms.ChoiceField)  # declared above
+        field.choices = [("", _("Anyone")), *staff_choices]
         self._style()
 
 

@@ -89,8 +89,8 @@ class StaffAdmin(StaffScopedAdmin, UserAdmin, SimpleHistoryAdmin):
                 readonly.append("groups")  # nobody hands themselves a role
         return readonly
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
         if obj is not None:
             return form
         clients = ScopedModelMultipleChoiceField(
@@ -193,8 +193,9 @@ class AuthenticatorAdmin(StaffScopedAdmin, admin.ModelAdmin):
     list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
     list_filter = ["confirmed"]
     search_fields = ["user__username"]
-    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
-    readonly_fields = fields
+    # A tuple, so that one sequence types as both (a list is invariant).
+    readonly_fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    fields = readonly_fields
 
     def has_add_permission(self, request):
         return False
@@ -218,8 +219,10 @@ class AuthenticatorAdmin(StaffScopedAdmin, admin.ModelAdmin):
 admin.site.unregister(Group)
 
 
+# django-stubs gives GroupAdmin.formfield_for_manytomany an optional request (Django's
+# default); the admin always passes one, which the scoped choices need.
 @admin.register(Group)
-class RoleAdmin(ClientScopedAdmin, GroupAdmin):
+class RoleAdmin(ClientScopedAdmin, GroupAdmin):  # type: ignore[misc]
     def scope_queryset(self, request, queryset):
         if request.user.is_superuser:
             return queryset

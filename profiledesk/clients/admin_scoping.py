@@ -15,14 +15,22 @@ The clients come from `scoping.client_ids_for`, the one place that decides. Supe
 are not scoped: they run the BPO's platform and exist only from `createsuperuser`.
 """
 
+from __future__ import annotations  # django-stubs' generics in annotations (not at run time)
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.sites import AdminSite
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path, unquote
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
@@ -30,22 +38,34 @@ from audit.services import audit_record
 from .models import Client, Membership
 from .scoping import client_ids_for
 
+# The mixins below go first in an admin's bases, before ModelAdmin / an inline class; the
+# type checker is told so, and reads `super()` and `self.model` from those classes.
+if TYPE_CHECKING:
+    _RelationsBase = admin.options.BaseModelAdmin[Any]
+    _AdminBase = admin.ModelAdmin[Any]
+    _InlineBase = admin.options.InlineModelAdmin[Any, Any]
+    _ChoiceFieldBase = forms.ModelChoiceField[Any]
+else:
+    _RelationsBase = _AdminBase = _InlineBase = _ChoiceFieldBase = object
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
 # ---------------------------------------------------------------------------------------
 # Who may see what
 
 
-def administered_client_ids(user) -> models.QuerySet:
+def administered_client_ids(user: AnyUser) -> models.QuerySet[Any]:
     """The clients a desk admin configures: those they are a member of, active or not."""
     return client_ids_for(user, include_inactive=True)
 
 
-def staff_visible_to(user) -> models.QuerySet:
+def staff_visible_to(user: AnyUser) -> models.QuerySet[Any]:
     """Staff who share at least one client with the admin."""
     shared = Membership.objects.filter(client_id__in=administered_client_ids(user))
     return get_user_model().objects.filter(pk__in=shared.values("user_id"))
 
 
-def staff_manageable_by(user) -> models.QuerySet:
+def staff_manageable_by(user: AnyUser) -> models.QuerySet[Any]:
     """Staff the admin may change: every client they work for is one the admin
     administers, and they are not a superuser. Someone who also works for another client
     is read-only here, or an admin of one client could reset their password, role or
@@ -58,7 +78,9 @@ def staff_manageable_by(user) -> models.QuerySet:
     )
 
 
-def related_choices(site, request, model, queryset: models.QuerySet) -> models.QuerySet:
+def related_choices(
+    site: AdminSite, request: HttpRequest, model: type[models.Model], queryset: models.QuerySet[Any]
+) -> models.QuerySet[Any]:
     """`queryset` of `model` narrowed to what the admin may pick or filter by: the rows the
     model's own (scoped) admin shows them. A model without one offers nothing."""
     if request.user.is_superuser:
@@ -69,7 +91,14 @@ def related_choices(site, request, model, queryset: models.QuerySet) -> models.Q
     return queryset.none()
 
 
-def audit_refusal(request, *, reason: str, model, ids, target=None) -> None:
+def audit_refusal(
+    request: HttpRequest,
+    *,
+    reason: str,
+    model: type[models.Model],
+    ids: Iterable[object],
+    target: models.Model | None = None,
+) -> None:
     """A desk admin reached for something outside their clients: recorded like any other
     denial (`access.denied`, see accounts/errors.py), with what they reached for."""
     match = request.resolver_match
@@ -93,17 +122,18 @@ def audit_refusal(request, *, reason: str, model, ids, target=None) -> None:
 # Form fields and list filters
 
 
-class _ScopedChoices:
+class _ScopedChoices(_ChoiceFieldBase):
     """A choice field that records a choice naming an object outside the admin's reach."""
 
-    def __init__(self, *args, scope_request=None, **kwargs):
+    def __init__(self, *args: Any, scope_request: HttpRequest | None = None, **kwargs: Any):
         self.scope_request = scope_request
         super().__init__(*args, **kwargs)
 
-    def _audit_out_of_reach(self, values) -> None:
+    def _audit_out_of_reach(self, values: list[Any]) -> None:
         request = self.scope_request
         if request is None or not values:
             return
+        assert self.queryset is not None  # the admin's fields are always given one
         model = self.queryset.model
         key = self.to_field_name or "pk"
         try:
@@ -121,7 +151,7 @@ class _ScopedChoices:
 
 
 class ScopedModelChoiceField(_ScopedChoices, forms.ModelChoiceField):
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         try:
             return super().to_python(value)
         except ValidationError as error:
@@ -131,7 +161,7 @@ class ScopedModelChoiceField(_ScopedChoices, forms.ModelChoiceField):
 
 
 class ScopedModelMultipleChoiceField(_ScopedChoices, forms.ModelMultipleChoiceField):
-    def clean(self, value):
+    def clean(self, value: Any) -> Any:
         try:
             return super().clean(value)
         except ValidationError as error:
@@ -144,30 +174,46 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
     """A filter by a related object that lists only the objects the admin may see (by
     client: only the clients they administer)."""
 
-    def field_choices(self, field, request, model_admin):
+    def field_choices(
+        self,
+        field: models.fields.related.RelatedField[Any, Any],
+        request: HttpRequest,
+        model_admin: admin.ModelAdmin[Any],
+    ) -> list[tuple[str, Any]]:
         related = field.related_model
         allowed = related_choices(
             model_admin.admin_site, request, related, related._default_manager.all()
         )
-        return field.get_choices(
+        # django-stubs: get_choices may give grouped choices; a relation's never are.
+        return field.get_choices(  # type: ignore[return-value]
             include_blank=False,
             limit_choices_to={"pk__in": allowed.values("pk")},
             ordering=self.field_admin_ordering(field, request, model_admin),
         )
 
 
-class _ScopedRelations:
+class _ScopedRelations(_RelationsBase):
     """Foreign key and many-to-many choices limited to the admin's reach."""
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField[Any] | None:
         kwargs = self._scoped(db_field, request, kwargs, ScopedModelChoiceField)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
+    def formfield_for_manytomany(
+        self, db_field: models.ManyToManyField[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelMultipleChoiceField[Any] | None:
         kwargs = self._scoped(db_field, request, kwargs, ScopedModelMultipleChoiceField)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def _scoped(self, db_field, request, kwargs: dict, form_class) -> dict:
+    def _scoped(
+        self,
+        db_field: models.fields.related.RelatedField[Any, Any],
+        request: HttpRequest,
+        kwargs: dict[str, Any],
+        form_class: type[forms.Field],
+    ) -> dict[str, Any]:
         model = db_field.remote_field.model
         queryset = kwargs.get("queryset")
         if queryset is None:
@@ -190,7 +236,7 @@ class _ScopedRelations:
 # The mixins
 
 
-class ClientScopedAdmin(_ScopedRelations):
+class ClientScopedAdmin(_ScopedRelations, _AdminBase):
     """For a ModelAdmin of objects that belong to a client; put it first in the bases."""
 
     # The lookup from the model to its Client ("pk" for Client itself).
@@ -200,23 +246,35 @@ class ClientScopedAdmin(_ScopedRelations):
 
     # --- the rule ---------------------------------------------------------------------
 
-    def scope_queryset(self, request, queryset: models.QuerySet) -> models.QuerySet:
+    def scope_queryset(
+        self, request: HttpRequest, queryset: models.QuerySet[Any]
+    ) -> models.QuerySet[Any]:
         """What the admin may see."""
         if request.user.is_superuser:
             return queryset
         ids = administered_client_ids(request.user)
         return queryset.filter(**{f"{self.client_path}__in": ids})
 
-    def writable_queryset(self, request, queryset: models.QuerySet) -> models.QuerySet:
+    def writable_queryset(
+        self, request: HttpRequest, queryset: models.QuerySet[Any]
+    ) -> models.QuerySet[Any]:
         """What the admin may change, delete or run an action on."""
         return self.scope_queryset(request, queryset)
 
-    def is_in_scope(self, request, obj, *, write: bool = False, fresh: bool = False) -> bool:
+    def is_in_scope(
+        self,
+        request: HttpRequest,
+        obj: models.Model | None,
+        *,
+        write: bool = False,
+        fresh: bool = False,
+    ) -> bool:
         """Whether the stored object (not the form's edited copy) is within reach."""
         if obj is None or request.user.is_superuser:
             return True
         if obj.pk is None:
             return False
+        cache: dict[tuple[str, str, bool], bool]
         cache = request.__dict__.setdefault("_admin_scope", {})
         key = (self.model._meta.label_lower, str(obj.pk), write)
         if fresh or key not in cache:
@@ -227,19 +285,21 @@ class ClientScopedAdmin(_ScopedRelations):
 
     # --- lists, search, filters, autocomplete ----------------------------------------
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
         return self.scope_queryset(request, super().get_queryset(request))
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: models.QuerySet[Any], search_term: str
+    ) -> tuple[models.QuerySet[Any], bool]:
         # The autocomplete view searches here too; scoped again whatever it was given.
         return super().get_search_results(
             request, self.scope_queryset(request, queryset), search_term
         )
 
-    def get_list_filter(self, request):
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
         return [self._scoped_filter(entry) for entry in super().get_list_filter(request)]
 
-    def _scoped_filter(self, entry):
+    def _scoped_filter(self, entry: Any) -> Any:
         if isinstance(entry, str):
             path = entry
         elif isinstance(entry, list | tuple) and entry[1] is admin.RelatedFieldListFilter:
@@ -254,7 +314,9 @@ class ClientScopedAdmin(_ScopedRelations):
 
     # --- one object ---------------------------------------------------------------------
 
-    def get_object(self, request, object_id, from_field=None):
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> models.Model:
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
             # Missing or another client's: the same 404, so ids reveal nothing.
@@ -262,7 +324,9 @@ class ClientScopedAdmin(_ScopedRelations):
             raise Http404(_("No such object among your clients' objects."))
         return obj
 
-    def _audit_if_elsewhere(self, request, object_id, from_field) -> None:
+    def _audit_if_elsewhere(
+        self, request: HttpRequest, object_id: str, from_field: str | None
+    ) -> None:
         if request.user.is_superuser:
             return
         field = (
@@ -283,20 +347,22 @@ class ClientScopedAdmin(_ScopedRelations):
                 target=other,
             )
 
-    def has_view_permission(self, request, obj=None):
+    def has_view_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return super().has_view_permission(request, obj) and self.is_in_scope(request, obj)
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return super().has_change_permission(request, obj) and self.is_in_scope(
             request, obj, write=True
         )
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return super().has_delete_permission(request, obj) and self.is_in_scope(
             request, obj, write=True
         )
 
-    def history_view(self, request, object_id, extra_context=None):
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         # simple-history falls back to an object's last version when the current row is
         # not in get_queryset(): ask for the current row first (404 outside). Superusers
         # keep the history of deleted objects.
@@ -304,7 +370,14 @@ class ClientScopedAdmin(_ScopedRelations):
             self.get_object(request, unquote(object_id))
         return super().history_view(request, object_id, extra_context)
 
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
+    # simple-history's (SimpleHistoryAdmin, after this mixin in the bases; it ships no types).
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         """simple-history's "revert" page (SimpleHistoryAdmin admins only)."""
         if not request.user.is_superuser:
             self.get_object(request, unquote(object_id))
@@ -312,22 +385,28 @@ class ClientScopedAdmin(_ScopedRelations):
             # simple-history saves on POST whatever the button said, and a revert writes
             # every field of the old version, read-only ones (a client, a flag) included.
             raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        return super().history_form_view(  # type: ignore[misc]  # simple-history's, see above
+            request, object_id, version_id, extra_context
+        )
 
-    def revert_disabled(self, request, obj=None):
-        return not request.user.is_superuser or super().revert_disabled(request, obj)
+    def revert_disabled(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return (
+            not request.user.is_superuser or super().revert_disabled(request, obj)  # type: ignore[misc]  # as history_form_view
+        )
 
     # --- saving -------------------------------------------------------------------------
 
-    def response_add(self, request, obj, post_url_continue=None):
+    def response_add(
+        self, request: HttpRequest, obj: models.Model, post_url_continue: str | None = None
+    ) -> HttpResponse:
         self._still_in_scope(request, obj)
         return super().response_add(request, obj, post_url_continue)
 
-    def response_change(self, request, obj):
+    def response_change(self, request: HttpRequest, obj: models.Model) -> HttpResponse:
         self._still_in_scope(request, obj)
         return super().response_change(request, obj)
 
-    def _still_in_scope(self, request, obj) -> None:
+    def _still_in_scope(self, request: HttpRequest, obj: models.Model) -> None:
         """The last line: the form's choices already refuse another client, so this only
         fires when an admin class forgets; the view's transaction then rolls back."""
         if not self.is_in_scope(request, obj, write=True, fresh=True):
@@ -335,21 +414,26 @@ class ClientScopedAdmin(_ScopedRelations):
 
     # --- actions ------------------------------------------------------------------------
 
-    def get_actions(self, request):
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
         if not request.user.is_superuser:
             for name in self.superuser_only_actions:
                 actions.pop(name, None)
         return actions
 
-    def response_action(self, request, queryset):
+    # django-stubs 6.1 adds Django 6's `action_location` argument; Django 5.2 has none.
+    def response_action(  # type: ignore[override]
+        self, request: HttpRequest, queryset: models.QuerySet[Any]
+    ) -> HttpResponse | None:
         if not request.user.is_superuser:
             writable = self.writable_queryset(request, queryset)
             self._audit_refused_selection(request, writable)
             queryset = writable
         return super().response_action(request, queryset)
 
-    def _audit_refused_selection(self, request, writable) -> None:
+    def _audit_refused_selection(
+        self, request: HttpRequest, writable: models.QuerySet[Any]
+    ) -> None:
         ids = []
         for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
             try:
@@ -377,50 +461,61 @@ class StaffScopedAdmin(ClientScopedAdmin):
     staff_path = "user"
     staff_field = "pk"
 
-    def _about(self, queryset, staff) -> models.QuerySet:
+    def _about(
+        self, queryset: models.QuerySet[Any], staff: models.QuerySet[Any]
+    ) -> models.QuerySet[Any]:
         return queryset.filter(**{f"{self.staff_path}__in": staff.values(self.staff_field)})
 
-    def scope_queryset(self, request, queryset):
+    def scope_queryset(
+        self, request: HttpRequest, queryset: models.QuerySet[Any]
+    ) -> models.QuerySet[Any]:
         if request.user.is_superuser:
             return queryset
         return self._about(queryset, staff_visible_to(request.user))
 
-    def writable_queryset(self, request, queryset):
+    def writable_queryset(
+        self, request: HttpRequest, queryset: models.QuerySet[Any]
+    ) -> models.QuerySet[Any]:
         if request.user.is_superuser:
             return queryset
         return self._about(queryset, staff_manageable_by(request.user))
 
 
-class ClientScopedInline(_ScopedRelations):
+class ClientScopedInline(_ScopedRelations, _InlineBase):
     """For an inline: its rows and choices scoped like its model's admin; adding, changing
     and deleting rows only when the admin may change the parent object."""
 
-    def _parent_in_scope(self, request, obj, *, write: bool) -> bool:
+    def _parent_in_scope(
+        self, request: HttpRequest, obj: models.Model | None, *, write: bool
+    ) -> bool:
         parent_admin = self.admin_site._registry.get(self.parent_model)
         if not isinstance(parent_admin, ClientScopedAdmin):
             return request.user.is_superuser
         return parent_admin.is_in_scope(request, obj, write=write)
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
         queryset = super().get_queryset(request)
         return related_choices(self.admin_site, request, self.model, queryset)
 
-    def has_view_permission(self, request, obj=None):
+    def has_view_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return super().has_view_permission(request, obj) and self._parent_in_scope(
             request, obj, write=False
         )
 
-    def has_add_permission(self, request, obj):
+    # An inline's takes the parent object (django-stubs' InlineModelAdmin ignores this too).
+    def has_add_permission(  # type: ignore[override]
+        self, request: HttpRequest, obj: models.Model | None
+    ) -> bool:
         return super().has_add_permission(request, obj) and self._parent_in_scope(
             request, obj, write=True
         )
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return super().has_change_permission(request, obj) and self._parent_in_scope(
             request, obj, write=True
         )
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return super().has_delete_permission(request, obj) and self._parent_in_scope(
             request, obj, write=True
         )

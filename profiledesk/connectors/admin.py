@@ -38,7 +38,8 @@ class ConnectorForm(forms.ModelForm):
         fields = ["client", "name", "kind", "url", "categories", "is_active"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.instance.pk is None and not cleaned.get("secret"):
             self.add_error("secret", _("A new connector needs a signing secret."))
         return cleaned
@@ -86,7 +87,8 @@ class DeliveryAdmin(ClientScopedAdmin, admin.ModelAdmin):
     list_filter = ["status", "client"]
     list_select_related = ["client", "connector", "ticket"]
     search_fields = ["idempotency_key", "event_id", "ticket__reference"]
-    fields = [
+    # A tuple, so that one sequence types as both (a list is invariant).
+    readonly_fields = (
         "client",
         "ticket",
         "connector",
@@ -100,8 +102,8 @@ class DeliveryAdmin(ClientScopedAdmin, admin.ModelAdmin):
         "last_error",
         "created_at",
         "delivered_at",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
 
     def has_add_permission(self, request) -> bool:
         return False

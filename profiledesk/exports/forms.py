@@ -36,7 +36,9 @@ class AuditEventsForm(forms.Form):
     def __init__(self, *args, staff, **kwargs):
         super().__init__(*args, **kwargs)
         self.clients = {client.pk: client for client in clients_for(staff).order_by("name")}
-        self.fields["client"].choices = [(pk, c.name) for pk, c in self.clients.items()]
+        field = self.fields["client"]
+        assert isinstance(field, forms.ChoiceField)  # declared above
+        field.choices = [(pk, c.name) for pk, c in self.clients.items()]
 
     def clean_client(self):
         client_id = self.cleaned_data.get("client")
@@ -47,7 +49,8 @@ class AuditEventsForm(forms.Form):
         return self.clients[client_id]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until:
             if until < since:

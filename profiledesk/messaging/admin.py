@@ -19,7 +19,8 @@ class MessageAdmin(ClientScopedAdmin, admin.ModelAdmin):
     list_select_related = ["client"]
     search_fields = ["=recipient", "idempotency_key", "provider_message_id"]
     date_hierarchy = "created_at"
-    fields = [
+    # A tuple, so that one sequence types as both (a list is invariant).
+    readonly_fields = (
         "client",
         "ticket",
         "customer",
@@ -35,8 +36,8 @@ class MessageAdmin(ClientScopedAdmin, admin.ModelAdmin):
         "last_error",
         "created_at",
         "sent_at",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
 
     @admin.display(description=_("recipient"))
     def recipient_masked(self, obj: Message) -> str:

@@ -68,7 +68,9 @@ class PolicyForm(forms.ModelForm):
         category = self.instance.category or self.data.get("category")
         for name in ("stricter_fields", "approval_fields"):
             current = getattr(self.instance, name) or []
-            self.fields[name].choices = _field_choices(category, current)
+            field = self.fields[name]
+            assert isinstance(field, forms.MultipleChoiceField)  # declared above
+            field.choices = _field_choices(category, current)
 
 
 def _jsonable(value):
