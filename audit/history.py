@@ -37,6 +37,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from simple_history.utils import get_history_model_for_model
 
 from profiledesk.approvals.models import Approval
 from profiledesk.clients.scoping import client_ids_for
@@ -56,11 +57,11 @@ SECTION_OF: dict[type[models.Model], str] = {m.Customer: "customer"} | {
     model: section for section, models_ in m.PROFILE_SECTIONS.items() for model in models_
 }
 MODEL_BY_KEY: dict[str, type[models.Model]] = {
-    model._meta.model_name: model for model in HISTORY_MODELS
+    str(model._meta.model_name): model for model in HISTORY_MODELS
 }
 # Never shown at all (not even masked): PCI DSS lets BIN + last four be shown, the desk
 # shows brand + last four of a card in history. Keys and bookkeeping are not changes.
-HIDDEN_FIELDS = {m.PaymentCard: {"bin"}}
+HIDDEN_FIELDS: dict[type[models.Model], set[str]] = {m.PaymentCard: {"bin"}}
 SKIPPED = {"id", "customer", "client", "search_name"}
 # What names the row a version is of (a phone among several), masked like the value.
 SUBJECT_FIELD = {
@@ -206,7 +207,8 @@ def _aware(value) -> dt.datetime:
 @functools.cache
 def _historical(model: type[models.Model]) -> type[models.Model]:
     # `model.history` builds a new manager class on every access: look it up once.
-    return model.history.model
+    historical: type[models.Model] = get_history_model_for_model(model)
+    return historical
 
 
 def customer_column(model: type[models.Model]) -> str:
@@ -316,7 +318,10 @@ def _keys(
 @functools.cache
 def _json_of(model: type[models.Model]) -> str:
     history = _historical(model)
-    names = [f.column for f in history._meta.concrete_fields if f.name != "history_user"]
+    # (A concrete field always has a column.)
+    names = [
+        f.column for f in history._meta.concrete_fields if f.column and f.name != "history_user"
+    ]
     names.append("history_user_id")
     pairs = ", ".join(f"'{name}', h.{_q(name)}" for name in names)
     function = "json_build_object" if connection.vendor == "postgresql" else "json_object"
@@ -516,7 +521,9 @@ def _enrich(groups: list[Group], *, client_id: int) -> None:
         .prefetch_related(Prefetch("rollbacks", queryset=Ticket.objects.order_by("id")))
     }
     ids = [t.pk for t in tickets.values()]
-    attempts, approvals, confirmations = {}, {}, {}
+    attempts: dict[int, list[Attempt]] = {}
+    approvals: dict[int, list[Approval]] = {}
+    confirmations: dict[int, list[Confirmation]] = {}
     for attempt in Attempt.objects.filter(ticket_id__in=ids).select_related("staff").order_by("at"):
         attempts.setdefault(attempt.ticket_id, []).append(attempt)
     for approval in (
@@ -713,8 +720,9 @@ def staff_activity(
     keys, older, newer = _page(keys_fn, after=after, before=before, limit=limit)
     clients = client_ids_for(viewer)
     versions = _versions(keys, _rows(keys))
-    whose = {version.customer_id for version in versions}
-    numbers = dict(m.Customer.objects.filter(pk__in=whose).values_list("id", "number"))
+    whose = {version.customer_id for version in versions if version.customer_id is not None}
+    found = m.Customer.objects.filter(pk__in=whose).values_list("id", "number")
+    numbers: dict[int | None, str] = dict(found)
     return StaffActivity(
         versions=[
             dataclasses.replace(v, customer_number=numbers.get(v.customer_id, "")) for v in versions

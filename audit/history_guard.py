@@ -19,6 +19,7 @@ import ast
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 from django.apps import apps
 from django.db import models
@@ -48,7 +49,7 @@ def is_tracked(model: type[models.Model]) -> bool:
 
 
 def _called_from_allowed_helper() -> bool:
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     for _ in range(_STACK_DEPTH):
         if frame is None:
             return False
@@ -60,7 +61,7 @@ def _called_from_allowed_helper() -> bool:
 
 def _where() -> str:
     """The first frame outside Django and this module: the offending line."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     django_dir = str(Path(models.__file__).parent.parent.parent)  # site-packages/django
     while frame is not None:
         filename = frame.f_code.co_filename

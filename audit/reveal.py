@@ -6,8 +6,10 @@ import contextlib
 from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
+from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext as _
+from simple_history.utils import get_history_manager_for_model
 
 from audit.services import audit_record
 from profiledesk.customers import models as m
@@ -45,12 +47,15 @@ def history_value_reveal(
         field_ = model._meta.get_field(field_name)
     except FieldDoesNotExist:
         raise Http404("Nothing to reveal there") from None
+    if not isinstance(field_, models.Field):
+        raise Http404("Nothing to reveal there")  # a reverse relation: no value of its own
     policy = getattr(model, "field_policies", {}).get(field_name)
     hidden = field_name in SKIPPED | HIDDEN_FIELDS.get(model, set())
     if policy is None or not policy.revealable or hidden:
         raise Http404("Nothing to reveal there")
     row = (
-        model.history.filter(history_id=history_id, **{customer_column(model): customer.pk})
+        get_history_manager_for_model(model)
+        .filter(history_id=history_id, **{customer_column(model): customer.pk})
         .values(*{field_.attname, "vault_token" if model is m.BankAccount else field_.attname})
         .first()
     )

@@ -14,7 +14,8 @@ def _admin_login(request, extra_context=None):
     return redirect_to_login(request.GET.get("next", "/admin/"), reverse("accounts:login"))
 
 
-admin.site.login = _admin_login
+# The default site's own login view, replaced on the instance (mypy: a method).
+admin.site.login = _admin_login  # type: ignore[method-assign]
 
 handler403 = "profiledesk.accounts.errors.permission_denied"  # renders 403.html, audited
 

@@ -52,6 +52,7 @@ def verified_ticket_of(*, customer, staff) -> Ticket | None:
 def customer_reveal_access(*, customer, staff) -> RevealAccess:
     ticket = verified_ticket_of(customer=customer, staff=staff)
     if ticket is not None:
+        assert ticket.reference is not None  # given when the ticket was created
         return RevealAccess(True, basis=ticket.reference)
     if any(staff.has_perm(permission) for permission in OVERSIGHT_PERMISSIONS):
         return RevealAccess(True, reason_needed=True)

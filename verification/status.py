@@ -124,7 +124,7 @@ def recent_contact_changes(
     )
     changes: dict[str, dict[int, tuple[str, dt.datetime]]] = {}
     for model in (EmailAddress, PhoneNumber):
-        name = model._meta.model_name
+        name = str(model._meta.model_name)  # "emailaddress", "phonenumber"
         rows = (
             model.history.filter(customer_id=customer_id)
             .order_by("id", "history_id")  # the order they were written in
@@ -191,6 +191,7 @@ def withheld_contacts(
             target_id__isnull=False,
         ).values_list("field", "ticket__reference", "target_id")
         for item_field, reference, target in targets:
+            assert target is not None  # target_id__isnull=False
             withheld[item_field.split(".")[0]][target] = _(
                 "being changed by %(reference)s — not used for identity codes"
             ) % {"reference": reference}
@@ -258,7 +259,7 @@ class Progress:
     @property
     def methods_needed(self) -> list[str]:
         """The methods that still help reach the target level."""
-        needed = []
+        needed: list[str] = []
         if self.target >= AssuranceLevel.AL2:
             needed = [m for m in (Method.OTP, Method.QUESTIONS) if m not in self.passed]
         elif not self.passed & {Method.OTP, Method.QUESTIONS}:
@@ -270,14 +271,15 @@ class Progress:
 
 def _valid_passes(ticket, now: dt.datetime, *, unmasking: bool = False) -> dict[str, dt.datetime]:
     """{method: when it passed} for this ticket's identity passes still valid now."""
-    rows = Attempt.objects.filter(
-        ticket=ticket,
-        purpose=Purpose.IDENTITY,
-        result=Result.PASSED,
-        at__gt=now - validity(),
-        at__lte=now,
-    ).select_related("challenge")
-    rows = list(rows)
+    rows = list(
+        Attempt.objects.filter(
+            ticket=ticket,
+            purpose=Purpose.IDENTITY,
+            result=Result.PASSED,
+            at__gt=now - validity(),
+            at__lte=now,
+        ).select_related("challenge")
+    )
     excluded: dict[str, set[int]] | None = None
     if any(r.method == Method.OTP for r in rows):
         excluded = contacts_being_changed(ticket, now, unmasking=unmasking)

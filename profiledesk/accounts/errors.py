@@ -7,7 +7,7 @@ from django.views.csrf import csrf_failure as django_csrf_failure
 from audit.services import audit_record
 
 
-def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler403: every PermissionDenied a view or access helper raises lands here.
 
     Only signed-in staff are recorded: anonymous visitors are sent to the sign-in page

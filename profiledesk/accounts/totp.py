@@ -36,6 +36,7 @@ def qr_data_uri(device: TOTPDevice) -> str:
 def second_factor_verify(*, request: HttpRequest, device: TOTPDevice, token: str) -> bool:
     """Check a code; on success mark the session verified and give it a new key."""
     user = request.user
+    assert isinstance(user, User)  # the views are behind the password step
     if not device.verify_token(token):
         audit_record(action="staff.sign_in.otp_failed", actor=user, target=user, request=request)
         return False

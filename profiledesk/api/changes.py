@@ -78,6 +78,8 @@ def changes_errors(*, form: ChangeForm, changes: dict) -> dict[str, list[str]]:
     if form.is_valid():
         return {}
     return {
-        "non_field_errors" if name == "__all__" else FORM_NAMES.get(name, name): list(messages)
+        "non_field_errors" if name == "__all__" else FORM_NAMES.get(name, name): [
+            str(message) for message in messages
+        ]
         for name, messages in form.errors.items()
     }

@@ -308,7 +308,9 @@ class ChangeRequestCreateSerializer(StrictSerializer):
 class ChangeItemSerializer(serializers.Serializer):
     section = serializers.CharField()
     field = serializers.CharField()
-    label = serializers.CharField()
+    # A field of the item (DRF's metaclass takes declared fields off the class), not the
+    # serializer's own `Field.label`, which is all the stubs know of.
+    label = serializers.CharField()  # type: ignore[assignment]
     old_value = serializers.CharField(help_text=_("Masked; empty for a new value."))
     new_value = serializers.CharField(help_text=_("Masked as the desk shows it."))
 

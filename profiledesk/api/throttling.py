@@ -29,6 +29,7 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view) -> str | None:
         if not isinstance(request.auth, ApiKey):
             return None  # not authenticated: the 401 comes first anyway
+        assert self.scope is not None  # each throttle below names its scope
         return cache_key(self.scope, request.auth.pk)
 
     def allow_request(self, request, view) -> bool:

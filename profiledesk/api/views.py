@@ -4,6 +4,7 @@ read its status. JSON only; authenticated by a client's API key (`Authorization:
 
 import math
 import re
+from typing import NoReturn
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, JsonResponse
@@ -27,6 +28,7 @@ from profiledesk.tickets.services import TicketError
 from .access import get_ticket_for_api_client
 from .authentication import ApiKeyAuthentication, HasApiKey
 from .changes import capture_form, changes_errors
+from .models import ApiKey
 from .parsers import LimitedJSONParser
 from .serializers import (
     ChangeRequestCreateSerializer,
@@ -86,13 +88,20 @@ def status_payload(ticket: Ticket) -> dict:
     }
 
 
+def _api_key(request: Request) -> ApiKey:
+    """The caller's key: HasApiKey lets no request without one reach a view."""
+    key = request.auth
+    assert isinstance(key, ApiKey)
+    return key
+
+
 class ApiView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiKey]
     parser_classes = [LimitedJSONParser]
     renderer_classes = [JSONRenderer]
 
-    def throttled(self, request: Request, wait: float | None) -> None:
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
         seconds = max(1, math.ceil(wait or 1))
         error = Throttled(
             detail=ngettext(
@@ -102,7 +111,9 @@ class ApiView(APIView):
             )
             % {"seconds": seconds}
         )
-        error.wait = seconds  # becomes the Retry-After header
+        # Becomes the Retry-After header (set after: given to __init__, it would add DRF's own
+        # sentence to the message). DRF sets `wait` in __init__; its stubs leave it out.
+        error.wait = seconds  # type: ignore[attr-defined]
         raise error
 
 
@@ -173,7 +184,7 @@ class ChangeRequestCreate(ApiView):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        api_key = request.auth
+        api_key = _api_key(request)
         client = api_key.client
         fingerprint = request_fingerprint(request.data)
         try:
@@ -244,7 +255,7 @@ class ChangeRequestStatus(ApiView):
         responses={200: ChangeRequestStatusSerializer, 401: _401, 404: _404, 429: _429},
     )
     def get(self, request: Request, reference: str) -> Response:
-        ticket = get_ticket_for_api_client(request.auth.client, reference)
+        ticket = get_ticket_for_api_client(_api_key(request).client, reference)
         return Response(status_payload(ticket))
 
 

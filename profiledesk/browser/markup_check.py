@@ -104,7 +104,7 @@ class _Visitor(ast.NodeVisitor):
     def _is_escaped(self, node: ast.expr) -> bool:
         return _escaped(node, self.helpers)
 
-    def _report(self, node: ast.AST, rule: str, message: str) -> None:
+    def _report(self, node: ast.stmt | ast.expr, rule: str, message: str) -> None:
         if (self.path, self.function, rule) not in ALLOWED:
             self.found.append((node.lineno, rule, message))
 

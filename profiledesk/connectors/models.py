@@ -8,6 +8,7 @@ engine calls `connectors.services.deliveries_create`) and sent by
 `connectors.tasks.deliver`.
 """
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -19,6 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from profiledesk.clients.scoping import ClientScopedQuerySet
 from profiledesk.messaging import crypto
 from profiledesk.policies.categories import Category
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Kind(models.TextChoices):
@@ -60,7 +64,7 @@ class Connector(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
     def clean(self) -> None:
-        errors = {}
+        errors: dict[str, StrOrPromise] = {}
         allow_http = getattr(settings, "CONNECTOR_ALLOW_HTTP", settings.DEBUG)
         if self.url and not self.url.lower().startswith("https://") and not allow_http:
             errors["url"] = _("Use an https:// URL: events carry customer data.")

@@ -87,6 +87,8 @@ class Section(models.Model):
     _change_reason: str
     # Each concrete section's HistoricalRecords manager (simple-history ships no types).
     history: Any
+    # Each concrete section's `customer` (a foreign key or one-to-one, named its own way).
+    customer_id: int
 
     class Meta:
         abstract = True

@@ -105,10 +105,12 @@ def customer_field_reveal(
     policy = getattr(model, "field_policies", {}).get(field)
     if model is None or policy is None or not policy.revealable:
         raise Http404("Nothing to reveal there")
-    row = model.objects.filter(customer=customer, pk=row_id).first()
+    row = model._default_manager.filter(customer=customer, pk=row_id).first()
     if row is None:
         raise Http404("Nothing to reveal there")
-    label = str(model._meta.get_field(field).verbose_name)
+    column = model._meta.get_field(field)
+    assert isinstance(column, models.Field)  # a field with a policy is a column
+    label = str(column.verbose_name)
     where = {"section": kind, "row_id": row.pk, "field": field, "label": label}
     access = reveal_access(customer=customer, staff=staff)
     if not access.allowed:
@@ -127,7 +129,7 @@ def customer_field_reveal(
             _("Give the reason for revealing this (it is recorded with your name)."),
             field="reason",
         )
-    if model is BankAccount and field == "iban_masked":
+    if isinstance(row, BankAccount) and field == "iban_masked":
         value = get_vault().reveal_iban(row.vault_token)
     else:
         value = display(getattr(row, field), policy, revealed=True)

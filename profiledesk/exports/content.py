@@ -12,10 +12,12 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import get_history_manager_for_model
 
 from audit.history import customer_versions_all
 from audit.models import AuditEvent
@@ -119,7 +121,7 @@ def history_estimate(customer) -> int:
     """How many versions the customer's history has, about (for the progress bar)."""
     total = profile.Customer.history.filter(id=customer.pk).count()
     for model in profile.PROFILE_MODELS[1:]:
-        total += model.history.filter(customer_id=customer.pk).count()
+        total += get_history_manager_for_model(model).filter(customer_id=customer.pk).count()
     return total
 
 
@@ -243,7 +245,7 @@ def tickets(customer, *, batch: int, for_subject: bool = False) -> Iterator[dict
                     }
                 )
         for ticket in rows:
-            item = {
+            item: dict[str, Any] = {
                 "reference": ticket.reference or "",
                 "channel": ticket.get_channel_display() if for_subject else ticket.channel,
                 "category": ticket.get_category_display() if for_subject else ticket.category,
@@ -272,7 +274,7 @@ def _row(obj: models.Model) -> dict[str, str]:
     values = {}
     for model_field in obj._meta.concrete_fields:
         name = model_field.name
-        policy = obj.field_policies.get(name)
+        policy = getattr(obj, "field_policies", {}).get(name)
         if (
             name in _LEFT_OUT
             or model_field.primary_key
@@ -305,7 +307,7 @@ def profile_now(customer) -> dict:
     for section, section_models in profile.PROFILE_SECTIONS.items():
         rows = []
         for model in section_models:
-            for obj in model.objects.filter(customer=customer).order_by("pk"):
+            for obj in model._default_manager.filter(customer=customer).order_by("pk"):
                 row = {"type": str(model._meta.verbose_name), **_row(obj)}
                 if model is profile.SecurityQuestion:
                     row["answer"] = "set (kept only as a one-way hash; not disclosed)"
@@ -353,7 +355,7 @@ def _header(export: Export) -> dict:
     if export.kind != Kind.DSAR:
         # The data subject's copy names no staff sign-in (see `versions`).
         header["requested_by"] = export.requested_by.get_username()
-    if export.customer_id:
+    if export.customer is not None:
         header["customer_number"] = export.customer.number
     if export.since:
         header["since"] = iso(export.since)

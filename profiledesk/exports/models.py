@@ -120,7 +120,7 @@ class Export(models.Model):
 
     @property
     def filename(self) -> str:
-        subject = f"-{self.customer.number}" if self.customer_id else ""
+        subject = f"-{self.customer.number}" if self.customer is not None else ""
         # Customer numbers come from the client's systems: a "/" or ".." in one must not
         # make a folder of the storage or fail the build (SuspiciousFileOperation).
         return get_valid_filename(

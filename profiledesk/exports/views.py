@@ -6,6 +6,7 @@ import json
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -115,7 +116,7 @@ def _open(request: StaffRequest, export, rendition: str):
 
 
 @require_GET
-def download(request: StaffRequest, export_id: int) -> HttpResponse:
+def download(request: StaffRequest, export_id: int) -> HttpResponseBase:
     export = get_export_for_staff(request.user, export_id)
     handle, refusal = _open(request, export, "file")
     if refusal is not None:

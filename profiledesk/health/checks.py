@@ -27,7 +27,7 @@ def check_redis() -> None:
 
 def check_celery() -> None:
     nonce = secrets.token_hex(8)
-    result = ping.apply_async(args=[nonce], expires=settings.HEALTH_CELERY_TIMEOUT)
+    result = ping.apply_async(args=(nonce,), expires=settings.HEALTH_CELERY_TIMEOUT)
     try:
         answer = result.get(timeout=settings.HEALTH_CELERY_TIMEOUT)
     finally:

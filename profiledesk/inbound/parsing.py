@@ -80,7 +80,8 @@ def from_message(msg: EmailMessage) -> InboundEmail:
     attachments = []
     for part in msg.iter_attachments():
         try:
-            content = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)  # bytes, or None for a multipart part
+            content = payload if isinstance(payload, bytes) else b""
             name = part.get_filename() or "attachment"
         except Exception:  # an undecodable part is kept as an empty file
             content, name = b"", "attachment"

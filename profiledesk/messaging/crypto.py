@@ -12,12 +12,14 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.utils.encoding import force_bytes
 
 _INFO = b"profiledesk.messaging.body"
 
 
-def _derived(secret: str) -> bytes:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret.encode())
+def _derived(secret: str | bytes) -> bytes:  # Django allows a bytes fallback key
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO)
+    key = hkdf.derive(force_bytes(secret))
     return base64.urlsafe_b64encode(key)
 
 

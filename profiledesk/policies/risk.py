@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import idna
 from confusable_homoglyphs import confusables
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -352,6 +352,7 @@ def takeover_sequence(facts: Facts) -> Reason | None:
     for reference, section, field_name in rows:
         kind = _kind_of(section, field_name)
         if kind:
+            assert reference is not None  # given when the ticket was created
             steps.setdefault(kind, set()).add(reference)
     if CONTACT not in steps or len(steps) < 2:
         return None
@@ -424,7 +425,7 @@ def value_of_another_customer(facts: Facts) -> Reason | None:
     """A new e-mail, phone, card or bank account is already on another customer's
     profile at the same client (cards and accounts by fingerprint). One query a kind of
     value, whatever the number of items."""
-    wanted: dict[tuple[type, str], set[str]] = {}
+    wanted: dict[tuple[type[Model], str], set[str]] = {}
     for item in facts.items:
         value = item.new_value.strip()
         if not value:

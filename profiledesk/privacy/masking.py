@@ -5,6 +5,8 @@ e-mail, the last digits of a phone or an ID) and nothing an impostor could harve
 """
 
 import datetime
+from collections.abc import Callable
+from typing import Any
 
 import phonenumbers
 
@@ -51,7 +53,7 @@ def mask_head(value: str, keep: int = 1) -> str:
     return f"{text[:keep]}{DOT * max(3, min(len(text) - keep, 8))}"
 
 
-_MASKERS = {
+_MASKERS: dict[Style, Callable[[Any], str]] = {
     Style.PLAIN: lambda v: DOT * 6,
     Style.EMAIL: mask_email,
     Style.PHONE: mask_phone,

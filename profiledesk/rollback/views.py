@@ -30,8 +30,10 @@ def _opened(request: StaffRequest, ticket) -> HttpResponse:
 def from_ticket(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm=rules.PERMISSION)
     problem = rules.ticket_problem(ticket)
-    diff = None if problem else rules.reverse_of_ticket(ticket)
-    problem = problem or diff.problem
+    diff = None
+    if not problem:
+        diff = rules.reverse_of_ticket(ticket)
+        problem = diff.problem
     form = ReasonForm(request.POST or None)
     if request.method == "POST":
         if problem:

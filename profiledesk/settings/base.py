@@ -7,6 +7,7 @@ hard-coded here. See docs/architecture.md for the full list of variables.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
@@ -232,14 +233,14 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 
 # --- Static and uploaded files (no CDN: the desk serves its own front-end files) -------
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATIC_ROOT: Path | None = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
 ]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     # Private by default: avatars and identity documents are served through the desk only.
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -442,7 +443,7 @@ MIDDLEWARE.insert(
 # DEFAULT_LOGGING, which would print unfiltered) are replaced here; Celery's get the filter
 # in profiledesk/celery.py, gunicorn's in profiledesk/gunicorn_conf.py.
 LOGGING_CONFIG = "profiledesk.privacy.logging.configure"
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

@@ -32,7 +32,9 @@ def rollback_links(ticket: Ticket, user) -> dict:
     }
     if ticket.rollback_of_id:
         if Ticket.rollback_of.is_cached(ticket):
-            links["of"] = ticket.rollback_of.reference
+            original = ticket.rollback_of
+            assert original is not None  # rollback_of_id is set
+            links["of"] = original.reference
         else:
             links["of"] = (
                 Ticket.objects.filter(pk=ticket.rollback_of_id)
