@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "profiledesk.apply",
     "profiledesk.rollback",
     "profiledesk.exports",
+    "profiledesk.security",
     "profiledesk.demo",
     "verification",
     "audit",
