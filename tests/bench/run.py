@@ -138,7 +138,7 @@ def deep_cursor(client: Client, depth: int) -> str:
         .values_list("sla_due_at", "id")[depth : depth + 1]
         .get()
     )
-    return Cursor(*row).encode()
+    return Cursor("due", (row[0],), row[1]).encode()
 
 
 def report(cases: list[Case], *, what: str) -> None:
