@@ -27,6 +27,8 @@ from .selectors import desk_search, reference_in
 @permission_required("tickets.view_ticket", raise_exception=True)
 def search(request: StaffRequest) -> HttpResponse:
     form = CustomerSearchForm(request.POST if request.method == "POST" else request.GET or None)
+    if not form.is_bound:
+        return render(request, "tickets/search.html", {"form": form})
     if not form.is_valid():
         return render(request, "tickets/search.html", {"form": form}, status=400)
     query = form.cleaned_data["q"]
