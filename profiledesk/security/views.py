@@ -96,7 +96,7 @@ def close_report(request: StaffRequest, reference: str) -> HttpResponse:
     form = CloseReportForm(request.POST)
     if not form.is_valid():
         for error in form.errors.get("reason", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
         return redirect(_back(request, reference))
     try:
         report_close(

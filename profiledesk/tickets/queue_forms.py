@@ -13,6 +13,13 @@ def _any(label, choices) -> list[tuple[str, str]]:
     return [("", label), *[(str(value), str(text)) for value, text in choices]]
 
 
+SORT_CHOICES = [
+    (Sort.DUE, _("Due time, soonest first")),
+    (Sort.AGE, _("Age, oldest first")),
+    (Sort.RISK, _("Risk, highest first")),
+]
+
+
 class QueuePageForm(forms.Form):
     """A queue's order and page (GET parameters): the ticket queue's and security's."""
 
@@ -20,11 +27,7 @@ class QueuePageForm(forms.Form):
         label=_("Sort by"),
         required=False,
         empty_value=Sort.DUE,
-        choices=[
-            (Sort.DUE, _("Due time, soonest first")),
-            (Sort.AGE, _("Age, oldest first")),
-            (Sort.RISK, _("Risk, highest first")),
-        ],
+        choices=SORT_CHOICES,
     )
     after = forms.CharField(required=False, widget=forms.HiddenInput)
     before = forms.CharField(required=False, widget=forms.HiddenInput)

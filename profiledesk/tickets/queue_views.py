@@ -24,7 +24,7 @@ from profiledesk.policies.sla import sla_status
 
 from .access import get_ticket_for_staff
 from .models import Ticket
-from .queue_forms import QueueFilterForm, ReassignForm
+from .queue_forms import SORT_CHOICES, QueueFilterForm, ReassignForm
 from .selectors import (
     COUNT_CAP,
     QueuePage,
@@ -80,7 +80,7 @@ def _queue_context(
     sort = getattr(form, "cleaned_data", {}).get("sort") or Sort.DUE
     return {
         "form": form,
-        "sort_label": dict(form.fields["sort"].choices).get(sort, ""),
+        "sort_label": dict(SORT_CHOICES).get(sort, ""),
         "page": page,
         "rows": rows,
         "now": now,

@@ -4,6 +4,7 @@ size and ties; a page link of one sort is refused by another; the rows name the 
 say what changes and how old the ticket is; and the page costs what it cost before."""
 
 import datetime as dt
+import itertools
 import re
 
 import pytest
@@ -93,7 +94,7 @@ def test_every_open_ticket_appears_exactly_once_in_order_whatever_the_sort(
         assert seen == [t.pk for t in expected]
         assert all(len(page.tickets) <= size for page in pages)
         # And back: each "previous" cursor gives exactly the page before.
-        for earlier, later in zip(pages, pages[1:], strict=False):
+        for earlier, later in itertools.pairwise(pages):
             back = queue_for(
                 staff=agent,
                 client_ids=[northwind.pk],
