@@ -14,9 +14,9 @@ def _any(label, choices) -> list[tuple[str, str]]:
 
 
 SORT_CHOICES = [
-    (Sort.DUE, _("Due time, soonest first")),
-    (Sort.AGE, _("Age, oldest first")),
-    (Sort.RISK, _("Risk, highest first")),
+    (Sort.DUE, _("Due soonest")),
+    (Sort.AGE, _("Oldest")),
+    (Sort.RISK, _("Highest risk")),
 ]
 
 

@@ -174,7 +174,9 @@ def test_the_queue_reflows_at_200_percent_zoom(browser: Browser, live_server, pe
             " document.getElementById('queue').scrollWidth]"
         )
         assert widths[0] <= widths[1] and widths[2] <= widths[1], widths
+        page.locator("[data-queue-row]").first.scroll_into_view_if_needed()
         shot(page, "queue-zoom-200")
+        shot(page, "queue-zoom-200-full", full_page=True)
         page.goto("/search/?q=grace")
         widths = page.evaluate(
             "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
