@@ -26,7 +26,7 @@ def security_claim(*, ticket: Ticket, by: User, request: HttpRequest | None = No
     two analysts claiming at once, one wins; the other is told who has it."""
     if Role.SECURITY not in roles_of(by):
         raise TicketError(_("Only the security team claims from the security queue."))
-    locked = Ticket.objects.select_for_update().select_related("assignee").get(pk=ticket.pk)
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if not is_security_ticket(locked):
         raise TicketError(_("This ticket is not with the security team."))
     previous = locked.assignee
