@@ -442,5 +442,4 @@ def report_close(
         data={"reference": closed.reference, "reason": reason.strip()},
         request=request,
     )
-    ticket.state = closed.state
     return closed
