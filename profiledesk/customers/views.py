@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from profiledesk.accounts.requests import StaffRequest
+from profiledesk.accounts.roles import Role, roles_of
 from profiledesk.tickets.queue_views import queue_row
 from profiledesk.tickets.selectors import customer_tickets
 
@@ -23,7 +24,10 @@ from .services import FREEZE_PERMISSION, FreezeError, customer_freeze, customer_
 
 @require_GET
 def home(request: StaffRequest) -> HttpResponse:
-    # Staff who work tickets start on the queue; the others on the customer search.
+    # Security starts on its own queue, staff who work tickets on the queue, the others
+    # on the customer search.
+    if Role.SECURITY in roles_of(request.user) and request.user.has_perm("tickets.view_ticket"):
+        return redirect("security:queue")
     if request.user.has_perm("tickets.view_ticket"):
         return redirect("tickets:queue")
     if request.user.has_perm("customers.view_customer"):

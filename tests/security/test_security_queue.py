@@ -211,3 +211,7 @@ def test_the_ticket_page_offers_security_claim_and_close(security, report):
     html = page.content.decode()
     assert reverse("security:claim", args=[report.reference]) in html
     assert reverse("security:close_report", args=[report.reference]) in html
+
+
+def test_securitys_home_is_its_queue(security):
+    assert signed_in(security).get("/")["Location"] == QUEUE
