@@ -4,6 +4,7 @@ from django.urls import include, path, reverse
 
 from profiledesk.customers import views as customer_views
 from profiledesk.health.views import healthz
+from profiledesk.tickets import search_views
 
 admin.site.site_header = "ProfileDesk administration"
 admin.site.site_title = "ProfileDesk admin"
@@ -25,8 +26,10 @@ urlpatterns = [
     path("accounts/", include("profiledesk.accounts.urls")),
     path("customers/", include("profiledesk.customers.urls")),
     path("tickets/", include("profiledesk.tickets.urls")),
+    path("search/", search_views.search, name="search"),
     path("verification/", include("verification.urls")),
     path("approvals/", include("profiledesk.approvals.urls")),
+    path("security/", include("profiledesk.security.urls")),
     path("confirm/", include("profiledesk.confirmations.urls")),
     path("connectors/", include("profiledesk.connectors.urls")),
     path("apply/", include("profiledesk.apply.urls")),

@@ -173,6 +173,20 @@ MATRIX: dict[str, Rule] = {
         scoped=True,
         data={"reason": "Customer not on the line"},
     ),
+    # The desk's search box (tickets/search_views.py): every role that works with customers;
+    # an outsider searches only their own clients (an empty 200).
+    "search": Rule(allowed=CUSTOMER_WORK),
+    # Security's queue (profiledesk/security). The fixture's ticket is new, neither escalated
+    # nor a report: claiming and closing it are refused with a message (302 to the ticket).
+    "security:queue": Rule(allowed=SECURITY),
+    "security:claim": Rule(method="post", allowed=SECURITY, ok=302, scoped=True),
+    "security:close_report": Rule(
+        method="post",
+        allowed=SECURITY,
+        ok=302,
+        scoped=True,
+        data={"reason": "Authorization matrix"},
+    ),
 }
 
 

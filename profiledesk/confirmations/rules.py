@@ -12,7 +12,7 @@ from profiledesk.connectors.models import Status as DeliveryStatus
 from profiledesk.messaging.models import Status
 from profiledesk.tickets.models import Ticket
 
-from .models import Confirmation
+from .models import Confirmation, ReportLink
 
 
 def close_problem(ticket: Ticket) -> str | None:
@@ -27,4 +27,21 @@ def close_problem(ticket: Ticket) -> str | None:
     pending = Delivery.objects.filter(ticket_id=ticket.pk).exclude(status=DeliveryStatus.DELIVERED)
     if pending.exists():
         return _("A downstream system has not acknowledged the change yet.")
+    return None
+
+
+def is_report_ticket(ticket: Ticket) -> bool:
+    """Whether `ticket` was opened by a customer's "this wasn't me" link (report_confirm)."""
+    return ReportLink.objects.filter(report_ticket_id=ticket.pk).exists()
+
+
+def report_close_problem(ticket: Ticket) -> str | None:
+    """The rule of "Close report" (escalated or verifying -> closed, security): what keeps
+    `ticket` from being closed as a resolved report, or None. Only a report ticket, and
+    only while no change is captured on it: once one is, it is a change request that
+    follows the flow (or is cancelled)."""
+    if not is_report_ticket(ticket):
+        return _("Only a customer's “this wasn't me” report is closed this way.")
+    if ticket.items.exists():
+        return _("A change is captured on this report: it follows the flow or is cancelled.")
     return None

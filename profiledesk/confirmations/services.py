@@ -37,6 +37,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audit_record
+from profiledesk.accounts.models import User
 from profiledesk.connectors.models import Delivery
 from profiledesk.customers.models import (
     Customer,
@@ -52,7 +53,7 @@ from profiledesk.policies.categories import Category
 from profiledesk.privacy.masking import mask_email, mask_phone
 from profiledesk.tickets.models import ChangeItem, Priority, RiskLevel, State, Ticket, TicketEvent
 from profiledesk.tickets.services import ticket_create
-from profiledesk.tickets.states import transition
+from profiledesk.tickets.states import TransitionError, transition
 
 from . import rules, tokens
 from .models import Confirmation, Reason, ReportLink
@@ -417,3 +418,28 @@ def report_confirm(*, token: str, request: HttpRequest | None = None) -> ReportL
         request=request,
     )
     return link
+
+
+@transaction.atomic
+def report_close(
+    *, ticket: Ticket, by: User, reason: str, request: HttpRequest | None = None
+) -> Ticket:
+    """Security closes a customer's "this wasn't me" report it has resolved (the rollback
+    opened, or the change found to be the customer's own): under the row lock, the rule
+    (a report ticket with no change captured) and then the move, which checks the role
+    (security) and the reason. The profile stays frozen until security lifts the freeze
+    itself (customers.services.customer_unfreeze): closing the report does not do it."""
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    problem = rules.report_close_problem(locked)
+    if problem:
+        raise TransitionError(problem)
+    closed = transition(ticket=locked, to=State.CLOSED, by=by, reason=reason, service=True)
+    audit_record(
+        action="confirmation.report_closed",
+        actor=by,
+        client=closed.client,
+        target=closed,
+        data={"reference": closed.reference, "reason": reason.strip()},
+        request=request,
+    )
+    return closed

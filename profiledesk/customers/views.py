@@ -5,11 +5,15 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from profiledesk.accounts.requests import StaffRequest
+from profiledesk.accounts.roles import Role, roles_of
+from profiledesk.tickets.queue_views import queue_row
+from profiledesk.tickets.selectors import customer_tickets
 
 from .access import get_customer_for_staff
 from .forms import CustomerSearchForm, FreezeForm, RevealForm
@@ -20,7 +24,10 @@ from .services import FREEZE_PERMISSION, FreezeError, customer_freeze, customer_
 
 @require_GET
 def home(request: StaffRequest) -> HttpResponse:
-    # Staff who work tickets start on the queue; the others on the customer search.
+    # Security starts on its own queue, staff who work tickets on the queue, the others
+    # on the customer search.
+    if Role.SECURITY in roles_of(request.user) and request.user.has_perm("tickets.view_ticket"):
+        return redirect("security:queue")
     if request.user.has_perm("tickets.view_ticket"):
         return redirect("tickets:queue")
     if request.user.has_perm("customers.view_customer"):
@@ -49,6 +56,20 @@ def search(request: StaffRequest) -> HttpResponse:
     return response
 
 
+def _tickets_of(request: StaffRequest, customer) -> dict | None:
+    """The customer's open and recent tickets for the profile, as queue rows: an agent sees
+    an open request before opening a duplicate. None without the ticket permission."""
+    if not request.user.has_perm("tickets.view_ticket"):
+        return None
+    found = customer_tickets(staff=request.user, customer_id=customer.pk)
+    now = timezone.now()
+    return {
+        "open": [queue_row(ticket, now) for ticket in found.open],
+        "recent": [queue_row(ticket, now) for ticket in found.recent],
+        "more_open": found.more_open,
+    }
+
+
 @require_GET
 def profile(request: StaffRequest, customer_id: int) -> HttpResponse:
     customer = customer_profile(get_customer_for_staff(request.user, customer_id))
@@ -57,6 +78,7 @@ def profile(request: StaffRequest, customer_id: int) -> HttpResponse:
         access = reveal_access(customer=customer, staff=request.user)
     context = {
         "customer": customer,
+        "tickets": _tickets_of(request, customer),
         "access_log": customer_access_log(customer),
         "can_reveal": access is not None and access.allowed,
         "reveal_reason_needed": access is not None and access.reason_needed,

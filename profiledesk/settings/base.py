@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "profiledesk.apply",
     "profiledesk.rollback",
     "profiledesk.exports",
+    "profiledesk.security",
     "profiledesk.demo",
     "verification",
     "audit",

@@ -153,6 +153,23 @@ class Ticket(models.Model):
             _queue_index("category"),
             _queue_index("risk_level"),
             _queue_index("assignee"),
+            # The queue's other sorts (tickets.selectors.SORT_KEYS): oldest first, and
+            # highest risk first then soonest due; each alone and after the client, the
+            # filter every queue page has.
+            models.Index(fields=["created_at", "id"], condition=_OPEN, name="ticket_open_age"),
+            models.Index(
+                fields=["client", "created_at", "id"],
+                condition=_OPEN,
+                name="ticket_open_client_age",
+            ),
+            models.Index(
+                fields=["-risk_score", "sla_due_at", "id"], condition=_OPEN, name="ticket_open_risk"
+            ),
+            models.Index(
+                fields=["client", "-risk_score", "sla_due_at", "id"],
+                condition=_OPEN,
+                name="ticket_open_client_risk",
+            ),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_recent"),
         ]
         permissions = [

@@ -6,15 +6,71 @@ from django.utils.translation import gettext_lazy as _
 from profiledesk.policies.categories import Category
 
 from .models import OPEN_STATES, Channel, RiskLevel, State
-from .selectors import AssigneeFilter, Cursor, QueueFilters, SlaFilter
+from .selectors import AssigneeFilter, Cursor, QueueFilters, SlaFilter, Sort
 
 
 def _any(label, choices) -> list[tuple[str, str]]:
     return [("", label), *[(str(value), str(text)) for value, text in choices]]
 
 
-class QueueFilterForm(forms.Form):
+SORT_CHOICES = [
+    (Sort.DUE, _("Due soonest")),
+    (Sort.AGE, _("Oldest")),
+    (Sort.RISK, _("Highest risk")),
+]
+
+
+class QueuePageForm(forms.Form):
+    """A queue's order and page (GET parameters): the ticket queue's and security's."""
+
+    sort = forms.TypedChoiceField(
+        label=_("Sort by"),
+        required=False,
+        empty_value=Sort.DUE,
+        choices=SORT_CHOICES,
+    )
+    after = forms.CharField(required=False, widget=forms.HiddenInput)
+    before = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def _clean_cursor(self, name: str) -> Cursor | None:
+        token = self.cleaned_data.get(name) or ""
+        if not token:
+            return None
+        try:
+            return Cursor.decode(token)
+        except ValueError:
+            raise forms.ValidationError(
+                _("This page link is broken; start from the first page."), code="cursor"
+            ) from None
+
+    def clean(self) -> dict:
+        data = super().clean()
+        sort = data.get("sort")
+        for name in ("after", "before"):
+            cursor = data.get(name)
+            # A page link of another order (the sort changed under it): its place means
+            # nothing in this one.
+            if cursor is not None and sort and cursor.sort != sort:
+                self.add_error(
+                    name,
+                    forms.ValidationError(
+                        _("This page link is of another order; start from the first page."),
+                        code="cursor_sort",
+                    ),
+                )
+        return data
+
+    def clean_after(self) -> Cursor | None:
+        return self._clean_cursor("after")
+
+    def clean_before(self) -> Cursor | None:
+        return self._clean_cursor("before")
+
+
+class QueueFilterForm(QueuePageForm):
     """GET parameters of the queue. Unknown values are errors, never silently ignored."""
+
+    field_order = ["state", "client", "channel", "category", "risk", "assignee", "sla", "sort"]
 
     state = forms.ChoiceField(
         label=_("State"),
@@ -40,8 +96,6 @@ class QueueFilterForm(forms.Form):
             [(SlaFilter.BREACHED, _("Breached")), (SlaFilter.DUE_SOON, _("Due in the next hour"))],
         ),
     )
-    after = forms.CharField(required=False, widget=forms.HiddenInput)
-    before = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, clients, people, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,23 +111,6 @@ class QueueFilterForm(forms.Form):
         for field in self.fields.values():
             if isinstance(field, forms.ChoiceField):
                 field.widget.attrs["class"] = "form-select form-select-sm"
-
-    def _clean_cursor(self, name: str) -> Cursor | None:
-        token = self.cleaned_data.get(name) or ""
-        if not token:
-            return None
-        try:
-            return Cursor.decode(token)
-        except ValueError:
-            raise forms.ValidationError(
-                _("This page link is broken; start from the first page."), code="cursor"
-            ) from None
-
-    def clean_after(self) -> Cursor | None:
-        return self._clean_cursor("after")
-
-    def clean_before(self) -> Cursor | None:
-        return self._clean_cursor("before")
 
     def filters(self) -> QueueFilters:
         data = self.cleaned_data

@@ -5,6 +5,7 @@ again in the background); claiming and reassigning are POSTs that come back to t
 queue, filters and page kept.
 """
 
+import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -23,14 +24,17 @@ from profiledesk.policies.sla import sla_status
 
 from .access import get_ticket_for_staff
 from .models import Ticket
-from .queue_forms import QueueFilterForm, ReassignForm
+from .queue_forms import SORT_CHOICES, QueueFilterForm, ReassignForm
 from .selectors import (
     COUNT_CAP,
     QueuePage,
+    Sort,
+    change_summary,
     queue_clients,
     queue_for,
     queue_people,
     reassign_candidate,
+    ticket_age,
 )
 from .services import TicketError, ticket_claim, ticket_reassign
 
@@ -42,6 +46,15 @@ class QueueRow:
     ticket: Ticket
     sla: str  # sla_status's status: "ok", "due_soon", "breached"
     sla_text: str  # "due in 42 min", "breached 5 min ago"
+    summary: str  # one line: the first change (masked) and how many more
+    age: str  # "3 hours", "2 days"
+
+
+def queue_row(ticket: Ticket, now: dt.datetime) -> QueueRow:
+    """A ticket as a queue shows it (the security queue too)."""
+    return QueueRow(
+        ticket, *sla_status(ticket, now), change_summary(ticket), ticket_age(ticket, now)
+    )
 
 
 def _page_url(request: StaffRequest, **cursor: str) -> str:
@@ -56,7 +69,7 @@ def _queue_context(
     request: StaffRequest, form: QueueFilterForm, page: QueuePage | None, clients, people
 ) -> dict:
     now = timezone.now()
-    rows = [QueueRow(t, *sla_status(t, now)) for t in page.tickets] if page else []
+    rows = [queue_row(t, now) for t in page.tickets] if page else []
     can_reassign = request.user.has_perm("tickets.reassign_ticket")
     reassign_people: dict[int, list] = {}
     if can_reassign:
@@ -64,8 +77,10 @@ def _queue_context(
             reassign_people.setdefault(membership.client_id, []).append(membership.user)
     next_cursor = page.next_cursor if page else None
     previous_cursor = page.previous_cursor if page else None
+    sort = getattr(form, "cleaned_data", {}).get("sort") or Sort.DUE
     return {
         "form": form,
+        "sort_label": dict(SORT_CHOICES).get(sort, ""),
         "page": page,
         "rows": rows,
         "now": now,
@@ -94,6 +109,7 @@ def queue(request: StaffRequest) -> HttpResponse:
             staff=request.user,
             client_ids=[client.pk for client in clients],
             filters=form.filters(),
+            sort=form.cleaned_data["sort"],
             after=form.cleaned_data["after"],
             before=form.cleaned_data["before"],
         )

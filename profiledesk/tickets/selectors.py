@@ -1,11 +1,13 @@
 """Reads for the ticket queue (docs/design.md §3): a staff member's clients' open tickets, filtered,
-soonest SLA first, a page at a time.
+sorted by due time, age or risk, a page at a time.
 
 Built to stay fast with a million tickets:
-- keyset pagination on (sla_due_at, id): a page starts after (or before) the last row the
+- keyset pagination on each sort's keys and the id — (sla_due_at, id), (created_at, id),
+  (risk_score DESC, sla_due_at, id): a page starts after (or before) the last row the
   staff member saw, so page 500 costs what page 1 costs — no OFFSET;
 - every filter is an equality or a range that one of the partial indexes on
-  (field, sla_due_at, id) WHERE state is open can serve in order (models.Ticket.Meta);
+  (field, sla_due_at, id) WHERE state is open can serve in order, and each other sort
+  has its own partial indexes, alone and after the client (models.Ticket.Meta);
 - no COUNT(*) over the whole backlog: at most COUNT_CAP + 1 rows are counted, and the page
   says "1,000+" beyond that;
 - a fixed number of queries whatever the page size: the page (with customer and
@@ -16,20 +18,28 @@ Built to stay fast with a million tickets:
 import base64
 import binascii
 import datetime as dt
+import re
 from dataclasses import dataclass
+from enum import StrEnum
 
-from django.db.models import F, Q
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from profiledesk.accounts.models import User
 from profiledesk.accounts.roles import Role
 from profiledesk.clients.models import Client, Membership
 from profiledesk.clients.scoping import clients_for
+from profiledesk.customers.selectors import SearchResult, customer_search
 from profiledesk.policies.sla import DUE_SOON
 
-from .models import OPEN_STATES, Ticket, TicketQuerySet
+from .models import OPEN_STATES, ChangeItem, Ticket, TicketQuerySet
 
 PAGE_SIZE = 50
+_OPEN_Q = Q(state__in=OPEN_STATES)
 COUNT_CAP = 1000
 # The roles that work tickets: who the assignee filter and the reassign form offer.
 FLOOR_ROLES = [Role.AGENT, Role.SUPERVISOR]
@@ -58,15 +68,39 @@ class QueueFilters:
     sla: str = ""  # "", SlaFilter.BREACHED / DUE_SOON
 
 
+class Sort(StrEnum):
+    """The queue's orders; each is a keyset served in order by a partial index."""
+
+    DUE = "due"  # the soonest SLA due first
+    AGE = "age"  # the oldest first
+    RISK = "risk"  # the highest risk score first, then the soonest due
+
+
+# Each sort's keyset: (field, descending) pairs, always followed by the id ascending (the
+# tie-break). Every field is NOT NULL, so that comparisons never meet a NULL.
+SORT_KEYS: dict[str, tuple[tuple[str, bool], ...]] = {
+    Sort.DUE: (("sla_due_at", False),),
+    Sort.AGE: (("created_at", False),),
+    Sort.RISK: (("risk_score", True), ("sla_due_at", False)),
+}
+_DATETIME_KEYS = {"sla_due_at", "created_at"}
+
+
 @dataclass(frozen=True)
 class Cursor:
-    """A position in the queue: the (sla_due_at, id) of a row. Opaque to the browser."""
+    """A position in the queue in one sort: the keyset values of a row and its id. Opaque
+    to the browser; a cursor of one sort is refused by another."""
 
-    sla_due_at: dt.datetime
+    sort: str
+    values: tuple[dt.datetime | int, ...]
     id: int
 
     def encode(self) -> str:
-        text = f"{self.sla_due_at.astimezone(dt.UTC).isoformat()}|{self.id}"
+        parts = [
+            v.astimezone(dt.UTC).isoformat() if isinstance(v, dt.datetime) else str(v)
+            for v in self.values
+        ]
+        text = "|".join([self.sort, *parts, str(self.id)])
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
     @classmethod
@@ -74,18 +108,50 @@ class Cursor:
         """The cursor `token` names; ValueError for anything that is not one."""
         try:
             text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            moment, ticket_id = text.split("|")
-            due = dt.datetime.fromisoformat(moment)
+            sort, *parts, ticket_id = text.split("|")
+            keys = SORT_KEYS[sort]
+            if len(parts) != len(keys):
+                raise ValueError("wrong number of keys")
+            values: list[dt.datetime | int] = []
+            for (field, _descending), part in zip(keys, parts, strict=True):
+                if field in _DATETIME_KEYS:
+                    moment = dt.datetime.fromisoformat(part)
+                    if timezone.is_naive(moment):
+                        raise ValueError("naive")
+                    values.append(moment)
+                else:
+                    values.append(int(part))
             number = int(ticket_id)
-        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        except (binascii.Error, UnicodeDecodeError, ValueError, KeyError) as error:
             raise ValueError("not a queue cursor") from error
-        if timezone.is_naive(due) or number < 1:
+        if number < 1 or any(isinstance(v, int) and v < 0 for v in values):
             raise ValueError("not a queue cursor")
-        return cls(due, number)
+        return cls(sort, tuple(values), number)
 
     @classmethod
-    def of(cls, ticket: Ticket) -> "Cursor":
-        return cls(ticket.sla_due_at, ticket.pk)
+    def of(cls, ticket: Ticket, sort: str = Sort.DUE) -> "Cursor":
+        return cls(sort, tuple(getattr(ticket, f) for f, _desc in SORT_KEYS[sort]), ticket.pk)
+
+
+def _keyset(cursor: Cursor, *, forward: bool) -> Q:
+    """The rows after (`forward`) or before `cursor` in its sort: a lexicographic
+    comparison written out as ORs, plus the bound on the first key alone that lets an
+    index range scan start at the cursor."""
+    keys = [*SORT_KEYS[cursor.sort], ("id", False)]
+    values = [*cursor.values, cursor.id]
+    later = Q(pk__in=[])
+    for n, (field, descending) in enumerate(keys):
+        lookup = "gt" if forward != descending else "lt"
+        equal = {name: value for (name, _d), value in zip(keys[:n], values[:n], strict=True)}
+        later |= Q(**equal, **{f"{field}__{lookup}": values[n]})
+    first, descending = keys[0]
+    bound = "gte" if forward != descending else "lte"
+    return later & Q(**{f"{first}__{bound}": values[0]})
+
+
+def _order(sort: str, *, forward: bool) -> list[str]:
+    keys = [*SORT_KEYS[sort], ("id", False)]
+    return [("-" if descending == forward else "") + field for field, descending in keys]
 
 
 @dataclass(frozen=True)
@@ -178,51 +244,188 @@ def _filtered(
     return tickets
 
 
-def queue_for(
+def _with_summary(tickets: TicketQuerySet) -> TicketQuerySet:
+    """The queue row's one-line summary in the page's own query: the first change item's
+    label and masked new value and how many items there are, as correlated subqueries
+    (each an index lookup on the item's ticket), so no query is added a page."""
+    items = ChangeItem.objects.filter(ticket=OuterRef("pk"))
+    first = items.order_by("position", "id")
+    return tickets.annotate(
+        first_item_label=Subquery(first.values("label")[:1]),
+        first_item_new=Subquery(first.values("new_display")[:1]),
+        item_count=Coalesce(
+            Subquery(
+                items.order_by().values("ticket").annotate(n=Count("pk")).values("n")[:1],
+                output_field=IntegerField(),
+            ),
+            0,
+        ),
+    )
+
+
+def change_summary(ticket: Ticket) -> str:
+    """One line for a ticket annotated by `_with_summary`: "E-mail address → n•••@example.org
+    (+1 more)" from the masked display the item keeps; the ticket's own summary (an e-mail's
+    subject, a report) when nothing is captured yet."""
+    count = getattr(ticket, "item_count", 0)
+    if not count:
+        return ticket.summary or str(_("No change captured yet"))
+    line = str(ticket.first_item_label)  # type: ignore[attr-defined]
+    if ticket.first_item_new:  # type: ignore[attr-defined]
+        line = f"{line} → {ticket.first_item_new}"  # type: ignore[attr-defined]
+    if count > 1:
+        line += " " + str(
+            ngettext("(+%(n)d more change)", "(+%(n)d more changes)", count - 1) % {"n": count - 1}
+        )
+    return line
+
+
+def ticket_age(ticket: Ticket, now: dt.datetime) -> str:
+    """How long ago the ticket was opened, in its largest unit: "3 hours", "2 days"."""
+    return timesince(ticket.created_at, now, depth=1)
+
+
+def keyset_page(
+    matching: TicketQuerySet,
     *,
-    staff: User,
-    client_ids: list[int],
-    filters: QueueFilters,
+    sort: str = Sort.DUE,
     after: Cursor | None = None,
     before: Cursor | None = None,
     size: int = PAGE_SIZE,
-    now: dt.datetime | None = None,
-) -> QueuePage:
-    """One page of the queue, soonest SLA first, and the capped count (two queries).
-
-    `after`: the page that follows that row; `before`: the page that ends just before it
-    (the "previous" link). Neither: the first page.
-    """
-    now = now or timezone.now()
-    matching = _filtered(staff=staff, client_ids=client_ids, filters=filters, now=now)
-    page = matching.select_related("customer", "assignee", "client")
+) -> tuple[list[Ticket], Cursor | None, Cursor | None]:
+    """One page of `matching` in `sort` order: (rows, next cursor, previous cursor); one
+    query. `after`: the page that follows that row; `before`: the page that ends just
+    before it (the "previous" link). Neither: the first page. A cursor of another sort is
+    a ValueError (the forms refuse it first)."""
+    for cursor in (after, before):
+        if cursor is not None and cursor.sort != sort:
+            raise ValueError("a cursor of another sort")
+    page = _with_summary(matching.select_related("customer__personal", "assignee", "client"))
     if before is not None:
         # Walk backwards from `before`, then show the rows in queue order.
         rows = list(
-            page.filter(
-                Q(sla_due_at__lt=before.sla_due_at)
-                | Q(sla_due_at=before.sla_due_at, id__lt=before.id),
-                sla_due_at__lte=before.sla_due_at,
-            ).order_by("-sla_due_at", "-id")[: size + 1]
+            page.filter(_keyset(before, forward=False)).order_by(*_order(sort, forward=False))[
+                : size + 1
+            ]
         )
         has_previous = len(rows) > size
         rows = rows[:size][::-1]
         has_next = True
     else:
         if after is not None:
-            page = page.filter(
-                Q(sla_due_at__gt=after.sla_due_at)
-                | Q(sla_due_at=after.sla_due_at, id__gt=after.id),
-                sla_due_at__gte=after.sla_due_at,
-            )
-        rows = list(page.order_by("sla_due_at", "id")[: size + 1])
+            page = page.filter(_keyset(after, forward=True))
+        rows = list(page.order_by(*_order(sort, forward=True))[: size + 1])
         has_next = len(rows) > size
         rows = rows[:size]
         has_previous = after is not None
+    return (
+        rows,
+        Cursor.of(rows[-1], sort) if has_next and rows else None,
+        Cursor.of(rows[0], sort) if has_previous and rows else None,
+    )
+
+
+def queue_for(
+    *,
+    staff: User,
+    client_ids: list[int],
+    filters: QueueFilters,
+    sort: str = Sort.DUE,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    size: int = PAGE_SIZE,
+    now: dt.datetime | None = None,
+) -> QueuePage:
+    """One page of the queue in `sort` order (soonest SLA first by default) and the
+    capped count (two queries)."""
+    now = now or timezone.now()
+    matching = _filtered(staff=staff, client_ids=client_ids, filters=filters, now=now)
+    rows, next_cursor, previous_cursor = keyset_page(
+        matching, sort=sort, after=after, before=before, size=size
+    )
     count = matching.order_by()[: COUNT_CAP + 1].count()
     return QueuePage(
-        tickets=rows,
-        count=count,
-        next_cursor=Cursor.of(rows[-1]) if has_next and rows else None,
-        previous_cursor=Cursor.of(rows[0]) if has_previous and rows else None,
+        tickets=rows, count=count, next_cursor=next_cursor, previous_cursor=previous_cursor
+    )
+
+
+# --- a customer's tickets (the profile) and the desk's search box -------------------------
+
+CUSTOMER_OPEN_LIMIT = 20
+CUSTOMER_RECENT_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class CustomerTickets:
+    open: list[Ticket]  # soonest due first
+    recent: list[Ticket]  # finished ones (applied, closed, cancelled, ...), newest first
+    more_open: bool  # more open tickets than shown
+
+
+def customer_tickets(
+    *,
+    staff: User,
+    customer_id: int,
+    open_limit: int = CUSTOMER_OPEN_LIMIT,
+    recent_limit: int = CUSTOMER_RECENT_LIMIT,
+) -> CustomerTickets:
+    """The customer's open tickets and latest finished ones, each list bounded (two
+    queries, over the index on (customer, created_at)), scoped to the staff member's
+    clients like every ticket read."""
+    theirs = _with_summary(
+        Ticket.objects.for_staff(staff).filter(customer_id=customer_id).select_related("assignee")
+    )
+    open_rows = list(theirs.open().order_by("sla_due_at", "id")[: open_limit + 1])
+    recent = list(theirs.exclude(_OPEN_Q).order_by("-created_at", "-id")[:recent_limit])
+    return CustomerTickets(
+        open=open_rows[:open_limit], recent=recent, more_open=len(open_rows) > open_limit
+    )
+
+
+SEARCH_TICKET_LIMIT = 25
+# A ticket reference as typed: "PD-000011", "pd-11", "PD 11", "pd11".
+_REFERENCE = re.compile(r"^PD[-\s]?0*(\d{1,9})$", re.IGNORECASE)
+
+
+def reference_in(query: str) -> str | None:
+    """The ticket reference `query` names ("PD-000011"), or None."""
+    match = _REFERENCE.match(query.strip())
+    return f"PD-{int(match.group(1)):06d}" if match else None
+
+
+@dataclass(frozen=True)
+class DeskSearch:
+    tickets: list[Ticket]  # the ticket named, then the customers' tickets, open first
+    more_tickets: bool
+    customers: SearchResult
+
+
+def desk_search(*, staff: User, query: str, limit: int = SEARCH_TICKET_LIMIT) -> DeskSearch:
+    """Tickets by reference, and customers by number, name, e-mail or phone with their
+    tickets, all within the staff member's clients (the scoping is in each query: another
+    client's rows are never read, so neither the answer nor its cost says they exist).
+
+    A fixed number of queries whatever matches: the reference (when the query is one),
+    customers_search's (the customers and their primary contacts) and the customers'
+    tickets."""
+    customers = customer_search(staff=staff, query=query)
+    scoped = _with_summary(
+        Ticket.objects.for_staff(staff).select_related("customer__personal", "assignee", "client")
+    )
+    named: list[Ticket] = []
+    reference = reference_in(query)
+    if reference:
+        named = list(scoped.filter(reference=reference)[:1])
+    ids = [customer.pk for customer in customers.customers]
+    rows: list[Ticket] = []
+    if ids:
+        rows = list(
+            scoped.filter(customer_id__in=ids)
+            .exclude(pk__in=[t.pk for t in named])
+            .annotate(finished=Case(When(_OPEN_Q, then=0), default=1))
+            .order_by("finished", "-created_at", "-id")[: limit + 1]
+        )
+    tickets = [*named, *rows]
+    return DeskSearch(
+        tickets=tickets[:limit], more_tickets=len(tickets) > limit, customers=customers
     )

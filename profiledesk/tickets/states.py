@@ -125,6 +125,23 @@ MOVES: list[Move] = [
         needs_reason=True,
         style="danger",
     ),
+    # A customer's "this wasn't me" report (profiledesk/confirmations), resolved by
+    # security: closed with a reason, escalated or after "Return to the flow" left it
+    # verifying with nothing to verify. The rule (a report ticket with no change in it) is
+    # confirmations', its service confirmations.services.report_close.
+    *[
+        Move(
+            source,
+            State.CLOSED,
+            _("Close report"),
+            SECURITY,
+            needs_reason=True,
+            style="success",
+            via="security:close_report",
+            service_only=True,
+        )
+        for source in (State.ESCALATED, State.VERIFYING)
+    ],
     # Approvals (profiledesk/approvals/services.py): the submit button posts to
     # approvals:submit, which re-assesses risk first (critical: escalated instead).
     # Decisions and voids are made by the approvals services only.

@@ -56,7 +56,7 @@ from profiledesk.accounts.models import User  # noqa: E402
 from profiledesk.clients.models import Client, Membership  # noqa: E402
 from profiledesk.demo.tickets import seed_tickets  # noqa: E402
 from profiledesk.tickets.models import OPEN_STATES, Ticket  # noqa: E402
-from profiledesk.tickets.selectors import Cursor  # noqa: E402
+from profiledesk.tickets.selectors import SORT_KEYS, Cursor, Sort  # noqa: E402
 
 TICKETS = int(os.environ.get("BENCH_TICKETS", "1000000"))
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "20000"))
@@ -130,15 +130,17 @@ def measure(case: Case) -> Timing:
     return Timing(case, statistics.median(samples), p95, len(queries), len(response.content))
 
 
-def deep_cursor(client: Client, depth: int) -> str:
-    """The cursor of the `depth`-th open ticket of `client`: a page far down the queue."""
+def deep_cursor(client: Client, depth: int, sort: str = Sort.DUE) -> str:
+    """The cursor of the `depth`-th open ticket of `client` in `sort`: a page far down."""
+    keys = [field for field, _descending in SORT_KEYS[sort]]
+    order = [("-" if descending else "") + field for field, descending in SORT_KEYS[sort]]
     row = (
         Ticket.objects.filter(client=client, state__in=OPEN_STATES)
-        .order_by("sla_due_at", "id")
-        .values_list("sla_due_at", "id")[depth : depth + 1]
+        .order_by(*order, "id")
+        .values_list(*keys, "id")[depth : depth + 1]
         .get()
     )
-    return Cursor(*row).encode()
+    return Cursor(sort, tuple(row[:-1]), row[-1]).encode()
 
 
 def report(cases: list[Case], *, what: str) -> None:
@@ -222,7 +224,22 @@ def main() -> None:
             http,
             "/tickets/?category=organisation&state=approved&channel=chat",
         ),
+        Case("queue: sorted by age", http, "/tickets/?sort=age"),
+        Case("queue: sorted by risk", http, "/tickets/?sort=risk"),
+        Case(
+            f"queue: by age, {depth:,} tickets in (cursor)",
+            http,
+            f"/tickets/?sort=age&after={deep_cursor(northwind, depth, Sort.AGE)}",
+        ),
+        Case(
+            f"queue: by risk, {depth:,} tickets in (cursor)",
+            http,
+            f"/tickets/?sort=risk&after={deep_cursor(northwind, depth, Sort.RISK)}",
+        ),
+        Case("queue: by risk, state = new", http, "/tickets/?sort=risk&state=new"),
+        Case("queue: by age, unassigned", http, "/tickets/?sort=age&assignee=none"),
         Case("queue: supervisor of both clients", supervisor, "/tickets/"),
+        Case("queue: both clients, by risk", supervisor, "/tickets/?sort=risk"),
         Case(
             "queue: both clients, critical, unassigned",
             supervisor,

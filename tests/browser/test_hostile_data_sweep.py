@@ -215,6 +215,8 @@ def pages_for(role: str, data: dict, personas) -> list[str]:
             *(f"/tickets/new/{grace.pk}/?channel=phone&category={c}"
               for c in ("personal", "contact", "billing", "organisation", "security")),
             "/accounts/sessions/",
+            # The desk's search box: tickets and customers found by hostile strings.
+            *(f"/search/?q={q}" for q in ("<script>", '"><img', "{{", "\u202e", "grace")),
         ],
         Role.SUPERVISOR: ["/tickets/", "/approvals/", *ticket_pages, f"/customers/{grace.pk}/"],
         Role.COMPLIANCE: [
@@ -223,7 +225,7 @@ def pages_for(role: str, data: dict, personas) -> list[str]:
             f"/audit/staff/{personas['agent'].pk}/activity/", "/exports/",
             f"/customers/{grace.pk}/",
         ],
-        Role.SECURITY: ["/tickets/", f"/customers/{data['customers'][2].pk}/",
+        Role.SECURITY: ["/tickets/", "/security/", f"/customers/{data['customers'][2].pk}/",
                         f"/tickets/{tickets['email'].reference}/"],
         Role.DESK_ADMIN: [
             "/admin/", "/admin/accounts/user/", "/admin/accounts/staffsession/",

@@ -8,8 +8,10 @@ from django.urls import reverse
 
 from audit.services import audit_record
 from profiledesk.customers.models import LinkedAccount, PaymentCard
+from profiledesk.tickets.models import ChangeItem, State
 from tests.conftest import signed_in
 from tests.factories import card_on_file, complete_customer
+from tests.tickets.queue_helpers import queue_ticket
 
 
 def _profile(user, customer):
@@ -132,6 +134,12 @@ def test_the_profile_page_runs_the_same_queries_for_1_or_8_rows_per_section(
             external_id=f"ext-{provider}",
             linked_at=customer.created_at,
         )
+    for _ in range(rows):  # open and finished requests of the customer, each with an item
+        for state in (State.NEW, State.CLOSED):
+            ticket = queue_ticket(northwind, customer=customer, state=state)
+            ChangeItem.objects.create(
+                ticket=ticket, section="contact", field="email", label="E-mail"
+            )
     for _ in range(rows):
         audit_record(
             action="customer.sensitive_revealed",
@@ -141,13 +149,14 @@ def test_the_profile_page_runs_the_same_queries_for_1_or_8_rows_per_section(
             data={"section": "personal", "field": "national_id", "label": "national ID"},
         )
     http = signed_in(personas["agent"])
-    # Expect 16 queries: the session, the staff member, their TOTP device (second factor),
+    # Expect 18 queries: the session, the staff member, their TOTP device (second factor),
     # their own and their groups' permissions; the customer with client and one-row
-    # sections (access helper); the staff member's open tickets of the customer (may they
-    # reveal? none here); e-mails, phones, addresses, security questions, linked
-    # accounts, cards, bank accounts (one each); the recent reveals; and the staff
-    # member's groups for the layout.
-    with django_assert_num_queries(16):
+    # sections (access helper); the customer's open requests and their finished ones
+    # (each with its summary and assignee in the one query); the staff member's open
+    # tickets of the customer (may they reveal? none here); e-mails, phones, addresses,
+    # security questions, linked accounts, cards, bank accounts (one each); the recent
+    # reveals; and the staff member's groups for the layout.
+    with django_assert_num_queries(18):
         response = http.get(reverse("customers:profile", args=[customer.pk]))
     page = response.content.decode()
     assert len(re.findall(r'data-testid="email"', page)) == rows
