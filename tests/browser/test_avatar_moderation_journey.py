@@ -54,7 +54,11 @@ def _files(root) -> list[str]:
 
 
 def test_the_approver_sees_the_picture_approves_it_and_the_moderation_completes(
-    page: Page, as_user, personas, northwind, private_storage  # noqa: F811
+    page: Page,
+    as_user,  # noqa: F811  (the fixture imported above)
+    personas,
+    northwind,
+    private_storage,
 ) -> None:
     agent, supervisor = personas["agent"], personas["supervisor"]
     grace = complete_customer(northwind, legal_name="Grace Hopper")
