@@ -10,6 +10,7 @@ fill with anything ("../../settings.py", "/etc/passwd", "avatars/x.svg"): every 
 checked against the exact shape the desk writes before any file is opened or deleted.
 """
 
+import functools
 import logging
 import re
 
@@ -41,7 +42,7 @@ def avatar_file_of(name: object) -> str | None:
     """The stored file that holds the avatar a change item names: the pending copy, or
     its published copy once applied; None when neither is kept (rejected, never written)
     or the name is not one the desk writes (path traversal, a foreign file)."""
-    if not is_pending_name(name):
+    if not isinstance(name, str) or not is_pending_name(name):
         return None
     for candidate in (name, published_name(name)):
         if default_storage.exists(candidate):
@@ -72,7 +73,7 @@ def avatars_discard(names: list[str]) -> int:
     were scheduled."""
     pending = [name for name in names if is_pending_name(name)]
     for name in pending:
-        transaction.on_commit(lambda name=name: _delete(name), robust=True)
+        transaction.on_commit(functools.partial(_delete, name), robust=True)
     return len(pending)
 
 
