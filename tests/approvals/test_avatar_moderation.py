@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -32,6 +33,7 @@ from profiledesk.tickets.states import transition
 from tests.apply.helpers import approve, ready
 from tests.conftest import make_staff, signed_in
 from tests.factories import TicketFactory, complete_customer
+from verification.models import DocumentCheck, DocumentType, Result
 
 pytestmark = pytest.mark.django_db
 
@@ -324,3 +326,51 @@ def test_cancelling_removes_the_pending_file(
             ticket=avatar_ticket, to=State.CANCELLED, by=personas["agent"], reason="Caller hung up"
         )
     assert _files(private_storage) == []
+
+
+# --- identity documents: the same rules ---------------------------------------------------
+
+
+def _document(ticket, agent, content: bytes):
+    name = default_storage.save("verification/documents/2026/03/id.png", ContentFile(content))
+    return DocumentCheck.objects.create(
+        ticket=ticket,
+        customer=ticket.customer,
+        document_type=DocumentType.choices[0][0],
+        file=name,
+        original_name="id.png",
+        content_type="image/png",
+        size=len(content),
+        result=Result.PASSED,
+        checked_by=agent,
+        checked_at=timezone.now(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "inline", "content_type"),
+    [
+        (_png().read(), True, "image/png"),
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", True, "application/pdf"),
+        (SVG, False, "application/octet-stream"),
+        (HTML, False, "application/octet-stream"),
+    ],
+)
+def test_the_approver_sees_identity_documents_typed_by_their_bytes(
+    avatar_ticket, personas, content, inline, content_type
+):
+    """Approvers of the ticket see its identity document (issue 11's view), audited; a
+    file that is not what the upload decoded is downloaded, never rendered."""
+    _submitted(avatar_ticket, personas)
+    check = _document(avatar_ticket, personas["agent"], content)
+    url = reverse("approvals:document", args=[avatar_ticket.reference, check.pk])
+    response = signed_in(personas["supervisor"]).get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"].startswith("inline;" if inline else "attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
+    assert AuditEvent.objects.filter(
+        action="verification.document_viewed", actor=personas["supervisor"]
+    ).exists()
+    assert signed_in(personas["agent"]).get(url).status_code == 403
