@@ -374,3 +374,16 @@ def test_the_approver_sees_identity_documents_typed_by_their_bytes(
         action="verification.document_viewed", actor=personas["supervisor"]
     ).exists()
     assert signed_in(personas["agent"]).get(url).status_code == 403
+
+
+def test_a_rejected_tickets_page_offers_no_picture(
+    avatar_ticket, personas, django_capture_on_commit_callbacks
+):
+    _submitted(avatar_ticket, personas)
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_reject(ticket=avatar_ticket, by=personas["supervisor"], reason="Not a face.")
+    page = signed_in(personas["supervisor"]).get(
+        reverse("tickets:detail", args=[avatar_ticket.reference])
+    )
+    assert 'data-testid="approval-panel"' in page.content.decode()
+    assert _url(avatar_ticket) not in page.content.decode()
