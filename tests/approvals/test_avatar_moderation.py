@@ -387,3 +387,15 @@ def test_a_rejected_tickets_page_offers_no_picture(
     )
     assert 'data-testid="approval-panel"' in page.content.decode()
     assert _url(avatar_ticket) not in page.content.decode()
+
+
+def test_a_picture_that_is_not_kept_is_not_linked(avatar_ticket, personas):
+    """A demo placeholder name or a file lost to a failed write: the card says what the
+    change is, and shows no broken image."""
+    _submitted(avatar_ticket, personas)
+    default_storage.delete(_item(avatar_ticket).new_value)
+    page = signed_in(personas["supervisor"]).get(
+        reverse("tickets:detail", args=[avatar_ticket.reference])
+    )
+    assert 'data-testid="avatar-image"' not in page.content.decode()
+    assert "New image (PNG, 64 × 48 px)" in page.content.decode()
