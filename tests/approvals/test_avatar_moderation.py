@@ -218,7 +218,9 @@ def test_a_stored_name_outside_the_pending_avatars_is_never_opened(
     assert response.status_code == 404
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(name=st.one_of(st.text(max_size=80), st.from_regex(PENDING_NAME, fullmatch=True)))
 def test_only_names_the_desk_writes_map_to_a_file(name, private_storage):
     """Whatever text a change item holds, the only names ever looked up are the two the

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.template import Context, Template
 from django.urls import reverse
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from profiledesk.accounts.models import User
@@ -88,6 +88,7 @@ def test_a_staff_member_without_a_full_name_is_named_by_username(personas):
     assert rendered == "night-shift|system"
 
 
+@settings(deadline=None)  # a busy shared machine
 @given(
     username=st.text(min_size=1, max_size=20).filter(str.strip),
     first=st.text(max_size=20),
