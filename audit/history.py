@@ -39,6 +39,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from simple_history.utils import get_history_model_for_model
 
+from profiledesk.accounts.naming import staff_name_of
 from profiledesk.approvals.models import Approval
 from profiledesk.clients.scoping import client_ids_for
 from profiledesk.confirmations.models import Confirmation
@@ -111,6 +112,7 @@ class Version:
     staff_id: int | None = None
     customer_id: int | None = None
     customer_number: str = ""  # filled in where the page is not one customer's (activity)
+    staff_name: str = ""  # as the desk names staff everywhere (accounts/naming.py)
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ class Group:
     staff_username: str
     staff_id: int | None
     versions: list[Version] = field(default_factory=list)
+    staff_name: str = ""  # as the desk names staff everywhere (accounts/naming.py)
     ticket: object | None = None  # tickets.Ticket, with created_by
     attempts: list = field(default_factory=list)  # verification.Attempt
     approvals: list = field(default_factory=list)  # approvals.Approval
@@ -344,7 +347,8 @@ def _rows(keys: list[tuple[int, int, dt.datetime]]) -> dict[tuple[int, int], dic
         # Identifiers from model metadata, ids as parameters.
         parts.append(
             f"SELECT {rank} AS r, h.history_id AS hid, {_json_of(HISTORY_MODELS[rank])} AS row, "  # noqa: S608
-            f"u.username AS who FROM {table} h LEFT JOIN {users} u ON u.id = h.history_user_id "
+            f"u.username AS who, u.first_name AS who_first, u.last_name AS who_last "
+            f"FROM {table} h LEFT JOIN {users} u ON u.id = h.history_user_id "
             f"WHERE h.history_id IN ({marks}) OR h.history_id IN ("
             f"SELECT (SELECT p.history_id FROM {table} p WHERE p.id = x.id AND "
             f"(p.history_date, p.history_id) < (x.history_date, x.history_id) "
@@ -355,9 +359,12 @@ def _rows(keys: list[tuple[int, int, dt.datetime]]) -> dict[tuple[int, int], dic
     found = {}
     with connection.cursor() as db:
         db.execute(" UNION ALL ".join(parts), params)
-        for rank, history_id, row, who in db.fetchall():
+        for rank, history_id, row, who, who_first, who_last in db.fetchall():
             values = json.loads(row) if isinstance(row, str) else dict(row)
             values["_who"] = who or ""
+            values["_who_name"] = staff_name_of(
+                username=who or "", first_name=who_first or "", last_name=who_last or ""
+            )
             found[(rank, history_id)] = values
     return found
 
@@ -471,6 +478,7 @@ def _versions(keys, rows: dict, *, revealed: bool = False) -> list[Version]:
                 history_id=history_id,
                 kind=kind,
                 staff_username=row["_who"],
+                staff_name=row["_who_name"],
                 reason=reason,
                 reference=match["reference"] if match else "",
                 changes=_changes(model, row, prev, kind, revealed),
@@ -499,6 +507,7 @@ def _groups(versions: list[Version]) -> list[Group]:
                 reference=version.reference,
                 reason=version.reason,
                 staff_username=version.staff_username,
+                staff_name=version.staff_name,
                 staff_id=version.staff_id,
                 versions=[version],
             )
@@ -620,13 +629,18 @@ def customer_history(
 
 
 def staff_choices(*, customer) -> list[tuple[int, str]]:
-    """(id, username) of the staff of the customer's client: the staff filter's choices."""
-    return list(
+    """(id, name) of the staff of the customer's client: the staff filter's choices,
+    named as the desk names staff everywhere."""
+    rows = (
         get_user_model()
         .objects.filter(memberships__client_id=customer.client_id)
-        .order_by("username")
-        .values_list("pk", "username")
+        .order_by("first_name", "last_name", "username")
+        .values_list("pk", "username", "first_name", "last_name")
     )
+    return [
+        (pk, staff_name_of(username=username, first_name=first, last_name=last))
+        for pk, username, first, last in rows
+    ]
 
 
 def customer_versions_all(*, customer, revealed: bool = False) -> Iterator[Version]:

@@ -79,6 +79,7 @@ def ticket_trail(*, ticket) -> TicketTrail:
         ),
         audit_events=list(
             AuditEvent.objects.filter(target_type="tickets.ticket", target_id=str(ticket.pk))
+            .select_related("actor")  # named as the desk names staff, no query a row
             .defer("data")
             .order_by("id")[:200]
         ),

@@ -2,6 +2,8 @@
 
 `sniff_type(content)` names an upload's type by what its bytes are (PDF, JPEG, PNG),
 never by what the sender says; inbound e-mail attachments are kept only if it names one.
+`private_file_response` serves a private file (avatar, identity document) to staff: type
+by its bytes, inline only for a decoded picture, `nosniff`, `private, no-store`.
 Identity documents go further (`verification/documents.py` decodes them in full and
 checks their size); avatars are checked by their form field (`intake/validators.py`).
 
@@ -20,6 +22,7 @@ import logging
 from collections.abc import Iterator
 
 from django.core.files.storage import default_storage
+from django.http import HttpResponse
 from PIL import Image
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,43 @@ def sniff_type(content: bytes) -> str | None:
     except Exception:  # Pillow raises many kinds on what is not an image
         return None
     return SNIFFED_TYPES.get(kind) if kind in ("JPEG", "PNG") else None
+
+
+# What a browser may render inline when the desk serves a private file: pictures only
+# (never SVG, HTML or anything a browser would run), named by their bytes.
+INLINE_IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+def sniff_image_type(content: bytes) -> str | None:
+    """image/jpeg, image/png or image/webp when the bytes are that image (decoded by
+    Pillow, not read off the name or a header), else None."""
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            kind = image.format
+            image.verify()
+    except Exception:  # Pillow raises many kinds on what is not an image
+        return None
+    return INLINE_IMAGE_TYPES.get(kind or "")
+
+
+def private_file_response(
+    content: bytes, *, filename: str, also_inline: frozenset[str] = frozenset()
+) -> HttpResponse:
+    """A private file (an avatar, an identity document) as the desk serves it: the type
+    named by the bytes, inline only for a real picture (or a type in `also_inline` the
+    caller decoded at upload, e.g. a PDF); anything else as an opaque download, so an SVG
+    or HTML page saved as "x.png" never runs in the desk's origin. Never cached, never
+    sniffed by the browser. `filename` must be the desk's own (ASCII, no quotes)."""
+    content_type = sniff_image_type(content)
+    if content_type is None and also_inline:
+        sniffed = sniff_type(content)
+        content_type = sniffed if sniffed in also_inline else None
+    disposition = "inline" if content_type else "attachment"
+    response = HttpResponse(content, content_type=content_type or "application/octet-stream")
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @contextlib.contextmanager

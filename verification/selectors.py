@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from profiledesk.accounts.models import User
+from profiledesk.accounts.naming import staff_name
 from profiledesk.customers.models import Customer
 from profiledesk.privacy.masking import mask_email, mask_phone
 from profiledesk.tickets.models import State, Ticket
@@ -25,16 +26,6 @@ EVIDENCE_SHOWN = 20
 # States in which the panel shows the wizard's live progress; after them, the
 # verification that happened, as a fact with its time (issue 11).
 LIVE_STATES = {State.NEW, State.VERIFYING, State.VERIFICATION_FAILED}
-
-
-def staff_short_name(user: User | None) -> str:
-    """ "J. Doe" (or the full name, or the username)."""
-    if user is None:
-        return _("the desk")
-    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
-    if first and last:
-        return f"{first[0]}. {last}"
-    return user.get_full_name() or user.get_username()
 
 
 def _method_text(row: Attempt) -> str:
@@ -62,7 +53,7 @@ def verification_summary(fact: Verified, now: dt.datetime | None = None) -> dict
     return {
         "level": fact.level,
         "at": fact.at,
-        "by": staff_short_name(fact.by),
+        "by": staff_name(fact.by, nobody=_("the desk")),
         "methods": ", ".join(_method_text(row) for row in fact.passes),
         "valid_until": fact.valid_until,
         "expired": fact.expired(now),

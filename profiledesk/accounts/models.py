@@ -6,6 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .naming import staff_name
+
 
 class User(AbstractUser):
     """A staff member. Roles are Django groups (see roles.py); clients via Membership."""
@@ -17,7 +19,7 @@ class User(AbstractUser):
         verbose_name_plural = _("staff")
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return staff_name(self)
 
 
 class StaffSession(models.Model):

@@ -14,7 +14,9 @@ What an item means comes from intake.capture.resolve_field (the single source of
 - COMMAND items (password reset, two-factor reset, sign out everywhere) are not profile
   writes: they travel to the client's identity system in the event (`commands`) through
   the connectors' outbox. The desk never sets a password; it records only when it asked
-  for a password reset (SecuritySettings.last_password_reset_at).
+  for a password reset, a two-factor reset (the method is then "none") or a sign-out
+  everywhere (SecuritySettings.last_password_reset_at / two_factor_reset_at /
+  signed_out_everywhere_at), so that the profile shows what the commands did.
 
 Every history row carries the staff member and "<reference> applied" as its reason.
 """
@@ -37,6 +39,8 @@ from profiledesk.approvals.services import approvals_void
 from profiledesk.confirmations.services import confirmations_create, ticket_close_if_done
 from profiledesk.connectors.services import deliveries_create
 from profiledesk.customers import models as m
+from profiledesk.files import deleted_on_failure
+from profiledesk.intake.avatars import avatar_publish, is_pending_name
 from profiledesk.intake.capture import FieldSpec, Kind, resolve_field
 from profiledesk.policies.services import risk_refresh
 from profiledesk.rollback.models import is_rollback_ticket
@@ -86,7 +90,9 @@ def ticket_apply(*, ticket: Ticket, by: User) -> Ticket:
     """Apply `ticket` (ready with no approval needed, or approved) as staff member `by`;
     raise ApplyError (or tickets.states.TransitionError) saying why not."""
     try:
-        with transaction.atomic():
+        # An applied avatar is copied out of pending inside the transaction: if the
+        # transaction fails, the copy is deleted (the pending file stays for a retry).
+        with deleted_on_failure() as written, transaction.atomic():
             locked = (
                 Ticket.objects.select_for_update(of=("self",))
                 .select_related("client", "customer")
@@ -102,7 +108,12 @@ def ticket_apply(*, ticket: Ticket, by: User) -> Ticket:
             if not items:
                 raise ApplyError(_("The request has no change in it."))
             now = timezone.now()
-            commands = _profile_write(ticket=locked, items=items, by=by, now=now)
+            # An avatar approved at its tier is moderated (the avatar policy's tier 1 is
+            # the moderation, docs/design.md §5); one applied without approval is not.
+            moderated = locked.state == State.APPROVED
+            commands = _profile_write(
+                ticket=locked, items=items, by=by, now=now, moderated=moderated, written=written
+            )
             transition(ticket=locked, to=State.APPLIED, by=by, service=True)
             # A rollback ticket: the ticket it rolls back becomes rolled_back with it.
             rollback_mark_original(ticket=locked, by=by)
@@ -164,7 +175,13 @@ def _spec(item: ChangeItem) -> FieldSpec:
 
 
 def _profile_write(
-    *, ticket: Ticket, items: list[ChangeItem], by: User, now: dt.datetime
+    *,
+    ticket: Ticket,
+    items: list[ChangeItem],
+    by: User,
+    now: dt.datetime,
+    moderated: bool = False,
+    written: list[str] | None = None,
 ) -> list[str]:
     """Write the items to the customer's profile; return the commands for the identity
     system, in order."""
@@ -197,13 +214,33 @@ def _profile_write(
             by=by,
             reason=reason,
             now=now,
+            moderated=moderated,
+            written=written if written is not None else [],
         )
-    if "password_reset" in commands:
-        security, _created = m.SecuritySettings.objects.get_or_create(customer=customer)
-        security.last_password_reset_at = now
-        _stamp(security, by, reason)
-        security.save()
+    _commands_record(customer=customer, commands=commands, by=by, reason=reason, now=now)
     return commands
+
+
+def _commands_record(
+    *, customer: m.Customer, commands: list[str], by: User, reason: str, now: dt.datetime
+) -> None:
+    """What the profile knows once the identity system is asked to act, so that it never
+    shows the state before the command (every command of intake.capture's security form):
+    a password reset and a sign-out everywhere are dated; a two-factor reset leaves the
+    customer with no second factor until they enrol again."""
+    if not commands:
+        return
+    security = m.SecuritySettings.objects.select_for_update().filter(customer=customer).first()
+    security = security or m.SecuritySettings(customer=customer)
+    if "password_reset" in commands:
+        security.last_password_reset_at = now
+    if "two_factor_reset" in commands:
+        security.two_factor_method = m.SecuritySettings.Method.NONE
+        security.two_factor_reset_at = now
+    if "sign_out_everywhere" in commands:
+        security.signed_out_everywhere_at = now
+    _stamp(security, by, reason)
+    security.save()
 
 
 def _stamp(row: m.Section, by: User, reason: str) -> None:
@@ -245,6 +282,8 @@ def _row_write(
     by: User,
     reason: str,
     now: dt.datetime,
+    moderated: bool = False,
+    written: list[str],
 ) -> None:
     row: m.Section
     if target_id is not None:
@@ -271,13 +310,29 @@ def _row_write(
     if isinstance(row, m.SecurityQuestion) and any(s.name == "answer_hash" for s, _i in changes):
         row.set_at = now
     if isinstance(row, m.Avatar):
+        _avatar_publish(row, moderated=moderated, written=written)
         row.uploaded_at = now
-        row.moderation_status = m.Avatar.Moderation.PENDING
     flag = _ONE_OF.get(model)
     if flag and getattr(row, flag):
         _demote(model, customer, flag, keep=row.pk, by=by, reason=reason)
     _stamp(row, by, reason)
     row.save()
+
+
+def _avatar_publish(row: m.Avatar, *, moderated: bool, written: list[str]) -> None:
+    """The avatar leaves `avatars/pending/` for the profile's folder; approved when the
+    ticket was approved (moderation done), pending otherwise. A name that is not a pending
+    avatar (a rollback restoring an earlier published image) is kept as it is."""
+    Moderation = m.Avatar.Moderation
+    name = row.image.name
+    if name and is_pending_name(name):
+        try:
+            row.image.name = avatar_publish(pending=name, written=written)
+        except FileNotFoundError:
+            raise ApplyError(
+                _("The image of this change is no longer kept: capture it again.")
+            ) from None
+    row.moderation_status = Moderation.APPROVED if moderated else Moderation.PENDING
 
 
 def _demote(

@@ -4,8 +4,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from profiledesk.accounts.models import User
+from profiledesk.intake.avatars import avatar_file_of
 from profiledesk.tickets.access import get_ticket_for_staff
-from profiledesk.tickets.models import Ticket
+from profiledesk.tickets.models import ChangeItem, State, Ticket
 from verification.models import DocumentCheck
 
 from .rules import TIER_PERMISSIONS
@@ -48,3 +49,29 @@ def get_document_for_reviewer(user: User, reference: str, document_id: int) -> D
     if check is None or not check.file:
         raise Http404("No such document")
     return check
+
+
+# A ticket in these states keeps no captured file: its avatar is not served, whatever is
+# still on disk (the on-commit delete may have failed).
+AVATAR_GONE_STATES = {State.REJECTED, State.CANCELLED}
+
+
+def get_avatar_for_reviewer(user: User, reference: str, item_id: int) -> tuple[ChangeItem, str]:
+    """The avatar a ticket's change item asks for, as (item, storage name), for whoever
+    may review the ticket's evidence (approvers — the moderators —, auditors, security):
+    403 for anyone else; 404 outside their clients, for another ticket's item or an item
+    that is not an avatar, once the ticket is rejected or cancelled, or when the stored
+    name is not one the desk writes (path traversal) or its file is not kept."""
+    if not may_review_documents(user):
+        raise PermissionDenied
+    ticket = get_ticket_for_staff(user, reference)
+    if ticket.state in AVATAR_GONE_STATES:
+        raise Http404("No such image")
+    item = ChangeItem.objects.filter(
+        ticket=ticket, pk=item_id, section="avatar", field="avatar.image"
+    ).first()
+    name = avatar_file_of(item.new_value) if item is not None else None
+    if item is None or name is None:
+        raise Http404("No such image")
+    item.ticket = ticket  # the audit event names it: no second query
+    return item, name

@@ -8,6 +8,7 @@ tickets.states.transition, the one module that changes a ticket's state.
 import datetime as dt
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,7 +18,7 @@ from profiledesk.accounts.models import User
 from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_due
-from profiledesk.tickets.models import RiskLevel, State, Ticket, TicketEvent
+from profiledesk.tickets.models import ChangeItem, RiskLevel, State, Ticket, TicketEvent
 from profiledesk.tickets.states import TransitionError, transition
 from profiledesk.vault.cards import redact_card_numbers
 
@@ -326,3 +327,18 @@ def approvals_void(*, ticket: Ticket, reason: str, by: User | None = None) -> in
         )
     _sync(ticket, locked)
     return voided
+
+
+@transaction.atomic
+def avatar_viewed(*, item: ChangeItem, staff: User, request: HttpRequest | None = None) -> None:
+    """Looking at the picture a ticket asks to set is evidence of the moderation: audited
+    (ticket and item, never the file name or content)."""
+    ticket = item.ticket
+    audit_record(
+        action="approvals.avatar_viewed",
+        actor=staff,
+        client=ticket.client,
+        target=ticket,
+        data={"ticket": ticket.reference, "item": item.pk},
+        request=request,
+    )

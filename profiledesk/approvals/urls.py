@@ -14,4 +14,5 @@ urlpatterns = [
         views.document,
         name="document",
     ),
+    path("tickets/<str:reference>/avatar/<int:item_id>/", views.avatar, name="avatar"),
 ]

@@ -2,7 +2,8 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -10,14 +11,26 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from profiledesk.accounts.requests import StaffRequest
+from profiledesk.files import private_file_response
 from profiledesk.tickets.access import get_ticket_for_staff
 from profiledesk.tickets.states import TransitionError
 from verification.services import document_viewed
 
-from .access import get_document_for_reviewer, get_ticket_for_approver, is_approver
+from .access import (
+    get_avatar_for_reviewer,
+    get_document_for_reviewer,
+    get_ticket_for_approver,
+    is_approver,
+)
 from .forms import DecisionForm
 from .selectors import approval_queue
-from .services import ApprovalError, approval_grant, approval_reject, approval_submit
+from .services import (
+    ApprovalError,
+    approval_grant,
+    approval_reject,
+    approval_submit,
+    avatar_viewed,
+)
 
 
 @require_GET
@@ -92,11 +105,30 @@ def reject(request: StaffRequest, reference: str) -> HttpResponse:
 @require_GET
 def document(request: StaffRequest, reference: str, document_id: int) -> HttpResponse:
     """The identity document behind a ticket's AL3, for whoever approves or audits it:
-    audited (ticket and document id, never the content), never cached, never public."""
+    audited (ticket and document id, never the content), never cached, never public;
+    inline only as the picture or PDF its bytes are (decoded at upload)."""
     check = get_document_for_reviewer(request.user, reference, document_id)
+    try:
+        with check.file.open("rb") as file:
+            content = file.read()
+    except FileNotFoundError:
+        raise Http404("No such document") from None
     document_viewed(check=check, staff=request.user, request=request)
-    response = FileResponse(check.file.open("rb"), content_type=check.content_type)
-    response["Content-Disposition"] = f'inline; filename="document-{check.pk}"'
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_file_response(
+        content, filename=f"document-{check.pk}", also_inline=frozenset({"application/pdf"})
+    )
+
+
+@require_GET
+def avatar(request: StaffRequest, reference: str, item_id: int) -> HttpResponse:
+    """The avatar a ticket asks to set, for its moderators (approvers), auditors and
+    security: from private storage, audited, never cached; inline only if its bytes are a
+    JPEG, PNG or WebP picture, otherwise an opaque download."""
+    item, name = get_avatar_for_reviewer(request.user, reference, item_id)
+    try:
+        with default_storage.open(name, "rb") as file:
+            content = file.read()
+    except FileNotFoundError:  # deleted between the check and the read
+        raise Http404("No such image") from None
+    avatar_viewed(item=item, staff=request.user, request=request)
+    return private_file_response(content, filename=f"avatar-{item.pk}")

@@ -240,12 +240,20 @@ class SecuritySettings(Section):
         _("two-factor method"), max_length=8, choices=Method.choices, default=Method.NONE
     )
     last_password_reset_at = models.DateTimeField(_("last password reset"), null=True, blank=True)
+    # When the desk asked the client's identity system to reset two-factor / end every
+    # session (apply/services.py): the profile shows what the applied commands did.
+    two_factor_reset_at = models.DateTimeField(_("last two-factor reset"), null=True, blank=True)
+    signed_out_everywhere_at = models.DateTimeField(
+        _("last sign-out everywhere"), null=True, blank=True
+    )
     history = HistoricalRecords()
 
     field_policies = {
         "customer": PUBLIC,
         "two_factor_method": PUBLIC,
         "last_password_reset_at": PUBLIC,
+        "two_factor_reset_at": PUBLIC,
+        "signed_out_everywhere_at": PUBLIC,
     }
 
     class Meta:
@@ -305,6 +313,16 @@ class Preferences(Section):
     class Meta:
         verbose_name = _("preferences")
         verbose_name_plural = _("preferences")
+
+    @property
+    def confirmation_channels(self) -> list[str]:
+        """The channels changes are confirmed by, as labels ("E-mail", "SMS", "App")."""
+        flags = (
+            (self.confirm_by_email, _("E-mail")),
+            (self.confirm_by_sms, _("SMS")),
+            (self.confirm_in_app, _("App")),
+        )
+        return [str(label) for on, label in flags if on]
 
 
 class LinkedAccount(Section):

@@ -95,7 +95,7 @@ def customer_profile(customer: Customer) -> Customer:
 def customer_access_log(customer: Customer, *, limit: int = 10) -> list[AuditEvent]:
     """The latest audited accesses to this customer's data (reveals and the like)."""
     return list(
-        AuditEvent.objects.filter(
-            target_type="customers.customer", target_id=str(customer.pk)
-        ).order_by("-id")[:limit]
+        AuditEvent.objects.filter(target_type="customers.customer", target_id=str(customer.pk))
+        .select_related("actor")  # named as the desk names staff, no query a row
+        .order_by("-id")[:limit]
     )

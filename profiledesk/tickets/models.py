@@ -241,6 +241,20 @@ class TicketEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
 
+    # The timeline speaks in labels ("Pending approval → Approved"), never in codes; a code
+    # the table no longer knows is shown as it was stored.
+    @property
+    def from_state_label(self) -> str:
+        return _state_label(self.from_state)
+
+    @property
+    def to_state_label(self) -> str:
+        return _state_label(self.to_state)
+
+
+def _state_label(code: str) -> str:
+    return str(State(code).label) if code in State.values else code
+
 
 class Attachment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")

@@ -21,9 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from profiledesk.accounts.roles import Role, roles_of
+from profiledesk.intake.avatars import avatars_discard
 from profiledesk.vault.cards import redact_card_numbers
 
-from .models import State, Ticket, TicketEvent
+from .models import ChangeItem, State, Ticket, TicketEvent
 
 FLOOR = frozenset({Role.AGENT, Role.SUPERVISOR})
 SECURITY = frozenset({Role.SECURITY})
@@ -327,5 +328,20 @@ def transition(*, ticket: Ticket, to: str, by, reason: str = "", service: bool =
             to_state=to,
             message=reason,
         )
+        if to in ENDED_UNAPPLIED:
+            _pending_files_discard(locked)
     ticket.state, ticket.updated_at = locked.state, locked.updated_at
     return locked
+
+
+# States a ticket ends in without its change reaching the profile: nothing it captured is
+# kept for it any more (a rejected avatar is not reachable, not even by the approver).
+ENDED_UNAPPLIED = frozenset({State.REJECTED, State.CANCELLED})
+
+
+def _pending_files_discard(ticket: Ticket) -> None:
+    """Delete the ticket's pending avatar files once this move commits."""
+    names = ChangeItem.objects.filter(
+        ticket_id=ticket.pk, section="avatar", field="avatar.image"
+    ).values_list("new_value", flat=True)
+    avatars_discard(list(names))

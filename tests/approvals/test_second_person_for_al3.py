@@ -158,7 +158,11 @@ def test_viewing_the_document_is_audited_never_cached_and_works_after_verifying(
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     assert response["Content-Type"] == "image/png"
-    b"".join(response.streaming_content)
+    assert response["Content-Disposition"].startswith("inline;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    check = reset.document_checks.get()
+    with check.file.open("rb") as stored:
+        assert response.content == stored.read()
     event = AuditEvent.objects.filter(action="verification.document_viewed").latest("id")
     check = reset.document_checks.get()
     assert event.data == {"ticket": reset.reference, "document": check.pk}

@@ -107,7 +107,7 @@ def test_an_applied_email_change_reaches_the_crm_and_the_old_address_can_freeze_
     expect(page.get_by_test_id("verification-level")).to_contain_text("AL2 of AL2")
     expect(panel).not_to_contain_text("not proven yet")
     page.get_by_role("button", name="Mark verified").click()
-    expect(page.get_by_test_id("timeline")).to_contain_text("verifying → ready")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Verifying → Ready")
 
     page.get_by_role("button", name="Apply", exact=True).click()
     expect(page.get_by_text("Applied to the customer's profile.")).to_be_visible()

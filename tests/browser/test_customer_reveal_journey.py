@@ -91,7 +91,7 @@ def test_agent_reveals_a_masked_value_and_the_reveal_is_recorded(
     assert personal.national_id not in page.content()
     rows = page.get_by_test_id("access-log").locator("tbody tr")
     expect(rows).to_have_count(1)
-    expect(rows.first.locator("td").nth(1)).to_have_text(agent.username)
+    expect(rows.first.locator("td").nth(1)).to_have_text(agent.get_full_name())  # one name
     expect(rows.first.locator("td").nth(2)).to_have_text("national ID")
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -170,7 +170,7 @@ def test_a_careless_agent_cannot_push_the_takeover_sequence_through(
     )
     answer_questions(page)
     page.get_by_role("button", name="Mark verified").click()
-    expect(page.get_by_test_id("timeline")).to_contain_text("verifying → ready")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Verifying → Ready")
     page.get_by_role("button", name="Apply", exact=True).click()
     expect(page.get_by_text("Applied to the customer's profile.")).to_be_visible()
     panel = page.get_by_test_id("verification")
@@ -235,7 +235,7 @@ def test_a_careless_agent_cannot_push_the_takeover_sequence_through(
     upload_document(page, photo)
     expect(page.get_by_test_id("verification-level")).to_contain_text("AL3 of AL3")
     page.get_by_role("button", name="Mark verified").click()
-    expect(page.get_by_test_id("timeline")).to_contain_text("verifying → ready")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Verifying → Ready")
     # ... but the agent cannot apply it: a second person decides, and the risk is high.
     expect(page.get_by_role("button", name="Apply", exact=True)).to_have_count(0)
     approval = page.get_by_test_id("approval-panel")
@@ -285,7 +285,7 @@ def test_a_careless_agent_cannot_push_the_takeover_sequence_through(
     upload_document(page, photo2)
     expect(page.get_by_test_id("verification-level")).to_contain_text("AL3 of AL3")
     page.get_by_role("button", name="Mark verified").click()
-    expect(page.get_by_test_id("timeline")).to_contain_text("verifying → ready")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Verifying → Ready")
     expect(page.get_by_role("button", name="Apply", exact=True)).to_have_count(0)
     expect(
         page.get_by_role("region", name=re.compile("Risk")).get_by_role("heading")

@@ -76,7 +76,7 @@ def test_agent_verifies_a_caller_and_a_second_caller_is_locked_out(
     page.get_by_role("button", name="Check answers").click()
     expect(page.get_by_test_id("verification-level")).to_contain_text("AL2 of AL2")
     page.get_by_role("button", name="Mark verified").click()
-    expect(page.get_by_test_id("timeline")).to_contain_text("verifying → ready")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Verifying → Ready")
     ticket.refresh_from_db()
     assert ticket.state == State.READY
 

@@ -108,7 +108,8 @@ def test_profile_lists_who_revealed_what(personas, customer):
     log = (
         _profile(personas["agent"], customer).content.decode().split('data-testid="access-log"')[1]
     )
-    assert "supervisor" in log
+    # Named as the desk names staff everywhere: the full name, not the username.
+    assert str(personas["supervisor"].get_full_name()) in log
     assert "national ID" in log
 
 

@@ -1,5 +1,5 @@
 """The verification panel on the ticket page (issue 11): a verification that happened is
-shown as what it was — "Verified AL2 at 10:32 by J. Doe — code to j•••@…, questions; valid
+shown as what it was — "Verified AL2 at 10:32 by Jane Doe — code to j•••@…, questions; valid
 until 11:02", or "expired at 11:02" — never as "AL0 of AL2 ✘ not yet" on a ticket past
 verification. While a cooling-off holds a security or billing change, the wizard works
 toward AL3 and offers the document step, saying that lifting the hold needs a second
@@ -38,7 +38,8 @@ def _verified_ready(ticket, customer, agent, sent, clock):
 
 
 def _short(agent) -> str:
-    return f"{agent.first_name[0]}. {agent.last_name}"
+    # Staff are named one way everywhere (profiledesk/accounts/naming.py): the full name.
+    return f"{agent.first_name} {agent.last_name}"
 
 
 def test_a_ticket_being_verified_shows_its_live_progress(ticket, agent):
