@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -47,6 +48,7 @@ from profiledesk.vault.cards import redact_card_numbers
 from verification.models import Attempt, Purpose, Result
 
 from .rules import APPLICABLE, apply_problem, risk_problem
+from .wire import wire_value
 
 EVENT_TYPE = "profile.changed"
 
@@ -102,11 +104,12 @@ def ticket_apply(*, ticket: Ticket, by: User) -> Ticket:
             if not items:
                 raise ApplyError(_("The request has no change in it."))
             now = timezone.now()
-            commands = _profile_write(ticket=locked, items=items, by=by, now=now)
+            written: dict[int, Written] = {}
+            commands = _profile_write(ticket=locked, items=items, by=by, now=now, written=written)
             transition(ticket=locked, to=State.APPLIED, by=by, service=True)
             # A rollback ticket: the ticket it rolls back becomes rolled_back with it.
             rollback_mark_original(ticket=locked, by=by)
-            event = _event(ticket=locked, items=items, commands=commands, now=now)
+            event = _event(ticket=locked, items=items, commands=commands, written=written, now=now)
             deliveries = _deliveries_create(ticket=locked, event=event)
             confirmations = _confirmations_create(ticket=locked)
             audit_record(
@@ -163,11 +166,26 @@ def _spec(item: ChangeItem) -> FieldSpec:
         ) from None
 
 
+@dataclass(frozen=True)
+class Written:
+    """What one item did to the profile, for the event: the row, and the attribute's
+    value before and after as downstream systems receive it (apply/wire.py)."""
+
+    row: int | None
+    old: Any = None
+    new: Any = None
+
+
 def _profile_write(
-    *, ticket: Ticket, items: list[ChangeItem], by: User, now: dt.datetime
+    *,
+    ticket: Ticket,
+    items: list[ChangeItem],
+    by: User,
+    now: dt.datetime,
+    written: dict[int, Written],
 ) -> list[str]:
     """Write the items to the customer's profile; return the commands for the identity
-    system, in order."""
+    system, in order. `written` gets what each item did, by item id."""
     customer = ticket.customer
     reason = f"{ticket.reference} applied"
     rows: dict[tuple[type[models.Model], int | None], list[tuple[FieldSpec, ChangeItem]]]
@@ -179,6 +197,7 @@ def _profile_write(
             commands.append(spec.name)
         elif spec.kind == Kind.REMOVE:
             row = _row(spec.model, customer, item.target_id)
+            written[item.pk] = Written(row=row.pk)
             _stamp(row, by, reason)
             row.delete()
         else:
@@ -196,6 +215,7 @@ def _profile_write(
             by=by,
             reason=reason,
             now=now,
+            written=written,
         )
     if "password_reset" in commands:
         security, _created = m.SecuritySettings.objects.get_or_create(customer=customer)
@@ -236,6 +256,7 @@ def _row_write(
     by: User,
     reason: str,
     now: dt.datetime,
+    written: dict[int, Written],
 ) -> None:
     if target_id is not None:
         row = _row(model, customer, target_id)
@@ -245,6 +266,7 @@ def _row_write(
         row = row or model(customer=customer)
     else:
         row = model(customer=customer)
+    before = {item.pk: wire_value(row, spec.name) if row.pk else None for spec, item in changes}
     for spec, item in changes:
         _value_set(row, spec, item, customer)
         if spec.key in _PROVEN_BY_CODE:
@@ -266,6 +288,8 @@ def _row_write(
         _demote(model, customer, flag, keep=row.pk, by=by, reason=reason)
     _stamp(row, by, reason)
     row.save()
+    for spec, item in changes:
+        written[item.pk] = Written(row=row.pk, old=before[item.pk], new=wire_value(row, spec.name))
 
 
 def _demote(
@@ -344,10 +368,16 @@ def _proven_contacts(ticket: Ticket, items: list[ChangeItem]) -> set[tuple[int, 
 
 
 def _event(
-    *, ticket: Ticket, items: list[ChangeItem], commands: list[str], now: dt.datetime
+    *,
+    ticket: Ticket,
+    items: list[ChangeItem],
+    commands: list[str],
+    written: dict[int, Written],
+    now: dt.datetime,
 ) -> dict[str, Any]:
-    """The "profile.changed" event every connector receiving the category gets. Values
-    are the items' masked displays (what the desk may show), never the values."""
+    """The "profile.changed" event, with every changed value in clear (cards and bank
+    accounts as vault tokens): each connector receives only the changes of its scope
+    (connectors.services.deliveries_create)."""
     return {
         "id": str(uuid.uuid4()),
         "type": EVENT_TYPE,
@@ -361,8 +391,9 @@ def _event(
                 "field": item.field,
                 "label": item.label,
                 "kind": str(resolve_field(item.section, item.field).kind),
-                "old": redact_card_numbers(item.old_display),
-                "new": redact_card_numbers(item.new_display),
+                "row": written[item.pk].row if item.pk in written else None,
+                "old": written[item.pk].old if item.pk in written else None,
+                "new": written[item.pk].new if item.pk in written else None,
             }
             for item in items
         ],

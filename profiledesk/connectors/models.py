@@ -43,6 +43,9 @@ class Connector(models.Model):
     secret_encrypted = models.TextField(editable=False)
     # Category values (policies.categories.Category) whose changes this system receives.
     categories = models.JSONField(_("categories"), default=list)
+    # Field keys ("emailaddress.email") the system receives in clear; nothing else is sent
+    # (connectors/scopes.py). Empty: it learns which fields changed, not their values.
+    scope = models.JSONField(_("data scope"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -107,7 +110,8 @@ class Delivery(models.Model):
         "tickets.Ticket", on_delete=models.PROTECT, related_name="deliveries"
     )
     connector = models.ForeignKey(Connector, on_delete=models.PROTECT, related_name="deliveries")
-    # The JSON body sent, exactly (masked values only: never a secret or a card number).
+    # The JSON body sent, exactly: the fields of the connector's scope in clear, never a
+    # secret or a card number (a card is its vault token). The admin shows it masked.
     event = models.JSONField()
     event_id = models.CharField(max_length=64)
     # "<event id>:<connector id>": the same across every retry of this delivery.

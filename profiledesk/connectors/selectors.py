@@ -2,6 +2,7 @@
 and whether every downstream system has acknowledged a ticket."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -77,3 +78,14 @@ def troubled_deliveries(*, staff: User, limit: int = 20) -> list[Delivery]:
         .select_related("connector", "ticket")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def masked_event(event: dict[str, Any]) -> dict[str, Any]:
+    """A delivery's body for the desk's own screens: every changed value replaced by
+    "•••" (the receiving system gets them in clear; a desk admin does not need them)."""
+    data = event.get("data") or {}
+    changes = [
+        {**change, **{k: "•••" for k in ("old", "new") if change.get(k) is not None}}
+        for change in data.get("changes", [])
+    ]
+    return {**event, "data": {**data, "changes": changes}}

@@ -25,6 +25,7 @@ from profiledesk.tickets.models import TicketEvent
 from profiledesk.vault.cards import redact_card_numbers
 
 from .models import OPEN_STATUSES, Connector, Delivery, Status
+from .scopes import scopable_keys
 from .signing import event_body
 
 if TYPE_CHECKING:  # a type only: transports sit below tickets
@@ -71,26 +72,19 @@ def deliveries_create(*, ticket: "Ticket", event: dict[str, Any]) -> list[Delive
     ticket's category, each queued on commit. The same event id again returns the rows
     already written and queues nothing.
 
-    `event` is what downstream systems need to know (masked values only); it is sent
-    under "data" of the envelope described in docs/webhooks.md. Its "id" (a new UUID
-    if absent) and "type" (default "profile.changed") become the envelope's; the
+    `event` is what downstream systems may learn, values in clear; each connector gets
+    under "data" of the envelope (docs/webhooks.md) only the changes of its scope
+    (`scoped`), and no delivery at all when none is left. Its "id" (a new UUID if
+    absent) and "type" (default "profile.changed") become the envelope's; the
     envelope's other fields (client, ticket, category) come from the ticket.
     """
     # Only what the event says is checked: a random UUID id can look like a card number.
     said = event_body({k: v for k, v in event.items() if k not in _ENVELOPE}).decode()
     if redact_card_numbers(said) != said:
-        raise ValueError("an event must not carry a card number: send the masked value")
+        raise ValueError("an event must not carry a card number: send the vault token")
     event_id = str(event.get("id") or uuid.uuid4())
     now = timezone.now()
-    envelope = {
-        "id": event_id,
-        "type": str(event.get("type") or "profile.changed"),
-        "created_at": now.isoformat(),
-        "client": ticket.client.slug,
-        "ticket": ticket.reference,
-        "category": ticket.category,
-        "data": {k: v for k, v in event.items() if k not in _ENVELOPE},
-    }
+    data = {k: v for k, v in event.items() if k not in _ENVELOPE}
     connectors = [
         c
         for c in Connector.objects.filter(client_id=ticket.client_id, is_active=True).order_by("pk")
@@ -98,6 +92,18 @@ def deliveries_create(*, ticket: "Ticket", event: dict[str, Any]) -> list[Delive
     ]
     deliveries = []
     for connector in connectors:
+        in_scope = scoped(data, scope=connector.scope)
+        if in_scope is None:
+            continue
+        envelope = {
+            "id": event_id,
+            "type": str(event.get("type") or "profile.changed"),
+            "created_at": now.isoformat(),
+            "client": ticket.client.slug,
+            "ticket": ticket.reference,
+            "category": ticket.category,
+            "data": in_scope,
+        }
         key = f"{event_id}:{connector.pk}"
         with transaction.atomic():  # a savepoint: a lost race must not break the caller's
             delivery, created = Delivery.objects.get_or_create(
@@ -117,6 +123,26 @@ def deliveries_create(*, ticket: "Ticket", event: dict[str, Any]) -> list[Delive
             _enqueue(delivery.pk)
         deliveries.append(delivery)
     return deliveries
+
+
+_VALUELESS = {"command", "remove"}
+
+
+def scoped(data: dict[str, Any], *, scope: list[str]) -> dict[str, Any] | None:
+    """`data` with only the changes a connector of `scope` may receive: values of the
+    fields in its scope (and sendable at all: connectors/scopes.py), commands and
+    removals (they carry no value). None when nothing is left to tell it."""
+    allowed = set(scope or []) & scopable_keys()
+    changes = [
+        change
+        for change in data.get("changes", [])
+        # Fail closed: a change that is not a command or a removal is a value, and goes
+        # only if its field is in the scope.
+        if change.get("kind") in _VALUELESS or change.get("field") in allowed
+    ]
+    if not changes and not data.get("commands"):
+        return None
+    return {**data, "changes": changes} if "changes" in data else data
 
 
 def _enqueue(delivery_id: int) -> None:
