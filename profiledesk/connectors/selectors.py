@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from profiledesk.accounts.models import User
 from profiledesk.tickets.models import State, Ticket
 
-from .models import Delivery, Status
+from .models import Connector, Delivery, Status
 
 # A ticket has deliveries only once it is applied.
 _STATES_WITH_DELIVERIES = {State.APPLIED, State.CLOSED, State.ROLLED_BACK}
@@ -89,3 +89,15 @@ def masked_event(event: dict[str, Any]) -> dict[str, Any]:
         for change in data.get("changes", [])
     ]
     return {**event, "data": {**data, "changes": changes}}
+
+
+def receiving_connectors(ticket: Ticket) -> list[str]:
+    """Names of the client's active connectors that receive the ticket's category: empty
+    means no downstream system will hear of the change, and the desk says so."""
+    return [
+        c.name
+        for c in Connector.objects.filter(client_id=ticket.client_id, is_active=True).order_by(
+            "name"
+        )
+        if c.receives(ticket.category)
+    ]
