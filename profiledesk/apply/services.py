@@ -104,12 +104,12 @@ def ticket_apply(*, ticket: Ticket, by: User) -> Ticket:
             if not items:
                 raise ApplyError(_("The request has no change in it."))
             now = timezone.now()
-            written: dict[int, Written] = {}
-            commands = _profile_write(ticket=locked, items=items, by=by, now=now, written=written)
+            effects: dict[int, Effect] = {}
+            commands = _profile_write(ticket=locked, items=items, by=by, now=now, effects=effects)
             transition(ticket=locked, to=State.APPLIED, by=by, service=True)
             # A rollback ticket: the ticket it rolls back becomes rolled_back with it.
             rollback_mark_original(ticket=locked, by=by)
-            event = _event(ticket=locked, items=items, commands=commands, written=written, now=now)
+            event = _event(ticket=locked, items=items, commands=commands, effects=effects, now=now)
             deliveries = _deliveries_create(ticket=locked, event=event)
             confirmations = _confirmations_create(ticket=locked)
             audit_record(
@@ -167,7 +167,7 @@ def _spec(item: ChangeItem) -> FieldSpec:
 
 
 @dataclass(frozen=True)
-class Written:
+class Effect:
     """What one item did to the profile, for the event: the row, and the attribute's
     value before and after as downstream systems receive it (apply/wire.py)."""
 
@@ -182,10 +182,10 @@ def _profile_write(
     items: list[ChangeItem],
     by: User,
     now: dt.datetime,
-    written: dict[int, Written],
+    effects: dict[int, Effect],
 ) -> list[str]:
     """Write the items to the customer's profile; return the commands for the identity
-    system, in order. `written` gets what each item did, by item id."""
+    system, in order. `effects` gets what each item did, by item id."""
     customer = ticket.customer
     reason = f"{ticket.reference} applied"
     rows: dict[tuple[type[models.Model], int | None], list[tuple[FieldSpec, ChangeItem]]]
@@ -197,7 +197,7 @@ def _profile_write(
             commands.append(spec.name)
         elif spec.kind == Kind.REMOVE:
             row = _row(spec.model, customer, item.target_id)
-            written[item.pk] = Written(row=row.pk)
+            effects[item.pk] = Effect(row=row.pk)
             _stamp(row, by, reason)
             row.delete()
         else:
@@ -215,7 +215,7 @@ def _profile_write(
             by=by,
             reason=reason,
             now=now,
-            written=written,
+            effects=effects,
         )
     if "password_reset" in commands:
         security, _created = m.SecuritySettings.objects.get_or_create(customer=customer)
@@ -256,7 +256,7 @@ def _row_write(
     by: User,
     reason: str,
     now: dt.datetime,
-    written: dict[int, Written],
+    effects: dict[int, Effect],
 ) -> None:
     if target_id is not None:
         row = _row(model, customer, target_id)
@@ -289,7 +289,7 @@ def _row_write(
     _stamp(row, by, reason)
     row.save()
     for spec, item in changes:
-        written[item.pk] = Written(row=row.pk, old=before[item.pk], new=wire_value(row, spec.name))
+        effects[item.pk] = Effect(row=row.pk, old=before[item.pk], new=wire_value(row, spec.name))
 
 
 def _demote(
@@ -372,7 +372,7 @@ def _event(
     ticket: Ticket,
     items: list[ChangeItem],
     commands: list[str],
-    written: dict[int, Written],
+    effects: dict[int, Effect],
     now: dt.datetime,
 ) -> dict[str, Any]:
     """The "profile.changed" event, with every changed value in clear (cards and bank
@@ -391,9 +391,9 @@ def _event(
                 "field": item.field,
                 "label": item.label,
                 "kind": str(resolve_field(item.section, item.field).kind),
-                "row": written[item.pk].row if item.pk in written else None,
-                "old": written[item.pk].old if item.pk in written else None,
-                "new": written[item.pk].new if item.pk in written else None,
+                "row": effects[item.pk].row if item.pk in effects else None,
+                "old": effects[item.pk].old if item.pk in effects else None,
+                "new": effects[item.pk].new if item.pk in effects else None,
             }
             for item in items
         ],
