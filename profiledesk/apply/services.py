@@ -25,6 +25,7 @@ import datetime as dt
 import json
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -51,6 +52,7 @@ from profiledesk.vault.cards import redact_card_numbers
 from verification.models import Attempt, Purpose, Result
 
 from .rules import APPLICABLE, apply_problem, risk_problem
+from .wire import wire_value
 
 EVENT_TYPE = "profile.changed"
 
@@ -111,13 +113,20 @@ def ticket_apply(*, ticket: Ticket, by: User) -> Ticket:
             # An avatar approved at its tier is moderated (the avatar policy's tier 1 is
             # the moderation, docs/design.md §5); one applied without approval is not.
             moderated = locked.state == State.APPROVED
+            effects: dict[int, Effect] = {}
             commands = _profile_write(
-                ticket=locked, items=items, by=by, now=now, moderated=moderated, written=written
+                ticket=locked,
+                items=items,
+                by=by,
+                now=now,
+                moderated=moderated,
+                written=written,
+                effects=effects,
             )
             transition(ticket=locked, to=State.APPLIED, by=by, service=True)
             # A rollback ticket: the ticket it rolls back becomes rolled_back with it.
             rollback_mark_original(ticket=locked, by=by)
-            event = _event(ticket=locked, items=items, commands=commands, now=now)
+            event = _event(ticket=locked, items=items, commands=commands, effects=effects, now=now)
             deliveries = _deliveries_create(ticket=locked, event=event)
             confirmations = _confirmations_create(ticket=locked)
             audit_record(
@@ -174,17 +183,28 @@ def _spec(item: ChangeItem) -> FieldSpec:
         ) from None
 
 
+@dataclass(frozen=True)
+class Effect:
+    """What one item did to the profile, for the event: the row, and the attribute's
+    value before and after as downstream systems receive it (apply/wire.py)."""
+
+    row: int | None
+    old: Any = None
+    new: Any = None
+
+
 def _profile_write(
     *,
     ticket: Ticket,
     items: list[ChangeItem],
     by: User,
     now: dt.datetime,
+    effects: dict[int, Effect],
     moderated: bool = False,
     written: list[str] | None = None,
 ) -> list[str]:
     """Write the items to the customer's profile; return the commands for the identity
-    system, in order."""
+    system, in order. `effects` gets what each item did, by item id."""
     customer = ticket.customer
     assert customer is not None  # apply_problem refused a ticket with no customer
     reason = f"{ticket.reference} applied"
@@ -197,6 +217,7 @@ def _profile_write(
             commands.append(spec.name)
         elif spec.kind == Kind.REMOVE:
             row = _row(m.as_section(spec.model), customer, item.target_id)
+            effects[item.pk] = Effect(row=row.pk)
             _stamp(row, by, reason)
             row.delete()
         else:
@@ -216,6 +237,7 @@ def _profile_write(
             now=now,
             moderated=moderated,
             written=written if written is not None else [],
+            effects=effects,
         )
     _commands_record(customer=customer, commands=commands, by=by, reason=reason, now=now)
     return commands
@@ -284,6 +306,7 @@ def _row_write(
     now: dt.datetime,
     moderated: bool = False,
     written: list[str],
+    effects: dict[int, Effect],
 ) -> None:
     row: m.Section
     if target_id is not None:
@@ -294,6 +317,7 @@ def _row_write(
         row = existing or _new_row(model, customer)
     else:
         row = _new_row(model, customer)
+    before = {item.pk: wire_value(row, spec.name) if row.pk else None for spec, item in changes}
     for spec, item in changes:
         _value_set(row, spec, item, customer)
         if spec.key in _PROVEN_BY_CODE:
@@ -317,6 +341,8 @@ def _row_write(
         _demote(model, customer, flag, keep=row.pk, by=by, reason=reason)
     _stamp(row, by, reason)
     row.save()
+    for spec, item in changes:
+        effects[item.pk] = Effect(row=row.pk, old=before[item.pk], new=wire_value(row, spec.name))
 
 
 def _avatar_publish(row: m.Avatar, *, moderated: bool, written: list[str]) -> None:
@@ -413,10 +439,16 @@ def _proven_contacts(ticket: Ticket, items: list[ChangeItem]) -> set[tuple[int, 
 
 
 def _event(
-    *, ticket: Ticket, items: list[ChangeItem], commands: list[str], now: dt.datetime
+    *,
+    ticket: Ticket,
+    items: list[ChangeItem],
+    commands: list[str],
+    effects: dict[int, Effect],
+    now: dt.datetime,
 ) -> dict[str, Any]:
-    """The "profile.changed" event every connector receiving the category gets. Values
-    are the items' masked displays (what the desk may show), never the values."""
+    """The "profile.changed" event, with every changed value in clear (cards and bank
+    accounts as vault tokens): each connector receives only the changes of its scope
+    (connectors.services.deliveries_create)."""
     assert ticket.customer is not None  # apply_problem refused a ticket with no customer
     return {
         "id": str(uuid.uuid4()),
@@ -431,8 +463,9 @@ def _event(
                 "field": item.field,
                 "label": item.label,
                 "kind": str(resolve_field(item.section, item.field).kind),
-                "old": redact_card_numbers(item.old_display),
-                "new": redact_card_numbers(item.new_display),
+                "row": effects[item.pk].row if item.pk in effects else None,
+                "old": effects[item.pk].old if item.pk in effects else None,
+                "new": effects[item.pk].new if item.pk in effects else None,
             }
             for item in items
         ],

@@ -309,7 +309,7 @@ def ticket_close_if_done(*, ticket: Ticket) -> bool:
         ticket=locked,
         to=State.CLOSED,
         by=None,
-        reason="The customer is told and every system has the change.",
+        reason=_closing_reason(locked),
         service=True,
     )
     audit_record(
@@ -320,6 +320,13 @@ def ticket_close_if_done(*, ticket: Ticket) -> bool:
     )
     ticket.refresh_from_db(fields=["state", "updated_at"])
     return True
+
+
+def _closing_reason(ticket: Ticket) -> str:
+    # Honest: "every system has the change" only when some system was to be told.
+    if Delivery.objects.filter(ticket_id=ticket.pk).exists():
+        return "The customer is told and every downstream system has the change."
+    return "The customer is told; no downstream system receives this change."
 
 
 def ticket_close_after_message(*, message_id: int) -> None:

@@ -11,6 +11,17 @@ from profiledesk.clients.admin_scoping import ClientScopedAdmin
 from profiledesk.policies.categories import Category
 
 from .models import Connector, Delivery
+from .scopes import PRESETS, scopable
+from .selectors import masked_event
+from .signing import event_body
+
+
+def _scope_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The sendable fields grouped by category (checkboxes under a heading each)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for key, category, label in scopable():
+        groups.setdefault(category, []).append((key, label))
+    return list(groups.items())
 
 
 class ConnectorForm(forms.ModelForm):
@@ -33,9 +44,27 @@ class ConnectorForm(forms.ModelForm):
         help_text=_("Changes of these categories are sent. Identity systems receive security."),
     )
 
+    scope = forms.MultipleChoiceField(
+        label=_("data scope"),
+        choices=_scope_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "The fields this system receives in clear; nothing else is sent, not even "
+            "masked. Cards and bank accounts go as the vault token with brand and last "
+            "four. A new connector starts with what its kind needs."
+        ),
+    )
+
     class Meta:
         model = Connector
-        fields = ["client", "name", "kind", "url", "categories", "is_active"]
+        fields = ["client", "name", "kind", "url", "categories", "scope", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and not self.is_bound:
+            kind = self.initial.get("kind") or self.instance.kind
+            self.initial.setdefault("scope", PRESETS.get(kind, PRESETS["crm"]))
 
     def clean(self):
         super().clean()
@@ -52,7 +81,7 @@ class ConnectorAdmin(ClientScopedAdmin, admin.ModelAdmin):
     list_filter = ["is_active", "kind", "client"]
     list_select_related = ["client"]
     search_fields = ["name", "client__name", "url"]
-    fields = ["client", "name", "kind", "url", "secret", "categories", "is_active"]
+    fields = ["client", "name", "kind", "url", "secret", "categories", "scope", "is_active"]
 
     def save_model(self, request, obj, form, change):
         secret = form.cleaned_data.get("secret")
@@ -70,6 +99,7 @@ class ConnectorAdmin(ClientScopedAdmin, admin.ModelAdmin):
                 "kind": obj.kind,
                 "url": obj.url,
                 "categories": list(obj.categories),
+                "scope": list(obj.scope),
                 "is_active": obj.is_active,
                 "changed": changed,
                 "secret_changed": bool(secret),
@@ -94,7 +124,7 @@ class DeliveryAdmin(ClientScopedAdmin, admin.ModelAdmin):
         "connector",
         "event_id",
         "idempotency_key",
-        "event",
+        "event_masked",
         "status",
         "attempts",
         "next_attempt_at",
@@ -104,6 +134,12 @@ class DeliveryAdmin(ClientScopedAdmin, admin.ModelAdmin):
         "delivered_at",
     )
     fields = readonly_fields
+
+    @admin.display(description=_("event (values masked)"))
+    def event_masked(self, obj: Delivery) -> str:
+        # The body carries the scope's values in clear for the receiving system; a desk
+        # admin checking a delivery needs its shape and which fields went, not them.
+        return event_body(masked_event(obj.event)).decode()
 
     def has_add_permission(self, request) -> bool:
         return False

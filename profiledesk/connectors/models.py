@@ -47,6 +47,9 @@ class Connector(models.Model):
     secret_encrypted = models.TextField(editable=False)
     # Category values (policies.categories.Category) whose changes this system receives.
     categories = models.JSONField(_("categories"), default=list)
+    # Field keys ("emailaddress.email") the system receives in clear; nothing else is sent
+    # (connectors/scopes.py). Empty: it learns which fields changed, not their values.
+    scope = models.JSONField(_("data scope"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -111,7 +114,15 @@ class Delivery(models.Model):
         "tickets.Ticket", on_delete=models.PROTECT, related_name="deliveries"
     )
     connector = models.ForeignKey(Connector, on_delete=models.PROTECT, related_name="deliveries")
-    # The JSON body sent, exactly (masked values only: never a secret or a card number).
+    # The customer's event order (EventSequence): a connector gets a customer's events
+    # one after the other, never a later one before an earlier one is done. Null on
+    # deliveries written before the order existed (they wait for nothing).
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    # The JSON body sent, exactly: the fields of the connector's scope in clear, never a
+    # secret or a card number (a card is its vault token). The admin shows it masked.
     event = models.JSONField()
     event_id = models.CharField(max_length=64)
     # "<event id>:<connector id>": the same across every retry of this delivery.
@@ -141,6 +152,13 @@ class Delivery(models.Model):
                 name="delivery_open_due",
             ),
             models.Index(fields=["ticket", "created_at"], name="delivery_ticket_created"),
+            # "Is an earlier event of this customer still on its way to this system?"
+            models.Index(
+                fields=["connector", "customer", "sequence"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="delivery_open_order",
+            ),
+            models.Index(fields=["connector", "customer", "sequence"], name="delivery_order"),
             models.Index(
                 fields=["client", "status"],
                 condition=Q(status__in=[Status.FAILING, Status.GAVE_UP]),
@@ -153,3 +171,17 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} → {self.connector_id} ({self.status})"
+
+
+class EventSequence(models.Model):
+    """The last event number given to a customer's events: the apply that writes the next
+    event takes this row's lock, so two applies for one customer number their events in
+    the order they commit."""
+
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.PROTECT, primary_key=True, related_name="+"
+    )
+    last = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.last}"

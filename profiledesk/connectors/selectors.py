@@ -2,6 +2,7 @@
 and whether every downstream system has acknowledged a ticket."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -9,7 +10,7 @@ from django.db.models import Count, Q
 from profiledesk.accounts.models import User
 from profiledesk.tickets.models import State, Ticket
 
-from .models import Delivery, Status
+from .models import Connector, Delivery, Status
 
 # A ticket has deliveries only once it is applied.
 _STATES_WITH_DELIVERIES = {State.APPLIED, State.CLOSED, State.ROLLED_BACK}
@@ -77,3 +78,26 @@ def troubled_deliveries(*, staff: User, limit: int = 20) -> list[Delivery]:
         .select_related("connector", "ticket")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def masked_event(event: dict[str, Any]) -> dict[str, Any]:
+    """A delivery's body for the desk's own screens: every changed value replaced by
+    "•••" (the receiving system gets them in clear; a desk admin does not need them)."""
+    data = event.get("data") or {}
+    changes = [
+        {**change, **{k: "•••" for k in ("old", "new") if change.get(k) is not None}}
+        for change in data.get("changes", [])
+    ]
+    return {**event, "data": {**data, "changes": changes}}
+
+
+def receiving_connectors(ticket: Ticket) -> list[str]:
+    """Names of the client's active connectors that receive the ticket's category: empty
+    means no downstream system will hear of the change, and the desk says so."""
+    return [
+        c.name
+        for c in Connector.objects.filter(client_id=ticket.client_id, is_active=True).order_by(
+            "name"
+        )
+        if c.receives(ticket.category)
+    ]

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Least
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -24,7 +25,8 @@ from profiledesk.accounts.models import User
 from profiledesk.tickets.models import TicketEvent
 from profiledesk.vault.cards import redact_card_numbers
 
-from .models import OPEN_STATUSES, Connector, Delivery, Status
+from .models import OPEN_STATUSES, Connector, Delivery, EventSequence, Status
+from .scopes import scopable_keys
 from .signing import event_body
 
 if TYPE_CHECKING:  # a type only: transports sit below tickets
@@ -71,26 +73,20 @@ def deliveries_create(*, ticket: "Ticket", event: dict[str, Any]) -> list[Delive
     ticket's category, each queued on commit. The same event id again returns the rows
     already written and queues nothing.
 
-    `event` is what downstream systems need to know (masked values only); it is sent
-    under "data" of the envelope described in docs/webhooks.md. Its "id" (a new UUID
-    if absent) and "type" (default "profile.changed") become the envelope's; the
+    `event` is what downstream systems may learn, values in clear; each connector gets
+    under "data" of the envelope (docs/webhooks.md) only the changes of its scope
+    (`scoped`), and no delivery at all when none is left. Its "id" (a new UUID if
+    absent) and "type" (default "profile.changed") become the envelope's; the
     envelope's other fields (client, ticket, category) come from the ticket.
     """
     # Only what the event says is checked: a random UUID id can look like a card number.
     said = event_body({k: v for k, v in event.items() if k not in _ENVELOPE}).decode()
     if redact_card_numbers(said) != said:
-        raise ValueError("an event must not carry a card number: send the masked value")
+        raise ValueError("an event must not carry a card number: send the vault token")
     event_id = str(event.get("id") or uuid.uuid4())
     now = timezone.now()
-    envelope = {
-        "id": event_id,
-        "type": str(event.get("type") or "profile.changed"),
-        "created_at": now.isoformat(),
-        "client": ticket.client.slug,
-        "ticket": ticket.reference,
-        "category": ticket.category,
-        "data": {k: v for k, v in event.items() if k not in _ENVELOPE},
-    }
+    data = {k: v for k, v in event.items() if k not in _ENVELOPE}
+    sequence = _next_sequence(customer_id=ticket.customer_id)
     connectors = [
         c
         for c in Connector.objects.filter(client_id=ticket.client_id, is_active=True).order_by("pk")
@@ -98,6 +94,22 @@ def deliveries_create(*, ticket: "Ticket", event: dict[str, Any]) -> list[Delive
     ]
     deliveries = []
     for connector in connectors:
+        in_scope = scoped(data, scope=connector.scope)
+        if in_scope is None:
+            continue
+        envelope = {
+            "id": event_id,
+            "type": str(event.get("type") or "profile.changed"),
+            "created_at": now.isoformat(),
+            "client": ticket.client.slug,
+            "ticket": ticket.reference,
+            "category": ticket.category,
+            # The customer's event number, and that of the event this system got before
+            # it (null: the first): a receiver drops an event older than what it holds.
+            "sequence": sequence,
+            "replaces": _previous_sequence(connector=connector, customer_id=ticket.customer_id),
+            "data": in_scope,
+        }
         key = f"{event_id}:{connector.pk}"
         with transaction.atomic():  # a savepoint: a lost race must not break the caller's
             delivery, created = Delivery.objects.get_or_create(
@@ -108,6 +120,8 @@ def deliveries_create(*, ticket: "Ticket", event: dict[str, Any]) -> list[Delive
                     "connector": connector,
                     "event": envelope,
                     "event_id": event_id,
+                    "customer_id": ticket.customer_id,
+                    "sequence": sequence,
                     "status": Status.PENDING,
                     "next_attempt_at": now,
                     "created_at": now,
@@ -117,6 +131,86 @@ def deliveries_create(*, ticket: "Ticket", event: dict[str, Any]) -> list[Delive
             _enqueue(delivery.pk)
         deliveries.append(delivery)
     return deliveries
+
+
+def _next_sequence(*, customer_id: int | None) -> int | None:
+    """The customer's next event number. The UPDATE holds the row's lock until the
+    caller's transaction ends: a second apply for the customer waits, then numbers its
+    event after this one."""
+    if customer_id is None:
+        return None
+    EventSequence.objects.get_or_create(customer_id=customer_id)
+    EventSequence.objects.filter(customer_id=customer_id).update(last=F("last") + 1)
+    return EventSequence.objects.values_list("last", flat=True).get(customer_id=customer_id)
+
+
+def _previous_sequence(*, connector: Connector, customer_id: int | None) -> int | None:
+    if customer_id is None:
+        return None
+    return (
+        Delivery.objects.filter(connector=connector, customer_id=customer_id)
+        .exclude(sequence__isnull=True)
+        .order_by("-sequence")
+        .values_list("sequence", flat=True)
+        .first()
+    )
+
+
+def _earlier_open() -> Exists:
+    """An earlier event of the same customer is still on its way to the same system."""
+    return Exists(
+        Delivery.objects.filter(
+            connector_id=OuterRef("connector_id"),
+            customer_id=OuterRef("customer_id"),
+            sequence__lt=OuterRef("sequence"),
+            status__in=OPEN_STATUSES,
+        )
+    )
+
+
+def _release_next(delivery_id: int) -> None:
+    """The delivery is done (delivered or given up): queue the customer's next event to
+    the same system, which waited for it."""
+    done = Delivery.objects.filter(pk=delivery_id).values("connector_id", "customer_id", "sequence")
+    row = done.first()
+    if row is None or row["customer_id"] is None or row["sequence"] is None:
+        return
+    following = (
+        Delivery.objects.filter(
+            connector_id=row["connector_id"],
+            customer_id=row["customer_id"],
+            sequence__gt=row["sequence"],
+            status__in=OPEN_STATUSES,
+        )
+        .order_by("sequence")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if following is not None:
+        Delivery.objects.filter(pk=following, status__in=OPEN_STATUSES).update(
+            next_attempt_at=Least(F("next_attempt_at"), timezone.now())
+        )
+        _enqueue(following)
+
+
+_VALUELESS = {"command", "remove"}
+
+
+def scoped(data: dict[str, Any], *, scope: list[str]) -> dict[str, Any] | None:
+    """`data` with only the changes a connector of `scope` may receive: values of the
+    fields in its scope (and sendable at all: connectors/scopes.py), commands and
+    removals (they carry no value). None when nothing is left to tell it."""
+    allowed = set(scope or []) & scopable_keys()
+    changes = [
+        change
+        for change in data.get("changes", [])
+        # Fail closed: a change that is not a command or a removal is a value, and goes
+        # only if its field is in the scope.
+        if change.get("kind") in _VALUELESS or change.get("field") in allowed
+    ]
+    if not changes and not data.get("commands"):
+        return None
+    return {**data, "changes": changes} if "changes" in data else data
 
 
 def _enqueue(delivery_id: int) -> None:
@@ -167,6 +261,9 @@ def delivery_claim(*, delivery_id: int) -> Outgoing | None:
             pk=delivery_id, status__in=OPEN_STATUSES, next_attempt_at__lte=due_by
         )
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        # In order: an event waits while an earlier one of its customer is on its way to
+        # the same system (that one's end queues it: _release_next).
+        .exclude(_earlier_open())
         .update(locked_until=now + _lease(), attempts=F("attempts") + 1)
     )
     if claimed != 1:
@@ -201,6 +298,7 @@ def delivery_mark_delivered(*, delivery_id: int, status_code: int) -> bool:
     )
     if done:
         _note(delivery_id, "Delivered to %(connector)s.")
+        _release_next(delivery_id)
     return bool(done)
 
 
@@ -238,6 +336,9 @@ def delivery_give_up(*, delivery_id: int, error: str, status_code: int | None = 
     if updated:
         logger.warning("delivery %s gave up: %s", delivery_id, error)
         _note(delivery_id, "Delivery to %(connector)s gave up; a supervisor can retry it.")
+        # Giving up ends the wait of the customer's later events (a supervisor's retry
+        # then sends this one late; its sequence lets the receiver see it is older).
+        _release_next(delivery_id)
 
 
 def _note(delivery_id: int, message: str) -> None:
@@ -281,6 +382,7 @@ def deliveries_sweep() -> int:
     stale = list(
         Delivery.objects.filter(status__in=OPEN_STATUSES, next_attempt_at__lt=now - grace)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .exclude(_earlier_open())  # waiting its turn, not lost
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:batch]
     )

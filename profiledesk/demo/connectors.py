@@ -12,6 +12,7 @@ import secrets
 
 from profiledesk.clients.models import Client
 from profiledesk.connectors.models import Connector, Kind
+from profiledesk.connectors.scopes import PRESETS
 from profiledesk.policies.categories import Category
 
 DEMO_CONNECTOR_NAME = "Demo CRM (inactive: point it at your receiver)"
@@ -31,6 +32,7 @@ def demo_connectors_ensure(clients: dict[str, Client]) -> list[Connector]:
                 kind=Kind.CRM,
                 url=DEMO_CONNECTOR_URL,
                 categories=list(Category.values),
+                scope=PRESETS[Kind.CRM],
                 is_active=False,
             )
             # Random: nobody knows it, so whoever activates the connector sets their own.

@@ -206,7 +206,8 @@ MOVES: list[Move] = [
         frozenset(),
         service_only=True,
         refusal=_(
-            "The ticket closes by itself once the customer is told and every system has the change."
+            "The ticket closes by itself once the customer is told and every downstream "
+            "system that receives the change has acknowledged it."
         ),
     ),
     # Rollback (profiledesk/rollback/services.py): applying a rollback ticket moves the

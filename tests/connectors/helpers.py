@@ -1,4 +1,5 @@
 from profiledesk.connectors.models import Connector, Kind
+from profiledesk.connectors.scopes import PRESETS
 from profiledesk.tickets.models import State
 
 SECRET = "whsec-test-0123456789abcdefghijklmnop"
@@ -7,7 +8,16 @@ EVENT = {
     "id": "evt-0001",
     "type": "profile.changed",
     "customer": "NWE-0000001",
-    "changes": [{"field": "contact.email", "old": "g•••@example.com", "new": "n•••@example.com"}],
+    "changes": [
+        {
+            "section": "contact",
+            "field": "emailaddress.email",
+            "kind": "value",
+            "row": 1,
+            "old": "grace@example.com",
+            "new": "new@example.com",
+        }
+    ],
 }
 
 
@@ -27,7 +37,7 @@ def connector_for(
         kind=kind,
         url=url,
         categories=list(categories),
-        **extra,
+        **{"scope": PRESETS[kind], **extra},
     )
     connector.set_secret(secret)
     connector.save()
@@ -46,5 +56,5 @@ def delivery_for(ticket):
     from profiledesk.connectors.services import deliveries_create
 
     connector_for(ticket.client, url="https://crm.example/hooks/profiledesk")
-    [delivery] = deliveries_create(ticket=ticket, event={"id": f"matrix-{ticket.pk}"})
+    [delivery] = deliveries_create(ticket=ticket, event={**EVENT, "id": f"matrix-{ticket.pk}"})
     return delivery

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from profiledesk.connectors.models import Connector
+from profiledesk.connectors.scopes import PRESETS
 from profiledesk.connectors.services import deliveries_create
 from profiledesk.connectors.tasks import deliver
 from tests.conftest import signed_in
@@ -27,6 +28,7 @@ def form(northwind, **overrides):
         "url": "https://crm.northwind.example/hooks/profiledesk",
         "secret": SECRET,
         "categories": ["contact", "personal"],
+        "scope": PRESETS["crm"],
         "is_active": "on",
     }
     return {**data, **overrides}

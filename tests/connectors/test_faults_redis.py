@@ -18,7 +18,7 @@ import redis
 
 from profiledesk.apply.services import ticket_apply
 from profiledesk.celery import app as desk_celery
-from profiledesk.connectors.models import Delivery
+from profiledesk.connectors.models import Delivery, Kind
 from profiledesk.connectors.models import Status as DeliveryStatus
 from profiledesk.connectors.services import deliveries_sweep
 from profiledesk.customers.models import Preferences
@@ -128,7 +128,13 @@ def test_applies_succeed_while_redis_is_down_and_everything_is_delivered_once_it
 ):
     settings.CONNECTOR_SWEEP_AFTER = 0
     settings.MESSAGING_SWEEP_QUEUED_AFTER = 0
-    connector_for(northwind, url=receiver.url, name="Northwind CRM", categories=["preferences"])
+    connector_for(
+        northwind,
+        url=receiver.url,
+        name="Northwind messaging",
+        kind=Kind.COMMUNICATIONS,  # its scope holds the preferences
+        categories=["preferences"],
+    )
     customers = [
         complete_customer(northwind, phones=0, legal_name=f"Customer {n}") for n in range(TICKETS)
     ]

@@ -13,7 +13,7 @@ from profiledesk.apply.services import ApplyError
 from profiledesk.approvals.rules import checker_problem, makers_of, plan_for
 from profiledesk.confirmations.models import Confirmation
 from profiledesk.confirmations.services import ticket_close_if_done
-from profiledesk.connectors.models import Delivery
+from profiledesk.connectors.models import Delivery, Kind
 from profiledesk.rollback.services import rollback_open
 from profiledesk.tickets.models import State, TicketEvent
 from profiledesk.tickets.states import TransitionError, transition
@@ -29,7 +29,9 @@ pytestmark = pytest.mark.usefixtures("clock")
 def test_a_card_rollback_restores_the_earlier_token_and_marks_the_original(
     customer, personas, northwind
 ):
-    connector_for(northwind, url="https://billing.example/hook", categories=["billing"])
+    connector_for(
+        northwind, url="https://billing.example/hook", kind=Kind.BILLING, categories=["billing"]
+    )
     card = card_on_file(customer, "4111111111111111", is_default=True)
     earlier = (card.vault_token, card.fingerprint, card.bin, card.last4)
     original = applied(customer, personas, "billing", {**CARD, "card_target": card.pk})
