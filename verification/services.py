@@ -39,7 +39,7 @@ from audit.services import audit_record
 from profiledesk.accounts.models import User
 from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber, as_section
 from profiledesk.files import deleted_on_failure
-from profiledesk.intake.capture import resolve_field
+from profiledesk.intake.fields import resolve_field
 from profiledesk.messaging.models import Message
 from profiledesk.messaging.services import message_queue
 from profiledesk.policies.services import risk_refresh

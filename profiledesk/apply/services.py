@@ -42,7 +42,7 @@ from profiledesk.connectors.services import deliveries_create
 from profiledesk.customers import models as m
 from profiledesk.files import deleted_on_failure
 from profiledesk.intake.avatars import avatar_publish, is_pending_name
-from profiledesk.intake.capture import FieldSpec, Kind, resolve_field
+from profiledesk.intake.fields import FieldSpec, Kind, resolve_field
 from profiledesk.policies.services import risk_refresh
 from profiledesk.rollback.models import is_rollback_ticket
 from profiledesk.rollback.services import rollback_mark_original

@@ -10,7 +10,7 @@ A scope is a list of field keys ("emailaddress.email", "paymentcard.vault_token"
 
 from django.utils.text import capfirst
 
-from profiledesk.intake.capture import CATEGORY_FIELDS, Kind
+from profiledesk.intake.fields import CATEGORY_FIELDS, Kind
 from profiledesk.policies.categories import Category
 from profiledesk.privacy.sensitivity import Sensitivity
 

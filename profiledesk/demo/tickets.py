@@ -42,7 +42,7 @@ from profiledesk.approvals.models import Approval, ApprovalRound
 from profiledesk.approvals.rules import diff_hash, plan_from
 from profiledesk.clients.models import Client
 from profiledesk.customers.models import Customer
-from profiledesk.intake.capture import resolve_field
+from profiledesk.intake.fields import resolve_field
 from profiledesk.policies.categories import Category
 from profiledesk.policies.defaults import DEFAULT_POLICIES
 from profiledesk.policies.models import Policy

@@ -14,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from audit.services import audit_record
 from profiledesk.clients.admin_scoping import ClientScopedAdmin, ClientScopedInline
-from profiledesk.intake.capture import CATEGORY_FIELDS
+from profiledesk.intake.fields import CATEGORY_FIELDS
 
 from .defaults import policies_ensure_defaults
 from .models import BusinessHours, Holiday, Policy

@@ -36,14 +36,11 @@ from django.utils.translation import gettext as _
 
 from profiledesk.customers import models as m
 from profiledesk.intake.capture import (
-    CATEGORY_FIELDS,
-    FieldSpec,
-    Kind,
     _address_display,
     _Drafts,
     _text,
-    resolve_field,
 )
+from profiledesk.intake.fields import CATEGORY_FIELDS, FieldSpec, Kind, resolve_field
 from profiledesk.privacy.masking import display
 from profiledesk.privacy.sensitivity import SECRET
 from profiledesk.tickets.models import OPEN_STATES, State, Ticket

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from profiledesk.apply.services import ticket_apply
 from profiledesk.customers import models as m
-from profiledesk.intake.capture import CATEGORY_FIELDS, Kind
+from profiledesk.intake.fields import CATEGORY_FIELDS, Kind
 from profiledesk.policies.categories import Category
 from tests.conftest import signed_in
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 from PIL import Image
 
 from profiledesk.customers import models as m
-from profiledesk.intake.capture import CATEGORY_FIELDS, Kind, drafts_for, resolve_field
+from profiledesk.intake.capture import drafts_for
+from profiledesk.intake.fields import CATEGORY_FIELDS, Kind, resolve_field
 from profiledesk.intake.validators import validate_avatar
 from profiledesk.policies.categories import Category
 from profiledesk.tickets.models import ChangeItem

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from profiledesk.clients.models import Client
-from profiledesk.intake.capture import FIELD_SPECS
+from profiledesk.intake.fields import FIELD_SPECS
 from profiledesk.policies.categories import Category
 from profiledesk.policies.defaults import (
     DEFAULT_POLICIES,

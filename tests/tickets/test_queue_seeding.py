@@ -11,7 +11,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from profiledesk.demo.tickets import SEED_REASON, copy_with_history, seed_tickets
-from profiledesk.intake.capture import resolve_field
+from profiledesk.intake.fields import resolve_field
 from profiledesk.tickets.models import OPEN_STATES, ChangeItem, State, Ticket, TicketEvent
 from tests.factories import CustomerFactory
 
