@@ -1,0 +1,247 @@
+"""Matching a request that arrived without a customer (inbound e-mail, the API) to one,
+from the ticket page (profiledesk/tickets/completion.py `ticket_match`, the views in
+completion_views.py). The abuse cases first: another client's customer, a ticket already
+matched, a ticket past `new`, a frozen profile, hostile search strings, an outsider."""
+
+import pytest
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from audit.models import AuditEvent
+from profiledesk.customers.services import customer_freeze
+from profiledesk.tickets.completion import ticket_match
+from profiledesk.tickets.models import Channel, State, Ticket, TicketEvent
+from profiledesk.tickets.services import TicketError, ticket_create
+from profiledesk.tickets.states import transition
+from tests.conftest import make_staff, signed_in
+from tests.factories import MembershipFactory, complete_customer
+
+CARD = "4111 1111 1111 1111"
+
+
+def unmatched(client, *, assignee=None) -> Ticket:
+    """A ticket as inbound e-mail opens one when no single customer has the sender's address."""
+    ticket = ticket_create(
+        client=client,
+        channel=Channel.EMAIL,
+        category="contact",
+        items=[],
+        summary="By e-mail: new phone",
+        comment="Received by e-mail from someone@example.net.\n\nMy new mobile is 07700 900123.",
+    )
+    if assignee is not None:  # the floor claims before working (issue 14)
+        ticket.assignee = assignee
+        ticket.save(update_fields=["assignee"])
+    return ticket
+
+
+@pytest.fixture
+def ticket(northwind, agent):
+    return unmatched(northwind, assignee=agent)
+
+
+def match_url(ticket):
+    return reverse("tickets:match", args=[ticket.reference])
+
+
+def search_url(ticket):
+    return reverse("tickets:match_search", args=[ticket.reference])
+
+
+# --- abuse cases -------------------------------------------------------------------------
+
+
+def test_another_clients_customer_posted_directly_is_not_found(ticket, agent, solaris):
+    stranger = complete_customer(solaris, legal_name="Sol Customer")
+    response = signed_in(agent).post(match_url(ticket), {"customer": stranger.pk})
+    assert response.status_code == 404
+    ticket.refresh_from_db()
+    assert ticket.customer is None
+    assert not AuditEvent.objects.filter(action="ticket.matched").exists()
+
+
+def test_staff_of_both_clients_cannot_match_a_customer_of_the_other_client(
+    ticket, agent, solaris
+):
+    MembershipFactory(user=agent, client=solaris)  # sees Solaris' customers too
+    stranger = complete_customer(solaris, legal_name="Sol Customer")
+    response = signed_in(agent).post(match_url(ticket), {"customer": stranger.pk}, follow=True)
+    assert "not a customer of this request&#x27;s client" in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.customer is None
+
+
+def test_a_matched_ticket_cannot_be_matched_again(ticket, agent, customer, northwind):
+    other = complete_customer(northwind, legal_name="Ada Lovelace")
+    ticket_match(ticket=ticket, customer=customer, by=agent)
+    with pytest.raises(TicketError, match="already matched"):
+        ticket_match(ticket=Ticket.objects.get(pk=ticket.pk), customer=other, by=agent)
+    # A stale page (loaded before the first match) is refused the same way, under the lock.
+    stale = Ticket.objects.get(pk=ticket.pk)
+    stale.customer = None
+    with pytest.raises(TicketError, match="already matched"):
+        ticket_match(ticket=stale, customer=other, by=agent)
+    assert Ticket.objects.get(pk=ticket.pk).customer == customer
+    assert AuditEvent.objects.filter(action="ticket.matched").count() == 1
+
+
+@pytest.mark.parametrize(
+    "state", [State.VERIFYING, State.CANCELLED, State.ESCALATED, State.CLOSED]
+)
+def test_no_match_once_the_ticket_left_new(ticket, agent, customer, personas, state):
+    if state == State.CLOSED:
+        ticket.state = State.CLOSED  # a closed ticket: reached only through apply
+        ticket.save(update_fields=["state"])
+    elif state == State.VERIFYING:
+        transition(ticket=ticket, to=State.ESCALATED, by=agent, reason="odd")
+        transition(ticket=ticket, to=State.VERIFYING, by=personas["security"], reason="ok")
+    else:
+        transition(ticket=ticket, to=state, by=agent, reason="no")
+    with pytest.raises(TicketError, match="before verification starts"):
+        ticket_match(ticket=Ticket.objects.get(pk=ticket.pk), customer=customer, by=agent)
+    page = signed_in(agent).get(reverse("tickets:detail", args=[ticket.reference]))
+    assert 'data-testid="match"' not in page.content.decode()
+
+
+def test_a_frozen_customer_is_matched_with_critical_risk_and_takes_no_change(
+    ticket, agent, customer, personas
+):
+    customer_freeze(customer=customer, by=personas["security"], reason="Reported takeover")
+    ticket_match(ticket=ticket, customer=customer, by=agent)
+    ticket.refresh_from_db()
+    # Security sees the request against the frozen profile; nothing proceeds past it.
+    assert ticket.risk_level == "critical"
+    assert "frozen" in ticket.events.get(kind=TicketEvent.Kind.NOTE).message
+    page = signed_in(agent).get(reverse("tickets:detail", args=[ticket.reference]))
+    assert "no change is taken until security lifts it" in page.content.decode()
+    capture = signed_in(agent).get(reverse("tickets:capture", args=[ticket.reference]))
+    assert capture.status_code == 302
+
+
+def test_an_outsider_can_neither_search_nor_match(ticket, personas, customer):
+    http = signed_in(personas["outsider"])
+    assert http.post(search_url(ticket), {"q": "Grace"}).status_code == 404
+    assert http.post(match_url(ticket), {"customer": customer.pk}).status_code == 404
+    ticket.refresh_from_db()
+    assert ticket.customer is None
+
+
+@pytest.mark.parametrize("role", ["compliance", "security", "desk_admin"])
+def test_roles_that_do_not_work_tickets_cannot_match(ticket, personas, customer, role):
+    http = signed_in(personas[role])
+    assert http.post(match_url(ticket), {"customer": customer.pk}).status_code == 403
+    assert http.post(search_url(ticket), {"q": "Grace"}).status_code == 403
+
+
+@pytest.mark.parametrize("posted", [{}, {"customer": "x"}, {"customer": "-3"}, {"customer": "1e9"}])
+def test_a_bad_customer_id_is_a_message_not_a_500(ticket, agent, posted):
+    response = signed_in(agent).post(match_url(ticket), posted, follow=True)
+    assert response.status_code == 200
+    assert "Choose a customer." in response.content.decode()
+
+
+def test_a_card_number_typed_into_the_search_is_refused_and_not_echoed(ticket, agent, customer):
+    response = signed_in(agent).post(search_url(ticket), {"q": CARD})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Card numbers are not searched" in html
+    assert "4111" not in html and "1111 1111" not in html
+    assert "Grace Hopper" not in html
+
+
+@pytest.fixture
+def solaris_customer_known_to_agent(agent, solaris):
+    MembershipFactory(user=agent, client=solaris)
+    return complete_customer(solaris, legal_name="Grace Hopper Solaris")
+
+
+HOSTILE = st.sampled_from(
+    ["Grace", "SOL-", "@example", "+34", "' OR 1=1 --", "%", "_", "\\", "<script>", "\u202e",
+     "\x00", "Grace\u200b", "𝐆race", "a" * 200, CARD]
+)  # fmt: skip
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(query=st.one_of(st.text(max_size=300), st.tuples(HOSTILE, st.text(max_size=20)).map("".join)))
+def test_any_search_string_answers_with_the_tickets_clients_customers_only(
+    ticket, agent, customer, solaris_customer_known_to_agent, query
+):
+    stranger = solaris_customer_known_to_agent
+    response = signed_in(agent).post(search_url(ticket), {"q": query}, HTTP_HX_REQUEST="true")
+    # Never a 500; never the other client's customer; never a card number echoed.
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert stranger.number not in html
+    assert "4111" not in html
+
+
+def test_the_search_finds_only_the_tickets_clients_customers(
+    ticket, agent, customer, solaris_customer_known_to_agent
+):
+    # The agent serves both clients: the desk's search would find both Graces.
+    response = signed_in(agent).post(search_url(ticket), {"q": "Grace"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert customer.number in html
+    assert solaris_customer_known_to_agent.number not in html
+
+
+def test_search_results_are_masked_as_on_the_customer_search(ticket, agent, customer):
+    email = customer.emails.get(is_primary=True).email
+    phone = customer.phones.get(is_primary=True).number
+    html = signed_in(agent).post(search_url(ticket), {"q": "Grace"}).content.decode()
+    assert customer.number in html
+    assert email not in html and phone not in html
+    assert "•" in html
+
+
+# --- the match itself --------------------------------------------------------------------
+
+
+def test_matching_records_the_customer_on_the_timeline_and_in_the_audit_log(
+    ticket, agent, customer
+):
+    response = signed_in(agent).post(match_url(ticket), {"customer": customer.pk}, follow=True)
+    assert response.status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.customer == customer
+    note = ticket.events.get(kind=TicketEvent.Kind.NOTE)
+    assert note.actor == agent and customer.number in note.message
+    audit = AuditEvent.objects.get(action="ticket.matched")
+    assert audit.actor == agent and audit.target_id == str(ticket.pk)
+    assert audit.data["customer"] == customer.number
+    assert ticket.history.latest().customer_id == customer.pk
+    html = response.content.decode()
+    assert f"is matched to {customer.number}" in html
+    assert 'data-testid="match"' not in html
+
+
+def test_matching_reassesses_risk_with_what_is_known_of_the_customer(ticket, agent, customer):
+    customer.is_flagged = True
+    customer.save(update_fields=["is_flagged"])
+    assert ticket.risk_score == 0 or all(
+        r["rule"] != "customer_flagged" for r in ticket.risk_reasons
+    )
+    ticket_match(ticket=ticket, customer=customer, by=agent)
+    ticket.refresh_from_db()
+    assert any("flagged" in r["reason"] for r in ticket.risk_reasons)
+
+
+def test_the_unmatched_ticket_page_offers_the_search_and_no_verification(ticket, agent):
+    html = signed_in(agent).get(reverse("tickets:detail", args=[ticket.reference])).content
+    html = html.decode()
+    assert 'data-testid="match"' in html
+    assert ">Start verification</button>" not in html
+
+
+def test_the_match_page_without_javascript_shows_the_message_and_results(
+    ticket, agent, customer
+):
+    response = signed_in(agent).post(search_url(ticket), {"q": "Hopper"})
+    html = response.content.decode()
+    assert "My new mobile is 07700 900123." in html  # the e-mail, beside the search
+    assert f'name="customer" value="{customer.pk}"' in html
