@@ -33,9 +33,9 @@ def match_problem(ticket: Ticket) -> str | None:
     if ticket.customer_id is not None:
         return _("This request is already matched to a customer.")
     if ticket.state != State.NEW:
-        return _(
-            "A request is matched before verification starts; this one is “%(state)s”."
-        ) % {"state": ticket.get_state_display()}
+        return _("A request is matched before verification starts; this one is “%(state)s”.") % {
+            "state": ticket.get_state_display()
+        }
     return None
 
 

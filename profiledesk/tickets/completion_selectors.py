@@ -41,13 +41,14 @@ def completion_panel(ticket: Ticket, user: User) -> dict:
     can_match = may_work and match_problem(ticket) is None
     # has_items=False: the card is shown only while the page's `items` is empty.
     capture = capture_problem(ticket, has_items=False) if may_work else None
+    # The refusal is said only where capturing is the next step (a matched new request).
+    next_step = ticket.state == State.NEW and ticket.customer_id is not None
     return {
         "completion": {
             "can_match": can_match,
             "match_form": MatchSearchForm() if can_match else None,
             "can_capture": may_work and capture is None,
-            # Said only where capturing is the next step (a matched new request).
-            "capture_refusal": capture if ticket.state == State.NEW and ticket.customer_id else None,
+            "capture_refusal": capture if next_step else None,
             "capture_form": CaptureStartForm(initial={"category": ticket.category}),
         }
     }

@@ -86,26 +86,23 @@ def capture(request: StaffRequest, reference: str) -> HttpResponse:
         data=request.POST if posted else None,
         files=request.FILES if posted else None,
     )
-    status = 200
-    if posted:
-        if change_form.is_valid():
-            try:
-                ticket_capture(
-                    ticket=ticket,
-                    by=request.user,
-                    category=category,
-                    cleaned_data=change_form.cleaned_data,
-                    request=request,
-                )
-            except ValidationError as error:
-                change_form.add_error(None, error)
-            except TicketError as error:
-                messages.error(request, str(error))
-                return redirect("tickets:detail", reference=ticket.reference)
-            else:
-                messages.success(request, _("The change is captured."))
-                return redirect("tickets:detail", reference=ticket.reference)
-        status = 400
+    if posted and change_form.is_valid():
+        try:
+            ticket_capture(
+                ticket=ticket,
+                by=request.user,
+                category=category,
+                cleaned_data=change_form.cleaned_data,
+                request=request,
+            )
+        except ValidationError as error:
+            change_form.add_error(None, error)
+        except TicketError as error:
+            messages.error(request, str(error))
+            return redirect("tickets:detail", reference=ticket.reference)
+        else:
+            messages.success(request, _("The change is captured."))
+            return redirect("tickets:detail", reference=ticket.reference)
     context = {
         "ticket": ticket,
         "start": start,
@@ -113,6 +110,8 @@ def capture(request: StaffRequest, reference: str) -> HttpResponse:
         "change_form": change_form,
         "original": original_message(ticket),
     }
+    # A POST that gets here was refused: the category or the change is wrong (the fields say).
+    status = 400 if request.method == "POST" else 200
     return render(request, "intake/capture.html", context, status=status)
 
 
