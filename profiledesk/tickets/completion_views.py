@@ -62,8 +62,12 @@ def match(request: StaffRequest, reference: str) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("%(reference)s is matched to %(number)s.")
-            % {"reference": ticket.reference, "number": customer.number},
+            _("%(reference)s is matched to %(name)s (%(number)s).")
+            % {
+                "reference": ticket.reference,
+                "name": customer.personal.legal_name,
+                "number": customer.number,
+            },
         )
     return redirect("tickets:detail", reference=ticket.reference)
 

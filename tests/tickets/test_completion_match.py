@@ -214,7 +214,7 @@ def test_matching_records_the_customer_on_the_timeline_and_in_the_audit_log(
     assert audit.data["customer"] == customer.number
     assert ticket.history.latest().customer_id == customer.pk
     html = response.content.decode()
-    assert f"is matched to {customer.number}" in html
+    assert f"is matched to Grace Hopper ({customer.number})" in html
     assert 'data-testid="match"' not in html
 
 
