@@ -20,7 +20,7 @@ from simple_history.utils import bulk_create_with_history
 from audit.services import audit_record
 from profiledesk.accounts.models import User
 from profiledesk.customers.models import Customer
-from profiledesk.intake.capture import drafts_for
+from profiledesk.intake.capture import drafts_for, value_now
 from profiledesk.policies.categories import Category
 from profiledesk.policies.services import risk_refresh
 
@@ -64,6 +64,19 @@ def _note(ticket: Ticket, by: User, message: str) -> TicketEvent:
     )
 
 
+def _old_values_shown(ticket: Ticket, *, customer: Customer, by: User) -> None:
+    """Items captured before the customer was known show no old value: the values they
+    replace on the customer's one-row sections are shown now (masked), so that whoever
+    verifies and approves reads "Now: …" as on any ticket, not an empty field."""
+    for item in ticket.items.filter(target_id__isnull=True, old_display=""):
+        shown = value_now(section=item.section, field=item.field, customer=customer)
+        if shown:
+            item.old_display = shown
+            item._history_user = by  # type: ignore[attr-defined]  # read by simple-history
+            item._change_reason = "matched: the value it replaces"  # type: ignore[attr-defined]
+            item.save(update_fields=["old_display"])
+
+
 @transaction.atomic
 def ticket_match(
     *, ticket: Ticket, customer: Customer, by: User, request: HttpRequest | None = None
@@ -86,6 +99,7 @@ def ticket_match(
     locked.updated_at = now
     locked._change_reason = "matched to a customer"
     locked.save(update_fields=["customer", "updated_at"])
+    _old_values_shown(locked, customer=customer, by=by)
     assessment = risk_refresh(ticket=locked)
     message = _("Matched to customer %(number)s.") % {"number": customer.number}
     if customer.frozen_at is not None:

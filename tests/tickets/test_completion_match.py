@@ -241,3 +241,64 @@ def test_the_match_page_without_javascript_shows_the_message_and_results(ticket,
     html = response.content.decode()
     assert "My new mobile is 07700 900123." in html  # the e-mail, beside the search
     assert f'name="customer" value="{customer.pk}"' in html
+
+
+def test_an_api_requests_items_show_what_they_replace_once_matched(northwind, agent, customer):
+    # The API's form with no customer: every value new, no old value known.
+    from profiledesk.intake.capture import drafts_for
+    from profiledesk.intake.forms import form_for
+
+    form = form_for(
+        "personal", customer=None, client=northwind, data={"preferred_name": "Amazing Grace"}
+    )
+    assert form.is_valid(), form.errors
+    ticket = ticket_create(
+        client=northwind,
+        channel=Channel.API,
+        category="personal",
+        items=drafts_for(category="personal", cleaned_data=form.cleaned_data, customer=None),
+    )
+    item = ticket.items.get()
+    assert item.old_display == ""
+    customer.personal.preferred_name = "Grace"
+    customer.personal.save()
+    ticket_match(ticket=ticket, customer=customer, by=agent)
+    item.refresh_from_db()
+    assert item.old_display == "Grace"
+    assert item.history.latest().history_user == agent
+
+
+def test_every_field_a_request_can_change_shows_its_value_now_masked_or_nothing(customer):
+    from profiledesk.intake.capture import FIELD_SPECS, value_now
+    from profiledesk.privacy.sensitivity import SECRET
+
+    customer.personal.national_id = "AB123456C"
+    customer.personal.save()
+    for section, field in FIELD_SPECS:
+        shown = value_now(section=section, field=field, customer=customer)
+        assert shown is None or isinstance(shown, str)
+        if FIELD_SPECS[(section, field)].policy == SECRET:
+            assert not shown
+    assert "AB123456C" not in value_now(
+        section="personal", field="personaldetails.national_id", customer=customer
+    )
+
+
+@pytest.mark.parametrize("namesakes", [1, 6])
+def test_the_match_search_query_budget_does_not_grow_with_the_results(
+    ticket, agent, northwind, namesakes, django_assert_num_queries
+):
+    for _ in range(namesakes):
+        complete_customer(northwind, legal_name="Grace Hopper")
+    http = signed_in(agent)
+    url = search_url(ticket)
+    http.post(url, {"q": "Hopper"}, HTTP_HX_REQUEST="true")  # warm the session's cached bits
+    # Expect 10: session, user, OTP device, permissions (user, group), the ticket with its
+    # client, customer and people, the customers (scoped in the same query), their
+    # primary e-mails, their primary phones, the role names (base template).
+    with django_assert_num_queries(QUERIES_MATCH_SEARCH):
+        response = http.post(url, {"q": "Hopper"}, HTTP_HX_REQUEST="true")
+    assert response.content.decode().count('name="customer"') == namesakes
+
+
+QUERIES_MATCH_SEARCH = 10
