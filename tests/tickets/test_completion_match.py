@@ -3,13 +3,18 @@ from the ticket page (profiledesk/tickets/completion.py `ticket_match`, the view
 completion_views.py). The abuse cases first: another client's customer, a ticket already
 matched, a ticket past `new`, a frozen profile, hostile search strings, an outsider."""
 
+import threading
+import time
+
 import pytest
+from django.db import connection
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.models import AuditEvent
 from profiledesk.customers.services import customer_freeze
+from profiledesk.tickets import completion
 from profiledesk.tickets.completion import ticket_match
 from profiledesk.tickets.models import Channel, State, Ticket, TicketEvent
 from profiledesk.tickets.services import TicketError, ticket_create
@@ -302,3 +307,41 @@ def test_the_match_search_query_budget_does_not_grow_with_the_results(
 
 
 QUERIES_MATCH_SEARCH = 10
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_two_agents_matching_at_once_give_one_match(monkeypatch, personas, northwind, customer):
+    ticket = unmatched(northwind)
+    ada = complete_customer(northwind, legal_name="Ada Lovelace")
+    original = completion.match_problem
+
+    def slow_problem(locked):
+        time.sleep(0.3)  # hold the row lock while the other request arrives
+        return original(locked)
+
+    monkeypatch.setattr(completion, "match_problem", slow_problem)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def match(user, who):
+        barrier.wait()
+        try:
+            ticket_match(ticket=Ticket.objects.get(pk=ticket.pk), customer=who, by=user)
+            outcomes.append("matched")
+        except TicketError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=match, args=(personas["agent"], customer)),
+        threading.Thread(target=match, args=(personas["supervisor"], ada)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["matched", "refused"]
+    assert AuditEvent.objects.filter(action="ticket.matched").count() == 1
+    assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.NOTE).count() == 1
