@@ -4,8 +4,12 @@ request without a change in it has the change captured there, through the same c
 forms (`intake.forms.form_for`) and drafts (`intake.capture.drafts_for`) as the New request
 page, scored for risk the same way.
 
-Both happen before anyone starts verifying the caller: what is verified, and against whom,
-must not change under the agent's feet (editing captured items later is its own step).
+Both happen before the caller is verified (`new`, or `verifying` — a request security
+returned to the flow before anyone matched it): a ticket is matched once, so whose identity
+is being verified never changes under the agent's feet (no proof can be recorded before a
+ticket has its customer: the verification services refuse), and a change is captured only
+into a ticket that has none, before "Mark verified" compares the proofs with what the
+change needs (editing captured items later is its own step).
 """
 
 from collections.abc import Mapping
@@ -27,13 +31,16 @@ from profiledesk.policies.services import risk_refresh
 from .models import ChangeItem, State, Ticket, TicketEvent
 from .services import TicketError
 
+# Before the caller is verified.
+COMPLETABLE = frozenset({State.NEW, State.VERIFYING})
+
 
 def match_problem(ticket: Ticket) -> str | None:
     """Why `ticket` cannot be matched to a customer now, or None. No query."""
     if ticket.customer_id is not None:
         return _("This request is already matched to a customer.")
-    if ticket.state != State.NEW:
-        return _("A request is matched before verification starts; this one is “%(state)s”.") % {
+    if ticket.state not in COMPLETABLE:
+        return _("A request is matched before the caller is verified; this one is “%(state)s”.") % {
             "state": ticket.get_state_display()
         }
     return None
@@ -41,9 +48,9 @@ def match_problem(ticket: Ticket) -> str | None:
 
 def capture_problem(ticket: Ticket, *, has_items: bool) -> str | None:
     """Why a change cannot be captured on `ticket` now, or None. No query."""
-    if ticket.state != State.NEW:
+    if ticket.state not in COMPLETABLE:
         return _(
-            "A change is captured before verification starts; this request is “%(state)s”."
+            "A change is captured before the caller is verified; this request is “%(state)s”."
         ) % {"state": ticket.get_state_display()}
     if ticket.customer_id is None:
         return _("Match the request to a customer first.")
@@ -85,9 +92,10 @@ def ticket_match(
 
     Under the ticket's row lock: refused for another client's customer, a ticket already
     matched (of two agents matching at once, one wins; the other is told), and a ticket
-    past `new`. The risk is assessed again now that the customer is known (a frozen or
-    flagged profile, another customer's value, the takeover sequence). Recorded on the
-    timeline and in the audit log."""
+    whose caller is verified, or that is closed, cancelled or with security. The risk is
+    assessed again now that the customer is known (a frozen or flagged profile, another
+    customer's value, the takeover sequence). Recorded on the timeline and in the audit
+    log."""
     locked = _locked(ticket)
     if customer.client_id != locked.client_id:
         raise TicketError(_("That customer is not a customer of this request's client."))

@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 
 from profiledesk.accounts.models import User
 
-from .completion import capture_problem, match_problem
+from .completion import COMPLETABLE, capture_problem, match_problem
 from .completion_forms import CaptureStartForm, MatchSearchForm
-from .models import Attachment, State, Ticket, TicketEvent
+from .models import Attachment, Ticket, TicketEvent
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def completion_panel(ticket: Ticket, user: User) -> dict:
     # has_items=False: the card is shown only while the page's `items` is empty.
     capture = capture_problem(ticket, has_items=False) if may_work else None
     # The refusal is said only where capturing is the next step (a matched new request).
-    next_step = ticket.state == State.NEW and ticket.customer_id is not None
+    next_step = ticket.state in COMPLETABLE and ticket.customer_id is not None
     return {
         "completion": {
             "can_match": can_match,

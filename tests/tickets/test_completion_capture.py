@@ -64,13 +64,23 @@ def test_a_second_capture_is_refused_and_a_stale_page_too(ticket, agent):
     assert ticket.items.count() == 1
 
 
-def test_no_capture_after_verification_started(ticket, agent):
+def test_no_capture_once_the_caller_is_verified(ticket, agent):
+    data = cleaned(ticket, "contact", {"email": "grace.new@example.com"})
+    ticket.state = State.READY  # verified (reached through the wizard): set here
+    ticket.save(update_fields=["state"])
+    with pytest.raises(TicketError, match="before the caller is verified"):
+        ticket_capture(ticket=ticket, by=agent, category="contact", cleaned_data=data)
+    assert not ticket.items.exists()
+
+
+def test_a_change_captured_once_stays_captured_while_verifying(ticket, agent):
     data = cleaned(ticket, "contact", {"email": "grace.new@example.com"})
     ticket_capture(ticket=ticket, by=agent, category="contact", cleaned_data=data)
     transition(ticket=ticket, to=State.VERIFYING, by=agent)
-    ticket.items.all().delete()  # even were the items gone, the verification has begun
-    with pytest.raises(TicketError, match="before verification starts"):
-        ticket_capture(ticket=ticket, by=agent, category="contact", cleaned_data=data)
+    other = cleaned(ticket, "contact", {"email": "someone.else@example.com"})
+    with pytest.raises(TicketError, match="captured already"):
+        ticket_capture(ticket=ticket, by=agent, category="contact", cleaned_data=other)
+    assert list(ticket.items.values_list("new_value", flat=True)) == ["grace.new@example.com"]
 
 
 def test_a_cancelled_ticket_takes_no_change(ticket, agent):

@@ -89,20 +89,44 @@ def test_a_matched_ticket_cannot_be_matched_again(ticket, agent, customer, north
     assert AuditEvent.objects.filter(action="ticket.matched").count() == 1
 
 
-@pytest.mark.parametrize("state", [State.VERIFYING, State.CANCELLED, State.ESCALATED, State.CLOSED])
-def test_no_match_once_the_ticket_left_new(ticket, agent, customer, personas, state):
-    if state == State.CLOSED:
-        ticket.state = State.CLOSED  # a closed ticket: reached only through apply
+@pytest.mark.parametrize("state", [State.READY, State.CANCELLED, State.ESCALATED, State.CLOSED])
+def test_no_match_once_the_caller_is_verified_or_the_ticket_is_done(ticket, agent, customer, state):
+    if state in (State.READY, State.CLOSED):
+        ticket.state = state  # reached only through verification (and apply): set here
         ticket.save(update_fields=["state"])
-    elif state == State.VERIFYING:
-        transition(ticket=ticket, to=State.ESCALATED, by=agent, reason="odd")
-        transition(ticket=ticket, to=State.VERIFYING, by=personas["security"], reason="ok")
     else:
         transition(ticket=ticket, to=state, by=agent, reason="no")
-    with pytest.raises(TicketError, match="before verification starts"):
+    with pytest.raises(TicketError, match="before the caller is verified"):
         ticket_match(ticket=Ticket.objects.get(pk=ticket.pk), customer=customer, by=agent)
     page = signed_in(agent).get(reverse("tickets:detail", args=[ticket.reference]))
     assert 'data-testid="match"' not in page.content.decode()
+
+
+def test_no_rematch_once_verification_started(ticket, agent, customer, northwind):
+    from profiledesk.tickets.completion import ticket_capture
+
+    ticket_match(ticket=ticket, customer=customer, by=agent)
+    ticket_capture(
+        ticket=ticket, by=agent, category="contact", cleaned_data={"email": "g.new@example.com"}
+    )
+    transition(ticket=ticket, to=State.VERIFYING, by=agent)
+    other = complete_customer(northwind, legal_name="Ada Lovelace")
+    with pytest.raises(TicketError, match="already matched"):
+        ticket_match(ticket=Ticket.objects.get(pk=ticket.pk), customer=other, by=agent)
+    assert Ticket.objects.get(pk=ticket.pk).customer == customer
+
+
+def test_a_request_security_returned_to_the_flow_unmatched_can_still_be_completed(
+    ticket, agent, customer, personas
+):
+    # No dead end: verifying, but nobody could verify anyone (no customer), so it is matched.
+    transition(ticket=ticket, to=State.ESCALATED, by=agent, reason="Odd sender")
+    transition(ticket=ticket, to=State.VERIFYING, by=personas["security"], reason="Looks fine")
+    page = signed_in(agent).get(reverse("tickets:detail", args=[ticket.reference]))
+    assert 'data-testid="match"' in page.content.decode()
+    ticket_match(ticket=Ticket.objects.get(pk=ticket.pk), customer=customer, by=agent)
+    page = signed_in(agent).get(reverse("tickets:detail", args=[ticket.reference]))
+    assert 'data-testid="capture-card"' in page.content.decode()
 
 
 def test_a_frozen_customer_is_matched_with_critical_risk_and_takes_no_change(
