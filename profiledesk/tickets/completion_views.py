@@ -128,6 +128,10 @@ def attachment(request: StaffRequest, reference: str, attachment_id: int) -> Fil
     found = ticket.attachments.filter(pk=attachment_id).first()
     if found is None:
         raise Http404("No such attachment")
+    try:
+        content = found.file.open("rb")
+    except FileNotFoundError:  # the row outlived its file: nothing to serve, not a 500
+        raise Http404("No such attachment") from None
     audit_record(
         action="ticket.attachment_opened",
         actor=request.user,
@@ -137,7 +141,7 @@ def attachment(request: StaffRequest, reference: str, attachment_id: int) -> Fil
         request=request,
     )
     return FileResponse(
-        found.file.open("rb"),
+        content,
         as_attachment=True,
         filename=found.original_name,
         content_type=found.content_type,
