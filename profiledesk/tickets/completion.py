@@ -23,7 +23,7 @@ from simple_history.utils import bulk_create_with_history
 
 from audit.services import audit_record
 from profiledesk.accounts.models import User
-from profiledesk.customers.models import Customer
+from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber, PostalAddress
 from profiledesk.intake.capture import drafts_for, value_now
 from profiledesk.policies.categories import Category
 from profiledesk.policies.services import risk_refresh
@@ -71,17 +71,50 @@ def _note(ticket: Ticket, by: User, message: str) -> TicketEvent:
     )
 
 
-def _old_values_shown(ticket: Ticket, *, customer: Customer, by: User) -> None:
-    """Items captured before the customer was known show no old value: the values they
-    replace on the customer's one-row sections are shown now (masked), so that whoever
-    verifies and approves reads "Now: …" as on any ticket, not an empty field."""
-    for item in ticket.items.filter(target_id__isnull=True, old_display=""):
+# An API request's new e-mail, phone or address replaces the customer's primary one (a new
+# primary if they have none): api/changes.py. Captured before the customer was known, it
+# is a new primary row; once matched it is made what the API promised.
+_PRIMARY_REPLACED = (EmailAddress, PhoneNumber, PostalAddress)
+
+
+def _items_completed(ticket: Ticket, *, customer: Customer, by: User) -> list[str]:
+    """Items captured before the customer was known show no old value and change no row.
+    Now they do: a new contact point replaces the primary one, and every value shows,
+    masked, what it replaces — so whoever verifies and approves reads "Now: …" as on any
+    ticket (and the contact being replaced is withheld from identity codes). Returns what
+    was retargeted, for the timeline."""
+    items = list(ticket.items.filter(target_id__isnull=True))
+    retargeted = []
+    for model in _PRIMARY_REPLACED:
+        prefix = f"{model._meta.model_name}."
+        mine = [item for item in items if item.field.startswith(prefix)]
+        primary = model.objects.filter(customer=customer, is_primary=True).first()
+        if not mine or primary is None:
+            continue
+        retargeted.append(str(model._meta.verbose_name))
+        for item in mine:
+            items.remove(item)
+            item._history_user = by  # type: ignore[attr-defined]  # read by simple-history
+            item._change_reason = "matched: replaces the primary"  # type: ignore[attr-defined]
+            if item.field == f"{prefix}is_primary":
+                item.delete()  # the primary row stays the primary
+                continue
+            item.target_id = primary.pk
+            item.old_display = (
+                value_now(section=item.section, field=item.field, customer=customer, row=primary)
+                or ""
+            )
+            item.save(update_fields=["target_id", "old_display"])
+    for item in items:
+        if item.old_display:
+            continue
         shown = value_now(section=item.section, field=item.field, customer=customer)
         if shown:
             item.old_display = shown
-            item._history_user = by  # type: ignore[attr-defined]  # read by simple-history
+            item._history_user = by  # type: ignore[attr-defined]
             item._change_reason = "matched: the value it replaces"  # type: ignore[attr-defined]
             item.save(update_fields=["old_display"])
+    return retargeted
 
 
 @transaction.atomic
@@ -107,9 +140,13 @@ def ticket_match(
     locked.updated_at = now
     locked._change_reason = "matched to a customer"
     locked.save(update_fields=["customer", "updated_at"])
-    _old_values_shown(locked, customer=customer, by=by)
+    retargeted = _items_completed(locked, customer=customer, by=by)
     assessment = risk_refresh(ticket=locked)
     message = _("Matched to customer %(number)s.") % {"number": customer.number}
+    if retargeted:
+        message += " " + _(
+            "As the request asked, the new %(what)s replaces the customer's primary one."
+        ) % {"what": ", ".join(retargeted)}
     if customer.frozen_at is not None:
         message += " " + _("The profile is frozen: security must lift the freeze first.")
     _note(locked, by, message)

@@ -369,3 +369,72 @@ def test_two_agents_matching_at_once_give_one_match(monkeypatch, personas, north
     assert sorted(outcomes) == ["matched", "refused"]
     assert AuditEvent.objects.filter(action="ticket.matched").count() == 1
     assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.NOTE).count() == 1
+
+
+def api_ticket(client, category: str, changes: dict) -> Ticket:
+    """A ticket as the API opens one without `customer` (api/changes.py capture_form)."""
+    from profiledesk.api.changes import capture_form
+    from profiledesk.intake.capture import drafts_for
+
+    form = capture_form(client=client, category=category, changes=changes, customer=None)
+    assert form.is_valid(), form.errors
+    return ticket_create(
+        client=client,
+        channel=Channel.API,
+        category=category,
+        items=drafts_for(category=category, cleaned_data=form.cleaned_data, customer=None),
+    )
+
+
+def test_an_api_requests_new_email_replaces_the_primary_once_matched(northwind, agent, customer):
+    # What the API promises: a new e-mail replaces the primary one, as if the customer had
+    # been named in the request (the desk's pre-selection).
+    ticket = api_ticket(northwind, "contact", {"email": "grace.new@example.com"})
+    assert set(ticket.items.values_list("field", flat=True)) == {
+        "emailaddress.email",
+        "emailaddress.is_primary",
+    }
+    primary = customer.emails.get(is_primary=True)
+    ticket_match(ticket=ticket, customer=customer, by=agent)
+    [item] = ticket.items.all()
+    assert (item.field, item.target_id) == ("emailaddress.email", primary.pk)
+    assert item.old_display and primary.email not in item.old_display  # masked
+    assert "replaces the customer's primary one" in (
+        ticket.events.get(kind=TicketEvent.Kind.NOTE).message
+    )
+
+
+def test_an_api_requests_new_phone_stays_a_new_primary_for_a_customer_without_one(northwind, agent):
+    customer = complete_customer(northwind, legal_name="No Phone", phones=0)
+    ticket = api_ticket(northwind, "contact", {"phone": "+447911123456"})
+    ticket_match(ticket=ticket, customer=customer, by=agent)
+    fields = dict(ticket.items.values_list("field", "target_id"))
+    assert fields["phonenumber.number"] is None and "phonenumber.is_primary" in fields
+
+
+def test_a_matched_api_email_change_applies_as_a_replacement_of_the_primary(
+    northwind, personas, customer
+):
+    from profiledesk.apply.services import ticket_apply
+    from profiledesk.approvals.rules import plan_for
+    from tests.apply.helpers import approve, prove_contacts
+    from tests.approvals.helpers import verify
+    from verification.services import verification_complete
+
+    agent = personas["agent"]
+    primary = customer.emails.get(is_primary=True)
+    emails_before = customer.emails.count()
+    ticket = api_ticket(northwind, "contact", {"email": "grace.new@example.com"})
+    ticket_match(ticket=ticket, customer=customer, by=agent)
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    transition(ticket=ticket, to=State.VERIFYING, by=agent)
+    verify(ticket, agent, level=2)
+    prove_contacts(ticket, agent)
+    verification_complete(ticket=ticket, by=agent)
+    ticket.refresh_from_db()
+    if plan_for(ticket).tiers:
+        approve(ticket, personas)
+    ticket_apply(ticket=ticket, by=agent)
+    primary.refresh_from_db()
+    assert primary.email == "grace.new@example.com" and primary.is_primary
+    assert customer.emails.count() == emails_before  # replaced, not added beside
