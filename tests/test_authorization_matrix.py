@@ -190,6 +190,14 @@ MATRIX: dict[str, Rule] = {
     # The avatar a ticket asks to set, for its moderators (approvers), auditors and
     # security; the fixture's ticket has no avatar item: 404 for them, 403 for the others.
     "approvals:avatar": Rule(allowed=APPROVERS | SECURITY, ok=404, scoped=True),
+    # Completing a request on its ticket (tickets/completion_views.py): the floor finds and
+    # matches the customer and captures the change. The fixture's ticket is matched and
+    # captured already: matching and capturing refuse with a message and a redirect; the
+    # search page answers (with why not). It has no attachment: 404 for whoever may see it.
+    "tickets:match_search": Rule(allowed=FLOOR, scoped=True),
+    "tickets:match": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
+    "tickets:capture": Rule(allowed=FLOOR, ok=302, scoped=True),
+    "tickets:attachment": Rule(allowed=CUSTOMER_WORK, ok=404, scoped=True),
 }
 
 
@@ -226,6 +234,7 @@ def url_values(customer, personas):
         "row_id": customer.personal.pk,
         "field": "national_id",
         "document_id": 1,
+        "attachment_id": 1,
         "delivery_id": delivery_for(ticket).pk,
         "token": "not-a-signed-token",
         "model": "personaldetails",

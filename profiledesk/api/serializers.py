@@ -261,8 +261,8 @@ class ChangeRequestCreateSerializer(StrictSerializer):
         allow_null=True,
         max_length=20,
         help_text=_(
-            "The customer's number with this client; leave out if unknown: the desk "
-            "matches the request to a customer during verification."
+            "The customer's number with this client; leave out if unknown: an agent "
+            "matches the request to a customer on the ticket before verifying them."
         ),
     )
     channel = choice(

@@ -38,10 +38,15 @@ def _phone_candidates(query: str, regions: list[str]) -> set[str]:
     return numbers
 
 
-def customer_search(*, staff: User, query: str, limit: int = SEARCH_LIMIT) -> SearchResult:
-    """Find customers by e-mail, phone, customer number or name; at most `limit`."""
+def customer_search(
+    *, staff: User, query: str, limit: int = SEARCH_LIMIT, client_id: int | None = None
+) -> SearchResult:
+    """Find customers by e-mail, phone, customer number or name; at most `limit`.
+    `client_id`: of that one client only (still only if `staff` serves it)."""
     query = (query or "").strip()
     customers: QuerySet[Customer] = Customer.objects.for_staff(staff)
+    if client_id is not None:
+        customers = customers.filter(client_id=client_id)
     if not query:
         return SearchResult(customers=[], kind="", has_more=False)
     if "@" in query:

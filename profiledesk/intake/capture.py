@@ -610,3 +610,28 @@ def drafts_for(
             code="no_change",
         )
     return drafts.items
+
+
+def value_now(
+    *, section: str, field: str, customer: m.Customer, row: models.Model | None = None
+) -> str | None:
+    """What an item captured before its customer was known (an API request without a
+    customer, matched later) replaces on a one-row section of `customer`, masked as
+    `drafts_for` would have shown it; None where there is nothing to show: a new row of a
+    multi-row section, a command, the avatar (its old value is "Current image"), a section
+    never filled in. A security answer hash or a vault token never reaches here: they
+    live on multi-row sections. `row`: the customer's row of a multi-row section the item
+    is now known to change (an API request's new e-mail replacing the primary one)."""
+    try:
+        spec = resolve_field(section, field)
+    except LookupError:
+        return None
+    link = spec.model._meta.get_field("customer")
+    if spec.kind != Kind.VALUE or spec.model is m.Avatar:
+        return None
+    if row is None and link.one_to_one:
+        row = section_of(customer, link.remote_field.get_accessor_name())
+    if row is None or getattr(row, "customer_id", None) != customer.pk:
+        return None
+    old = getattr(row, spec.name)
+    return _shown(spec, old.pk if isinstance(old, models.Model) else old)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import queue_views, views
+from . import completion_views, queue_views, views
 
 app_name = "tickets"
 
@@ -12,4 +12,12 @@ urlpatterns = [
     path("<str:reference>/", views.detail, name="detail"),
     path("<str:reference>/move/", views.move, name="move"),
     path("<str:reference>/comment/", views.comment, name="comment"),
+    path("<str:reference>/match/", completion_views.match, name="match"),
+    path("<str:reference>/match/search/", completion_views.match_search, name="match_search"),
+    path("<str:reference>/capture/", completion_views.capture, name="capture"),
+    path(
+        "<str:reference>/attachments/<int:attachment_id>/",
+        completion_views.attachment,
+        name="attachment",
+    ),
 ]
