@@ -45,7 +45,7 @@ from profiledesk.vault.adapters import get_vault
 from profiledesk.vault.cards import CardNumberError
 from verification.answers import hash_answer
 
-from .fields import CATEGORY_FIELDS, FIELD_SPECS, FieldSpec, Kind
+from .fields import CATEGORY_FIELDS, FIELD_SPECS, FieldSpec, Kind, resolve_field
 from .validators import refuse_card_security_code, validate_card, validate_iban
 
 logger = logging.getLogger(__name__)
