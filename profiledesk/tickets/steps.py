@@ -39,7 +39,9 @@ _NOW = {
     State.VERIFICATION_FAILED: _(
         "Verification failed. Retry once the lock-out ends, or cancel the request."
     ),
-    State.READY: _("Verified and valid: submit it for approval, or apply it if its policy needs none."),
+    State.READY: _(
+        "Verified and valid: submit it for approval, or apply it if its policy needs none."
+    ),
     State.PENDING_APPROVAL: _("Waiting for an approver: see the approval panel."),
     State.APPROVED: _("Approved: apply it to write the change to the profile."),
     State.APPLIED: _("Applied: the customer and the client's systems are being told."),
@@ -55,7 +57,7 @@ _NOW = {
 class PathStep:
     key: str
     label: str
-    status: str  # "done" | "current" | "todo"
+    status: str  # "done" | "current" | "stopped" | "todo"
 
 
 @dataclass(frozen=True)
@@ -82,19 +84,22 @@ def ticket_step(*, ticket: Ticket, moves: Sequence[Move]) -> TicketStep:
         key = "apply"  # its policy needs no approval: the next step is applying it
     finished = state in (State.CLOSED, State.REJECTED, State.CANCELLED, State.ROLLED_BACK)
     keys = [k for k, _label in PATH]
-    at = keys.index(key) if key else -1
+    stopped = state == State.REJECTED  # an approver said no: the path ends at approval
+    at = keys.index("approve" if stopped else key) if (key or stopped) else -1
     steps = []
     for index, (k, label) in enumerate(PATH):
-        if state == State.CLOSED or (at >= 0 and index < at):
+        if state == State.CLOSED or index < at:
             status = "done"
         elif index == at:
-            status = "current"
+            status = "stopped" if stopped else "current"
         else:
             status = "todo"
         steps.append(PathStep(key=k, label=str(label), status=status))
+    if at < 0 and state != State.CLOSED:
+        steps = []  # cancelled, escalated, rolled back: off the path, the sentence says where
     action = str(primary.label) if primary else ""
     now = str(_NOW.get(state, ""))
-    current = dict(PATH).get(key) if key else State(state).label
+    current = State(state).label if finished or not key else dict(PATH)[key]
     return TicketStep(
         steps=steps,
         current_label=str(current),

@@ -26,16 +26,19 @@
     );
   }
 
-  // The wizard's next step: the first field of the first form that asks for one (the code
-  // the customer reads out, the answers, the document), else its first button (Send code).
+  // The wizard's next step.
+  // A code waiting to be read out comes first; then the forms in their order (Send code,
+  // the answers, the document), each by its first field or else its button.
   function wizardStep() {
     const panel = document.getElementById("verification-panel");
     if (!panel) return null;
+    const code = firstShown(`[data-testid=otp-check] :is(${FIELD})`, panel);
+    if (code) return code;
     for (const form of panel.querySelectorAll("form")) {
-      const field = firstShown(FIELD, form);
-      if (field) return field;
+      const control = firstShown(FIELD, form) || firstShown("button[type=submit]", form);
+      if (control) return control;
     }
-    return firstShown("form button[type=submit]", panel);
+    return null;
   }
 
   // What moves the ticket on now: the primary button of its actions (Start verification,
