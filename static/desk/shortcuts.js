@@ -77,10 +77,15 @@
   }
 
   // A wizard step answered by htmx: the panel was replaced, focus was on a removed button.
+  // Only a step the user took moves focus: a panel refreshed by itself leaves it alone.
+  let stepTaken = false;
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    stepTaken = event.detail.elt.tagName === "FORM" && Boolean(event.detail.elt.closest("#verification-panel"));
+  });
   document.addEventListener("htmx:afterSettle", (event) => {
-    sessionStorage.removeItem(FOCUS_KEY); // no reload followed this submit
     const target = event.detail.target;
-    if (!target || target.id !== "verification-panel") return;
+    if (!stepTaken || !target || target.id !== "verification-panel") return;
+    stepTaken = false;
     const panel = document.getElementById("verification-panel");
     const notice = panel && panel.querySelector("[data-testid=verification-notice]");
     if (notice && !notice.id) notice.id = "verification-result";
@@ -97,6 +102,14 @@
     },
     true,
   );
+
+  // An htmx form answered in place: no reload follows it (HX-Refresh: one does).
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const xhr = event.detail.xhr;
+    if (event.detail.elt.tagName === "FORM" && !(xhr && xhr.getResponseHeader("HX-Refresh"))) {
+      sessionStorage.removeItem(FOCUS_KEY);
+    }
+  });
 
   function focusAfterReload() {
     let pending = null;
