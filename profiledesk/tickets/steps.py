@@ -6,10 +6,13 @@ reads the ticket's state and the moves the page already computed."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .models import State, Ticket
 from .states import Move
+
+StrOrPromise = str | Promise
 
 # The happy path as the floor speaks of it; each state sits at one of these steps.
 PATH = [
@@ -19,7 +22,7 @@ PATH = [
     ("apply", _("Apply")),
     ("confirm", _("Confirm")),
 ]
-_STEP_OF = {
+_STEP_OF: dict[str, str] = {
     State.NEW: "intake",
     State.VERIFYING: "verify",
     State.VERIFICATION_FAILED: "verify",
@@ -30,7 +33,7 @@ _STEP_OF = {
     State.CLOSED: "confirm",
 }
 # What happens now, per state (the header names the button that takes it on beside it).
-_NOW = {
+_NOW: dict[str, StrOrPromise] = {
     State.NEW: _("Check the request with the caller, then start verification."),
     State.VERIFYING: _(
         "Verify the caller in the wizard: a code to a contact on file, the security "
@@ -85,7 +88,8 @@ def ticket_step(*, ticket: Ticket, moves: Sequence[Move]) -> TicketStep:
     finished = state in (State.CLOSED, State.REJECTED, State.CANCELLED, State.ROLLED_BACK)
     keys = [k for k, _label in PATH]
     stopped = state == State.REJECTED  # an approver said no: the path ends at approval
-    at = keys.index("approve" if stopped else key) if (key or stopped) else -1
+    where = "approve" if stopped else key
+    at = keys.index(where) if where else -1
     steps = []
     for index, (k, label) in enumerate(PATH):
         if state == State.CLOSED or index < at:
