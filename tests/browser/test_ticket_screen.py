@@ -65,6 +65,10 @@ def _tickets_in_every_state(northwind, personas) -> dict[str, tuple]:
     approval_reject(ticket=rejected, by=supervisor, reason="The caller hung up")
     cancelled = open_ticket(complete_customer(northwind, legal_name="Ivy Cancelled"), agent)
     transition(ticket=cancelled, to=State.CANCELLED, by=agent, reason="Duplicate of a call")
+    failed = open_ticket(complete_customer(northwind, legal_name="Jo Failed"), agent)
+    transition(ticket=failed, to=State.VERIFICATION_FAILED, by=agent, reason="Wrong answers")
+    escalated = open_ticket(complete_customer(northwind, legal_name="Kit Escalated"), agent)
+    transition(ticket=escalated, to=State.ESCALATED, by=agent, reason="Caller coached")
     for ticket, state in [(closed, State.CLOSED), (rejected, State.REJECTED)]:
         ticket.refresh_from_db()
         assert ticket.state == state
@@ -78,6 +82,8 @@ def _tickets_in_every_state(northwind, personas) -> dict[str, tuple]:
         "closed": (closed, agent, None),
         "rejected": (rejected, agent, None),
         "cancelled": (cancelled, agent, None),
+        "verification_failed": (failed, agent, ("button", "Retry verification")),
+        "escalated": (escalated, personas["security"], None),
     }
 
 
@@ -141,6 +147,14 @@ def test_every_state_shows_its_step_and_action_without_scrolling(
             assert in_viewport(target), f"{state}: “{name}” needs scrolling at 1366×768"
         assert too_wide(page) == [], f"{state}: the page scrolls sideways"
         page.screenshot(path=OUT / f"{state}.png")
+        if state == "verifying":
+            # The actions stay on screen while the agent scrolls down the timeline.
+            assert page.evaluate(
+                "() => { scrollTo({top: 2000, behavior: 'instant'}); return scrollY; }"
+            )
+            actions = page.locator(".ticket-actions")
+            assert actions.evaluate("el => el.getBoundingClientRect().top >= 0")
+            page.screenshot(path=OUT / "verifying-scrolled.png")
 
 
 def test_at_200_percent_zoom_no_state_scrolls_sideways(as_user, personas, northwind) -> None:
