@@ -307,6 +307,10 @@ def test_the_shortcuts_and_their_overlay(page: Page, personas, northwind) -> Non
     page.keyboard.press("Tab")  # out of the field: the keys work again
     page.keyboard.press("u")
     expect(page).to_have_url(re.compile(r"/tickets/$"))
+    page.keyboard.press("?")  # the queue's own keys are listed there, the ticket's are not
+    expect(dialog).to_contain_text("Next / previous ticket")
+    expect(dialog.get_by_text("Write a comment")).to_be_hidden()
+    page.keyboard.press("Escape")
 
     # /: the search box from another page; the overlay lists that page's access keys.
     page.goto(f"/customers/{ada.pk}/")
