@@ -1,7 +1,7 @@
 """Where a ticket is on its way, for the ticket page's step header (issue 14, "one
 ticket, one screen"): the path's steps with the current one marked, one sentence saying
 what happens now, and the label of the move that takes it on. Read only, no query: it
-reads the ticket's state and the moves the page already computed."""
+reads the ticket's state, customer id, and the moves and items the page already has."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -79,7 +79,7 @@ def _primary(moves: Sequence[Move]) -> Move | None:
     return next((m for m in moves if m.style == "primary" and not m.needs_reason), None)
 
 
-def ticket_step(*, ticket: Ticket, moves: Sequence[Move]) -> TicketStep:
+def ticket_step(*, ticket: Ticket, moves: Sequence[Move], has_items: bool = True) -> TicketStep:
     state = ticket.state
     primary = _primary(moves)
     key = _STEP_OF.get(state)
@@ -103,6 +103,10 @@ def ticket_step(*, ticket: Ticket, moves: Sequence[Move]) -> TicketStep:
         steps = []  # cancelled, escalated, rolled back: off the path, the sentence says where
     action = str(primary.label) if primary else ""
     now = str(_NOW.get(state, ""))
+    if state == State.NEW and ticket.customer_id is None:
+        now = str(_("Match the request to a customer, then capture the change it asks for."))
+    elif state == State.NEW and not has_items:
+        now = str(_("Capture the change the customer asks for, then start verification."))
     current = State(state).label if finished or not key else dict(PATH)[key]
     return TicketStep(
         steps=steps,

@@ -72,3 +72,11 @@ def test_finished_and_off_path_states_say_so(ticket):
         step = _step(ticket, state)
         assert step.steps == [] and step.current_label == State(state).label and step.now
     assert not _step(ticket, State.ESCALATED).finished
+
+
+def test_a_request_without_customer_or_change_says_what_comes_first(ticket):
+    ticket.customer_id = None
+    assert "Match the request to a customer" in _step(ticket, State.NEW).now
+    ticket.customer_id = 1
+    step = ticket_step(ticket=ticket, moves=[], has_items=False)
+    assert "Capture the change" in step.now

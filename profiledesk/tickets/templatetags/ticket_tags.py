@@ -8,6 +8,6 @@ register = template.Library()
 
 
 @register.simple_tag
-def step_of(ticket, moves) -> TicketStep:
-    """`{% step_of ticket moves as step %}`: no query, the page's own moves."""
-    return ticket_step(ticket=ticket, moves=moves)
+def step_of(ticket, moves, items) -> TicketStep:
+    """`{% step_of ticket moves items as step %}`: no query, the page's own moves and items."""
+    return ticket_step(ticket=ticket, moves=moves, has_items=bool(items))
