@@ -4,7 +4,7 @@ is on its way and which button moves it on, without a query of its own."""
 import pytest
 
 from profiledesk.tickets.models import State
-from profiledesk.tickets.states import MOVES, Move
+from profiledesk.tickets.states import MOVES, Move, allowed_moves
 from profiledesk.tickets.steps import ticket_step
 from tests.factories import TicketFactory
 
@@ -80,3 +80,8 @@ def test_a_request_without_customer_or_change_says_what_comes_first(ticket):
     ticket.customer_id = 1
     step = ticket_step(ticket=ticket, moves=[], has_items=False)
     assert "Capture the change" in step.now
+
+
+def test_the_actions_offer_the_next_step_first_and_the_moves_asking_a_reason_after(ticket, agent):
+    labels = [str(m.label) for m in allowed_moves(ticket, agent)]
+    assert labels == ["Start verification", "Cancel", "Suspected fraud"]
