@@ -10,9 +10,11 @@
   const shown = (el) => Boolean(el) && !el.disabled && el.getClientRects().length > 0;
   const firstShown = (selector, root = document) =>
     Array.from(root.querySelectorAll(selector)).find(shown) || null;
+  // A field that takes typed keys (a radio button or a checkbox does not).
+  const TYPED = "textarea, select, input:not([type=radio]):not([type=checkbox]):not([type=button]):not([type=submit]):not([type=reset]):not([type=file])";
   const typing = () => {
     const el = document.activeElement;
-    return Boolean(el) && (el.matches("input, textarea, select") || el.isContentEditable);
+    return Boolean(el) && (el.matches(TYPED) || el.isContentEditable);
   };
   const ticketPage = () => document.querySelector("[data-ticket-page]");
   const overlay = () => document.getElementById("shortcuts");
@@ -162,6 +164,9 @@
     const dialog = overlay();
     if (event.target.closest("[data-shortcuts-open]")) {
       openOverlay();
+    } else if (event.target.closest("[data-next-step]")) {
+      event.preventDefault(); // the header's "Next: …" goes to that button, as n does
+      focusWith(nextStep(), []);
     } else if (dialog && dialog.open && (event.target === dialog || event.target.closest("[data-shortcuts-close]"))) {
       dialog.close(); // the close button, or a click on the backdrop
     }

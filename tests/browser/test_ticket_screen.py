@@ -170,6 +170,11 @@ def test_at_200_percent_zoom_no_state_scrolls_sideways(as_user, personas, northw
         assert too_wide(page) == [], f"{state}: scrolls sideways at 200 % zoom"
         if state in ("verifying", "ready"):
             page.screenshot(path=OUT / f"zoom200-{state}.png", full_page=True)
+        if state == "ready":
+            # Below the fold here: the header's "Next: Apply" takes the keyboard to it.
+            page.get_by_test_id("ticket-step").get_by_role("link", name="Apply").click()
+            expect(page.get_by_role("button", name="Apply", exact=True)).to_be_focused()
+            expect(page.get_by_role("button", name="Apply", exact=True)).to_be_in_viewport()
 
 
 class Keyboard:
