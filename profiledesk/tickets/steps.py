@@ -103,7 +103,11 @@ def ticket_step(*, ticket: Ticket, moves: Sequence[Move], has_items: bool = True
         steps = []  # cancelled, escalated, rolled back: off the path, the sentence says where
     action = str(primary.label) if primary else ""
     now = str(_NOW.get(state, ""))
-    if state == State.NEW and ticket.customer_id is None:
+    if state == State.READY and key == "apply":
+        now = str(_("Verified and valid, and its policy needs no approval: apply it."))
+    elif state == State.READY and primary is not None and primary.target == State.PENDING_APPROVAL:
+        now = str(_("Verified and valid: submit it for approval."))
+    elif state == State.NEW and ticket.customer_id is None:
         now = str(_("Match the request to a customer, then capture the change it asks for."))
     elif state == State.NEW and not has_items:
         now = str(_("Capture the change the customer asks for, then start verification."))

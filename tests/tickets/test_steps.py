@@ -57,8 +57,10 @@ def test_the_header_names_the_button_that_moves_the_ticket_on(ticket):
 def test_a_ready_ticket_whose_policy_needs_no_approval_is_at_apply(ticket):
     step = _step(ticket, State.READY, _moves(State.READY, State.APPLIED, State.CANCELLED))
     assert (step.current_label, step.action) == ("Apply", "Apply")
+    assert "needs no approval" in step.now
     submit = _step(ticket, State.READY, _moves(State.READY, State.PENDING_APPROVAL))
     assert (submit.current_label, submit.action) == ("Approval", "Submit for approval")
+    assert submit.now == "Verified and valid: submit it for approval."
 
 
 def test_finished_and_off_path_states_say_so(ticket):
