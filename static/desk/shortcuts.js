@@ -28,8 +28,7 @@
     );
   }
 
-  // The wizard's next step.
-  // A code waiting to be read out comes first; then the forms in their order (Send code,
+  // The wizard's next step: a code waiting to be read out comes first; then the forms in their order (Send code,
   // the answers, the document), each by its first field or else its button.
   function wizardStep() {
     const panel = document.getElementById("verification-panel");
