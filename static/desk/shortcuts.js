@@ -156,7 +156,10 @@
     if (dialog !== overlay()) return;
     const back = dialog.returnTo;
     dialog.returnTo = null;
-    if (back && back.isConnected && back !== document.body) back.focus();
+    // The event comes a moment after the dialog closed: focus goes back only if nothing
+    // (a shortcut pressed meanwhile, the browser's own restoring) has put it somewhere.
+    const lost = document.activeElement === document.body || dialog.contains(document.activeElement);
+    if (back && back.isConnected && back !== document.body && lost) back.focus();
   }, true);
 
   document.addEventListener("click", (event) => {

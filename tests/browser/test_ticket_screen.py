@@ -312,6 +312,7 @@ def test_the_shortcuts_and_their_overlay(page: Page, personas, northwind) -> Non
     page.keyboard.press("Tab")  # out of the field: the keys work again
     page.keyboard.press("u")
     expect(page).to_have_url(re.compile(r"/tickets/$"))
+    page.wait_for_load_state()
     page.keyboard.press("?")  # the queue's own keys are listed there, the ticket's are not
     expect(dialog).to_contain_text("Next / previous ticket")
     expect(dialog.get_by_text("Write a comment")).to_be_hidden()
