@@ -282,12 +282,15 @@ def _problem(move: Move, ticket: Ticket, user, service: bool = False) -> str | N
 
 def allowed_moves(ticket: Ticket, user) -> list[Move]:
     """The moves `user` may make on `ticket` now: what its buttons offer (a service-only
-    move when its step's rule holds: the button posts to the step's own view)."""
-    return [
+    move when its step's rule holds: the button posts to the step's own view). The moves
+    that carry the ticket on come first, those that ask a reason (cancel, fraud…) after:
+    the first button of the actions is the next step."""
+    allowed = [
         move
         for move in MOVES
         if move.source == ticket.state and _problem(move, ticket, user) is None
     ]
+    return sorted(allowed, key=lambda move: move.needs_reason)
 
 
 def transition(*, ticket: Ticket, to: str, by, reason: str = "", service: bool = False) -> Ticket:
