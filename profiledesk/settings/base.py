@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "profiledesk.confirmations",
     "profiledesk.connectors",
     "profiledesk.apply",
+    "profiledesk.editing",
     "profiledesk.rollback",
     "profiledesk.exports",
     "profiledesk.demo",
