@@ -173,6 +173,10 @@ MATRIX: dict[str, Rule] = {
         scoped=True,
         data={"reason": "Customer not on the line"},
     ),
+    # Editing a captured change (profiledesk/editing): the floor, and of them only the
+    # ticket's assignee (the fixture's is the agent who opened it): the others see the
+    # ticket page with why (403).
+    "editing:edit": Rule(allowed=FLOOR, scoped=True, refused=frozenset({"supervisor"})),
 }
 
 

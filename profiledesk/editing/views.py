@@ -45,10 +45,8 @@ def edit(request: StaffRequest, reference: str) -> HttpResponse:
     if problem is None and not ticket.items.exists():
         problem = _("Nothing has been captured on this ticket yet.")
     if problem:
+        # Refused (not yours, applied, with security...): the ticket page, with why.
         messages.error(request, problem)
-        if request.method == "GET":
-            return redirect("tickets:detail", reference=ticket.reference)
-        # A refused post: the ticket page, with why, as a 403.
         response = ticket_detail(request, ticket.reference)
         response.status_code = 403
         return response
