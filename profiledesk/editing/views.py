@@ -6,6 +6,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from profiledesk.accounts.requests import StaffRequest
@@ -95,7 +96,12 @@ def _outcome_message(state: str, voided: int) -> str:
     parts = [_("Change edited.")]
     if voided:
         parts.append(
-            _("%(count)d approval(s) voided: it needs approving again.") % {"count": voided}
+            ngettext(
+                "%(count)d approval voided: it needs approving again.",
+                "%(count)d approvals voided: it needs approving again.",
+                voided,
+            )
+            % {"count": voided}
         )
     if state == State.VERIFYING:
         parts.append(_("It is back in verification: see what it needs."))

@@ -179,8 +179,10 @@ def form_prefill(*, category: str, items: Iterable["ChangeItem"]) -> Prefill:
         if name is None:
             continue
         model = item.field.split(".")[0]
-        if item.target_id is not None and model in _TARGETS:
-            prefill.initial[_TARGETS[model]] = item.target_id
+        if model in _TARGETS:
+            # The row it changes, or "a new one" ("") over the form's own default (the
+            # primary row): an edit must not turn an addition into a replacement.
+            prefill.initial[_TARGETS[model]] = "" if item.target_id is None else item.target_id
         if name == "unlink":
             prefill.initial.setdefault("unlink", []).append(item.target_id)
             continue

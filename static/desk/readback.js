@@ -6,8 +6,9 @@
 (() => {
   const form = document.querySelector("[data-readback-form]");
   if (!form) return;
-  const toggle = form.querySelector("[data-readback-toggle]");
-  const region = form.querySelector("[data-readback-region]");
+  // Beside the form (the form is long): anywhere on the page.
+  const toggle = document.querySelector("[data-readback-toggle]");
+  const region = document.querySelector("[data-readback-region]");
   if (!toggle || !region) return;
 
   const labelOf = (field) => {

@@ -76,7 +76,7 @@ def test_saving_an_approved_ticket_puts_it_back_in_ready_with_approvals_void(
         _url(ticket), {**BILLING, "account_holder": "G. B. Hopper", "stamp": stamp}, follow=True
     )
     assert response.status_code == 200
-    assert "approval(s) voided" in response.content.decode()
+    assert "voided: it needs approving again" in response.content.decode()
     ticket.refresh_from_db()
     assert ticket.state == State.READY
     assert not Approval.objects.filter(ticket=ticket, voided_at__isnull=True).exists()
@@ -170,3 +170,12 @@ def test_the_ticket_page_offers_edit_to_its_assignee_only(customer, personas, ag
     assert 'data-testid="edit-change"' in signed_in(agent).get(page).content.decode()
     html = signed_in(personas["supervisor"]).get(page).content.decode()
     assert 'data-testid="edit-change"' not in html
+
+
+def test_an_added_contact_stays_an_addition_not_a_replacement_of_the_primary(customer, agent):
+    # The contact form's own default replaces the primary e-mail; a captured addition must
+    # come back as an addition, or saving it unchanged would replace the primary.
+    ticket = captured(customer, agent, data={"email": "grace@example.org"})
+    assert ticket.items.get(field="emailaddress.email").target_id is None
+    html = signed_in(agent).get(_url(ticket)).content.decode()
+    assert '<option value="" selected>Add a new address</option>' in html
