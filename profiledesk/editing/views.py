@@ -48,7 +48,7 @@ def edit(request: StaffRequest, reference: str) -> HttpResponse:
     if problem:
         # Refused (not yours, applied, with security...): the ticket page, with why.
         messages.error(request, problem)
-        response = ticket_detail(request, ticket.reference)
+        response = ticket_detail(request, reference)
         response.status_code = 403
         return response
     customer, client = ticket.customer, ticket.client
@@ -87,8 +87,8 @@ def edit(request: StaffRequest, reference: str) -> HttpResponse:
         else:
             messages.success(request, _outcome_message(outcome.state, outcome.voided))
             return redirect("tickets:detail", reference=ticket.reference)
-    for error in stamp.errors.get("stamp", []):
-        form.add_error(None, error)
+    for message in stamp.errors.get("stamp", []):
+        form.add_error(None, message)
     return _page(request, ticket, form=form, stamp=stamp, status=400)
 
 

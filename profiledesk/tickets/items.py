@@ -49,13 +49,13 @@ def items_replace(
     kept: set[int] = set()
     for position, draft in enumerate(drafts):
         matches = by_key.get(_key(draft.section, draft.field, draft.target_id)) or []
-        item = matches.pop(0) if matches else None
-        if item is None:
+        if not matches:
             item = ChangeItem(
                 ticket=ticket, section=draft.section, field=draft.field, target_id=draft.target_id
             )
             changes.append(ItemChange(draft.label, "", draft.new_display))
         else:
+            item = matches.pop(0)
             kept.add(item.pk)
             if item.new_value != draft.new_value:
                 changes.append(ItemChange(draft.label, item.new_display, draft.new_display))

@@ -58,7 +58,8 @@ def test_an_approved_billing_change_is_edited_back_to_ready_with_its_approval_vo
 
     page.get_by_role("button", name="Save the edited change").click()
     expect(page).to_have_url(re.compile(rf"/tickets/{ticket.reference}/$"))
-    expect(page.get_by_role("status").filter(has_text="voided: it needs approving again")).to_be_visible()
+    saved = page.get_by_role("status").filter(has_text="voided: it needs approving again")
+    expect(saved).to_be_visible()
     expect(page.get_by_test_id("items")).to_contain_text("Grace B Hopper")
     timeline = page.get_by_test_id("timeline")
     expect(timeline).to_contain_text("Change edited")

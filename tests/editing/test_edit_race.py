@@ -80,9 +80,7 @@ def pending(personas, customer):
     return ticket
 
 
-def test_an_approval_arriving_during_an_edit_waits_and_is_refused(
-    monkeypatch, personas, pending
-):
+def test_an_approval_arriving_during_an_edit_waits_and_is_refused(monkeypatch, personas, pending):
     original = editing.risk_refresh
 
     def slow_risk_refresh(**kwargs):

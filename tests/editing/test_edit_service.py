@@ -68,9 +68,7 @@ def test_compliance_and_security_cannot_edit_even_when_assigned(customer, person
         (State.ESCALATED, "security team"),
     ],
 )
-def test_a_ticket_past_its_change_or_with_security_is_not_edited(
-    customer, agent, state, message
-):
+def test_a_ticket_past_its_change_or_with_security_is_not_edited(customer, agent, state, message):
     ticket = captured(customer, agent, data={"email": "grace@example.org"})
     stamp = edit_stamp(ticket)
     ticket.state = state  # the test puts it there; the desk's moves are tested elsewhere
@@ -166,9 +164,7 @@ def test_the_editor_cannot_approve_what_they_edited(customer, personas, agent):
         approval_grant(ticket=ticket, by=supervisor)
 
 
-def test_swapping_the_new_e_mail_after_it_was_proven_needs_its_own_proof_again(
-    customer, agent
-):
+def test_swapping_the_new_e_mail_after_it_was_proven_needs_its_own_proof_again(customer, agent):
     ticket = to_ready(captured(customer, agent, data={"email": "grace@example.org"}), agent)
     assert ticket.state == State.READY
 
@@ -182,9 +178,7 @@ def test_swapping_the_new_e_mail_after_it_was_proven_needs_its_own_proof_again(
         verification_complete(ticket=ticket, by=agent)
 
 
-def test_a_change_that_needs_a_higher_level_sends_a_verified_caller_to_step_up(
-    customer, agent
-):
+def test_a_change_that_needs_a_higher_level_sends_a_verified_caller_to_step_up(customer, agent):
     # A preferred name needs AL2; a legal name AL3 (the policy's stricter fields).
     ticket = to_ready(
         captured(customer, agent, category="personal", data={"preferred_name": "Amazing Grace"}),

@@ -19,7 +19,12 @@ CASES = {
         {},
     ),
     "contact": (
-        {**ADDRESS, "address_line2": "Flat 2", "email": "grace@example.org", "phone": "+447911123456"},
+        {
+            **ADDRESS,
+            "address_line2": "Flat 2",
+            "email": "grace@example.org",
+            "phone": "+447911123456",
+        },
         {
             "email": "grace@example.org",
             "phone": "+447911123456",
@@ -38,11 +43,12 @@ CASES = {
 def _as_post(initial: dict) -> dict:
     """The form's initial values as the browser posts them back."""
     data = {}
+    checkbox = ("primary", "default", "reset", "everywhere")  # the rest are Yes/No radios
     for name, value in initial.items():
         if isinstance(value, bool):
             if value:
-                data[name] = "on" if name.endswith(("primary", "default", "reset", "everywhere")) else "True"
-            elif not name.endswith(("primary", "default", "reset", "everywhere")):
+                data[name] = "on" if name.endswith(checkbox) else "True"
+            elif not name.endswith(checkbox):
                 data[name] = "False"
         elif isinstance(value, list):
             data[name] = [str(v) for v in value]
