@@ -61,6 +61,9 @@
 
   function setOn(on) {
     toggle.setAttribute("aria-pressed", String(on));
+    // Pressed looks pressed (dark), in full contrast either way.
+    toggle.classList.toggle("btn-dark", on);
+    toggle.classList.toggle("btn-outline-dark", !on);
     region.hidden = !on;
     for (const field of form.querySelectorAll('input[type="password"], input[data-readback-was-password]')) {
       field.type = on ? "text" : "password";
