@@ -23,11 +23,11 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from profiledesk.accounts.models import User
-from profiledesk.approvals.rules import ticket_diff_hash
+from profiledesk.approvals.rules import diff_hash, ticket_diff_hash
 from profiledesk.approvals.services import approvals_void
 from profiledesk.policies.services import risk_refresh
 from profiledesk.tickets.items import ItemChange, items_replace
-from profiledesk.tickets.models import State, Ticket, TicketEvent
+from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
 from profiledesk.tickets.services import ItemDraft
 from profiledesk.tickets.states import transition
 from profiledesk.vault.cards import redact_card_numbers
@@ -48,10 +48,12 @@ class EditOutcome:
     verification: str  # what verification needs again ("": nothing)
 
 
-def edit_stamp(ticket: Ticket) -> str:
-    """What the editor saw: the ticket's state and the hash of its items. A form posted
-    with another stamp was filled in against a ticket that has changed since."""
-    return f"{ticket.state}:{ticket_diff_hash(ticket)}"
+def edit_stamp(ticket: Ticket, *, items: list[ChangeItem] | None = None) -> str:
+    """What the editor saw: the ticket's state and the hash of its items (`items`: the
+    ticket's, already read). A form posted with another stamp was filled in against a
+    ticket that has changed since."""
+    digest = ticket_diff_hash(ticket) if items is None else diff_hash(items)
+    return f"{ticket.state}:{digest}"
 
 
 def _line(change: ItemChange) -> str:

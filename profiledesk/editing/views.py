@@ -14,7 +14,7 @@ from profiledesk.intake.capture import drafts_for
 from profiledesk.intake.forms import form_for
 from profiledesk.intake.prefill import form_prefill
 from profiledesk.tickets.access import get_ticket_for_staff
-from profiledesk.tickets.models import State, Ticket
+from profiledesk.tickets.models import ChangeItem, State, Ticket
 from profiledesk.tickets.views import detail as ticket_detail
 
 from .forms import StampForm
@@ -24,9 +24,15 @@ from .services import EditError, edit_stamp, ticket_change_edit
 
 
 def _page(
-    request: StaffRequest, ticket: Ticket, *, form, stamp: StampForm, status: int = 200
+    request: StaffRequest,
+    ticket: Ticket,
+    *,
+    form,
+    stamp: StampForm,
+    items: list[ChangeItem] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
-    items = list(ticket.items.all())
+    items = list(ticket.items.all()) if items is None else items
     context = {
         "ticket": ticket,
         "items": items,
@@ -53,12 +59,11 @@ def edit(request: StaffRequest, reference: str) -> HttpResponse:
         return response
     customer, client = ticket.customer, ticket.client
     if request.method == "GET":
+        items = list(ticket.items.all())
         form = form_for(ticket.category, customer=customer, client=client)
-        form.initial.update(
-            form_prefill(category=ticket.category, items=ticket.items.all()).initial
-        )
-        stamp = StampForm(initial={"stamp": edit_stamp(ticket)})
-        return _page(request, ticket, form=form, stamp=stamp)
+        form.initial.update(form_prefill(category=ticket.category, items=items).initial)
+        stamp = StampForm(initial={"stamp": edit_stamp(ticket, items=items)})
+        return _page(request, ticket, form=form, stamp=stamp, items=items)
     form = form_for(
         ticket.category, customer=customer, client=client, data=request.POST, files=request.FILES
     )

@@ -24,6 +24,9 @@ def agent(personas):
     return personas["agent"]
 
 
+QUERIES_EDIT_PAGE = 13
+
+
 def _url(ticket):
     return reverse("editing:edit", args=[ticket.reference])
 
@@ -179,3 +182,24 @@ def test_an_added_contact_stays_an_addition_not_a_replacement_of_the_primary(cus
     assert ticket.items.get(field="emailaddress.email").target_id is None
     html = signed_in(agent).get(_url(ticket)).content.decode()
     assert '<option value="" selected>Add a new address</option>' in html
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"business_name": "Hopper Ltd"},
+        {"business_name": "Hopper Ltd", "job_title": "Admiral", "department": "Navy"},
+    ],
+)
+def test_the_edit_page_query_budget_does_not_grow_with_the_items(
+    customer, agent, data, django_assert_num_queries
+):
+    ticket = captured(customer, agent, category="organisation", data=data)
+    http = signed_in(agent)
+    http.get(_url(ticket))  # warm the session's cached bits
+    # Expect 13: session, user, OTP device, permissions (user, group), the ticket with its
+    # client, customer and people, "has items", the form's reads (the customer's client,
+    # their language-and-region for the country, the organisation row for "Now: …"), the
+    # items once (table, prefill and stamp), the approvals an edit would void, role names.
+    with django_assert_num_queries(QUERIES_EDIT_PAGE):
+        assert http.get(_url(ticket)).status_code == 200
