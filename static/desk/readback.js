@@ -69,7 +69,10 @@
       field.type = on ? "text" : "password";
       field.toggleAttribute("data-readback-was-password", true);
     }
-    if (on) render();
+    if (on) {
+      render();
+      region.scrollIntoView({ block: "nearest" });
+    }
   }
 
   toggle.addEventListener("click", () => setOn(toggle.getAttribute("aria-pressed") !== "true"));

@@ -21,7 +21,7 @@ SHOTS = SCREENSHOTS / "edit"
 
 def _shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / f"{name}.png")
+    page.screenshot(path=SHOTS / f"{name}.png", animations="disabled")
 
 
 def test_an_approved_billing_change_is_edited_back_to_ready_with_its_approval_void(
@@ -89,3 +89,22 @@ def test_swapping_a_proven_new_e_mail_sends_the_ticket_back_to_verification(
     )
     _shot(page, "4-back-in-verification")
     assert Ticket.objects.get(pk=ticket.pk).state == State.VERIFYING
+
+
+def test_the_typist_reads_a_new_e_mail_back_before_opening_the_ticket(
+    page: Page, personas, northwind
+) -> None:
+    grace = complete_customer(northwind, legal_name="Grace Hopper")
+    sign_in(page, personas["agent"])
+    page.goto(f"/tickets/new/{grace.pk}/?channel=phone&category=contact")
+    page.get_by_label("New e-mail address").fill("grace.hopper1@example.org")
+    page.get_by_role("button", name="Show what I typed").click()
+    readback = page.locator("#readback")
+    expect(readback).to_contain_text("grace.hopper1@example.org")
+    page.get_by_label("New e-mail address").fill("grace.hopperl@example.org")  # "1" was "l"
+    expect(readback).to_contain_text("grace.hopperl@example.org")
+    expect(readback).to_be_in_viewport()
+    _shot(page, "5-new-request-read-back")
+    page.get_by_role("button", name="Open the ticket").click()
+    expect(page.get_by_test_id("items")).to_contain_text("g•••@example.org")
+    assert "grace.hopperl@example.org" not in page.content()  # masked once it is captured
