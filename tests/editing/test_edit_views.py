@@ -203,3 +203,16 @@ def test_the_edit_page_query_budget_does_not_grow_with_the_items(
     # items once (table, prefill and stamp), the approvals an edit would void, role names.
     with django_assert_num_queries(QUERIES_EDIT_PAGE):
         assert http.get(_url(ticket)).status_code == 200
+
+
+def test_a_row_of_another_customer_cannot_be_slipped_into_the_edit(customer, northwind, agent):
+    other = complete_customer(northwind, legal_name="Mallory")
+    theirs = other.emails.get(is_primary=True)
+    ticket = captured(customer, agent, data={"email": "grace@example.org"})
+    http = signed_in(agent)
+    stamp = _stamp(http.get(_url(ticket)).content.decode())
+    response = http.post(
+        _url(ticket), {"email": "grace@example.org", "email_target": theirs.pk, "stamp": stamp}
+    )
+    assert response.status_code == 400
+    assert ticket.items.get(field="emailaddress.email").target_id is None
