@@ -19,7 +19,12 @@ drafts = st.lists(
             section="organisation", field=field, label=field, new_value=value, new_display=value
         ),
         st.sampled_from(FIELDS),
-        st.text(min_size=1, max_size=12),
+        # What a form lets through: Django's CharField refuses NUL (PostgreSQL would too).
+        st.text(
+            alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+            min_size=1,
+            max_size=12,
+        ),
     ),
     min_size=1,
     max_size=4,
