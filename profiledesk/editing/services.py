@@ -31,6 +31,7 @@ from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
 from profiledesk.tickets.services import ItemDraft
 from profiledesk.tickets.states import transition
 from profiledesk.vault.cards import redact_card_numbers
+from verification.services import new_contact_challenges_keep
 from verification.status import verification_missing
 
 from .rules import edit_problem
@@ -87,7 +88,12 @@ def ticket_change_edit(
             % {"state": locked.get_state_display()}
         )
     before_hash = ticket_diff_hash(locked)
-    changes = items_replace(ticket=locked, drafts=drafts, by=by)
+    changes = items_replace(
+        ticket=locked,
+        drafts=drafts,
+        by=by,
+        before_removing=lambda items: new_contact_challenges_keep(items=items),
+    )
     if not changes:
         raise EditError(_("Nothing changed: the change is as it was captured."))
     summary = redact_card_numbers("; ".join(_line(change) for change in changes))

@@ -12,6 +12,7 @@ The caller holds the ticket's row lock and decides what the edit means for the t
 (approvals, risk, verification): this module writes items, nothing else.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from profiledesk.accounts.models import User
@@ -37,10 +38,17 @@ def _key(section: str, field: str, target_id: int | None) -> tuple[str, str, int
 
 
 def items_replace(
-    *, ticket: Ticket, drafts: list[ItemDraft], by: User | None, reason: str = "edited"
+    *,
+    ticket: Ticket,
+    drafts: list[ItemDraft],
+    by: User | None,
+    reason: str = "edited",
+    before_removing: Callable[[list[ChangeItem]], None] | None = None,
 ) -> list[ItemChange]:
     """Make `ticket`'s items the `drafts`; return what changed (empty: nothing did).
-    Call it inside a transaction holding the ticket's row lock."""
+    Call it inside a transaction holding the ticket's row lock. `before_removing` is
+    called with the items about to be deleted, so that a step above can keep what hangs
+    off them (tickets knows no step)."""
     current = list(ChangeItem.objects.filter(ticket_id=ticket.pk).order_by("position", "id"))
     by_key: dict[tuple[str, str, int | None], list[ChangeItem]] = {}
     for item in current:
@@ -69,10 +77,12 @@ def items_replace(
         item._history_user = by  # type: ignore[attr-defined]
         item._change_reason = reason  # type: ignore[attr-defined]
         item.save()
-    for item in current:
-        if item.pk not in kept:
-            changes.append(ItemChange(item.label, item.new_display, ""))
-            item._history_user = by  # type: ignore[attr-defined]
-            item._change_reason = reason  # type: ignore[attr-defined]
-            item.delete()
+    removed = [item for item in current if item.pk not in kept]
+    if removed and before_removing is not None:
+        before_removing(removed)
+    for item in removed:
+        changes.append(ItemChange(item.label, item.new_display, ""))
+        item._history_user = by  # type: ignore[attr-defined]
+        item._change_reason = reason  # type: ignore[attr-defined]
+        item.delete()
     return changes

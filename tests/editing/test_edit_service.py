@@ -16,7 +16,16 @@ from tests.approvals.helpers import ready_ticket, second
 from verification.services import verification_complete
 from verification.status import verification_missing
 
-from .helpers import ADDRESS, BILLING, WEDNESDAY, captured, edit, to_approved, to_ready
+from .helpers import (
+    ADDRESS,
+    BILLING,
+    WEDNESDAY,
+    captured,
+    edit,
+    prove_new_contacts,
+    to_approved,
+    to_ready,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -269,3 +278,25 @@ def test_editing_a_new_ticket_leaves_it_new(customer, agent):
     outcome = edit(ticket, agent, {"email": "grace.h@example.org"})
     assert outcome.state == State.NEW == Ticket.objects.get(pk=ticket.pk).state
     transition(ticket=ticket, to=State.VERIFYING, by=agent)
+
+
+def test_dropping_and_re_adding_a_new_e_mail_does_not_reset_its_code_limit(customer, agent, clock):
+    # Three codes went to the new address this hour; an edit that drops the e-mail and
+    # another that adds it back must not let a fourth go (a victim's inbox flooded).
+    from verification.models import OtpChallenge
+    from verification.services import VerificationError, new_contacts, otp_send
+    from verification.status import unproven_contacts
+
+    ticket = captured(customer, agent, data={**ADDRESS, "email": "victim@example.org"})
+    transition(ticket=ticket, to=State.VERIFYING, by=agent)
+    for _ in range(3):
+        prove_new_contacts(ticket, agent)  # a code each, as the wizard records them
+    edit(ticket, agent, ADDRESS)
+    assert OtpChallenge.objects.filter(destination="new:victim@example.org").count() == 3
+    edit(ticket, agent, {**ADDRESS, "email": "victim@example.org"})
+    # Detached codes prove nothing for the item added back.
+    assert [i.new_value for i in unproven_contacts(ticket)] == ["victim@example.org"]
+    key = next(c.key for c in new_contacts(ticket))
+    clock.shift(120)  # past the minute between codes: only the hourly limit is left
+    with pytest.raises(VerificationError, match="Three codes"):
+        otp_send(ticket=ticket, staff=agent, contact_key=key)
