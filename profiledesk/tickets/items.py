@@ -43,7 +43,7 @@ def items_replace(
     drafts: list[ItemDraft],
     by: User | None,
     reason: str = "edited",
-    before_removing: Callable[[list[ChangeItem]], None] | None = None,
+    before_removing: Callable[[list[ChangeItem]], object] | None = None,
 ) -> list[ItemChange]:
     """Make `ticket`'s items the `drafts`; return what changed (empty: nothing did).
     Call it inside a transaction holding the ticket's row lock. `before_removing` is
