@@ -33,6 +33,7 @@ urlpatterns = [
     path("confirm/", include("profiledesk.confirmations.urls")),
     path("connectors/", include("profiledesk.connectors.urls")),
     path("apply/", include("profiledesk.apply.urls")),
+    path("editing/", include("profiledesk.editing.urls")),
     path("rollback/", include("profiledesk.rollback.urls")),
     path("audit/", include("audit.urls")),
     path("exports/", include("profiledesk.exports.urls")),

@@ -198,6 +198,10 @@ MATRIX: dict[str, Rule] = {
     "tickets:match": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
     "tickets:capture": Rule(allowed=FLOOR, ok=302, scoped=True),
     "tickets:attachment": Rule(allowed=CUSTOMER_WORK, ok=404, scoped=True),
+    # Editing a captured change (profiledesk/editing): the floor, and of them only the
+    # ticket's assignee (the fixture's is the agent who opened it): the others see the
+    # ticket page with why (403).
+    "editing:edit": Rule(allowed=FLOOR, scoped=True, refused=frozenset({"supervisor"})),
 }
 
 

@@ -45,7 +45,7 @@ from profiledesk.messaging.services import message_queue
 from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_pause, sla_resume
 from profiledesk.privacy.masking import display, mask_email, mask_phone
-from profiledesk.tickets.models import State, Ticket
+from profiledesk.tickets.models import ChangeItem, State, Ticket
 from profiledesk.tickets.states import TransitionError, transition
 from profiledesk.vault.cards import redact_card_numbers
 
@@ -782,3 +782,11 @@ def details_reveal(
             request=request,
         )
     return shown
+
+
+def new_contact_challenges_keep(*, items: list[ChangeItem]) -> int:
+    """Detach the codes sent to these change items' new contacts before the items are
+    deleted (an edit drops them): deleting them with the items would forget that the codes
+    went out, and dropping and re-adding an e-mail would reset its three-codes-an-hour
+    limit. Detached, they prove nothing (a proof names its item) but still count."""
+    return OtpChallenge.objects.filter(change_item__in=items).update(change_item=None)

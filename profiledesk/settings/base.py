@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "profiledesk.confirmations",
     "profiledesk.connectors",
     "profiledesk.apply",
+    "profiledesk.editing",
     "profiledesk.rollback",
     "profiledesk.exports",
     "profiledesk.security",
