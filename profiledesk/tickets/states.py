@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from profiledesk.accounts.roles import Role, roles_of
 from profiledesk.vault.cards import redact_card_numbers
 
+from .claims import claim_problem
 from .models import State, Ticket, TicketEvent
 
 FLOOR = frozenset({Role.AGENT, Role.SUPERVISOR})
@@ -62,6 +63,9 @@ class Move:
     # move form is refused with `refusal`, or "Use the button" when the move has a `via`.
     service_only: bool = False
     refusal: str = ""
+    # Working the ticket: only its assignee makes this move (claims.claim_problem).
+    # Deciding (approve, reject, security's review) and raising the alarm need no claim.
+    needs_claim: bool = False
 
     def refused(self) -> str:
         if self.refusal:
@@ -79,7 +83,14 @@ _CANCELLABLE = [
 _DECISION = _("Approve or reject from the approval panel.")
 
 MOVES: list[Move] = [
-    Move(State.NEW, State.VERIFYING, _("Start verification"), FLOOR, _has_customer_and_items),
+    Move(
+        State.NEW,
+        State.VERIFYING,
+        _("Start verification"),
+        FLOOR,
+        _has_customer_and_items,
+        needs_claim=True,
+    ),
     # Identity verification (verification.services.verification_complete): the wizard
     # must have reached the policy's level.
     Move(
@@ -89,6 +100,7 @@ MOVES: list[Move] = [
         FLOOR,
         via="verification:complete",
         service_only=True,
+        needs_claim=True,
     ),
     Move(
         State.VERIFYING,
@@ -97,12 +109,27 @@ MOVES: list[Move] = [
         FLOOR,
         needs_reason=True,
         style="dark",
+        needs_claim=True,
     ),
-    Move(State.VERIFICATION_FAILED, State.VERIFYING, _("Retry verification"), FLOOR),
+    Move(
+        State.VERIFICATION_FAILED,
+        State.VERIFYING,
+        _("Retry verification"),
+        FLOOR,
+        needs_claim=True,
+    ),
     # Offered once the verification has lapsed (the rule: approvals.rules.verify_again_problem).
-    Move(State.READY, State.VERIFYING, _("Verify again"), FLOOR),
+    Move(State.READY, State.VERIFYING, _("Verify again"), FLOOR, needs_claim=True),
     *[
-        Move(source, State.CANCELLED, _("Cancel"), FLOOR, needs_reason=True, style="secondary")
+        Move(
+            source,
+            State.CANCELLED,
+            _("Cancel"),
+            FLOOR,
+            needs_reason=True,
+            style="secondary",
+            needs_claim=True,
+        )
         for source in _CANCELLABLE
     ],
     *[
@@ -135,6 +162,7 @@ MOVES: list[Move] = [
         FLOOR,
         via="approvals:submit",
         service_only=True,
+        needs_claim=True,
     ),
     Move(
         State.PENDING_APPROVAL,
@@ -175,6 +203,7 @@ MOVES: list[Move] = [
             FLOOR,
             via="apply:apply",
             service_only=True,
+            needs_claim=True,
         )
         for source in (State.READY, State.APPROVED)
     ],
@@ -247,10 +276,13 @@ def _role_problem(move: Move, user, *, service: bool) -> str | None:
 
 
 def _problem(move: Move, ticket: Ticket, user, service: bool = False) -> str | None:
-    """What keeps `user` from making `move` on `ticket` now: the role, the table's own
-    guard and, unless the step's service asks (it checked it), the step's rule. A
-    service-only move with no rule registered is never offered."""
+    """What keeps `user` from making `move` on `ticket` now: the role, the claim (a move
+    that works the ticket: only its assignee), the table's own guard and, unless the
+    step's service asks (it checked it), the step's rule. A service-only move with no
+    rule registered is never offered."""
     problem = _role_problem(move, user, service=service)
+    if problem is None and move.needs_claim:
+        problem = claim_problem(ticket, user)
     if problem is None and move.guard is not None:
         problem = move.guard(ticket)
     if problem or service:
