@@ -173,6 +173,12 @@ MATRIX: dict[str, Rule] = {
         scoped=True,
         data={"reason": "Customer not on the line"},
     ),
+    # One person at a time (issue 14): a supervisor takes over a claimed ticket (the
+    # fixture's is the agent's); the ticket page's poll, for whoever may see the ticket.
+    "tickets:take_over": Rule(
+        method="post", allowed=frozenset({"supervisor"}), ok=302, scoped=True
+    ),
+    "tickets:live": Rule(allowed=CUSTOMER_WORK, scoped=True),
 }
 
 

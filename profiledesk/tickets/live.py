@@ -172,3 +172,23 @@ def viewers_named(ticket: Ticket, seen: dict[int, float], *, me: User) -> list[V
         (Viewer(p.pk, staff_name(p), p.pk == ticket.assignee_id) for p in people),
         key=lambda v: v.name,
     )
+
+
+def presence_signature(seen: dict[int, float], *, me: User) -> str:
+    """Who else is here, as the page says it: sorted ids (compared, never shown)."""
+    return ".".join(str(uid) for uid in sorted(seen) if uid != me.pk)
+
+
+def live_context(ticket: Ticket, user: User, *, seen: dict[int, float]) -> dict:
+    """The presence strip's context: the others here, named (one query), and the latest
+    change (one query)."""
+    return {
+        "ticket": ticket,
+        "live": {
+            "version": ticket.version,
+            "viewers": viewers_named(ticket, seen, me=user),
+            "signature": presence_signature(seen, me=user),
+            "news": ticket_news(ticket),
+            "me": user.pk,
+        },
+    }
