@@ -176,7 +176,11 @@ def ticket_take_over(
 ) -> Ticket:
     """A supervisor takes a ticket claimed by someone else, to work it themselves: they
     become its assignee; the timeline says from whom, and the audit log keeps it."""
-    locked = Ticket.objects.select_for_update().select_related("assignee").get(pk=ticket.pk)
+    locked = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("assignee", "client")
+        .get(pk=ticket.pk)
+    )
     if not by.has_perm("tickets.reassign_ticket"):
         raise TicketError(_("Only a supervisor can take over a ticket someone else claimed."))
     if not locked.is_open:

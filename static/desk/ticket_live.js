@@ -72,6 +72,14 @@
   const cards = (root) => Array.from(root.querySelectorAll("main section[aria-labelledby]"));
   const header = (root) => root.querySelector("main h1")?.parentElement || null;
 
+  // Each card remembers the ticket as it was when the card was drawn: a form posted from a
+  // card the refresh left alone (the user was in it) says what that card showed.
+  function stamp(card, live) {
+    if (!live) return;
+    card.dataset.seenState = live.dataset.ticketState;
+    card.dataset.seenAssignee = live.dataset.ticketAssignee;
+  }
+
   function swap(current, fresh) {
     current.replaceWith(fresh);
     if (window.htmx) window.htmx.process(fresh);
@@ -119,6 +127,7 @@
           continue;
         }
         if (busy(current)) { skipped = true; continue; }
+        stamp(fresh, doc.getElementById("ticket-live"));
         swap(current, fresh);
       }
       const head = header(document);
@@ -140,15 +149,18 @@
     if (root.dataset.version !== shownVersion || pending) refreshPanels();
   }
 
-  // What the page shows goes with every form it posts (tickets.live.stale_refusal).
-  function seen() {
+  // What the page showed goes with every form it posts (tickets.live.stale_refusal): the
+  // card's stamp, else the claim bar's.
+  function seen(el) {
+    const card = el && el.closest("section[data-seen-state]");
+    if (card) return { seen_state: card.dataset.seenState, seen_assignee: card.dataset.seenAssignee };
     const live = bar();
     return live ? { seen_state: live.dataset.ticketState, seen_assignee: live.dataset.ticketAssignee } : {};
   }
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || (form.method || "").toLowerCase() !== "post") return;
-    for (const [name, value] of Object.entries(seen())) {
+    for (const [name, value] of Object.entries(seen(form))) {
       let input = form.querySelector(`input[type=hidden][name=${name}]`);
       if (!input) {
         input = document.createElement("input");
@@ -160,7 +172,7 @@
     }
   }, true);
   document.addEventListener("htmx:configRequest", (event) => {
-    if (event.detail.verb === "post") Object.assign(event.detail.parameters, seen());
+    if (event.detail.verb === "post") Object.assign(event.detail.parameters, seen(event.detail.elt));
   });
 
   // Not while the tab is hidden (here rather than as an hx-trigger filter: htmx is
@@ -173,6 +185,7 @@
     if (event.target.id === "ticket-presence" && pending) refreshPanels();
   });
   document.addEventListener("DOMContentLoaded", () => {
+    for (const card of cards(document)) if (card.id !== "ticket-live") stamp(card, bar());
     afterPoll();
     setInterval(relativeTimes, 5000);
   });
