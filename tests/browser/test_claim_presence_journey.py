@@ -32,9 +32,9 @@ def shot(page: Page, name: str) -> None:
 
 def test_two_people_on_one_ticket_see_each_other_and_a_stale_click_is_explained(
     page: Page,
-    as_user,
+    as_user,  # noqa: F811 - the fixture imported above
     personas,
-    northwind,  # noqa: F811
+    northwind,
 ):
     agent, supervisor = personas["agent"], personas["supervisor"]
     customer = complete_customer(northwind, legal_name="Ada Lovelace")
