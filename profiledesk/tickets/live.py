@@ -1,9 +1,10 @@
 """The ticket page stays true while several people have it open (docs/design.md §10).
 
-- **Has it changed?** `Ticket.version` is bumped (`services.ticket_touch`, one UPDATE, no
-  history row) whenever a row the page shows is written: the timeline (every move, claim
-  and comment is a `TicketEvent`), the change items, and the steps' rows they register at
-  app ready (`ticket_rows_register`: verification's attempts and codes, approvals). The
+- **Has it changed?** `Ticket.version` is bumped whenever a row the page shows is
+  written: by the ticket's own save for a move, claim, reassign or take-over; otherwise
+  (`services.ticket_touch`, one UPDATE, no history row) for a staff member's comment, the
+  change items, and the steps' rows they register at app ready (`ticket_rows_register`:
+  verification's attempts and codes, approvals). The
   page's poll sends the version it shows; the same version, the same viewers: 204.
 - **Who is here**: `presence.presence_beat` (Redis, with a TTL); names come from staff
   who share the ticket's client, never from the request.
@@ -34,6 +35,14 @@ from .services import ticket_touch
 
 def _row_written(sender: type[Model], instance: Model, raw: bool = False, **kwargs: object) -> None:
     if raw:  # loaddata
+        return
+    if isinstance(instance, TicketEvent) and (
+        instance.kind in (TicketEvent.Kind.TRANSITION, TicketEvent.Kind.ASSIGNED)
+        or instance.actor_id is None
+    ):
+        # A move or an assignment bumped the version in its own save of the ticket. The
+        # desk's own notes (workers: confirmations sent, a system failing) do not take the
+        # ticket's row for it: they show with the next change or reload.
         return
     ticket_id = getattr(instance, "ticket_id", None)
     if ticket_id is not None:
@@ -179,16 +188,26 @@ def presence_signature(seen: dict[int, float], *, me: User) -> str:
     return ".".join(str(uid) for uid in sorted(seen) if uid != me.pk)
 
 
-def live_context(ticket: Ticket, user: User, *, seen: dict[int, float]) -> dict:
-    """The presence strip's context: the others here, named (one query), and the latest
-    change (one query)."""
+def live_context(
+    ticket: Ticket,
+    user: User,
+    *,
+    seen: dict[int, float],
+    timeline: list[TicketEvent] | None = None,
+) -> dict:
+    """The presence strip's context: the others here, named (one query, none when alone),
+    and the latest change (one query, none when the page's `timeline` is given)."""
+    if timeline is not None:
+        news = _news_of(timeline[-1]) if timeline else None
+    else:
+        news = ticket_news(ticket)
     return {
         "ticket": ticket,
         "live": {
             "version": ticket.version,
             "viewers": viewers_named(ticket, seen, me=user),
             "signature": presence_signature(seen, me=user),
-            "news": ticket_news(ticket),
+            "news": news,
             "me": user.pk,
         },
     }

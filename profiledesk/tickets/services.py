@@ -145,8 +145,9 @@ def ticket_claim(*, ticket: Ticket, by: User) -> Ticket:
         )
     locked.assignee = by
     locked.updated_at = timezone.now()
+    locked.version += 1
     locked._change_reason = "claimed"
-    locked.save(update_fields=["assignee", "updated_at"])
+    locked.save(update_fields=["assignee", "updated_at", "version"])
     _event(locked, TicketEvent.Kind.ASSIGNED, by, _("Claimed by %(name)s.") % {"name": by})
     return locked
 
@@ -163,8 +164,9 @@ def ticket_reassign(*, ticket: Ticket, to: User, by: User) -> Ticket:
         raise TicketError(_("%(name)s does not work tickets.") % {"name": to})
     locked.assignee = to
     locked.updated_at = timezone.now()
+    locked.version += 1
     locked._change_reason = "reassigned"
-    locked.save(update_fields=["assignee", "updated_at"])
+    locked.save(update_fields=["assignee", "updated_at", "version"])
     who = str(to) if to else _("nobody")
     _event(locked, TicketEvent.Kind.ASSIGNED, by, _("Assigned to %(name)s.") % {"name": who})
     return locked
@@ -193,8 +195,9 @@ def ticket_take_over(
     reason = redact_card_numbers((reason or "").strip())[:500]
     locked.assignee = by
     locked.updated_at = timezone.now()
+    locked.version += 1
     locked._change_reason = "taken over"
-    locked.save(update_fields=["assignee", "updated_at"])
+    locked.save(update_fields=["assignee", "updated_at", "version"])
     message = _("Taken over by %(name)s from %(previous)s.") % {
         "name": staff_name(by),
         "previous": staff_name(previous) if previous else _("nobody"),

@@ -331,8 +331,9 @@ def transition(*, ticket: Ticket, to: str, by, reason: str = "", service: bool =
         previous = locked.state
         locked.state = to
         locked.updated_at = now
+        locked.version += 1  # the open pages' "has it changed?" (live.py)
         locked._change_reason = f"{previous} → {to}"
-        locked.save(update_fields=["state", "updated_at"])
+        locked.save(update_fields=["state", "updated_at", "version"])
         TicketEvent.objects.create(
             ticket=locked,
             at=now,
@@ -343,4 +344,5 @@ def transition(*, ticket: Ticket, to: str, by, reason: str = "", service: bool =
             message=reason,
         )
     ticket.state, ticket.updated_at = locked.state, locked.updated_at
+    ticket.version = locked.version
     return locked

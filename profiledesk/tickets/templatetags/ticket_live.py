@@ -9,10 +9,12 @@ from profiledesk.tickets.presence import presence_beat
 register = template.Library()
 
 
-@register.simple_tag
-def ticket_live(ticket, user) -> dict:
+@register.simple_tag(takes_context=True)
+def ticket_live(context, ticket, user) -> dict:
     seen = presence_beat(ticket_id=ticket.pk, user_id=user.pk)
-    live = live_context(ticket, user, seen=seen)["live"]
+    # The page's own timeline (already read) names the latest change: no query more.
+    timeline = context.get("timeline")
+    live = live_context(ticket, user, seen=seen, timeline=timeline)["live"]
     working = ticket.is_open and user.has_perm("tickets.work_ticket")
     mine = ticket.assignee_id == user.pk
     live["can_claim"] = working and ticket.assignee_id is None
