@@ -66,7 +66,7 @@ def tickets_rows_register() -> None:
 # --- what changed -----------------------------------------------------------------------
 
 # What a move does, said of the person who made it.
-_DONE = {
+_DONE: dict[str, object] = {
     State.VERIFYING: gettext_lazy("started verification"),
     State.READY: gettext_lazy("marked it verified"),
     State.VERIFICATION_FAILED: gettext_lazy("marked verification failed"),

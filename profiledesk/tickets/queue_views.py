@@ -142,7 +142,7 @@ def take_over(request: StaffRequest, reference: str) -> HttpResponse:
     form = TakeOverForm(request.POST)
     if not form.is_valid():
         for error in form.errors.get("reason", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
         return redirect(_back_to_queue(request, ticket))
     try:
         ticket_take_over(

@@ -223,7 +223,7 @@ def ticket_touch(*, ticket_id: int) -> None:
     open pages' poll compares (tickets/live.py). One UPDATE; no history row (a counter, not
     data of record: `version` is excluded from the ticket's history)."""
     ticket = Ticket(pk=ticket_id)
-    ticket.version = F("version") + 1  # type: ignore[assignment]
+    ticket.version = F("version") + 1
     ticket.skip_history_when_saving = True  # type: ignore[attr-defined]
     # DatabaseError: Django's own "did not affect any rows", the ticket is being deleted
     # (its events go first in the cascade); nothing reached the database.
