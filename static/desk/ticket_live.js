@@ -16,6 +16,8 @@
   let shownVersion = null;
   let pending = false;
   let refreshing = false;
+  let lastRefresh = 0;
+  const RETRY_MS = 20000; // a card left alone (in use) is tried again at most this often
 
   function announce() {
     const root = strip();
@@ -52,9 +54,7 @@
   // A card is busy when the user is in it: focus in a field, a value typed, a form open.
   function busy(el) {
     const active = document.activeElement;
-    if (active && el.contains(active) && active !== el && active.matches("input, textarea, select")) {
-      return true;
-    }
+    if (active && active !== document.body && el.contains(active)) return true;
     if (el.querySelector("details[open]")) return true;
     for (const field of el.querySelectorAll("input, textarea")) {
       if (field.type === "hidden") continue;
@@ -66,6 +66,8 @@
     }
     return false;
   }
+
+  const notice = (el) => el.querySelector("[role=status], [role=alert]") !== null;
 
   // The same card, rendered again: CSRF tokens differ on every render.
   const normal = (el) => el.innerHTML.replace(/name="csrfmiddlewaretoken" value="[^"]*"/g, "");
@@ -89,6 +91,7 @@
   async function refreshPanels() {
     if (refreshing) return;
     refreshing = true;
+    lastRefresh = Date.now();
     try {
       const response = await fetch(window.location.pathname, {
         headers: { "X-Desk-Background": "1" },
@@ -127,14 +130,18 @@
           continue;
         }
         if (busy(current)) { skipped = true; continue; }
+        // A card showing the answer to the user's own step (the wizard's notice) keeps it
+        // until their next step: the page's render would drop what they are reading.
+        if (notice(current) && !notice(fresh)) continue;
         stamp(fresh, doc.getElementById("ticket-live"));
         swap(current, fresh);
       }
       const head = header(document);
       const freshHead = header(doc);
       if (head && freshHead && head.innerHTML !== freshHead.innerHTML) swap(head, freshHead);
+      // Cards left alone are tried again later (RETRY_MS), not on every poll.
       pending = skipped;
-      if (!skipped) shownVersion = strip()?.dataset.version ?? shownVersion;
+      shownVersion = strip()?.dataset.version ?? shownVersion;
     } finally {
       refreshing = false;
     }
@@ -146,7 +153,8 @@
     announce();
     relativeTimes();
     if (shownVersion === null) shownVersion = root.dataset.version;
-    if (root.dataset.version !== shownVersion || pending) refreshPanels();
+    const retry = pending && Date.now() - lastRefresh > RETRY_MS;
+    if (root.dataset.version !== shownVersion || retry) refreshPanels();
   }
 
   // What the page showed goes with every form it posts (tickets.live.stale_refusal): the
@@ -182,7 +190,9 @@
   });
   document.addEventListener("htmx:afterSettle", afterPoll);
   document.addEventListener("htmx:afterRequest", (event) => {
-    if (event.target.id === "ticket-presence" && pending) refreshPanels();
+    if (event.target.id === "ticket-presence" && pending && Date.now() - lastRefresh > RETRY_MS) {
+      refreshPanels();
+    }
   });
   document.addEventListener("DOMContentLoaded", () => {
     for (const card of cards(document)) if (card.id !== "ticket-live") stamp(card, bar());
