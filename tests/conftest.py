@@ -30,6 +30,16 @@ def _history_guard():
     history_guard.uninstall()
 
 
+@pytest.fixture(autouse=True)
+def _cache_forgotten():
+    """Each test starts with an empty cache: ticket presence (tickets/presence.py) is keyed
+    by ticket id, which the next test's database gives out again."""
+    from django.core.cache import cache
+
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def northwind(db):
     return ClientFactory(slug="northwind", name="Northwind Energy", customer_prefix="NWE")

@@ -200,6 +200,16 @@ def TicketFactory(*, customer, created_by=None, category="contact", channel="pho
         )
 
 
+def claimed(ticket, user):
+    """`ticket` claimed by `user`, as the floor does before working it (the Claim button;
+    a supervisor's take-over or reassign the same): working a ticket needs it to be yours
+    (profiledesk/tickets/claims.py). Saved without a timeline event: a test's set-up."""
+    ticket.assignee = user
+    ticket._change_reason = "claimed"
+    ticket.save(update_fields=["assignee"])
+    return ticket
+
+
 def card_on_file(customer, number: str = "4111111111111111", **fields):
     """A card as the desk keeps one: vaulted, with only token, brand, BIN and last four."""
     token = get_vault().tokenize_card(number)

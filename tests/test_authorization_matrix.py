@@ -202,6 +202,12 @@ MATRIX: dict[str, Rule] = {
     # ticket's assignee (the fixture's is the agent who opened it): the others see the
     # ticket page with why (403).
     "editing:edit": Rule(allowed=FLOOR, scoped=True, refused=frozenset({"supervisor"})),
+    # One person at a time (issue 14): a supervisor takes over a claimed ticket (the
+    # fixture's is the agent's); the ticket page's poll, for whoever may see the ticket.
+    "tickets:take_over": Rule(
+        method="post", allowed=frozenset({"supervisor"}), ok=302, scoped=True
+    ),
+    "tickets:live": Rule(allowed=CUSTOMER_WORK, scoped=True),
 }
 
 

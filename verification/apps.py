@@ -25,4 +25,12 @@ class VerificationConfig(AppConfig):
 
         ticket_panel_register(panel_context)
 
+        # The wizard's rows are on the ticket page: writing one bumps the ticket's version,
+        # so the others with the ticket open see the step (tickets/live.py).
+        from profiledesk.tickets.live import ticket_rows_register
+
+        from .models import Attempt, DocumentCheck, OtpChallenge, Waiver
+
+        ticket_rows_register(Attempt, OtpChallenge, DocumentCheck, Waiver)
+
         step_rule_register(target=State.READY, sources=[State.VERIFYING], rule=verification_missing)

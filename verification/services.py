@@ -45,6 +45,7 @@ from profiledesk.messaging.services import message_queue
 from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_pause, sla_resume
 from profiledesk.privacy.masking import display, mask_email, mask_phone
+from profiledesk.tickets.claims import claim_problem
 from profiledesk.tickets.models import ChangeItem, State, Ticket
 from profiledesk.tickets.states import TransitionError, transition
 from profiledesk.vault.cards import redact_card_numbers
@@ -224,12 +225,17 @@ def _destination(ticket: Ticket, key: str) -> tuple[Contact, dict[str, Any]]:
 # --- shared steps ------------------------------------------------------------------------
 
 
-def _locked_ticket(ticket: Ticket) -> Ticket:
+def _locked_ticket(ticket: Ticket, staff: User) -> Ticket:
+    """The ticket, locked, if `staff` may run a wizard step on it now: claimed by them
+    (tickets.claims, under the lock), matched to a customer, verifying."""
     locked = (
         Ticket.objects.select_for_update(of=("self",))
         .select_related("client", "customer")
         .get(pk=ticket.pk)
     )
+    problem = claim_problem(locked, staff)
+    if problem:
+        raise VerificationError(problem)
     if locked.customer_id is None:
         raise VerificationError(_("Match the request to a customer first."))
     # Verification of one customer is serialised: failures and code limits count across
@@ -340,6 +346,9 @@ def verification_complete(*, ticket: Ticket, by: User) -> Ticket:
     wizard has reached the policy's level or a compliance waiver stands; raise
     TransitionError saying what is missing. The rule is checked here, under the row lock."""
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    problem = claim_problem(locked, by)
+    if problem:
+        raise TransitionError(problem)
     if locked.state == State.VERIFYING:
         problem = verification_missing(locked)
         if problem:
@@ -359,7 +368,7 @@ def otp_send(
 ) -> OtpChallenge:
     """Send a new code to `contact_key` (from identity_contacts / new_contacts)."""
     now = timezone.now()
-    ticket = _locked_ticket(ticket)
+    ticket = _locked_ticket(ticket, staff)
     _refuse_if_locked(ticket, now)
     contact, fields = _destination(ticket, contact_key)
     to = fields.pop("to")
@@ -446,7 +455,7 @@ def otp_check(
 ) -> Outcome:
     """Check the code the customer read out against challenge `challenge_id`."""
     now = timezone.now()
-    ticket = _locked_ticket(ticket)
+    ticket = _locked_ticket(ticket, staff)
     _refuse_if_locked(ticket, now)
     challenge = (
         OtpChallenge.objects.select_for_update().filter(ticket=ticket, pk=challenge_id).first()
@@ -528,7 +537,7 @@ def questions_check(
     """One round: the customer's answer to each of their questions, as the agent heard it.
     The round passes only if every answer matches."""
     now = timezone.now()
-    ticket = _locked_ticket(ticket)
+    ticket = _locked_ticket(ticket, staff)
     _refuse_if_locked(ticket, now)
     questions = list(_customer(ticket).security_questions.all())
     if not questions:
@@ -623,7 +632,7 @@ def _document_check_record(
     written: list[str],
 ) -> DocumentCheck:
     now = timezone.now()
-    ticket = _locked_ticket(ticket)
+    ticket = _locked_ticket(ticket, staff)
     _refuse_if_locked(ticket, now)
     content, decoded = _read_upload(upload)
     kind = decoded.content_type

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from profiledesk.accounts.requests import StaffRequest
 from profiledesk.rollback.forms import ReasonForm
 from profiledesk.tickets.access import get_ticket_for_staff
+from profiledesk.tickets.live import stale_refusal
 from profiledesk.tickets.states import TransitionError
 
 from . import services
@@ -24,6 +25,16 @@ WORK = "tickets.work_ticket"
 def _respond(
     request: StaffRequest, ticket, *, ok: bool, message: str, revealed=None, document_form=None
 ) -> HttpResponse:
+    stale = None if ok else stale_refusal(request, ticket)
+    if stale:
+        # Someone else moved or claimed the ticket since the page was drawn: say so, and
+        # show the page as it is now.
+        messages.error(request, stale)
+        if not request.htmx:
+            return redirect("tickets:detail", reference=ticket.reference)
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
     if not request.htmx:
         (messages.success if ok else messages.error)(request, message)
         return redirect("tickets:detail", reference=ticket.reference)
@@ -159,7 +170,7 @@ def complete(request: StaffRequest, reference: str) -> HttpResponse:
     try:
         services.verification_complete(ticket=ticket, by=request.user)
     except TransitionError as error:
-        messages.error(request, str(error))
+        messages.error(request, stale_refusal(request, ticket) or str(error))
     return redirect("tickets:detail", reference=ticket.reference)
 
 

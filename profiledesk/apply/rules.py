@@ -20,6 +20,7 @@ whether the "Apply" button is offered).
 
 from django.utils.translation import gettext as _
 
+from profiledesk.accounts.models import User
 from profiledesk.approvals.models import Approval, ApprovalRound
 from profiledesk.approvals.rules import (
     cooling_off_problem,
@@ -105,3 +106,22 @@ def apply_problem(ticket: Ticket) -> str | None:
     # An approved ticket has its approved round (approvals grant it with the last tier).
     recorded = (approved_round(ticket).verification or {}).get("level")  # type: ignore[union-attr]
     return cooling_off_problem(ticket, level=recorded)
+
+
+def applier_problem(ticket: Ticket, user: User | None) -> str | None:
+    """Four eyes hold through a take-over: who approved the change does not apply it too
+    (a supervisor who approved, then took the ticket over). One query, approved only."""
+    if user is None or ticket.state != State.APPROVED:
+        return None
+    approval_round = approved_round(ticket)
+    if (
+        approval_round is not None
+        and Approval.objects.filter(
+            round=approval_round,
+            decision=Approval.Decision.APPROVED,
+            voided_at__isnull=True,
+            approver=user,
+        ).exists()
+    ):
+        return _("You approved this change: someone else applies it.")
+    return None

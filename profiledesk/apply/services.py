@@ -46,12 +46,13 @@ from profiledesk.intake.fields import FieldSpec, Kind, resolve_field
 from profiledesk.policies.services import risk_refresh
 from profiledesk.rollback.models import is_rollback_ticket
 from profiledesk.rollback.services import rollback_mark_original
+from profiledesk.tickets.claims import claim_problem
 from profiledesk.tickets.models import ChangeItem, State, Ticket
-from profiledesk.tickets.states import transition
+from profiledesk.tickets.states import TransitionError, transition
 from profiledesk.vault.cards import redact_card_numbers
 from verification.models import Attempt, Purpose, Result
 
-from .rules import APPLICABLE, apply_problem, risk_problem
+from .rules import APPLICABLE, applier_problem, apply_problem, risk_problem
 from .wire import wire_value
 
 EVENT_TYPE = "profile.changed"
@@ -100,6 +101,10 @@ def ticket_apply(*, ticket: Ticket, by: User) -> Ticket:
                 .select_related("client", "customer")
                 .get(pk=ticket.pk)
             )
+            # Only the one working it applies it (checked again by transition()).
+            problem = claim_problem(locked, by) or applier_problem(locked, by)
+            if problem:
+                raise TransitionError(problem)
             # The customer's other tickets may have moved since this one was scored (the
             # takeover sequence): the risk is re-assessed here, under the lock.
             risk_refresh(ticket=locked)

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from profiledesk.accounts.requests import StaffRequest
 from profiledesk.tickets.access import get_ticket_for_staff
+from profiledesk.tickets.live import stale_refusal
 from profiledesk.tickets.states import TransitionError
 
 from .services import ApplyError, ticket_apply
@@ -19,7 +20,7 @@ def apply(request: StaffRequest, reference: str) -> HttpResponse:
     try:
         ticket_apply(ticket=ticket, by=request.user)
     except (ApplyError, TransitionError) as error:
-        messages.error(request, str(error))
+        messages.error(request, stale_refusal(request, ticket) or str(error))
     else:
         messages.success(request, _("Applied to the customer's profile."))
     return redirect("tickets:detail", reference=ticket.reference)

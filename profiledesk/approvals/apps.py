@@ -19,6 +19,13 @@ class ApprovalsConfig(AppConfig):
 
         ticket_panel_register(approval_panel)
 
+        # Decisions are on the ticket page: they bump the ticket's version (tickets/live.py).
+        from profiledesk.tickets.live import ticket_rows_register
+
+        from .models import Approval, ApprovalRound
+
+        ticket_rows_register(Approval, ApprovalRound)
+
         step_rule_register(
             target=State.PENDING_APPROVAL, sources=[State.READY], rule=submit_offer_problem
         )

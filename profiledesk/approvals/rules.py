@@ -400,6 +400,9 @@ def checker_problem(
         return _("Your role cannot approve at tier %(tier)d.") % {"tier": tier}
     if user.pk in makers:
         return _("You created, verified or edited this ticket: someone else must approve it.")
+    # The one working it (a supervisor who took it over included) is a maker too.
+    if user.pk == ticket.assignee_id:
+        return _("This ticket is assigned to you: someone else must approve it.")
     if user.pk in decided:
         return _("You have already approved this change.")
     return None

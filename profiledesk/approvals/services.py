@@ -18,6 +18,7 @@ from profiledesk.accounts.models import User
 from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_due
+from profiledesk.tickets.claims import claim_problem
 from profiledesk.tickets.models import ChangeItem, RiskLevel, State, Ticket, TicketEvent
 from profiledesk.tickets.states import TransitionError, transition
 from profiledesk.vault.cards import redact_card_numbers
@@ -71,6 +72,9 @@ def approval_submit(*, ticket: Ticket, by: User) -> Ticket:
     """Send a ready ticket for approval: re-assess its risk; a critical score sends it to
     the security queue instead; a frozen profile or a cooling-off period refuses."""
     locked = _lock(ticket)
+    problem = claim_problem(locked, by)
+    if problem:
+        raise TransitionError(problem)
     if locked.state != State.READY:
         raise ApprovalError(_("Only a ready ticket can be submitted for approval."))
     problem = frozen_problem(locked) or verification_problem(locked)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from profiledesk.accounts.requests import StaffRequest
 from profiledesk.files import private_file_response
 from profiledesk.tickets.access import get_ticket_for_staff
+from profiledesk.tickets.live import stale_refusal
 from profiledesk.tickets.states import TransitionError
 from verification.services import document_viewed
 
@@ -62,7 +63,7 @@ def submit(request: StaffRequest, reference: str) -> HttpResponse:
     try:
         approval_submit(ticket=ticket, by=request.user)
     except (ApprovalError, TransitionError) as error:
-        messages.error(request, str(error))
+        messages.error(request, stale_refusal(request, ticket) or str(error))
     else:
         if ticket.state == "escalated":
             messages.warning(request, _("The risk is critical: the ticket went to security."))
@@ -85,7 +86,7 @@ def _decide(request: StaffRequest, reference: str, *, approve: bool) -> HttpResp
                 ticket=ticket, by=request.user, reason=data.get("reason", ""), diff_hash=digest
             )
     except (ApprovalError, TransitionError) as error:
-        messages.error(request, str(error))
+        messages.error(request, stale_refusal(request, ticket) or str(error))
     else:
         text = _("You approved %(ref)s.") if approve else _("You rejected %(ref)s.")
         messages.success(request, text % {"ref": reference})

@@ -13,3 +13,9 @@ class TicketsConfig(AppConfig):
         from .panels import ticket_panel_register
 
         ticket_panel_register(completion_panel)
+        # Imported in ready(): Django loads apps.py before the models it would import.
+        # Writing a timeline event or a change item bumps the ticket's version, which the
+        # open pages poll (live.py).
+        from .live import tickets_rows_register
+
+        tickets_rows_register()

@@ -28,6 +28,7 @@ from profiledesk.intake.capture import drafts_for, value_now
 from profiledesk.policies.categories import Category
 from profiledesk.policies.services import risk_refresh
 
+from .claims import claim_problem
 from .models import ChangeItem, State, Ticket, TicketEvent
 from .services import TicketError
 
@@ -132,7 +133,7 @@ def ticket_match(
     locked = _locked(ticket)
     if customer.client_id != locked.client_id:
         raise TicketError(_("That customer is not a customer of this request's client."))
-    problem = match_problem(locked)
+    problem = claim_problem(locked, by) or match_problem(locked)
     if problem:
         raise TicketError(problem)
     now = timezone.now()
@@ -196,7 +197,7 @@ def ticket_capture(
         else None
     )
     locked.customer = customer
-    problem = capture_problem(locked, has_items=locked.items.exists())
+    problem = claim_problem(locked, by) or capture_problem(locked, has_items=locked.items.exists())
     if problem:
         raise TicketError(problem)
     drafts = drafts_for(category=category, cleaned_data=dict(cleaned_data), customer=customer)

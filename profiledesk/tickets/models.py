@@ -136,7 +136,11 @@ class Ticket(models.Model):
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # Bumped whenever something the ticket page shows is written (tickets.live.ticket_touch):
+    # the open pages' "has it changed?" poll compares it. A counter, not data of record:
+    # not in the history.
+    version = models.PositiveIntegerField(default=0, editable=False)
+    history = HistoricalRecords(excluded_fields=["updated_at", "version"])
     # Read by simple-history when the row is saved: who made the change and why (set by
     # the services; not columns).
     _history_user: AbstractBaseUser | None

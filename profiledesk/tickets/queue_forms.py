@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from profiledesk.intake.validators import validate_no_invisible
 from profiledesk.policies.categories import Category
 
 from .models import OPEN_STATES, Channel, RiskLevel, State
@@ -130,4 +131,15 @@ class ReassignForm(forms.Form):
         label=_("Reassign to"),
         max_length=150,
         help_text=_("The username of an agent or supervisor of the ticket's client."),
+    )
+
+
+class TakeOverForm(forms.Form):
+    """A supervisor taking a ticket someone else claimed says why (optional, recorded)."""
+
+    reason = forms.CharField(
+        label=_("Why you take it over"),
+        max_length=500,
+        required=False,
+        validators=[validate_no_invisible],
     )

@@ -23,8 +23,9 @@ from profiledesk.accounts.requests import StaffRequest
 from profiledesk.policies.sla import sla_status
 
 from .access import get_ticket_for_staff
+from .live import stale_refusal
 from .models import Ticket
-from .queue_forms import SORT_CHOICES, QueueFilterForm, ReassignForm
+from .queue_forms import SORT_CHOICES, QueueFilterForm, ReassignForm, TakeOverForm
 from .selectors import (
     COUNT_CAP,
     QueuePage,
@@ -36,7 +37,7 @@ from .selectors import (
     reassign_candidate,
     ticket_age,
 )
-from .services import TicketError, ticket_claim, ticket_reassign
+from .services import TicketError, ticket_claim, ticket_reassign, ticket_take_over
 
 PAGE_PARAMS = ("after", "before")
 
@@ -121,14 +122,21 @@ def queue(request: StaffRequest) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-def _back_to_queue(request: StaffRequest) -> str:
-    """Where a claim or reassign returns: the queue page it came from, or the queue."""
+def _back_to_queue(request: StaffRequest, ticket: Ticket | None = None) -> str:
+    """Where a claim or reassign returns: the queue page it came from, or the ticket's own
+    page when it came from there, or the queue. Never anywhere else (`next` is posted)."""
     target = request.POST.get("next", "")
     queue_path = reverse("tickets:queue")
     safe = url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
+    if safe and ticket is not None and target == ticket_path(ticket):
+        return target
     return target if safe and target.startswith(queue_path) else queue_path
+
+
+def ticket_path(ticket: Ticket) -> str:
+    return reverse("tickets:detail", args=[ticket.reference])
 
 
 @require_POST
@@ -137,10 +145,30 @@ def claim(request: StaffRequest, reference: str) -> HttpResponse:
     try:
         ticket_claim(ticket=ticket, by=request.user)
     except TicketError as error:
-        messages.error(request, str(error))
+        messages.error(request, stale_refusal(request, ticket) or str(error))
     else:
         messages.success(request, _("You claimed %(reference)s.") % {"reference": reference})
-    return redirect(_back_to_queue(request))
+    return redirect(_back_to_queue(request, ticket))
+
+
+@require_POST
+def take_over(request: StaffRequest, reference: str) -> HttpResponse:
+    """A supervisor takes a ticket someone else claimed (recorded and audited)."""
+    ticket = get_ticket_for_staff(request.user, reference, perm="tickets.reassign_ticket")
+    form = TakeOverForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("reason", []):
+            messages.error(request, str(error))
+        return redirect(_back_to_queue(request, ticket))
+    try:
+        ticket_take_over(
+            ticket=ticket, by=request.user, reason=form.cleaned_data["reason"], request=request
+        )
+    except TicketError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("You took over %(reference)s.") % {"reference": reference})
+    return redirect(_back_to_queue(request, ticket))
 
 
 @require_POST

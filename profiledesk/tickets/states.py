@@ -24,6 +24,7 @@ from profiledesk.accounts.roles import Role, roles_of
 from profiledesk.intake.avatars import avatars_discard
 from profiledesk.vault.cards import redact_card_numbers
 
+from .claims import claim_problem
 from .models import ChangeItem, State, Ticket, TicketEvent
 
 FLOOR = frozenset({Role.AGENT, Role.SUPERVISOR})
@@ -63,6 +64,9 @@ class Move:
     # move form is refused with `refusal`, or "Use the button" when the move has a `via`.
     service_only: bool = False
     refusal: str = ""
+    # Working the ticket: only its assignee makes this move (claims.claim_problem).
+    # Deciding (approve, reject, security's review) and raising the alarm need no claim.
+    needs_claim: bool = False
 
     def refused(self) -> str:
         if self.refusal:
@@ -80,7 +84,14 @@ _CANCELLABLE = [
 _DECISION = _("Approve or reject from the approval panel.")
 
 MOVES: list[Move] = [
-    Move(State.NEW, State.VERIFYING, _("Start verification"), FLOOR, _has_customer_and_items),
+    Move(
+        State.NEW,
+        State.VERIFYING,
+        _("Start verification"),
+        FLOOR,
+        _has_customer_and_items,
+        needs_claim=True,
+    ),
     # Identity verification (verification.services.verification_complete): the wizard
     # must have reached the policy's level.
     Move(
@@ -90,6 +101,7 @@ MOVES: list[Move] = [
         FLOOR,
         via="verification:complete",
         service_only=True,
+        needs_claim=True,
     ),
     Move(
         State.VERIFYING,
@@ -98,12 +110,27 @@ MOVES: list[Move] = [
         FLOOR,
         needs_reason=True,
         style="dark",
+        needs_claim=True,
     ),
-    Move(State.VERIFICATION_FAILED, State.VERIFYING, _("Retry verification"), FLOOR),
+    Move(
+        State.VERIFICATION_FAILED,
+        State.VERIFYING,
+        _("Retry verification"),
+        FLOOR,
+        needs_claim=True,
+    ),
     # Offered once the verification has lapsed (the rule: approvals.rules.verify_again_problem).
-    Move(State.READY, State.VERIFYING, _("Verify again"), FLOOR),
+    Move(State.READY, State.VERIFYING, _("Verify again"), FLOOR, needs_claim=True),
     *[
-        Move(source, State.CANCELLED, _("Cancel"), FLOOR, needs_reason=True, style="secondary")
+        Move(
+            source,
+            State.CANCELLED,
+            _("Cancel"),
+            FLOOR,
+            needs_reason=True,
+            style="secondary",
+            needs_claim=True,
+        )
         for source in _CANCELLABLE
     ],
     *[
@@ -153,6 +180,7 @@ MOVES: list[Move] = [
         FLOOR,
         via="approvals:submit",
         service_only=True,
+        needs_claim=True,
     ),
     Move(
         State.PENDING_APPROVAL,
@@ -193,6 +221,7 @@ MOVES: list[Move] = [
             FLOOR,
             via="apply:apply",
             service_only=True,
+            needs_claim=True,
         )
         for source in (State.READY, State.APPROVED)
     ],
@@ -266,10 +295,13 @@ def _role_problem(move: Move, user, *, service: bool) -> str | None:
 
 
 def _problem(move: Move, ticket: Ticket, user, service: bool = False) -> str | None:
-    """What keeps `user` from making `move` on `ticket` now: the role, the table's own
-    guard and, unless the step's service asks (it checked it), the step's rule. A
-    service-only move with no rule registered is never offered."""
+    """What keeps `user` from making `move` on `ticket` now: the role, the claim (a move
+    that works the ticket: only its assignee), the table's own guard and, unless the
+    step's service asks (it checked it), the step's rule. A service-only move with no
+    rule registered is never offered."""
     problem = _role_problem(move, user, service=service)
+    if problem is None and move.needs_claim:
+        problem = claim_problem(ticket, user)
     if problem is None and move.guard is not None:
         problem = move.guard(ticket)
     if problem or service:
@@ -321,8 +353,9 @@ def transition(*, ticket: Ticket, to: str, by, reason: str = "", service: bool =
         previous = locked.state
         locked.state = to
         locked.updated_at = now
+        locked.version += 1  # the open pages' "has it changed?" (live.py)
         locked._change_reason = f"{previous} → {to}"
-        locked.save(update_fields=["state", "updated_at"])
+        locked.save(update_fields=["state", "updated_at", "version"])
         TicketEvent.objects.create(
             ticket=locked,
             at=now,
@@ -335,6 +368,7 @@ def transition(*, ticket: Ticket, to: str, by, reason: str = "", service: bool =
         if to in ENDED_UNAPPLIED:
             _pending_files_discard(locked)
     ticket.state, ticket.updated_at = locked.state, locked.updated_at
+    ticket.version = locked.version
     return locked
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import completion_views, queue_views, views
+from . import completion_views, live_views, queue_views, views
 
 app_name = "tickets"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("", queue_views.queue, name="queue"),
     path("<str:reference>/claim/", queue_views.claim, name="claim"),
     path("<str:reference>/reassign/", queue_views.reassign, name="reassign"),
+    path("<str:reference>/take-over/", queue_views.take_over, name="take_over"),
+    path("<str:reference>/live/", live_views.live, name="live"),
     path("new/<int:customer_id>/", views.new_request, name="new"),
     path("<str:reference>/", views.detail, name="detail"),
     path("<str:reference>/move/", views.move, name="move"),

@@ -16,6 +16,7 @@ from profiledesk.policies.sla import sla_status
 
 from .access import get_ticket_for_staff
 from .forms import CommentForm, MoveForm, RequestStartForm
+from .live import stale_refusal
 from .panels import ticket_panels
 from .services import TicketError, ticket_comment, ticket_create
 from .states import TransitionError, allowed_moves, transition
@@ -66,7 +67,9 @@ def move(request: StaffRequest, reference: str) -> HttpResponse:
             reason=form.cleaned_data["reason"],
         )
     except TransitionError as error:
-        messages.error(request, str(error))
+        # Someone else moved or claimed it since this page was drawn: say that, not the
+        # state machine's refusal.
+        messages.error(request, stale_refusal(request, ticket) or str(error))
     return redirect("tickets:detail", reference=ticket.reference)
 
 

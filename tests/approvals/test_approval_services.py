@@ -16,6 +16,7 @@ from profiledesk.approvals.services import (
 from profiledesk.policies.defaults import policy_for
 from profiledesk.tickets.models import ChangeItem, State, TicketEvent
 from profiledesk.tickets.states import TransitionError, allowed_moves, transition
+from tests.factories import claimed
 from verification.services import verification_complete
 
 from .helpers import BILLING_ITEM, CONTACT_ITEM, ready_ticket, second, verify
@@ -120,7 +121,8 @@ def test_nobody_approves_a_ticket_they_made(customer, personas, how):
         item.label = "Account holder name"
         item._history_user = maker
         item.save()
-    approval_submit(ticket=ticket, by=maker if how == "submitted" else agent)
+    submitter = maker if how == "submitted" else agent
+    approval_submit(ticket=claimed(ticket, submitter), by=submitter)
     with pytest.raises(ApprovalError, match="someone else"):
         approval_grant(ticket=ticket, by=maker)
     with pytest.raises(ApprovalError, match="someone else"):

@@ -85,6 +85,8 @@ def test_compliance_rolls_back_a_card_change_through_approval_and_exports_the_ev
     # The floor: start, mark verified (the waiver stands in), submit for approval.
     agent = as_user(personas["agent"])
     agent.goto(f"/tickets/{rollback.reference}/")
+    # Compliance opened it: nobody's until the agent claims it on the ticket page.
+    agent.get_by_test_id("claim").click()
     agent.get_by_role("button", name="Start verification").click()
     agent.get_by_role("button", name="Mark verified").click()
     agent.get_by_role("button", name="Submit for approval").click()

@@ -7,6 +7,7 @@ import datetime as dt
 from profiledesk.apply.services import ticket_apply
 from profiledesk.approvals.rules import plan_for
 from profiledesk.tickets.models import State
+from profiledesk.tickets.services import ticket_claim
 from profiledesk.tickets.states import transition
 from tests.apply.helpers import applicable, approve
 from verification.services import verification_complete
@@ -34,6 +35,7 @@ def through_the_floor(rollback, personas, *, waiver_by=None):
     """Waive verification (compliance), mark verified and submit (agent), approve at
     every tier the policy asks, apply (agent)."""
     agent = personas["agent"]
+    ticket_claim(ticket=rollback, by=agent)  # compliance opened it: nobody's until claimed
     transition(ticket=rollback, to=State.VERIFYING, by=agent)
     verification_waive(
         ticket=rollback,

@@ -19,7 +19,7 @@ from profiledesk.tickets.models import State, TicketEvent
 from profiledesk.tickets.states import TransitionError, transition
 from tests.conftest import make_staff
 from tests.connectors.helpers import connector_for
-from tests.factories import card_on_file
+from tests.factories import card_on_file, claimed
 
 from .helpers import CARD, applied, through_the_floor
 
@@ -118,6 +118,7 @@ def test_the_compliance_officer_who_opened_or_waived_it_cannot_approve_it(
     )
     rollback = rollback_open(by=personas["compliance"], ticket=original, reason="Wrong company")
     other = make_staff("compliance2", "compliance", northwind)
+    claimed(rollback, personas["agent"])
     transition(ticket=rollback, to=State.VERIFYING, by=personas["agent"])
     from verification.waivers import verification_waive
 

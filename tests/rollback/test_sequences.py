@@ -14,7 +14,7 @@ from profiledesk.rollback.rules import reverse_of_ticket, reverse_of_version
 from profiledesk.rollback.services import RollbackError, rollback_open
 from profiledesk.tickets.models import State
 from profiledesk.tickets.states import transition
-from tests.factories import EmailAddressFactory, card_on_file
+from tests.factories import EmailAddressFactory, card_on_file, claimed
 from verification.services import verification_complete
 
 from .helpers import CARD, applied, through_the_floor
@@ -184,6 +184,7 @@ def test_a_frozen_customer_refuses_the_rollback_and_nothing_is_written(customer,
 def test_a_rollback_that_does_not_go_through_leaves_the_original(customer, personas, end):
     original = applied(customer, personas, "personal", {"preferred_name": "Amazing Grace"})
     rollback = rollback_open(by=personas["compliance"], ticket=original, reason="Mistake")
+    claimed(rollback, personas["agent"])
     if end == State.CANCELLED:
         transition(ticket=rollback, to=State.CANCELLED, by=personas["agent"], reason="no")
     elif end == State.REJECTED:
@@ -390,6 +391,7 @@ def test_the_panel_of_a_waived_rollback_shows_no_cooling_off(customer, personas,
     by_card = applied(customer, personas, "billing", {**CARD, "card_target": card.pk}, clock)
     applied(customer, personas, "contact", {"email": "new@example.com"}, clock)
     rollback = rollback_open(by=personas["compliance"], ticket=by_card, reason="Takeover")
+    claimed(rollback, personas["agent"])
     transition(ticket=rollback, to=State.VERIFYING, by=personas["agent"])
     verification_waive(ticket=rollback, by=personas["compliance"], reason="Not on the line")
     verification_complete(ticket=rollback, by=personas["agent"])

@@ -11,6 +11,7 @@ from profiledesk.rollback.services import rollback_open
 from profiledesk.tickets.models import State
 from profiledesk.tickets.states import transition
 from tests.conftest import signed_in
+from tests.factories import claimed
 from verification.waivers import verification_waive
 
 from .helpers import applied, through_the_floor
@@ -23,7 +24,8 @@ REASON = "Customer reported a mistaken change by e-mail; not on the line."
 @pytest.fixture
 def rollback(customer, personas):
     original = applied(customer, personas, "personal", {"national_id": "AB123456C"})
-    return rollback_open(by=personas["compliance"], ticket=original, reason="Wrong customer")
+    rollback = rollback_open(by=personas["compliance"], ticket=original, reason="Wrong customer")
+    return claimed(rollback, personas["agent"])
 
 
 def test_the_panel_says_a_waived_rollback_needs_no_check(rollback, personas):

@@ -9,6 +9,7 @@ from profiledesk.rollback.services import rollback_open
 from profiledesk.tickets.models import State
 from profiledesk.tickets.states import TransitionError, transition
 from tests.apply.helpers import ready
+from tests.factories import claimed
 from verification.models import Waiver
 from verification.services import verification_complete
 from verification.status import verification_missing
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.usefixtures("clock")
 def rollback(customer, personas):
     original = applied(customer, personas, "personal", {"preferred_name": "Amazing Grace"})
     ticket = rollback_open(by=personas["compliance"], ticket=original, reason="Not asked for")
+    claimed(ticket, personas["agent"])
     transition(ticket=ticket, to=State.VERIFYING, by=personas["agent"])
     return ticket
 

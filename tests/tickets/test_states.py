@@ -64,6 +64,7 @@ def test_a_ticket_without_a_customer_cannot_start_verification(northwind, agent)
         client=northwind,
         channel="email",
         category="contact",
+        assignee=agent,
         sla_due_at="2030-01-01T00:00Z",
         created_at="2026-01-01T00:00Z",
         updated_at="2026-01-01T00:00Z",
