@@ -1,7 +1,8 @@
 """Reading deliveries: per-system status for the ticket page, the supervisors' alert,
 and whether every downstream system has acknowledged a ticket."""
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import astuple, dataclass
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -77,3 +78,12 @@ def troubled_deliveries(*, staff: User, limit: int = 20) -> list[Delivery]:
         .select_related("connector", "ticket")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def alerts_fingerprint(alerts: list[Alert], troubled: list[Delivery]) -> str:
+    """What the alert banner shows, as a short digest: the same digest, the same banner."""
+    shown = [
+        *(astuple(alert) for alert in alerts),
+        *((d.pk, d.status, d.last_error) for d in troubled),
+    ]
+    return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
