@@ -224,7 +224,10 @@ MIDDLEWARE[_AFTER_STATIC:_AFTER_STATIC] = [
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("es", "Español")]
+# Only the languages the desk ships a complete translation of (none but English so far):
+# a browser asking for another gets English everywhere, the admin and Django's own strings
+# included, never half a page in Django's Spanish (issue 14; tests/test_one_language.py).
+LANGUAGES = [("en", "English")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
