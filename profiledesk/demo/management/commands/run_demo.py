@@ -81,8 +81,10 @@ class Command(BaseCommand):
         logins = var / "demo-logins.txt"
         if logins.exists():
             self.stdout.write(logins.read_text())
+        shown = var.relative_to(settings.BASE_DIR) if var.is_relative_to(settings.BASE_DIR) else var
         self.stdout.write(
-            "Logs: var/worker.log, var/beat.log, var/redis.log. Ctrl-C stops everything.\n"
+            f"Logs: {shown}/worker.log, {shown}/beat.log, {shown}/redis.log. "
+            "Ctrl-C stops everything.\n"
         )
         server = subprocess.Popen(
             [
