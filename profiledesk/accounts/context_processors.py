@@ -8,10 +8,14 @@ def desk(request):
     limit the sign-out warning counts down from, and whether the demo's Dev outbox is
     theirs to open (DEBUG only, desk admins: `messaging.views.dev_outbox`)."""
     user = getattr(request, "user", None)
-    signed_in = bool(user and user.is_authenticated)
     return {
         "desk_roles": roles_of(user),
         "idle_seconds": int(settings.SESSION_IDLE_TIMEOUT.total_seconds()),
         "idle_warning_seconds": int(settings.SESSION_IDLE_WARNING.total_seconds()),
-        "dev_outbox": signed_in and settings.DEBUG and user.has_perm("messaging.view_message"),
+        "dev_outbox": bool(
+            settings.DEBUG
+            and user is not None
+            and user.is_authenticated
+            and user.has_perm("messaging.view_message")
+        ),
     }

@@ -22,9 +22,7 @@ def test_asking_how_long_is_left_does_not_keep_the_session_alive(agent):
         assert answer.status_code == 200 and answer.json() == {"remaining": 120}
         clock.shift(dt.timedelta(minutes=2, seconds=1))
         # The warning's poll is not activity: the session ended on time.
-        assert http.get(STATUS, **{BACKGROUND_HEADER: "1"})["Location"] == reverse(
-            "accounts:login"
-        )
+        assert http.get(STATUS, **{BACKGROUND_HEADER: "1"})["Location"] == reverse("accounts:login")
 
 
 def test_stay_signed_in_restarts_the_idle_clock_on_the_server(agent):
