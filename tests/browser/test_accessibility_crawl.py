@@ -20,7 +20,13 @@ from profiledesk.accounts.roles import Role
 from profiledesk.demo.staff import DEMO_PASSWORD
 from profiledesk.tickets.models import Ticket
 from tests.browser.axe import Violation, axe_violations
-from tests.browser.conftest import SCREENSHOTS, TIMEOUT_MS, VIEWPORT, sign_in
+from tests.browser.conftest import (
+    SCREENSHOTS,
+    TIMEOUT_MS,
+    VIEWPORT,
+    sign_in,
+    sign_in_with_password,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -127,3 +133,26 @@ def test_every_page_a_role_reaches_passes_axe_at_wcag_22_aa(
     assert violations == [], f"{len(violations)} axe violations over {len(visited)} pages:\n" + (
         "\n".join(map(str, violations))
     )
+
+
+def test_the_sign_in_pages_and_the_customers_page_pass_axe(browser: Browser, live_server, agent):
+    """The pages before the desk: sign-in (and its errors), the second factor, and the
+    customer's "this wasn't me" page (an unknown link: the page a customer may see)."""
+    context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    violations: list[Violation] = []
+    try:
+        page.goto("/accounts/login/")
+        violations += axe_violations(page)
+        page.get_by_role("button", name="Continue").click()  # empty: the errors shown
+        violations += axe_violations(page)
+        sign_in_with_password(page, agent)
+        violations += axe_violations(page)
+        for language in ("en", "es"):
+            page.set_extra_http_headers({"Accept-Language": language})
+            page.goto("/confirm/report/not-a-token")
+            violations += axe_violations(page)
+    finally:
+        context.close()
+    assert violations == [], "\n".join(map(str, violations))
