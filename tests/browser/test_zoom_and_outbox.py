@@ -81,9 +81,9 @@ def test_the_queue_and_every_ticket_state_reflow_at_200_percent_zoom(
         for state, reference in states.items():
             page.goto(f"/tickets/{reference}/")
             page.wait_for_load_state("networkidle")
+            page.screenshot(path=SCREENSHOTS / "a11y" / f"zoom200-ticket-{state}.png")
             if found := sideways(page):
                 problems[f"/tickets/{reference}/ ({state})"] = found
-                page.screenshot(path=SCREENSHOTS / "a11y" / f"zoom200-ticket-{state}.png")
     finally:
         page.context.close()
     assert problems == {}, "pages that scroll sideways at 200 %:\n" + "\n".join(
