@@ -51,6 +51,8 @@ MATRIX: dict[str, Rule] = {
     "accounts:sessions": Rule(),
     "accounts:sessions_end_others": Rule(method="post", ok=302),
     "accounts:password_change": Rule(),
+    "accounts:session_idle": Rule(),
+    "accounts:session_stay": Rule(method="post"),
     "customers:search": Rule(allowed=CUSTOMER_WORK),
     "customers:profile": Rule(allowed=CUSTOMER_WORK, scoped=True),
     # Masked until verified (issue 11): the fixture's agent holds no verified ticket of the

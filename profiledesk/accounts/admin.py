@@ -69,6 +69,9 @@ class StaffAdmin(StaffScopedAdmin, UserAdmin, SimpleHistoryAdmin):
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_staff"]
     list_filter = ["is_active", "is_staff", "groups", "memberships__client"]
     actions = [end_all_sessions]
+    # Roles are a handful of groups: a plain, labelled multiple select (Django's two-box
+    # widget puts ARIA on elements that may not carry it: WCAG 4.1.2).
+    filter_horizontal = ()
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -82,7 +85,13 @@ class StaffAdmin(StaffScopedAdmin, UserAdmin, SimpleHistoryAdmin):
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = [*super().get_readonly_fields(request, obj), "is_superuser"]
+        # Sign-in and joining dates are facts the desk records, never typed in.
+        readonly = [
+            *super().get_readonly_fields(request, obj),
+            "is_superuser",
+            "last_login",
+            "date_joined",
+        ]
         if not request.user.is_superuser:
             readonly.append("is_staff")
             if obj is not None and obj.pk == request.user.pk:

@@ -22,6 +22,18 @@ SEEN_RESOLUTION_SECONDS = 30
 BACKGROUND_HEADER = "HTTP_X_DESK_BACKGROUND"
 
 
+def idle_seconds_left(request: HttpRequest) -> int:
+    """Seconds before this session's idle sign-out (the warning counts down from it)."""
+    seen = request.session.get(SESSION_SEEN, int(time.time()))
+    idle = int(settings.SESSION_IDLE_TIMEOUT.total_seconds())
+    return max(0, idle - (int(time.time()) - seen))
+
+
+def session_mark_active(request: HttpRequest) -> None:
+    """The staff member is here now (the idle warning's "Stay signed in")."""
+    request.session[SESSION_SEEN] = int(time.time())
+
+
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
     if getattr(request, "htmx", False):
         return HttpResponseClientRedirect(url)

@@ -12,4 +12,6 @@ urlpatterns = [
     path("sessions/", views.session_list, name="sessions"),
     path("sessions/end-others/", views.session_end_others, name="sessions_end_others"),
     path("password/", views.password_change, name="password_change"),
+    path("session/idle/", views.session_idle, name="session_idle"),
+    path("session/stay/", views.session_stay, name="session_stay"),
 ]

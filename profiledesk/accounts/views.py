@@ -6,15 +6,16 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from .access import password_step, public
 from .forms import TokenForm
+from .middleware import idle_seconds_left, session_mark_active
 from .models import StaffSession
 from .sessions import staff_sessions_end
 from .totp import confirmed_device, enrolment_device, qr_data_uri, second_factor_verify
@@ -97,6 +98,21 @@ def session_list(request: HttpRequest) -> HttpResponse:
         "accounts/sessions.html",
         {"sessions": sessions, "current_key": request.session.session_key},
     )
+
+
+@require_GET
+def session_idle(request: HttpRequest) -> JsonResponse:
+    """Seconds left before the idle sign-out, for the page's warning (static/desk/idle.js).
+    Asked with the background header, so asking is not activity; once the limit has passed
+    the middleware has already signed the user out (a redirect, not this answer)."""
+    return JsonResponse({"remaining": idle_seconds_left(request)})
+
+
+@require_POST
+def session_stay(request: HttpRequest) -> JsonResponse:
+    """The warning's "Stay signed in": the session is active again from now."""
+    session_mark_active(request)
+    return JsonResponse({"remaining": idle_seconds_left(request)})
 
 
 @require_POST

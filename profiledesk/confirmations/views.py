@@ -17,10 +17,31 @@ from .tokens import TokenError
 STATUS_OF_PROBLEM = {"invalid": 404, "expired": 410, "used": 410}
 
 
+# The customer's page is written out whole in these languages (templates/confirmations/);
+# the staff desk ships English only (settings.LANGUAGES), so the browser's wish is read here.
+CUSTOMER_LANGUAGES = ("en", "es")
+
+
+def _browser_language(request: HttpRequest) -> str:
+    """The first of the customer page's languages the browser accepts (q > 0), else English."""
+    wishes = []
+    for position, part in enumerate(request.headers.get("Accept-Language", "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        try:
+            q = float(params.strip().removeprefix("q=")) if params else 1.0
+        except ValueError:
+            continue
+        wishes.append((-q, position, tag.strip().lower().split("-")[0]))
+    for q, _position, language in sorted(wishes):
+        if q < 0 and language in CUSTOMER_LANGUAGES:
+            return language
+    return "en"
+
+
 def _language(request: HttpRequest, link) -> str:
     if link is not None:
         return link.language
-    return request.LANGUAGE_CODE if getattr(request, "LANGUAGE_CODE", "") == "es" else "en"
+    return _browser_language(request)
 
 
 def _page(request: HttpRequest, *, link, step: str, status: int = 200, **context) -> HttpResponse:

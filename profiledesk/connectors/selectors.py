@@ -1,7 +1,8 @@
 """Reading deliveries: per-system status for the ticket page, the supervisors' alert,
 and whether every downstream system has acknowledged a ticket."""
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import astuple, dataclass
 from typing import Any
 
 from django.conf import settings
@@ -101,3 +102,12 @@ def receiving_connectors(ticket: Ticket) -> list[str]:
         )
         if c.receives(ticket.category)
     ]
+
+
+def alerts_fingerprint(alerts: list[Alert], troubled: list[Delivery]) -> str:
+    """What the alert banner shows, as a short digest: the same digest, the same banner."""
+    shown = [
+        *(astuple(alert) for alert in alerts),
+        *((d.pk, d.status, d.last_error) for d in troubled),
+    ]
+    return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from profiledesk.accounts.requests import StaffRequest
 
 from .access import get_delivery_for_staff
-from .selectors import troubled_connectors, troubled_deliveries
+from .selectors import alerts_fingerprint, troubled_connectors, troubled_deliveries
 from .services import DeliveryError, delivery_retry
 
 
@@ -20,10 +20,14 @@ from .services import DeliveryError, delivery_retry
 def alerts(request: StaffRequest) -> HttpResponse:
     if not request.user.has_perm("connectors.retry_delivery"):
         raise PermissionDenied
-    context = {
-        "alerts": troubled_connectors(staff=request.user),
-        "troubled": troubled_deliveries(staff=request.user),
-    }
+    connectors = troubled_connectors(staff=request.user)
+    troubled = troubled_deliveries(staff=request.user)
+    # The banner is a live region (role="alert"): swapped in again, a screen reader reads
+    # it again. The poll sends the state it shows (`seen`); unchanged, 204 swaps nothing.
+    seen = alerts_fingerprint(connectors, troubled)
+    if request.GET.get("seen") == seen:
+        return HttpResponse(status=204)
+    context = {"alerts": connectors, "troubled": troubled, "seen": seen}
     return render(request, "connectors/_alerts.html", context)
 
 

@@ -8,9 +8,12 @@ demo mode (see mode.py): these accounts are as public as the password in the REA
 
 import base64
 import hashlib
+import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import CommandError
@@ -147,13 +150,29 @@ def staff_ensure(clients: dict[str, Client]) -> list[DemoLogin]:
     return logins
 
 
+def demo_totp_command(username: str) -> str:
+    """The shell command, as typed in the checkout `make run` runs in, that prints
+    `username`'s current code: this Python, the demo settings and this demo's var/."""
+    base = Path(settings.BASE_DIR)
+    python = Path(sys.executable)
+    if python.is_relative_to(base):
+        python = python.relative_to(base)
+    env = ["DJANGO_SETTINGS_MODULE=profiledesk.settings.demo"]
+    var = Path(getattr(settings, "DEMO_VAR_DIR", base / "var"))
+    if var.resolve() != (base / "var").resolve():
+        env.append(f"DEMO_VAR_DIR={shlex.quote(str(var))}")
+    return " ".join([*env, shlex.quote(str(python)), "manage.py", "demo_totp", username])
+
+
 def logins_text(logins: list[DemoLogin], *, questions: tuple[tuple[str, str], ...]) -> str:
+    example = logins[0].username if logins else "northwind.agent"
     lines = [
         "ProfileDesk demo logins (demo mode only; never use these anywhere else)",
         "",
         f"Password for every account: {DEMO_PASSWORD}",
-        "Second factor: add the TOTP secret to an authenticator app, or run",
-        "  python manage.py demo_totp USERNAME",
+        "Second factor: add the TOTP secret to an authenticator app, or run (any username",
+        "below in place of the last word):",
+        f"  {demo_totp_command(example)}",
         "",
         f"{'username':<24} {'role':<12} {'client':<18} TOTP secret (base32)",
     ]

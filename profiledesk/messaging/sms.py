@@ -80,7 +80,7 @@ class FileSink:
         record = {"id": provider_id, "to": to, "text": text, "reference": reference}
         record["sent_at"] = now.isoformat()
         path = folder / f"{now:%Y%m%dT%H%M%S%f}-{name}.json"
-        path.write_text(json.dumps(record, ensure_ascii=False, indent=2))
+        path.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
         return provider_id
 
 

@@ -16,4 +16,9 @@ def dev_outbox(request: StaffRequest) -> HttpResponse:
     # exist. It shows one-time codes in clear: that is how the demo's OTPs are read.
     if not settings.DEBUG or not request.user.has_perm("messaging.view_message"):
         raise Http404
-    return render(request, "messaging/dev_outbox.html", {"entries": read_dev_outbox()})
+    page = read_dev_outbox(after=request.GET.get("after"))
+    return render(
+        request,
+        "messaging/dev_outbox.html",
+        {"entries": page.entries, "next_cursor": page.next_cursor, "first": "after" in request.GET},
+    )

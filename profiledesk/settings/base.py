@@ -164,6 +164,8 @@ OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "ProfileDesk")
 # PCI DSS 8.2.8: idle sessions end after 15 minutes; every session after 12 hours.
 # The cookie lives as long as the absolute limit; SessionLifetimeMiddleware enforces both.
 SESSION_IDLE_TIMEOUT = timedelta(minutes=15)
+# The page warns this long before the idle sign-out, with a "Stay signed in" button.
+SESSION_IDLE_WARNING = timedelta(minutes=2)
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
 SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -227,7 +229,10 @@ MIDDLEWARE[_AFTER_STATIC:_AFTER_STATIC] = [
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("es", "Español")]
+# Only the languages the desk ships a complete translation of (none but English so far):
+# a browser asking for another gets English everywhere, the admin and Django's own strings
+# included, never half a page in Django's Spanish (issue 14; tests/test_one_language.py).
+LANGUAGES = [("en", "English")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -20,6 +20,10 @@ os.environ.setdefault("DEMO_MODE", "1")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_VAR / 'demo.sqlite3'}")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+# Links in the demo's messages ("this wasn't me") lead to the desk `make run` serves: the
+# port it is given (PORT, or run_demo --port), unless DESK_PUBLIC_URL says otherwise.
+DEMO_PUBLIC_URL_FOLLOWS_PORT = "DESK_PUBLIC_URL" not in os.environ
+os.environ.setdefault("DESK_PUBLIC_URL", f"http://127.0.0.1:{os.environ.get('PORT') or 8000}")
 
 from .base import *  # noqa: E402,F403
 

@@ -2,6 +2,8 @@
 (POST /connectors/deliveries/<id>/retry/, scoped by client), and each system's status on
 the ticket page."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -59,6 +61,33 @@ def test_a_system_failing_several_times_in_a_row_alerts_too(personas, ticket, no
     assert "Flaky CRM" not in signed_in(personas["supervisor"]).get(alerts).text
     Delivery.objects.filter(pk=delivery.pk).update(attempts=3)
     assert connector.name in signed_in(personas["supervisor"]).get(alerts).text
+
+
+def seen_value(page: str) -> str:
+    match = re.search(r'id="connector-alerts-seen" name="seen" value="([0-9a-f]+)"', page)
+    assert match, "the banner carries the state it shows"
+    return match.group(1)
+
+
+def test_an_unchanged_alert_is_not_swapped_in_again_so_not_announced_again(
+    personas, ticket, northwind, given_up
+):
+    """The banner is role="alert": each swap is read out. The minute's poll sends what it
+    shows; the same state is a 204 (htmx swaps nothing), a new one the new banner."""
+    http = signed_in(personas["supervisor"])
+    alerts = reverse("connectors:alerts")
+    seen = seen_value(http.get(alerts).text)
+    again = http.get(alerts, {"seen": seen}, headers={"X-Desk-Background": "1"})
+    assert again.status_code == 204 and again.content == b""
+    # Something new: another system gives up. The banner comes back, with it.
+    other = connector_for(northwind, url="https://erp.example/hooks", name="Northwind ERP")
+    deliveries_create(ticket=ticket, event=EVENT)
+    Delivery.objects.filter(connector=other).update(status=Status.GAVE_UP, attempts=5)
+    changed = http.get(alerts, {"seen": seen})
+    assert changed.status_code == 200 and "Northwind ERP" in changed.text
+    assert seen_value(changed.text) != seen
+    # A stale or forged `seen` only ever gets the full banner.
+    assert http.get(alerts, {"seen": "x" * 16}).status_code == 200
 
 
 def test_the_alert_shows_only_the_staff_members_clients(personas, solaris, given_up):

@@ -56,6 +56,8 @@ class Run:
     writes: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     output: dict[str, str] = field(default_factory=dict)  # file name -> text
+    env: dict[str, str] = field(default_factory=dict)
+    base: str = ""
 
 
 class Desk:
@@ -162,7 +164,9 @@ def demo_run(tmp_path_factory) -> Run:
         # run_demo starts a Redis of its own there (nothing answers on a fresh port).
         "REDIS_URL": f"redis://127.0.0.1:{_free_port()}/0",
         "DEMO_BEAT_SECONDS": "1",  # every sweep and purge, each second
+        "PORT": str(port),  # `PORT=… make run`: the seed's links follow it too
     }
+    run.env = env
     manage = [sys.executable, str(ROOT / "manage.py")]
     for step in (["migrate", "--noinput", "-v0"], ["seed_demo", "--customers", "20"]):
         with open(var / "setup.log", "ab") as log:
@@ -173,7 +177,7 @@ def demo_run(tmp_path_factory) -> Run:
     demo = subprocess.Popen(  # noqa: S603 - our own manage.py
         [*manage, "run_demo", "--port", str(port)], env=env, cwd=ROOT, stdout=out, stderr=err
     )
-    base = f"http://127.0.0.1:{port}"
+    base = run.base = f"http://127.0.0.1:{port}"
     try:
         _wait(lambda: _answers(f"{base}/healthz"), 40, "the demo's web server")
         logins = (var / "demo-logins.txt").read_text()
@@ -255,3 +259,29 @@ def test_no_process_ran_into_a_locked_database(demo_run):
     for name, text in demo_run.output.items():
         assert "database is locked" not in text, name
         assert "Traceback" not in text, f"an exception in {name}"
+
+
+def test_every_command_the_demo_prints_works_as_printed(demo_run):
+    """What `make run` prints, typed into a shell in the checkout (no settings module of
+    one's own): each `manage.py` command runs, and demo_totp prints a code."""
+    printed = demo_run.output["run.out"]
+    commands = [line.strip() for line in printed.splitlines() if " manage.py " in line]
+    assert commands, "run_demo printed no command: nothing to check"
+    shell_env = {"PATH": demo_run.env["PATH"], "HOME": demo_run.env["HOME"], "LANG": "C.UTF-8"}
+    for command in commands:
+        done = subprocess.run(  # noqa: S602 - the command as the newcomer types it
+            command, shell=True, cwd=ROOT, env=shell_env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, f"{command!r} failed:\n{done.stderr[-2000:]}"
+        if "demo_totp" in command:
+            assert re.fullmatch(r"\d{6}\n", done.stdout), done.stdout
+
+
+def test_the_demos_links_lead_to_the_port_it_serves(demo_run):
+    links = {
+        link
+        for text in _sink_texts(demo_run.var)
+        for link in re.findall(r"https?://[^\s\"'<>]+/confirm/report/", text)
+    }
+    assert links, 'no "this wasn\'t me" link was sent: nothing to check'
+    assert links == {f"{demo_run.base}/confirm/report/"}

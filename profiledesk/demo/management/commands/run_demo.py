@@ -34,6 +34,11 @@ class Command(BaseCommand):
     def handle(self, *args, port: int, **options):
         if not settings.DEMO_MODE:
             raise CommandError("run_demo is for the demo only (DEMO_MODE is off).")
+        url = f"http://127.0.0.1:{port}/"
+        if getattr(settings, "DEMO_PUBLIC_URL_FOLLOWS_PORT", False):
+            # The worker, beat and web server (children: they inherit it) write links to
+            # the port served here, whatever PORT the settings were loaded with.
+            os.environ["DESK_PUBLIC_URL"] = url.rstrip("/")
         var = Path(settings.DEMO_VAR_DIR)
         (var / "redis").mkdir(parents=True, exist_ok=True)
         python = sys.executable
@@ -72,13 +77,14 @@ class Command(BaseCommand):
             "beat",
             [*celery, "beat", "--loglevel", "INFO", "--schedule", str(var / "celerybeat-schedule")],
         )
-        url = f"http://127.0.0.1:{port}/"
         self.stdout.write(self.style.SUCCESS(f"\nProfileDesk demo: {url}"))
         logins = var / "demo-logins.txt"
         if logins.exists():
             self.stdout.write(logins.read_text())
+        shown = var.relative_to(settings.BASE_DIR) if var.is_relative_to(settings.BASE_DIR) else var
         self.stdout.write(
-            "Logs: var/worker.log, var/beat.log, var/redis.log. Ctrl-C stops everything.\n"
+            f"Logs: {shown}/worker.log, {shown}/beat.log, {shown}/redis.log. "
+            "Ctrl-C stops everything.\n"
         )
         server = subprocess.Popen(
             [
