@@ -323,6 +323,17 @@ def test_the_notification_takes_its_place_in_the_customers_event_order(
         "profile.changed",
         "customer.notification",
     ]
+    # The documented receiver updates the record, then shows the notification.
+    records = example.Records()
+    outcomes = [
+        records.apply(received_event(r), idempotency_key=r["headers"]["idempotency-key"])
+        for r in receiver.requests
+        if r["answer"] == 200
+    ]
+    assert outcomes == ["applied", "notified"]
+    [record] = records.customers.values()
+    assert record["sequence"] == change.sequence
+    assert record["notifications"][0]["report_url"].startswith(settings.DESK_PUBLIC_URL)
     ticket.refresh_from_db()
     assert ticket.state == State.CLOSED
 
