@@ -440,7 +440,8 @@ def _render_text(ticket: Ticket, language: str, part: str, context: dict[str, An
         client_slug=ticket.client.slug, template=APP_TEMPLATE, language=language, part=part
     )
     with translation.override(language):
-        return select_template(names).template.render(Context(context, autoescape=False)).strip()
+        text = select_template(names).template.render(Context(context, autoescape=False))
+    return str(text).strip()
 
 
 def _plain(text: str, *, one_line: bool = False) -> str:
@@ -495,10 +496,11 @@ def _note_sent(ticket: Ticket) -> None:
         if Confirmation.objects.filter(pk=confirmation.pk, noted_at__isnull=True).update(
             noted_at=timezone.now()
         ):
-            channel = confirmation.message.get_channel_display()
+            message = cast("Message", confirmation.message)  # filtered on its status
+            channel = message.get_channel_display()
             TicketEvent.objects.create(
                 ticket=ticket,
-                at=confirmation.message.sent_at or timezone.now(),
+                at=message.sent_at or timezone.now(),
                 kind=TicketEvent.Kind.NOTE,
                 message=f"Confirmation sent by {channel} to {confirmation.recipient_masked}.",
             )
