@@ -8,6 +8,7 @@ import datetime as dt
 import importlib.util
 import json
 import logging
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -15,14 +16,18 @@ import time_machine
 from django.conf import settings
 from django.test import Client as HttpClient
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from audit.models import AuditEvent
 from profiledesk.apply.services import ticket_apply
 from profiledesk.confirmations.models import Confirmation, Reason, ReportLink
+from profiledesk.confirmations.services import _plain
 from profiledesk.connectors.models import NOTIFICATION_TYPE, Delivery, Kind
 from profiledesk.connectors.services import notification_create
 from profiledesk.connectors.tasks import deliver
 from profiledesk.customers.models import LanguageRegion, Preferences
+from profiledesk.intake.validators import INVISIBLE_CONTROLS
 from profiledesk.messaging.models import Message
 from profiledesk.tickets.models import State, TicketEvent
 from tests.apply.helpers import applicable
@@ -231,6 +236,17 @@ def test_hostile_names_stay_inert_text_and_out_of_the_title(northwind, personas,
     assert "alert" not in body and "&lt;" not in body
 
 
+@given(st.text())
+def test_no_text_reaches_the_app_with_a_control_bidi_or_invisible_character(text):
+    for one_line in (True, False):
+        shown = _plain(text, one_line=one_line)
+        assert not any(ch in INVISIBLE_CONTROLS for ch in shown)
+        assert all(
+            unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp") or ch == "\n" for ch in shown
+        )
+        assert "\n" not in shown or not one_line
+
+
 # --- What the customer and the desk see ----------------------------------------------
 
 
@@ -386,5 +402,8 @@ def test_the_ticket_page_shows_the_apps_status_and_a_given_up_one_keeps_it_open(
     assert run(delivery) == "delivered"
     ticket.refresh_from_db()
     assert ticket.state == State.CLOSED
+    # Given up, the link stayed sealed in the row: the retry carries one that works.
+    token = token_of(received_event(receiver.requests[-1]))
+    assert HttpClient().get(LINK_PATH + token).status_code == 200
     page = signed_in(personas["agent"]).get(url).content.decode()
     assert 'data-status="delivered"' in page
