@@ -142,8 +142,10 @@ class Plan:
 
     recipients: list[Recipient]  # e-mail and SMS, each (channel, address) once
     apps: list[Connector]  # communications systems that carry the in-app notification
-    # The customer chose the app and the client has no active communications system.
+    # The customer chose the app and the client has no active communications system:
+    # whom the desk tells instead (also when they are told there by preference anyway).
     app_missing: bool
+    instead: list[Recipient]
 
 
 def confirmation_recipients(*, ticket: Ticket) -> list[Recipient]:
@@ -161,6 +163,7 @@ def confirmation_plan(*, ticket: Ticket) -> Plan:
     wants_app = bool(prefs and prefs.confirm_in_app)
     apps = notification_connectors(client_id=ticket.client_id) if wants_app else []
     found: list[Recipient] = []
+    instead: list[Recipient] = []
 
     if _is_security(ticket, items):
         for address in EmailAddress.objects.filter(
@@ -191,12 +194,18 @@ def confirmation_plan(*, ticket: Ticket) -> Plan:
         # The app chosen: told there, or by the fallback below; not by a default e-mail.
         found += _preferred(customer_id, prefs, in_app=wants_app)
     if wants_app and not apps:
-        found += _fallback(customer_id)
+        instead = _fallback(customer_id)
+        found += instead
 
     unique: dict[tuple[str, str], Recipient] = {}
     for recipient in found:
         unique.setdefault((recipient.channel, recipient.address.lower()), recipient)
-    return Plan(recipients=list(unique.values()), apps=apps, app_missing=wants_app and not apps)
+    return Plan(
+        recipients=list(unique.values()),
+        apps=apps,
+        app_missing=wants_app and not apps,
+        instead=instead,
+    )
 
 
 def _preferred(customer_id: int, prefs: Preferences | None, *, in_app: bool) -> list[Recipient]:
@@ -260,7 +269,9 @@ def report_url(token: str) -> str:
 def confirmations_create(*, ticket: Ticket) -> list[Message]:
     """Queue the confirmation of an applied `ticket` to each of its recipients, each with
     its own single-use "this wasn't me" link. Call it after the profile is written; a
-    second call (a retried apply) returns the same messages and queues nothing."""
+    second call (a retried apply) returns the same messages and queues nothing. Returns
+    the e-mail and SMS messages; the in-app notifications are deliveries (connectors),
+    each tied to the ticket by its `Confirmation` row."""
     customer = ticket.customer
     if customer is None:
         return []
@@ -332,7 +343,7 @@ def confirmations_create(*, ticket: Ticket) -> list[Message]:
             or queued
         )
     if plan.app_missing and queued:
-        fallback = [r.masked for r in plan.recipients if r.reason == Reason.FALLBACK]
+        fallback = [r.masked for r in plan.instead]
         TicketEvent.objects.create(
             ticket=ticket,
             at=now,

@@ -373,6 +373,19 @@ def test_a_client_without_an_active_communications_system_falls_back_to_email(
     assert "instead of the app: no communications system" in page.content.decode()
 
 
+def test_without_a_communications_system_the_ticket_says_so_even_if_email_was_chosen_too(
+    customer, personas, northwind, clock
+):
+    wants_app(customer, email=True)  # and no communications connector at all
+    ticket = apply_change(customer, personas)
+
+    [confirmation] = Confirmation.objects.filter(ticket=ticket)
+    assert confirmation.message.channel == "email"
+    assert TicketEvent.objects.filter(
+        ticket=ticket, message__endswith=f"confirmed by {confirmation.recipient_masked} instead."
+    ).exists()
+
+
 def test_the_ticket_page_shows_the_apps_status_and_a_given_up_one_keeps_it_open(
     customer, personas, northwind, receiver, clock, settings
 ):
