@@ -542,7 +542,9 @@ def _enrich(groups: list[Group], *, client_id: int) -> None:
     ):
         approvals.setdefault(approval.ticket_id, []).append(approval)
     for confirmation in (
-        Confirmation.objects.filter(ticket_id__in=ids).select_related("message").order_by("pk")
+        Confirmation.objects.filter(ticket_id__in=ids)
+        .select_related("message", "delivery")
+        .order_by("pk")
     ):
         confirmations.setdefault(confirmation.ticket_id, []).append(confirmation)
     for group in groups:

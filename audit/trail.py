@@ -68,7 +68,7 @@ def ticket_trail(*, ticket) -> TicketTrail:
         ),
         confirmations=list(
             Confirmation.objects.filter(ticket_id=ticket.pk)
-            .select_related("message")
+            .select_related("message", "delivery")
             .order_by("pk")
         ),
         deliveries=list(

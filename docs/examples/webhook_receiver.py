@@ -38,6 +38,12 @@ class Records:
             return "duplicate"  # a retry of what you already have: answer 2xx again
         self.seen.add(idempotency_key)
         record = self.customers.setdefault(event["data"]["customer"], {"sequence": 0})
+        if event["type"] == "customer.notification":
+            # A message for the customer, not a record update: shown whatever its
+            # sequence (plain text: escape it where you render it), the sequence untouched.
+            notice = {k: event["data"][k] for k in ("title", "body", "report_url")}
+            record.setdefault("notifications", []).append(notice)
+            return "notified"
         if event["sequence"] <= record["sequence"]:
             return "stale"  # older than what you hold: keep yours
         for change in event["data"]["changes"]:

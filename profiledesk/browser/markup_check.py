@@ -53,6 +53,10 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "subject and body.txt are text/plain (e-mail text part, SMS), never HTML; "
         "body.html is rendered with autoescape=True"
     ),
+    ("profiledesk/confirmations/services.py", "_render_text", "autoescape"): (
+        "the in-app notification's title, body and link label are plain text in a JSON "
+        "event (docs/webhooks.md tells the app to escape them), never a desk page"
+    ),
 }
 
 # crispy-forms layout objects whose template prints their first argument with |safe.

@@ -2,7 +2,9 @@
 closed, which only `services.ticket_close_if_done` makes (checking it under the lock).
 
 Done means every confirmation message of the ticket is sent and every downstream
-delivery of the ticket is delivered (acknowledged).
+delivery of the ticket is delivered (acknowledged) — the in-app confirmation, a
+`customer.notification` delivery, included: given up, it keeps the ticket open like any
+other delivery until a supervisor's retry is acknowledged.
 """
 
 from django.utils.translation import gettext as _
@@ -18,12 +20,19 @@ from .models import Confirmation, ReportLink
 def close_problem(ticket: Ticket) -> str | None:
     """What still keeps `ticket` from closing, or None."""
     unsent = (
-        Confirmation.objects.filter(ticket_id=ticket.pk)
+        Confirmation.objects.filter(ticket_id=ticket.pk, message__isnull=False)
         .exclude(message__status=Status.SENT)
         .exists()
     )
     if unsent:
         return _("A confirmation to the customer is not sent yet.")
+    in_app = (
+        Confirmation.objects.filter(ticket_id=ticket.pk, delivery__isnull=False)
+        .exclude(delivery__status=DeliveryStatus.DELIVERED)
+        .exists()
+    )
+    if in_app:
+        return _("The customer's app has not acknowledged the confirmation yet.")
     pending = Delivery.objects.filter(ticket_id=ticket.pk).exclude(status=DeliveryStatus.DELIVERED)
     if pending.exists():
         return _("A downstream system has not acknowledged the change yet.")

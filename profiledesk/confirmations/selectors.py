@@ -8,10 +8,12 @@ SHOWN_IN = (State.APPLIED, State.CLOSED, State.ROLLED_BACK)
 
 
 def ticket_confirmations(ticket: Ticket) -> list[Confirmation]:
-    """The ticket's confirmations with their messages: one query, none unless the ticket
-    has been applied."""
+    """The ticket's confirmations with their messages or in-app deliveries: one query,
+    none unless the ticket has been applied."""
     if ticket.state not in SHOWN_IN:
         return []
     return list(
-        Confirmation.objects.filter(ticket_id=ticket.pk).select_related("message").order_by("pk")
+        Confirmation.objects.filter(ticket_id=ticket.pk)
+        .select_related("message", "delivery")
+        .order_by("pk")
     )

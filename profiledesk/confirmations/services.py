@@ -15,15 +15,25 @@ Who is told:
   holds now (the profile already holds the new value when this runs);
 - everyone else, and in addition to the above for contact changes: the primary e-mail if
   `confirm_by_email`, the primary phone if `confirm_by_sms`; if neither applies (no
-  preference or no such contact), the primary e-mail, so the customer is always told.
+  preference or no such contact), the primary e-mail, so the customer is always told;
+- in the app, whatever the change, if `confirm_in_app`: a `customer.notification` event
+  to each active communications system of the client (`connectors.services.
+  notification_create`). A client with none: the ticket says so and the primary e-mail
+  (else the primary mobile, by SMS) is told instead (`Reason.FALLBACK`).
 
 Messages show only what the ticket shows (its masked displays) and the ticket reference;
 the "this wasn't me" link is a secret of the message (staff see "••••••" in its place).
+The in-app notification is stricter, as it passes through the client's system whatever
+its data scope: values the desk shows in clear (names, for instance) are masked to their
+first character, only public ones (a preference, a language) are shown as they are; its
+link is sealed in the delivery row as a message's is (`notification_create`).
 """
 
 import datetime as dt
 import hashlib
 import logging
+import unicodedata
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -33,12 +43,17 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template import Context
+from django.template.loader import select_template
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.services import audit_record
 from profiledesk.accounts.models import User
-from profiledesk.connectors.models import Delivery
+from profiledesk.connectors.models import NOTIFICATION_TYPE, Connector, Delivery
+from profiledesk.connectors.models import Status as DeliveryStatus
+from profiledesk.connectors.selectors import notification_connectors
+from profiledesk.connectors.services import notification_create
 from profiledesk.customers.models import (
     Customer,
     EmailAddress,
@@ -47,10 +62,14 @@ from profiledesk.customers.models import (
     Preferences,
 )
 from profiledesk.customers.services import customer_freeze
+from profiledesk.intake.fields import resolve_field
+from profiledesk.intake.validators import INVISIBLE_CONTROLS
 from profiledesk.messaging.models import Channel, Message, Status
+from profiledesk.messaging.rendering import candidates
 from profiledesk.messaging.services import message_queue
 from profiledesk.policies.categories import Category
-from profiledesk.privacy.masking import mask_email, mask_phone
+from profiledesk.privacy.masking import mask_email, mask_head, mask_phone
+from profiledesk.privacy.sensitivity import Sensitivity
 from profiledesk.tickets.models import ChangeItem, Priority, RiskLevel, State, Ticket, TicketEvent
 from profiledesk.tickets.services import ticket_create
 from profiledesk.tickets.states import TransitionError, transition
@@ -61,7 +80,10 @@ from .models import Confirmation, Reason, ReportLink
 logger = logging.getLogger(__name__)
 
 TEMPLATE = "confirmation"
+# The in-app notification: title.txt, body.txt, action.txt (the link's words), plain text.
+APP_TEMPLATE = "confirmation_app"
 LANGUAGES = ("en", "es")
+TITLE_MAX, BODY_MAX = 200, 2000
 
 # ChangeItem.field of a contact the customer is reached at: (model, attribute, channel).
 CONTACT_FIELDS = {
@@ -114,11 +136,34 @@ def _is_security(ticket: Ticket, items: Iterable[ChangeItem]) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Plan:
+    """Whom the confirmation of a ticket goes to."""
+
+    recipients: list[Recipient]  # e-mail and SMS, each (channel, address) once
+    apps: list[Connector]  # communications systems that carry the in-app notification
+    # The customer chose the app and the client has no active communications system:
+    # whom the desk tells instead (also when they are told there by preference anyway).
+    app_missing: bool
+    instead: list[Recipient]
+
+
 def confirmation_recipients(*, ticket: Ticket) -> list[Recipient]:
-    """Whom the confirmation of `ticket` goes to, each (channel, address) once."""
+    """Whom the confirmation of `ticket` goes to by e-mail or SMS, each (channel, address)
+    once."""
+    return confirmation_plan(ticket=ticket).recipients
+
+
+def confirmation_plan(*, ticket: Ticket) -> Plan:
+    """Whom the confirmation of `ticket` goes to: e-mail and SMS recipients, and the
+    client's communications systems if the customer chose the app."""
     customer_id = cast("int", ticket.customer_id)  # an applied ticket has its customer
     items = list(ticket.items.all())
+    prefs = Preferences.objects.filter(customer_id=customer_id).first()
+    wants_app = bool(prefs and prefs.confirm_in_app)
+    apps = notification_connectors(client_id=ticket.client_id) if wants_app else []
     found: list[Recipient] = []
+    instead: list[Recipient] = []
 
     if _is_security(ticket, items):
         for address in EmailAddress.objects.filter(
@@ -146,16 +191,24 @@ def confirmation_recipients(*, ticket: Ticket) -> list[Recipient]:
                 found.append(Recipient(channel, old, Reason.OLD_CONTACT))
             if new:
                 found.append(Recipient(channel, new, Reason.NEW_CONTACT))
-        found += _preferred(customer_id)
+        # The app chosen: told there, or by the fallback below; not by a default e-mail.
+        found += _preferred(customer_id, prefs, in_app=wants_app)
+    if wants_app and not apps:
+        instead = _fallback(customer_id)
+        found += instead
 
     unique: dict[tuple[str, str], Recipient] = {}
     for recipient in found:
         unique.setdefault((recipient.channel, recipient.address.lower()), recipient)
-    return list(unique.values())
+    return Plan(
+        recipients=list(unique.values()),
+        apps=apps,
+        app_missing=wants_app and not apps,
+        instead=instead,
+    )
 
 
-def _preferred(customer_id: int) -> list[Recipient]:
-    prefs = Preferences.objects.filter(customer_id=customer_id).first()
+def _preferred(customer_id: int, prefs: Preferences | None, *, in_app: bool) -> list[Recipient]:
     by_email = prefs.confirm_by_email if prefs else True
     by_sms = prefs.confirm_by_sms if prefs else False
     email = EmailAddress.objects.filter(customer_id=customer_id, is_primary=True).first()
@@ -165,9 +218,23 @@ def _preferred(customer_id: int) -> list[Recipient]:
         chosen.append(Recipient(Channel.EMAIL, email.email, Reason.PREFERRED))
     if by_sms and phone:
         chosen.append(Recipient(Channel.SMS, phone.number, Reason.PREFERRED))
-    if not chosen and email:
+    if not chosen and not in_app and email:
         chosen.append(Recipient(Channel.EMAIL, email.email, Reason.PREFERRED))
     return chosen
+
+
+def _fallback(customer_id: int) -> list[Recipient]:
+    """The customer chose the app but the client has no communications system: the
+    primary e-mail, else the primary mobile by SMS."""
+    email = EmailAddress.objects.filter(customer_id=customer_id, is_primary=True).first()
+    if email is not None:
+        return [Recipient(Channel.EMAIL, email.email, Reason.FALLBACK)]
+    phone = (
+        PhoneNumber.objects.filter(customer_id=customer_id, is_primary=True)
+        .exclude(kind=PhoneNumber.Kind.LANDLINE)
+        .first()
+    )
+    return [Recipient(Channel.SMS, phone.number, Reason.FALLBACK)] if phone else []
 
 
 # --- Sending the confirmations -----------------------------------------------------------
@@ -202,18 +269,22 @@ def report_url(token: str) -> str:
 def confirmations_create(*, ticket: Ticket) -> list[Message]:
     """Queue the confirmation of an applied `ticket` to each of its recipients, each with
     its own single-use "this wasn't me" link. Call it after the profile is written; a
-    second call (a retried apply) returns the same messages and queues nothing."""
+    second call (a retried apply) returns the same messages and queues nothing. Returns
+    the e-mail and SMS messages; the in-app notifications are deliveries (connectors),
+    each tied to the ticket by its `Confirmation` row."""
     customer = ticket.customer
     if customer is None:
         return []
     language, zone = _language_and_zone(customer)
     now = timezone.now()
+    ticket_items = list(ticket.items.all())
     items = [
         {"label": item.label, "old": item.old_display, "new": item.new_display}
-        for item in ticket.items.all()
+        for item in ticket_items
     ]
+    plan = confirmation_plan(ticket=ticket)
     messages, queued = [], False
-    for recipient in confirmation_recipients(ticket=ticket):
+    for recipient in plan.recipients:
         key = idempotency_key(ticket=ticket, recipient=recipient)
         existing = Message.objects.filter(idempotency_key=key).first()
         if existing is not None:
@@ -259,6 +330,34 @@ def confirmations_create(*, ticket: Ticket) -> list[Message]:
                 expires_at=now + tokens.VALID_FOR,
             )
         messages.append(message)
+    for connector in plan.apps:
+        queued = (
+            _in_app_create(
+                ticket=ticket,
+                connector=connector,
+                items=ticket_items,
+                language=language,
+                zone=zone,
+                now=now,
+            )
+            or queued
+        )
+    if plan.app_missing and queued:
+        fallback = [r.masked for r in plan.instead]
+        TicketEvent.objects.create(
+            ticket=ticket,
+            at=now,
+            kind=TicketEvent.Kind.NOTE,
+            message=(
+                "The customer asked for confirmations in the app, but no communications "
+                "system is active for this client: "
+                + (
+                    f"confirmed by {fallback[0]} instead."
+                    if fallback
+                    else "confirmed by their other contacts only."
+                )
+            ),
+        )
     if queued:
         TicketEvent.objects.create(
             ticket=ticket,
@@ -268,6 +367,127 @@ def confirmations_create(*, ticket: Ticket) -> list[Message]:
             + ", ".join(c.recipient_masked for c in _confirmations(ticket)),
         )
     return messages
+
+
+def _in_app_create(
+    *,
+    ticket: Ticket,
+    connector: Connector,
+    items: list[ChangeItem],
+    language: str,
+    zone: str,
+    now: dt.datetime,
+) -> bool:
+    """The in-app confirmation to one communications system, with its own single-use
+    link; False if it was written already (a retried apply)."""
+    if Confirmation.objects.filter(ticket_id=ticket.pk, delivery__connector=connector).exists():
+        return False
+    customer = cast("Customer", ticket.customer)
+    token, digest = tokens.token_new()
+    expires_at = now + tokens.VALID_FOR
+    shown = [
+        {
+            "label": _plain(item.label),
+            "old": _app_masked(item, item.old_display),
+            "new": _app_masked(item, item.new_display),
+        }
+        for item in items
+    ]
+    context = {
+        "client_name": ticket.client.name,
+        "reference": ticket.reference,
+        "applied_at": _when(now, zone),
+        "items": shown,
+        "valid_days": tokens.VALID_FOR.days,
+    }
+    data = {
+        "customer": customer.number,
+        "notification": "change_confirmation",
+        "language": language,
+        "title": _plain(_render_text(ticket, language, "title.txt", context), one_line=True)[
+            :TITLE_MAX
+        ],
+        "body": _plain(_render_text(ticket, language, "body.txt", context))[:BODY_MAX],
+        "items": shown,
+        "applied_at": now.isoformat(),
+        "report_url": "",
+        "report_label": _plain(
+            _render_text(ticket, language, "action.txt", context), one_line=True
+        )[:TITLE_MAX],
+        "report_expires_at": expires_at.isoformat(),
+    }
+    # The same event id for the same ticket and system: a retried apply writes nothing.
+    event_id = str(
+        uuid.uuid5(uuid.NAMESPACE_URL, f"profiledesk:confirmation:{ticket.pk}:{connector.pk}")
+    )
+    delivery = notification_create(
+        ticket=ticket,
+        connector=connector,
+        event_id=event_id,
+        data=data,
+        secrets={"report_url": report_url(token)},
+    )
+    confirmation = Confirmation.objects.create(
+        ticket=ticket,
+        delivery=delivery,
+        recipient_masked=connector.name,
+        reason=Reason.PREFERRED,
+        created_at=now,
+    )
+    ReportLink.objects.create(
+        ticket=ticket,
+        confirmation=confirmation,
+        token_hash=digest,
+        language=language,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    return True
+
+
+def _render_text(ticket: Ticket, language: str, part: str, context: dict[str, Any]) -> str:
+    """A plain-text part of the in-app template (per client and language, as messages)."""
+    names = candidates(
+        client_slug=ticket.client.slug, template=APP_TEMPLATE, language=language, part=part
+    )
+    with translation.override(language):
+        text = select_template(names).template.render(Context(context, autoescape=False))
+    return str(text).strip()
+
+
+def _plain(text: str, *, one_line: bool = False) -> str:
+    """Text an app shows as it is: no bidi controls, zero-width or control characters
+    (a name or a client's template cannot reorder or hide what the customer reads);
+    line breaks only in a body."""
+    kept = []
+    for ch in str(text):
+        if ch in INVISIBLE_CONTROLS:
+            continue
+        if ch == "\n" and not one_line:
+            kept.append(ch)
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            kept.append(" ")
+        else:
+            kept.append(ch)
+    cleaned = "".join(kept)
+    if one_line:
+        return " ".join(cleaned.split())
+    return "\n".join(" ".join(line.split()) for line in cleaned.split("\n")).strip()
+
+
+def _app_masked(item: ChangeItem, shown: str) -> str:
+    """`shown` (the ticket's display) as the app may carry it: values the desk masks
+    stay as masked, public ones as they are, anything else shown in clear on the desk
+    (a name, a job title) masked to its first character."""
+    if not shown:
+        return ""
+    try:
+        policy = resolve_field(item.section, item.field).policy
+    except LookupError:
+        return _plain(mask_head(shown), one_line=True)
+    if policy.sensitivity == Sensitivity.PUBLIC or policy.masked_by_default:
+        return _plain(shown, one_line=True)
+    return _plain(mask_head(shown), one_line=True)
 
 
 def _confirmations(ticket: Ticket) -> QuerySet[Confirmation]:
@@ -287,12 +507,27 @@ def _note_sent(ticket: Ticket) -> None:
         if Confirmation.objects.filter(pk=confirmation.pk, noted_at__isnull=True).update(
             noted_at=timezone.now()
         ):
-            channel = confirmation.message.get_channel_display()
+            message = cast("Message", confirmation.message)  # filtered on its status
+            channel = message.get_channel_display()
             TicketEvent.objects.create(
                 ticket=ticket,
-                at=confirmation.message.sent_at or timezone.now(),
+                at=message.sent_at or timezone.now(),
                 kind=TicketEvent.Kind.NOTE,
                 message=f"Confirmation sent by {channel} to {confirmation.recipient_masked}.",
+            )
+    for confirmation in (
+        _confirmations(ticket)
+        .filter(noted_at__isnull=True, delivery__status=DeliveryStatus.DELIVERED)
+        .select_related("delivery")
+    ):
+        if Confirmation.objects.filter(pk=confirmation.pk, noted_at__isnull=True).update(
+            noted_at=timezone.now()
+        ):
+            TicketEvent.objects.create(
+                ticket=ticket,
+                at=cast("Delivery", confirmation.delivery).delivered_at or timezone.now(),
+                kind=TicketEvent.Kind.NOTE,
+                message=(f"In-app confirmation acknowledged by {confirmation.recipient_masked}."),
             )
 
 
@@ -324,7 +559,8 @@ def ticket_close_if_done(*, ticket: Ticket) -> bool:
 
 def _closing_reason(ticket: Ticket) -> str:
     # Honest: "every system has the change" only when some system was to be told.
-    if Delivery.objects.filter(ticket_id=ticket.pk).exists():
+    # The customer's in-app notification is a confirmation, not a system told the change.
+    if Delivery.objects.filter(ticket_id=ticket.pk).exclude(event__type=NOTIFICATION_TYPE).exists():
         return "The customer is told and every downstream system has the change."
     return "The customer is told; no downstream system receives this change."
 

@@ -100,6 +100,11 @@ class Status(models.TextChoices):
     GAVE_UP = "gave_up", _("Gave up")
 
 
+# The type of an event to the customer through the client's own app (a communications
+# system): masked text the desk wrote, no profile field values, so no data scope
+# applies to it (services.notification_create).
+NOTIFICATION_TYPE = "customer.notification"
+
 # Work a worker (or the sweep) still has to do.
 OPEN_STATUSES = [Status.PENDING, Status.FAILING]
 

@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from profiledesk.accounts.models import User
 from profiledesk.tickets.models import State, Ticket
 
-from .models import Connector, Delivery, Status
+from .models import NOTIFICATION_TYPE, Connector, Delivery, Kind, Status
 
 # A ticket has deliveries only once it is applied.
 _STATES_WITH_DELIVERIES = {State.APPLIED, State.CLOSED, State.ROLLED_BACK}
@@ -27,7 +27,23 @@ def ticket_deliveries(ticket: Ticket) -> list[Delivery]:
     ticket that has not been applied (the ticket page's budget stays fixed)."""
     if ticket.state not in _STATES_WITH_DELIVERIES:
         return []
-    return list(ticket.deliveries.select_related("connector").order_by("connector__name", "pk"))
+    # A customer's in-app confirmation shows with the confirmations, not among the
+    # systems told of the change.
+    return list(
+        ticket.deliveries.exclude(event__type=NOTIFICATION_TYPE)
+        .select_related("connector")
+        .order_by("connector__name", "pk")
+    )
+
+
+def notification_connectors(*, client_id: int) -> list[Connector]:
+    """The client's active communications systems: where a customer's in-app
+    notifications go (whatever their categories and data scope)."""
+    return list(
+        Connector.objects.filter(
+            client_id=client_id, kind=Kind.COMMUNICATIONS, is_active=True
+        ).order_by("pk")
+    )
 
 
 def ticket_deliveries_done(*, ticket: Ticket) -> bool:
@@ -84,6 +100,7 @@ def troubled_deliveries(*, staff: User, limit: int = 20) -> list[Delivery]:
 def masked_event(event: dict[str, Any]) -> dict[str, Any]:
     """A delivery's body for the desk's own screens: every changed value replaced by
     "•••" (the receiving system gets them in clear; a desk admin does not need them)."""
+    event = {k: v for k, v in event.items() if k != "_sealed"}  # ciphertext: noise
     data = event.get("data") or {}
     changes = [
         {**change, **{k: "•••" for k in ("old", "new") if change.get(k) is not None}}

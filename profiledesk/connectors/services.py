@@ -22,10 +22,19 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from profiledesk.accounts.models import User
+from profiledesk.messaging import crypto
 from profiledesk.tickets.models import TicketEvent
 from profiledesk.vault.cards import redact_card_numbers
 
-from .models import OPEN_STATUSES, Connector, Delivery, EventSequence, Status
+from .models import (
+    NOTIFICATION_TYPE,
+    OPEN_STATUSES,
+    Connector,
+    Delivery,
+    EventSequence,
+    Kind,
+    Status,
+)
 from .scopes import scopable_keys
 from .signing import event_body
 
@@ -131,6 +140,103 @@ def deliveries_create(*, ticket: "Ticket", event: dict[str, Any]) -> list[Delive
             _enqueue(delivery.pk)
         deliveries.append(delivery)
     return deliveries
+
+
+# Where a notification's secrets (the "this wasn't me" link) wait, sealed with Fernet
+# (messaging.crypto), until the delivery is acknowledged; never sent under this name.
+SEALED = "_sealed"
+SEALED_MASK = "••••••"  # what the stored event (and the admin) shows in a secret's place
+
+
+def notification_create(
+    *,
+    ticket: "Ticket",
+    connector: Connector,
+    event_id: str,
+    data: dict[str, Any],
+    secrets: dict[str, str],
+) -> Delivery:
+    """One `customer.notification` event about `ticket` to `connector` — an active
+    communications system of the ticket's client, or ValueError — in the caller's
+    transaction, queued on commit; the same `event_id` again returns the row written.
+
+    `data` goes under "data" whole: it is not filtered by the connector's data scope, so
+    it must hold only what the desk shows masked. `secrets` are keys of `data` whose
+    values are kept sealed in the row (`SEALED`, as the messaging outbox keeps a message
+    that carries a secret) with "••••••" in their place, put back only into the bytes
+    sent, and wiped once the system acknowledges the event. The event takes the
+    customer's next `sequence`, so it waits for the customer's earlier events to the
+    same system (and later ones wait for it)."""
+    if (
+        connector.client_id != ticket.client_id
+        or connector.kind != Kind.COMMUNICATIONS
+        or not connector.is_active
+    ):
+        raise ValueError(
+            "a notification goes only to an active communications system of the client"
+        )
+    said = event_body(data).decode()
+    if redact_card_numbers(said) != said:
+        raise ValueError("a notification must not carry a card number")
+    key = f"{event_id}:{connector.pk}"
+    existing = Delivery.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    sequence = _next_sequence(customer_id=ticket.customer_id)
+    shown = {**data, **dict.fromkeys(secrets, SEALED_MASK)}
+    envelope: dict[str, Any] = {
+        "id": event_id,
+        "type": NOTIFICATION_TYPE,
+        "created_at": now.isoformat(),
+        "client": ticket.client.slug,
+        "ticket": ticket.reference,
+        "category": ticket.category,
+        "sequence": sequence,
+        "replaces": _previous_sequence(connector=connector, customer_id=ticket.customer_id),
+        "data": shown,
+    }
+    if secrets:
+        envelope[SEALED] = crypto.seal(dict(secrets))
+    with transaction.atomic():  # a savepoint: a lost race must not break the caller's
+        delivery, created = Delivery.objects.get_or_create(
+            idempotency_key=key,
+            defaults={
+                "client_id": ticket.client_id,
+                "ticket": ticket,
+                "connector": connector,
+                "event": envelope,
+                "event_id": event_id,
+                "customer_id": ticket.customer_id,
+                "sequence": sequence,
+                "status": Status.PENDING,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
+        )
+    if created:
+        _enqueue(delivery.pk)
+    return delivery
+
+
+def outgoing_event(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as sent: the stored one with its sealed secrets back in place (the bytes
+    sent are this, nothing added). ValueError if they cannot be unsealed."""
+    if SEALED not in event:
+        return event
+    sent = {k: v for k, v in event.items() if k != SEALED}
+    sent["data"] = {**event.get("data", {}), **crypto.unseal(event[SEALED])}
+    return sent
+
+
+def _wipe_sealed(delivery_id: int) -> None:
+    """An acknowledged event's secrets are no longer needed: drop the sealed copy (the
+    row keeps the event as staff see it)."""
+    event = Delivery.objects.values_list("event", flat=True).get(pk=delivery_id)
+    if isinstance(event, dict) and SEALED in event:
+        Delivery.objects.filter(pk=delivery_id).update(
+            event={k: v for k, v in event.items() if k != SEALED}
+        )
 
 
 def _next_sequence(*, customer_id: int | None) -> int | None:
@@ -276,11 +382,16 @@ def delivery_claim(*, delivery_id: int) -> Outgoing | None:
             delivery_id=delivery_id, error="the connector's secret cannot be decrypted"
         )
         return None
+    try:
+        sent = outgoing_event(delivery.event)
+    except ValueError:  # a notification's link sealed with a key the desk no longer has
+        delivery_give_up(delivery_id=delivery_id, error="the event's secret cannot be decrypted")
+        return None
     return Outgoing(
         id=delivery.pk,
         url=delivery.connector.url,
         secret=secret,
-        body=event_body(delivery.event),
+        body=event_body(sent),
         event_id=delivery.event_id,
         idempotency_key=delivery.idempotency_key,
         attempts=delivery.attempts,
@@ -297,6 +408,7 @@ def delivery_mark_delivered(*, delivery_id: int, status_code: int) -> bool:
         locked_until=None,
     )
     if done:
+        _wipe_sealed(delivery_id)
         _note(delivery_id, "Delivered to %(connector)s.")
         _release_next(delivery_id)
     return bool(done)

@@ -232,16 +232,16 @@ def tickets(customer, *, batch: int, for_subject: bool = False) -> Iterator[dict
                 )
             for confirmation in (
                 Confirmation.objects.filter(ticket_id__in=ids)
-                .select_related("message")
+                .select_related("message", "delivery")
                 .order_by("id")
             ):
                 confirmations.setdefault(confirmation.ticket_id, []).append(
                     {
                         "to": confirmation.recipient_masked,
-                        "channel": confirmation.message.channel,
+                        "channel": confirmation.channel,  # email, sms or app
                         "reason": confirmation.reason,
-                        "status": confirmation.message.status,
-                        "sent_at": iso(confirmation.message.sent_at),
+                        "status": confirmation.status,
+                        "sent_at": iso(confirmation.done_at),
                     }
                 )
         for ticket in rows:

@@ -11,6 +11,7 @@ from profiledesk.messaging.tasks import send_message
 from profiledesk.privacy.masking import mask_email, mask_phone
 from profiledesk.tickets.models import State, Ticket
 from profiledesk.tickets.services import ItemDraft, ticket_create
+from tests.connectors.conftest import receiver  # noqa: F401 - a fixture
 from tests.messaging.conftest import smtp_server  # noqa: F401 - a fixture
 
 LINK = re.compile(r"/confirm/report/([^\s\"<>]+)")
