@@ -12,6 +12,7 @@ masked as everywhere on the desk.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from profiledesk.connectors.models import Delivery
@@ -64,7 +65,7 @@ class ReceiverPage:
     carried: list[Carried]
     record: list[tuple[str, Any, str]]  # (label, row, value shown)
     record_sequence: int | None
-    record_updated_at: str
+    record_updated_at: datetime | None
 
 
 def receiver_page(*, delivery: Delivery) -> ReceiverPage | None:
@@ -74,7 +75,7 @@ def receiver_page(*, delivery: Delivery) -> ReceiverPage | None:
         return None
     store = receiver_store()
     attempts = [
-        a
+        {**a, "received_at": datetime.fromisoformat(a["received_at"])}
         for a in requests_for(store, idempotency_key=delivery.idempotency_key)
         if a["system"] == system
     ]
@@ -111,5 +112,5 @@ def receiver_page(*, delivery: Delivery) -> ReceiverPage | None:
         carried=carried,
         record=record,
         record_sequence=held["sequence"] if held else None,
-        record_updated_at=held["updated_at"] if held else "",
+        record_updated_at=datetime.fromisoformat(held["updated_at"]) if held else None,
     )
