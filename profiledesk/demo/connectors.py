@@ -101,16 +101,16 @@ def demo_connectors_ensure(clients: dict[str, Client]) -> list[Connector]:
     connectors = []
     for client in clients.values():
         legacy = Connector.objects.filter(client=client, name=LEGACY_NAME).first()
+        # The old CRM is upgraded only as the seed left it; an edited one is the
+        # newcomer's now, kept as it is beside the new CRM.
+        upgradable = legacy if legacy is not None and _legacy_untouched(legacy) else None
         for system in DEMO_SYSTEMS:
             connector = Connector.objects.filter(client=client, name=system.name).first()
-            # The old CRM is upgraded only as the seed left it; an edited one is the
-            # newcomer's now, kept as it is beside the new CRM.
-            upgrade = system.kind == Kind.CRM and legacy is not None and _legacy_untouched(legacy)
-            if connector is None and upgrade:
-                connector = legacy
+            if connector is None and system.kind == Kind.CRM and upgradable is not None:
+                connector = upgradable
                 _configure(connector, system)
                 connector.save()
-            if connector is None:
+            elif connector is None:
                 connector = Connector(client=client)
                 _configure(connector, system)
                 connector.save()

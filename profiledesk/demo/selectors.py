@@ -60,8 +60,8 @@ class Carried:
 class ReceiverPage:
     system: str  # the receiver's path, "/northwind/crm"
     customer: str
-    attempts: list[dict]
-    event: dict | None  # the first verified copy that arrived
+    attempts: list[dict[str, Any]]
+    event: dict[str, Any] | None  # the first verified copy that arrived
     carried: list[Carried]
     record: list[tuple[str, Any, str]]  # (label, row, value shown)
     record_sequence: int | None
