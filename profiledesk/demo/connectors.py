@@ -8,8 +8,11 @@ edited it); the inactive "point it at your receiver" CRM of earlier demos is upg
 only if nobody touched it since the seed made it.
 """
 
+import contextlib
 import datetime as dt
 import secrets
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +24,8 @@ from profiledesk.connectors.models import Connector, Kind
 from profiledesk.connectors.scopes import PRESETS
 from profiledesk.intake.fields import CATEGORY_FIELDS
 from profiledesk.policies.categories import Category
+
+from .receiver import serve
 
 
 @dataclass(frozen=True)
@@ -133,3 +138,26 @@ def receiver_systems() -> dict[str, dict]:
             continue
         systems[path] = {"client": connector.client.slug, "name": connector.name, "secret": secret}
     return systems
+
+
+@contextlib.contextmanager
+def receiver_running() -> Iterator[bool]:
+    """The demo receiver in a thread of this process, for seed_demo's stories: their
+    deliveries run in process as they apply, and reach the client's systems then, not a
+    minute after run_demo starts. Yields False, and starts nothing, when something
+    already listens on the port (run_demo's receiver)."""
+    try:
+        server = serve(
+            port=int(getattr(settings, "DEMO_RECEIVER_PORT", 8001)),
+            store=receiver_store(),
+            systems=receiver_systems(),
+        )
+    except OSError:
+        yield False
+        return
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield True
+    finally:
+        server.shutdown()
+        server.server_close()

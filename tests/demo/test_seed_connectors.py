@@ -134,3 +134,26 @@ def test_the_old_crm_a_newcomer_touched_is_left_alone(northwind, demo_mode, edit
         "Demo CRM",
         "Demo billing",
     }
+
+
+# Committed for real: deliveries are sent when the story's transaction commits.
+@pytest.mark.django_db(transaction=True)
+def test_the_stories_changes_reach_the_demo_systems_as_the_seed_applies_them(seed):
+    from profiledesk.connectors.models import Delivery, Status
+    from profiledesk.demo import receiver
+    from profiledesk.demo.connectors import receiver_store
+
+    seed(customers=10)  # enough Northwind customers for the stories
+
+    deliveries = Delivery.objects.select_related("connector", "ticket")
+    assert deliveries.exists(), "the stories applied nothing the demo systems receive"
+    assert {d.status for d in deliveries} == {Status.DELIVERED}
+    email = deliveries.get(ticket__summary="New e-mail address (demo story)")
+    record = receiver.record_of(
+        receiver_store(),
+        system=receiver_path(email.connector),
+        customer=email.ticket.customer.number,
+    )
+    change = email.event["data"]["changes"][0]
+    held = {(v["field"], v["row"]): v["value"] for v in record["values"]}
+    assert held[(change["field"], change["row"])] == change["new"]
