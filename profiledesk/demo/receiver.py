@@ -144,7 +144,9 @@ class Systems:
         self.logic = example()
         self.store = store
         self.config = systems
-        self.lock = threading.Lock()  # one event at a time: Records is not thread-safe
+        # One event at a time (Records is not thread-safe); re-entrant: a refusal inside
+        # the apply records itself under the same lock.
+        self.lock = threading.RLock()
         self.records: dict[str, Any] = {path: self.logic.Records() for path in systems}
         with _connect(store) as db:
             for row in db.execute("SELECT system, customer, record FROM records"):
@@ -223,9 +225,12 @@ def handler_for(systems: Systems) -> type[BaseHTTPRequestHandler]:
         server_version = "ProfileDeskDemoReceiver/1"
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self._answer(413, "too large")
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if not 0 <= length <= MAX_BODY:
+                self._answer(413 if length > MAX_BODY else 400, "bad length")
                 return
             body = self.rfile.read(length)
             headers = {name.lower(): value for name, value in self.headers.items()}
@@ -246,11 +251,20 @@ def handler_for(systems: Systems) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A peer that hung up, or a request that broke the handler: one line, no traceback
+        # (whose locals could carry a body).
+        error = sys.exc_info()[1]
+        print(f"a request failed ({type(error).__name__})", flush=True)
+
+
 def serve(*, port: int, store: Path, systems: dict[str, dict]) -> ThreadingHTTPServer:
     """A server bound to 127.0.0.1:`port` (0: any free port); call serve_forever()."""
     handler = handler_for(Systems(store=store, systems=systems))
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", port), handler)
     return server
 
 

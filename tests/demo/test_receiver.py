@@ -256,3 +256,30 @@ def test_a_card_arrives_as_its_token_and_the_page_never_shows_the_token(
     html = _page(personas["supervisor"], delivery).content.decode()
     assert token not in html and "5555555555554444" not in html
     assert "last4: 4444" in html
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"client": "northwind", "data": []}',  # signed, but not an event's shape
+        b'{"client": "northwind"}',
+        b"[1, 2]",
+        b"not json",
+    ],
+)
+def test_a_signed_body_that_is_no_event_is_a_400_not_a_hang(northwind, rx, body):
+    crm = _system(northwind, rx)
+    rx.start()
+    answer = rx.post(receiver_path(crm), body, secret=SECRET, key=f"odd-{len(body)}")
+    assert answer.status_code in (400, 403)
+
+
+def test_a_bad_content_length_is_refused(northwind, rx):
+    crm = _system(northwind, rx)
+    rx.start()
+    with socket.create_connection(("127.0.0.1", rx.port), timeout=10) as sock:
+        sock.sendall(f"POST {receiver_path(crm)} HTTP/1.0\r\nContent-Length: -5\r\n\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.0 400")
