@@ -15,11 +15,13 @@ Standard library only: it is the client's system, not the desk.
 """
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import sqlite3
 import sys
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -62,15 +64,22 @@ def example() -> ModuleType:
     return module
 
 
-def _connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
+@contextlib.contextmanager
+def _connect(path: Path | str, *, readonly: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection to the store for one unit of work: committed (or rolled back) and
+    closed at the end."""
     if readonly:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5)
     else:
         db = sqlite3.connect(path, timeout=20)
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(_SCHEMA)
     db.row_factory = sqlite3.Row
-    return db
+    try:
+        with db:  # a transaction
+            yield db
+    finally:
+        db.close()
 
 
 # --- A record as Records keeps it ({(field, row): value, "sequence", "commands"}) and as
