@@ -25,7 +25,7 @@ from profiledesk.connectors.scopes import PRESETS
 from profiledesk.intake.fields import CATEGORY_FIELDS
 from profiledesk.policies.categories import Category
 
-from .receiver import serve
+from .receiver import forget, serve
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def _configure(connector: Connector, system: DemoSystem) -> None:
 
 def demo_connectors_ensure(clients: dict[str, Client]) -> list[Connector]:
     """The demo systems of each client in `clients`, created if missing."""
-    connectors = []
+    connectors, fresh = [], []
     for client in clients.values():
         legacy = Connector.objects.filter(client=client, name=LEGACY_NAME).first()
         # The old CRM is upgraded only as the seed left it; an edited one is the
@@ -111,15 +111,18 @@ def demo_connectors_ensure(clients: dict[str, Client]) -> list[Connector]:
         upgradable = legacy if legacy is not None and _legacy_untouched(legacy) else None
         for system in DEMO_SYSTEMS:
             connector = Connector.objects.filter(client=client, name=system.name).first()
-            if connector is None and system.kind == Kind.CRM and upgradable is not None:
-                connector = upgradable
+            if connector is None:
+                if system.kind == Kind.CRM and upgradable is not None:
+                    connector = upgradable
+                else:
+                    connector = Connector(client=client)
                 _configure(connector, system)
                 connector.save()
-            elif connector is None:
-                connector = Connector(client=client)
-                _configure(connector, system)
-                connector.save()
+                fresh.append(f"/{client.slug}/{system.slug}")
             connectors.append(connector)
+    # A new system knows nothing yet: whatever the receiver kept under its path belonged
+    # to an earlier demo database.
+    forget(receiver_store(), systems=fresh)
     return connectors
 
 

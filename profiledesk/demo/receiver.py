@@ -143,6 +143,17 @@ def record_of(store: Path | str, *, system: str, customer: str) -> dict | None:
     return {**json.loads(row["record"]), "updated_at": row["updated_at"]}
 
 
+def forget(store: Path | str, *, systems: list[str]) -> None:
+    """Wipe what `systems` received and hold: they are new systems now (a demo connector
+    made again, as on a fresh demo database, whose customers' events start again at
+    sequence 1 and would otherwise all look stale)."""
+    if not systems or not Path(store).exists():
+        return
+    with _connect(store) as db:
+        for table in ("requests", "records"):
+            db.executemany(f"DELETE FROM {table} WHERE system = ?", [(s,) for s in systems])  # noqa: S608
+
+
 # --- The receiving systems -----------------------------------------------------------
 
 

@@ -157,3 +157,23 @@ def test_the_stories_changes_reach_the_demo_systems_as_the_seed_applies_them(see
     change = email.event["data"]["changes"][0]
     held = {(v["field"], v["row"]): v["value"] for v in record["values"]}
     assert held[(change["field"], change["row"])] == change["new"]
+
+
+def test_a_fresh_demo_database_starts_the_receiver_s_systems_afresh(northwind, demo_mode):
+    """Left from an earlier demo database: a record at sequence 9. The new database's
+    events start at 1 again; kept, the record would make every one of them look stale."""
+    from profiledesk.demo import receiver
+    from profiledesk.demo.connectors import receiver_store
+
+    store = receiver_store()
+    old = receiver.Systems(store=store, systems={"/northwind/crm": {"client": "northwind"}})
+    with receiver._connect(store) as db:
+        db.execute(
+            "INSERT INTO records VALUES ('/northwind/crm', 'NWE-0000001', ?, 'then')",
+            (receiver.record_dump({"sequence": 9, ("emailaddress.email", 1): "old@x.example"}),),
+        )
+    assert old and receiver.record_of(store, system="/northwind/crm", customer="NWE-0000001")
+
+    demo_connectors_ensure({"northwind": northwind})
+
+    assert receiver.record_of(store, system="/northwind/crm", customer="NWE-0000001") is None
