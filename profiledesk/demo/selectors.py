@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from profiledesk.connectors.models import Delivery
 from profiledesk.intake.fields import FIELD_SPECS, Kind
 from profiledesk.privacy.masking import DOT, display
@@ -40,7 +42,7 @@ def shown(field: str, value: Any) -> str:
     if sensitivity == Sensitivity.SENSITIVE and spec is not None:
         return display(value, spec.policy)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return str(_("yes") if value else _("no"))
     return str(value)
 
 

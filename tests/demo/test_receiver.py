@@ -16,6 +16,8 @@ import time
 import pytest
 import requests
 import time_machine
+from hypothesis import given
+from hypothesis import strategies as st
 
 from audit.models import AuditEvent
 from profiledesk.apply.services import ticket_apply
@@ -283,3 +285,28 @@ def test_a_bad_content_length_is_refused(northwind, rx):
         while chunk := sock.recv(4096):
             answer += chunk
     assert answer.startswith(b"HTTP/1.0 400")
+
+
+SECRET_KEYS = ["paymentcard.vault_token", "bankaccount.vault_token", "unknown.field"]
+SENSITIVE_KEYS = ["personaldetails.national_id", "personaldetails.date_of_birth"]
+
+
+@given(
+    token=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=8, max_size=40),
+    key=st.sampled_from(SECRET_KEYS),
+)
+def test_the_page_never_shows_a_token_or_a_secret_class_value(token, key):
+    from profiledesk.demo.selectors import shown
+
+    assert token not in shown(key, {"token": token, "brand": "visa", "last4": "4242"})
+    assert token not in shown(key, token)
+
+
+@given(value=st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=9, max_size=30))
+def test_a_sensitive_class_value_is_masked_as_on_the_desk(value):
+    from profiledesk.demo.selectors import shown
+    from profiledesk.intake.fields import FIELD_SPECS
+
+    keys = {spec.key for spec in FIELD_SPECS.values()}
+    for key in (k for k in SENSITIVE_KEYS if k in keys):
+        assert value not in shown(key, value)
