@@ -40,5 +40,6 @@ urlpatterns = [
     path("api/", include("profiledesk.api.urls")),
     path("inbound/", include("profiledesk.inbound.urls")),
     path("dev/", include("profiledesk.messaging.urls")),  # DEBUG only: 404 otherwise
+    path("demo/", include("profiledesk.demo.urls")),  # DEMO_MODE only: 404 otherwise
     path("admin/", admin.site.urls),
 ]

@@ -130,6 +130,9 @@ MATRIX: dict[str, Rule] = {
     # delivery by hand (the fixture's is pending: refused with a message, 302).
     "connectors:alerts": Rule(allowed=frozenset({"supervisor"})),
     "connectors:retry": Rule(method="post", allowed=frozenset({"supervisor"}), ok=302, scoped=True),
+    # The demo receiver's page of a delivery: demo mode only, so a 404 here (DEMO_MODE off,
+    # as in production) for everyone; tests/demo/test_receiver.py covers it in demo mode.
+    "demo:receiver_delivery": Rule(ok=404),
     # History pages (audit/views.py): compliance and supervisors read; only compliance
     # reveals a past value (audited). The staff page names a Northwind agent.
     "audit:customer_history": Rule(allowed=APPROVERS, scoped=True),

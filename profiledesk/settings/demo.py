@@ -52,6 +52,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
         "timeout": 20,
     }
 
+# The demo receiver (demo/receiver.py, started by run_demo): each demo client's CRM and
+# billing system, on 127.0.0.1 at this port; the demo connectors point at it over plain
+# HTTP, which only a DEBUG desk allows (Connector.clean).
+DEMO_RECEIVER_PORT = int(os.environ.get("DEMO_RECEIVER_PORT") or 8001)
+
 # DEMO_BEAT_SECONDS: run every periodic task (sweeps, purges) this often (the tests'
 # demo stack, which must see the sweeps run while it writes).
 if _beat_seconds := float(os.environ.get("DEMO_BEAT_SECONDS") or 0):

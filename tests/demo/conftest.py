@@ -1,10 +1,18 @@
+import socket
+
 import pytest
 from django.core.management import call_command
 
 
 @pytest.fixture
-def demo_mode(settings):
+def demo_mode(settings, tmp_path):
     settings.DEMO_MODE = True
+    # The demo receiver's store and port: the test's own, never the developer's var/ or a
+    # running demo's receiver.
+    settings.DEMO_VAR_DIR = tmp_path
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        settings.DEMO_RECEIVER_PORT = sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -2,10 +2,12 @@
 the web server on one SQLite file), driven over HTTP.
 
 An attacker who reads the demo's console or var/*.log must find no live "this wasn't me"
-token, no card number typed into a search and no one-time code; and web, worker and beat
-writing at once (beat's sweeps every second) must never answer a 500 or log "database is
-locked". One stack is started for the module (about 40 s): the journey runs, the
-processes stop, and each test below asserts one thing over their whole output.
+token, no card number typed into a search, no one-time code and no connector's signing
+secret; and web, worker and beat writing at once (beat's sweeps every second) must never
+answer a 500 or log "database is locked". A change the agent applies reaches the demo
+receiver (the client's CRM), signed, verified, and updates its record. One stack is
+started for the module (about 60 s): the journeys run, the processes stop, and each test
+below asserts one thing over their whole output.
 """
 
 import base64
@@ -58,6 +60,10 @@ class Run:
     output: dict[str, str] = field(default_factory=dict)  # file name -> text
     env: dict[str, str] = field(default_factory=dict)
     base: str = ""
+    applied: str = ""  # the reference of the ticket the agent applied
+    new_language: str = ""
+    receiver_page: str = ""  # the demo receiver's page of its CRM delivery
+    signing_secrets: list[str] = field(default_factory=list)
 
 
 class Desk:
@@ -129,6 +135,49 @@ def _journey(desk: Desk, run: Run) -> None:
     desk.post(f"/tickets/{reference}/comment/", body=f"caller read out {CARD} by mistake")
 
 
+def _apply_journey(desk: Desk, run: Run) -> None:
+    """A newcomer's change, over HTTP as the floor makes it: open a language change for a
+    customer, claim it, verify the caller with a code (AL1), mark verified, apply; then
+    follow the delivery panel's link to what the client's CRM received."""
+    queue = desk.get("/tickets/?state=new").text
+    reference = sorted(set(re.findall(r"/tickets/(PD-\d+)/", queue)))[0]
+    customer_id = re.search(r"/customers/(\d+)/", desk.get(f"/tickets/{reference}/").text)[1]
+    new = f"/tickets/new/{customer_id}/"
+    start = {"channel": "phone", "category": "language_region", "summary": "Demo receiver"}
+    form = desk.get(f"{new}?channel=phone&category=language_region").text
+    current = re.search(r'<option value="(\w+)" selected', form)
+    run.new_language = "fr" if current is None or current[1] != "fr" else "de"
+    opened = desk.post(new, **start, language=run.new_language)
+    run.applied = re.search(r"/tickets/(PD-\d+)/", opened.url)[1]
+    ref = run.applied
+    desk.post(f"/tickets/{ref}/claim/")
+    desk.post(f"/tickets/{ref}/move/", to="verifying", reason="")
+    panel = desk.get(f"/verification/{ref}/").text
+    contact = re.findall(r'name="contact" value="([^"]+)"', panel)[0]
+    before = set((run.var / "sms").glob("*")) | set((run.var / "mail").glob("*"))
+    panel = desk.post(f"/verification/{ref}/otp/send/", contact=contact).text
+
+    def _sent():
+        return (set((run.var / "sms").glob("*")) | set((run.var / "mail").glob("*"))) - before
+
+    sent = next(iter(_wait(_sent, 20, "the code's message")))
+    code = re.search(r"\b(\d{6})\b", sent.read_text(errors="replace"))[1]
+    challenge = re.search(r'name="challenge" value="(\d+)"', panel)[1]
+    desk.post(f"/verification/{ref}/otp/check/", challenge=challenge, code=code)
+    desk.post(f"/verification/{ref}/complete/")
+    desk.post(f"/apply/{ref}/")
+    receiver_log = run.var / "receiver.log"
+    _wait(
+        lambda: receiver_log.exists() and f" {ref} " in receiver_log.read_text(),
+        60,
+        f"{ref}'s event at the demo receiver",
+    )
+    ticket = desk.get(f"/tickets/{ref}/").text
+    link = re.search(r'href="(/demo/receiver/deliveries/\d+/)"', ticket)
+    assert link, f"no link to the receiver on {ref}"
+    run.receiver_page = desk.get(link[1]).text
+
+
 def _writer(desk: Desk, run: Run, references: list[str], answers: dict[str, str], stop) -> None:
     """Comments and security answers, as fast as the desk answers, until `stop`."""
     i = 0
@@ -165,6 +214,7 @@ def demo_run(tmp_path_factory) -> Run:
         "REDIS_URL": f"redis://127.0.0.1:{_free_port()}/0",
         "DEMO_BEAT_SECONDS": "1",  # every sweep and purge, each second
         "PORT": str(port),  # `PORT=… make run`: the seed's links follow it too
+        "DEMO_RECEIVER_PORT": str(_free_port()),  # the demo's CRM and billing systems
     }
     run.env = env
     manage = [sys.executable, str(ROOT / "manage.py")]
@@ -183,7 +233,9 @@ def demo_run(tmp_path_factory) -> Run:
         logins = (var / "demo-logins.txt").read_text()
         secrets = dict(re.findall(r"^(\w+\.\w+)\s.*?([A-Z2-7]{32})\s*$", logins, re.M))
         answers = dict(re.findall(r"^\s+(.+\?) (.+)$", logins, re.M))
-        _journey(Desk(base, run, "northwind.agent", secrets["northwind.agent"]), run)
+        agent = Desk(base, run, "northwind.agent", secrets["northwind.agent"])
+        _journey(agent, run)
+        _apply_journey(agent, run)
         # Concurrent writers on each client's tickets while beat's sweeps run.
         stop = threading.Event()
         threads = []
@@ -208,6 +260,14 @@ def demo_run(tmp_path_factory) -> Run:
             demo.kill()
         out.close()
         err.close()
+    # The connectors' signing secrets, read by the desk itself (never from an output).
+    shell = "from profiledesk.connectors.models import Connector as C\n"
+    shell += "for c in C.objects.all(): print(c.secret())"
+    listed = subprocess.run(  # noqa: S603 - our own manage.py
+        [*manage, "shell", "-c", shell], env=env, cwd=ROOT, capture_output=True, check=True
+    )
+    # Whatever else the shell prints (a count) is not a secret: the admin asks 24+ chars.
+    run.signing_secrets = [w for w in listed.stdout.decode().split() if len(w) >= 24]
     for path in var.glob("*.log"):
         run.output[path.name] = path.read_text(errors="replace")
     for name in ("run.out", "run.err"):
@@ -245,6 +305,23 @@ def test_no_card_number_in_any_output(demo_run):
 def test_no_one_time_code_in_any_output(demo_run):
     for name, text in demo_run.output.items():
         assert not re.search(rf"(?<!\d){demo_run.otp_code}(?!\d)", text), f"the OTP in {name}"
+
+
+def test_an_applied_change_reaches_the_demo_crm_verified_and_updates_its_record(demo_run):
+    log = demo_run.output["receiver.log"]
+    line = next(line for line in log.splitlines() if f" {demo_run.applied} " in line)
+    assert line.startswith("/northwind/crm ") and line.endswith("signature verified, applied")
+    page = demo_run.receiver_page
+    assert 'data-testid="signature-verified"' in page
+    assert 'data-testid="record-updated"' in page  # the CRM holds the value the event carried
+    assert re.search(rf"<td>\s*{demo_run.new_language}\s*<", page), "the value it carried"
+
+
+def test_no_signing_secret_in_any_output(demo_run):
+    assert len(demo_run.signing_secrets) >= 4  # each client's CRM and billing system
+    for name, text in demo_run.output.items():
+        for secret in demo_run.signing_secrets:
+            assert secret not in text, f"a connector's signing secret in {name}"
 
 
 def test_concurrent_writes_with_sweeps_running_never_fail(demo_run):

@@ -1,6 +1,8 @@
-"""`make run`'s last step: Redis (if none answers), a Celery worker, Celery beat and the
-web server, in the foreground. Ctrl-C stops everything this command started."""
+"""`make run`'s last step: Redis (if none answers), the demo receiver (each demo client's
+CRM and billing system), a Celery worker, Celery beat and the web server, in the
+foreground. Ctrl-C stops everything this command started."""
 
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +14,8 @@ from urllib.parse import urlparse
 import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from profiledesk.demo.connectors import receiver_store, receiver_systems
 
 
 def _redis_answers(url: str) -> bool:
@@ -44,9 +48,18 @@ class Command(BaseCommand):
         python = sys.executable
         procs: list[tuple[str, subprocess.Popen]] = []
 
-        def start(name: str, cmd: list[str]) -> None:
+        def start(name: str, cmd: list[str], stdin: bytes | None = None) -> None:
             log = open(var / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
-            procs.append((name, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)))
+            proc = subprocess.Popen(
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.PIPE if stdin is not None else None,
+            )
+            if stdin is not None and proc.stdin is not None:
+                proc.stdin.write(stdin)
+                proc.stdin.close()
+            procs.append((name, proc))
 
         if not _redis_answers(settings.REDIS_URL):
             redis_port = str(urlparse(settings.REDIS_URL).port or 6379)
@@ -71,6 +84,21 @@ class Command(BaseCommand):
             else:
                 self._stop(procs)
                 raise CommandError("Redis did not start; see var/redis.log.")
+        # The demo's downstream systems: their signing secrets go through a pipe, never
+        # argv (ps shows it), a file or a log.
+        start(
+            "receiver",
+            [
+                python,
+                "-m",
+                "profiledesk.demo.receiver",
+                "--port",
+                str(settings.DEMO_RECEIVER_PORT),
+                "--store",
+                str(receiver_store()),
+            ],
+            stdin=json.dumps(receiver_systems()).encode(),
+        )
         celery = [python, "-m", "celery", "-A", "profiledesk"]
         start("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"])
         start(
@@ -83,7 +111,9 @@ class Command(BaseCommand):
             self.stdout.write(logins.read_text())
         shown = var.relative_to(settings.BASE_DIR) if var.is_relative_to(settings.BASE_DIR) else var
         self.stdout.write(
-            f"Logs: {shown}/worker.log, {shown}/beat.log, {shown}/redis.log. "
+            "Applied changes reach the demo CRM and billing systems: open a delivery on the "
+            "ticket's Downstream systems panel.\n"
+            f"Logs: {shown}/worker.log, {shown}/beat.log, {shown}/receiver.log, {shown}/redis.log. "
             "Ctrl-C stops everything.\n"
         )
         server = subprocess.Popen(

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from profiledesk.customers.models import Customer
+from profiledesk.demo.connectors import receiver_running
 from profiledesk.demo.mode import require_demo_mode
 from profiledesk.demo.pools import SECURITY_QUESTIONS
 from profiledesk.demo.seeding import demo_seed
@@ -78,7 +79,10 @@ class Command(BaseCommand):
             )
         # A few customers whose changes went through the desk's services, for the history
         # and rollback pages (none when there are too few); their tickets count in --tickets.
-        stories = demo_stories(progress=progress)
+        # The demo's CRM and billing systems listen meanwhile: the stories' changes reach
+        # them as they are applied.
+        with receiver_running():
+            stories = demo_stories(progress=progress)
         if stories:
             self.stdout.write(stories_text(stories))
             logins_write(
