@@ -41,7 +41,7 @@ from profiledesk.messaging import crypto
 from profiledesk.messaging.models import Message
 from profiledesk.rollback.services import RollbackError, rollback_open
 from profiledesk.tickets.models import State, Ticket
-from profiledesk.tickets.services import TicketError, ticket_create
+from profiledesk.tickets.services import TicketError, ticket_claim, ticket_create
 from profiledesk.tickets.states import TransitionError, transition
 from verification.services import (
     VerificationError,
@@ -251,12 +251,15 @@ def _story_run(story: Story, customer: m.Customer, staff: Staff) -> Ticket:
         items=items,
         summary=story.summary,
     )
+    # One person at a time: the agent claims it before working it, as on the floor.
+    ticket = ticket_claim(ticket=ticket, by=staff.agent)
     transition(ticket=ticket, to=State.VERIFYING, by=staff.agent)
     _verify(ticket, staff.agent)
     _ready(ticket, staff)
     ticket = _apply(ticket, staff)
     if story.rollback_reason:
         rollback = rollback_open(by=staff.compliance, ticket=ticket, reason=story.rollback_reason)
+        rollback = ticket_claim(ticket=rollback, by=staff.agent)
         transition(ticket=rollback, to=State.VERIFYING, by=staff.agent)
         # The customer is not on the line for a rollback: compliance waives verification.
         verification_waive(ticket=rollback, by=staff.compliance, reason=story.rollback_reason)
