@@ -52,7 +52,7 @@ test: deps system-test lint check
 
 # Fault tests (SIGKILLed workers, lost tasks): slower, so not in every `make test`.
 test-faults: deps system-test
-	PROFILEDESK_FAULTS=1 tests/with_services.sh $(BIN)/pytest tests/connectors/test_faults.py tests/connectors/test_faults_redis.py
+	PROFILEDESK_FAULTS=1 tests/with_services.sh $(BIN)/pytest tests/connectors/test_faults.py tests/connectors/test_faults_redis.py tests/connectors/test_faults_order.py
 
 ## the parts ---------------------------------------------------------------------------
 lint: deps

@@ -326,8 +326,8 @@ HEALTH_CELERY_TIMEOUT = float(env("HEALTH_CELERY_TIMEOUT", "5"))
 # CONNECTOR_MAX_ATTEMPTS tries, then given up (a supervisor can retry by hand).
 CONNECTOR_TIMEOUT = float(env("CONNECTOR_TIMEOUT", "10"))
 CONNECTOR_MAX_ATTEMPTS = int(env("CONNECTOR_MAX_ATTEMPTS", "8"))
-CONNECTOR_RETRY_BASE_SECONDS = 30
-CONNECTOR_RETRY_MAX_SECONDS = 3600
+CONNECTOR_RETRY_BASE_SECONDS = int(env("CONNECTOR_RETRY_BASE_SECONDS", "30"))
+CONNECTOR_RETRY_MAX_SECONDS = int(env("CONNECTOR_RETRY_MAX_SECONDS", "3600"))
 # A system failing this many attempts in a row (or given up) alerts supervisors.
 CONNECTOR_ALERT_AFTER = int(env("CONNECTOR_ALERT_AFTER", "3"))
 # Connector URLs must be https:// unless this is on (DEBUG, and the tests' local receiver).
