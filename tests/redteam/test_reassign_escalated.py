@@ -43,3 +43,21 @@ def test_a_supervisor_cannot_reassign_security_s_ticket(with_security, personas,
         ticket_reassign(ticket=with_security, to=None, by=personas["supervisor"])
     with_security.refresh_from_db()
     assert with_security.assignee == personas["security"]
+
+
+def test_security_taking_a_ticket_from_the_floor_reaches_the_floor_s_open_page(customer, personas):
+    """The agent's page polls the ticket's version: security's claim must change it, or
+    the page goes on offering the agent a ticket that is no longer theirs."""
+    ticket = TicketFactory(customer=customer, created_by=personas["agent"])
+    ticket.assignee = personas["agent"]
+    ticket.save(update_fields=["assignee"])
+    transition(ticket=ticket, to=State.ESCALATED, by=personas["agent"], reason="Voice changed")
+    ticket.refresh_from_db()
+    shown = ticket.version
+    security_claim(ticket=ticket, by=personas["security"])
+    ticket.refresh_from_db()
+    assert ticket.version > shown
+    poll = signed_in(personas["agent"]).get(
+        reverse("tickets:live", args=[ticket.reference]), {"v": shown, "p": ""}
+    )
+    assert poll.status_code == 200  # not 204 "nothing changed"
