@@ -2,7 +2,8 @@
 caller is verified", for everyone on the floor. The gate of profiledesk.customers.reveal,
 registered in VerificationConfig.ready():
 
-- staff who hold an open ticket of the customer (its assignee or its creator) whose
+- staff who hold an open ticket of the customer (its assignee: a creator taken off the
+  ticket by a takeover or a reassignment no longer holds it) whose
   verification is complete and still valid (`status.progress(ticket).complete`), and
   complete without a code to a contact changed within the cooling-off period (whatever
   the category: `status.achieved_level(..., unmasking=True)`), and that is not with
@@ -12,7 +13,6 @@ registered in VerificationConfig.ready():
 - everyone else is refused, and told why.
 """
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from profiledesk.customers.reveal import RevealAccess
@@ -36,7 +36,7 @@ def verified_ticket_of(*, customer, staff) -> Ticket | None:
     # A ticket with security (suspected fraud, a critical score) verifies a suspect.
     held = (
         Ticket.objects.filter(customer=customer, state__in=BASIS_STATES)
-        .filter(Q(assignee=staff) | Q(created_by=staff))
+        .filter(assignee=staff)
         .select_related("client", "customer")
         .order_by("-id")
     )

@@ -728,10 +728,11 @@ DETAILS_STATES = {State.VERIFYING, State.READY, State.PENDING_APPROVAL, State.AP
 
 def details_reveal_refusal(*, ticket: Ticket, staff: User) -> str | None:
     """Why `staff` may not reveal the ticket's values in the wizard (verification aside),
-    or None. Only the agent working the ticket (its assignee or creator) may: anyone else
-    opening a verified ticket would read a customer's details unverified and without a
-    reason (supervisors reveal from the customer page, with one)."""
-    if staff.pk not in (ticket.assignee_id, ticket.created_by_id):
+    or None. Only the agent working the ticket (its assignee: the claim) may: anyone else
+    opening a verified ticket — its creator taken off it included — would read a
+    customer's details unverified and without a reason (supervisors reveal from the
+    customer page, with one)."""
+    if staff.pk != ticket.assignee_id:
         return _(
             "Only the agent working this ticket sees its details; reveal from the "
             "customer's page instead (a reason may be asked, and it is recorded)."

@@ -38,8 +38,10 @@ def security_claim(*, ticket: Ticket, by: User, request: HttpRequest | None = No
         )
     locked.assignee = by
     locked.updated_at = timezone.now()
+    # As any claim: the floor's open page (it polls the version) learns it is not theirs.
+    locked.version += 1
     locked._change_reason = "claimed by security"
-    locked.save(update_fields=["assignee", "updated_at"])
+    locked.save(update_fields=["assignee", "updated_at", "version"])
     if previous is None:
         message = _("Claimed by %(name)s (security).") % {"name": by}
     else:

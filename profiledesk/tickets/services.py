@@ -158,6 +158,9 @@ def ticket_reassign(*, ticket: Ticket, to: User, by: User) -> Ticket:
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if not locked.is_open:
         raise TicketError(_("This ticket is no longer open."))
+    # As for a claim or a take-over: a suspected fraud is security's to hand out.
+    if locked.state == State.ESCALATED and Role.SECURITY not in roles_of(by):
+        raise TicketError(_("This ticket is with the security team."))
     if to is not None and not to.memberships.filter(client_id=locked.client_id).exists():
         raise TicketError(_("%(name)s does not work for this client.") % {"name": to})
     if to is not None and not to.has_perm("tickets.work_ticket"):
