@@ -52,6 +52,9 @@
     if (action) return action;
     const approve = firstShown("[data-testid=approve]");
     if (approve) return approve;
+    // Nobody's yet: claiming it is the step (nothing else can be done on it before).
+    const claim = firstShown("[data-shortcut=claim]");
+    if (claim) return claim;
     if (["new", "verifying"].includes(page.dataset.state)) {
       const step = wizardStep();
       if (step) return step;

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 
 from audit.models import AuditEvent
+from profiledesk.accounts.naming import staff_name
 from profiledesk.apply import services
 from profiledesk.apply.services import ApplyError, ticket_apply
 from profiledesk.approvals.services import approvals_void
@@ -191,7 +192,7 @@ def test_two_presses_at_once_apply_once(monkeypatch, customer, personas):
     # where a later test's worker would pick them up. The outboxes are tested elsewhere.
     monkeypatch.setattr(services, "_deliveries_create", lambda **kwargs: [])
     monkeypatch.setattr(services, "_confirmations_create", lambda **kwargs: [])
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(3)
     outcomes: list[str] = []
 
     def press(user):
@@ -199,17 +200,29 @@ def test_two_presses_at_once_apply_once(monkeypatch, customer, personas):
         try:
             ticket_apply(ticket=Ticket.objects.get(pk=ticket.pk), by=user)
             outcomes.append("applied")
-        except ApplyError:
-            outcomes.append("refused")
+        except (ApplyError, TransitionError) as error:
+            outcomes.append(str(error))
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=press, args=(personas[r],)) for r in ("agent", "supervisor")]
+    # Only the one holding the claim applies: two of their presses at once (a double
+    # click, two tabs) race on the row lock, and the one that waited finds it applied;
+    # a supervisor pressing meanwhile without taking the ticket over is refused.
+    agent = personas["agent"]
+    assert ticket.assignee == agent
+    presses = (agent, agent, personas["supervisor"])
+    threads = [threading.Thread(target=press, args=(user,)) for user in presses]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(outcomes) == ["applied", "refused"]
+    assert outcomes.count("applied") == 1, outcomes
+    refusals = sorted(outcome for outcome in outcomes if outcome != "applied")
+    # The press that waited on the lock saw the ticket applied (closed at once when there
+    # is nobody to confirm to); the supervisor's was refused on the claim.
+    assert len(refusals) == 2
+    assert refusals[0].startswith("A ticket that is") and "cannot be applied" in refusals[0]
+    assert refusals[1] == f"Claim this ticket first — it is assigned to {staff_name(agent)}."
     assert TicketEvent.objects.filter(ticket=ticket, to_state=State.APPLIED).count() == 1
     reason = f"{ticket.reference} applied"
     assert m.Preferences.history.filter(history_change_reason=reason).count() == 1

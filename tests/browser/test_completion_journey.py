@@ -38,10 +38,14 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=SHOTS / f"{name}.png")
 
 
-def claimed(ticket: Ticket, user) -> None:
-    """The floor claims a ticket before working it (issue 14's "one person at a time")."""
-    ticket.assignee = user
-    ticket.save(update_fields=["assignee"])
+def claim_from_the_ticket(page: Page, ticket: Ticket) -> None:
+    """The floor claims a ticket before working it (issue 14's "one person at a time"):
+    nobody has one that arrived by e-mail or the API, and nothing can be done on it yet."""
+    live = page.get_by_test_id("ticket-live")
+    expect(live).to_contain_text("Nobody has claimed this ticket")
+    page.get_by_test_id("claim").click()
+    expect(page.get_by_text(f"You claimed {ticket.reference}.")).to_be_visible()
+    expect(live).to_contain_text("Claimed by you")
 
 
 def match_from_the_ticket(page: Page, query: str, name: str, prefix: str) -> None:
@@ -68,7 +72,7 @@ def verify_with_code_and_answers(page: Page, smtp, address: str) -> None:
         page.get_by_label("First school?").fill("st marys")
         page.get_by_role("button", name="Check answers").click()
     page.get_by_role("button", name="Mark verified").click()
-    expect(page.get_by_test_id("timeline")).to_contain_text("verifying → ready")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Verifying → Ready")
 
 
 def apply_and_see_it_closed(page: Page, ticket: Ticket, prefix: str) -> None:
@@ -80,7 +84,7 @@ def apply_and_see_it_closed(page: Page, ticket: Ticket, prefix: str) -> None:
         assert time.monotonic() < deadline, Ticket.objects.get(pk=ticket.pk).state
         time.sleep(0.2)
     page.reload()
-    expect(page.get_by_test_id("timeline")).to_contain_text("applied → closed")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Applied → Closed")
     expect(page.get_by_test_id("confirmations")).to_be_visible()
     shot(page, f"{prefix}-9-closed")
 
@@ -122,10 +126,10 @@ def test_an_unmatched_email_is_matched_captured_verified_applied_and_closed(
     assert answer.status_code == 201, answer.text
     ticket = Ticket.objects.get(channel="email")
     assert ticket.customer is None and not ticket.items.exists()
-    claimed(ticket, agent)
 
     sign_in(page, agent)
     page.goto(f"/tickets/{ticket.reference}/")
+    claim_from_the_ticket(page, ticket)
     expect(page.get_by_test_id("match")).to_be_visible()
     expect(page.get_by_role("button", name="Start verification")).to_have_count(0)
     shot(page, "email-1-unmatched")
@@ -191,10 +195,10 @@ def test_an_api_request_without_a_customer_is_matched_approved_applied_and_close
     assert answer.status_code == 201, answer.text
     ticket = Ticket.objects.get(reference=answer.json()["reference"])
     assert ticket.customer is None and ticket.items.exists()
-    claimed(ticket, agent)
 
     sign_in(page, agent)
     page.goto(f"/tickets/{ticket.reference}/")
+    claim_from_the_ticket(page, ticket)
     expect(page.get_by_test_id("items")).to_contain_text("1111")
     shot(page, "api-1-unmatched")
     match_from_the_ticket(page, "Lovelace", "Ada Lovelace", "api")

@@ -21,7 +21,7 @@ from tests.browser.test_verification_journey import (
     code_received,
 )
 from tests.confirmations.conftest import send
-from tests.factories import complete_customer
+from tests.factories import claimed, complete_customer
 from tests.messaging.conftest import smtp_server  # noqa: F401 - a fixture
 from tests.verification.helpers import open_ticket
 
@@ -31,7 +31,8 @@ OUT = SCREENSHOTS / "screen"
 ZOOM_200 = {"width": 683, "height": 384}  # 1366×768 at 200 % zoom, in CSS pixels
 # Tab presses for the whole verification-to-apply job from the keyboard (issue 14: it was
 # 163 by hand; this test measured 78 on the old page, where focus fell to <body> after each
-# step and Chromium's focus navigation starting point saved some presses).
+# step and Chromium's focus navigation starting point saved some presses). With the live
+# bar (issue 14's claim) it is 10 from the top; 0 when the agent claims with `c` first.
 TAB_BUDGET = 10
 
 
@@ -199,20 +200,35 @@ class Keyboard:
         self.steps.append(self.tabs - before)
 
 
+@pytest.mark.parametrize("arrived", ["by phone", "in the queue"])
 def test_the_verification_to_apply_job_from_the_keyboard(
     page: Page,
     personas,
     northwind,
     smtp_server,  # noqa: F811 - the fixture imported above
     celery_in_process,  # noqa: F811 - the fixture imported above
+    arrived,
 ) -> None:
     agent = personas["agent"]
     ada = complete_customer(northwind, legal_name="Ada Lovelace")
+    # By phone: the agent who takes the call opens the ticket and has it claimed; from the
+    # queue: nobody has it yet.
     ticket = open_ticket(ada, agent, verifying=False)
+    if arrived == "in the queue":
+        claimed(ticket, None)
     sign_in(page, agent)
     page.goto(f"/tickets/{ticket.reference}/")
     keys = Keyboard(page)
 
+    if arrived == "in the queue":
+        # One person at a time: the agent claims it first, with `c` (no Tab); the page
+        # comes back with focus on the next step.
+        expect(page.get_by_role("button", name="Start verification")).to_have_count(0)
+        page.keyboard.press("c")
+        expect(page.get_by_text(f"You claimed {ticket.reference}.")).to_be_visible()
+        expect(page.get_by_test_id("claim-status")).to_contain_text("Claimed by you")
+    else:
+        expect(page.get_by_test_id("claim-status")).to_contain_text("Claimed by you")
     keys.reach(page.get_by_role("button", name="Start verification"))
     page.keyboard.press("Enter")
     # Each step's result lands focus on the next step, described by that result.
@@ -240,19 +256,21 @@ def test_the_verification_to_apply_job_from_the_keyboard(
     expect(mark).to_be_focused()
     keys.reach(mark)
     page.keyboard.press("Enter")
-    expect(page.get_by_test_id("timeline")).to_contain_text("ready")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Verifying → Ready")
     apply = page.get_by_role("button", name="Apply", exact=True)
     expect(apply).to_be_focused()
     keys.reach(apply)
     page.keyboard.press("Enter")
-    expect(page.get_by_test_id("timeline")).to_contain_text("applied")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Ready → Applied")
     # Nothing left to press: focus is on the step header, which says what happens now.
     expect(page.get_by_test_id("ticket-step")).to_be_focused()
     ticket.refresh_from_db()
     assert ticket.state in (State.APPLIED, State.CLOSED)
     OUT.mkdir(parents=True, exist_ok=True)
-    OUT.joinpath("tab-presses.txt").write_text(
-        f"Tab presses, verification to apply: {keys.tabs} (before each control: {keys.steps})\n"
+    name = "tab-presses.txt" if arrived == "by phone" else "tab-presses-claimed-with-c.txt"
+    OUT.joinpath(name).write_text(
+        f"Tab presses, verification to apply ({arrived}): {keys.tabs} "
+        f"(before each control: {keys.steps})\n"
     )
     assert keys.tabs <= TAB_BUDGET
     assert keys.steps[1:] == [0, 0, 0, 0, 0]  # every step after the first: no Tab at all
@@ -268,11 +286,17 @@ def described_by_the_result(control: Locator, result: Locator) -> None:
 def test_the_shortcuts_and_their_overlay(page: Page, personas, northwind) -> None:
     agent = personas["agent"]
     ada = complete_customer(northwind, legal_name="Ada Lovelace")
-    ticket = open_ticket(ada, agent, verifying=False)
+    ticket = claimed(open_ticket(ada, agent, verifying=False), None)
     sign_in(page, agent)
     page.goto(f"/tickets/{ticket.reference}/")
 
-    # n: the button that moves the ticket on, from anywhere, without a Tab.
+    # n: the button that moves the ticket on, from anywhere, without a Tab: while nobody
+    # has claimed it, Claim (nothing else can be done on it before); c claims it.
+    page.keyboard.press("n")
+    expect(page.get_by_test_id("claim")).to_be_focused()
+    page.get_by_test_id("ticket-step").click()  # focus elsewhere: c needs no focus
+    page.keyboard.press("c")
+    expect(page.get_by_text(f"You claimed {ticket.reference}.")).to_be_visible()
     page.keyboard.press("n")
     start = page.get_by_role("button", name="Start verification")
     expect(start).to_be_focused()
@@ -327,6 +351,7 @@ def test_the_shortcuts_and_their_overlay(page: Page, personas, northwind) -> Non
     page.goto("/customers/")
     page.get_by_role("heading", name="Find a customer").click()  # focus off the box
     page.keyboard.press("/")
-    search = page.get_by_role("searchbox")
+    # The header's search, on every page (the page's own box is the fallback).
+    search = page.get_by_role("searchbox", name="Search tickets and customers")
     expect(search).to_be_focused()
     expect(search).to_have_value("")

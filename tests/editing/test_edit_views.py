@@ -154,6 +154,11 @@ def test_someone_else_is_shown_the_ticket_with_why_and_cannot_post(customer, per
     stamp = f"new:{'0' * 64}"
     assert http.post(_url(ticket), {"email": "x@example.org", "stamp": stamp}).status_code == 403
     assert ticket.items.get(field="emailaddress.email").new_value == "grace@example.org"
+    # The supervisor who must correct it takes it over first (recorded); then it is theirs.
+    take_over = reverse("tickets:take_over", args=[ticket.reference])
+    assert http.post(take_over, {"reason": "Correcting the address"}).status_code == 302
+    assert http.get(_url(ticket)).status_code == 200
+    assert signed_in(agent).get(_url(ticket)).status_code == 403
 
 
 def test_another_clients_ticket_is_a_404(solaris, personas, agent):

@@ -13,14 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.models import AuditEvent
+from profiledesk.accounts.roles import Role
 from profiledesk.customers.services import customer_freeze
 from profiledesk.tickets import completion
 from profiledesk.tickets.completion import ticket_match
 from profiledesk.tickets.models import Channel, State, Ticket, TicketEvent
 from profiledesk.tickets.services import TicketError, ticket_create
 from profiledesk.tickets.states import transition
-from tests.conftest import signed_in
-from tests.factories import MembershipFactory, complete_customer
+from tests.conftest import make_staff, signed_in
+from tests.factories import MembershipFactory, claimed, complete_customer
 
 CARD = "4111 1111 1111 1111"
 
@@ -291,6 +292,7 @@ def test_an_api_requests_items_show_what_they_replace_once_matched(northwind, ag
     assert item.old_display == ""
     customer.personal.preferred_name = "Grace"
     customer.personal.save()
+    claimed(ticket, agent)
     ticket_match(ticket=ticket, customer=customer, by=agent)
     item.refresh_from_db()
     assert item.old_display == "Grace"
@@ -333,11 +335,9 @@ def test_the_match_search_query_budget_does_not_grow_with_the_results(
 QUERIES_MATCH_SEARCH = 10
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-def test_two_agents_matching_at_once_give_one_match(monkeypatch, personas, northwind, customer):
-    ticket = unmatched(northwind)
-    ada = complete_customer(northwind, legal_name="Ada Lovelace")
+def race(monkeypatch, *presses) -> list[str]:
+    """Run `presses` (callables) at once, the first to take the ticket's row lock holding
+    it a while; each outcome is "matched" or the refusal's message."""
     original = completion.match_problem
 
     def slow_problem(locked):
@@ -345,28 +345,84 @@ def test_two_agents_matching_at_once_give_one_match(monkeypatch, personas, north
         return original(locked)
 
     monkeypatch.setattr(completion, "match_problem", slow_problem)
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(len(presses))
     outcomes: list[str] = []
 
-    def match(user, who):
+    def run(press):
         barrier.wait()
         try:
-            ticket_match(ticket=Ticket.objects.get(pk=ticket.pk), customer=who, by=user)
+            press()
             outcomes.append("matched")
-        except TicketError:
-            outcomes.append("refused")
+        except TicketError as error:
+            outcomes.append(str(error))
         finally:
             connection.close()
 
-    threads = [
-        threading.Thread(target=match, args=(personas["agent"], customer)),
-        threading.Thread(target=match, args=(personas["supervisor"], ada)),
-    ]
+    threads = [threading.Thread(target=run, args=(press,)) for press in presses]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(outcomes) == ["matched", "refused"]
+    return sorted(outcomes)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_two_agents_claiming_and_matching_at_once_give_one_owner_and_one_match(
+    monkeypatch, personas, northwind, customer
+):
+    # Matching needs the claim, so two agents racing to complete a request race on the
+    # claim: one owns it and matches it; the other is told who has it and matches nothing.
+    from profiledesk.tickets.services import ticket_claim
+
+    ticket = unmatched(northwind)
+    second = make_staff("agent-two", Role.AGENT, northwind)
+    ada = complete_customer(northwind, legal_name="Ada Lovelace")
+
+    def claim_and_match(user, who):
+        def press():
+            ticket_claim(ticket=Ticket.objects.get(pk=ticket.pk), by=user)
+            ticket_match(ticket=Ticket.objects.get(pk=ticket.pk), customer=who, by=user)
+
+        return press
+
+    outcomes = race(
+        monkeypatch,
+        claim_and_match(personas["agent"], customer),
+        claim_and_match(second, ada),
+    )
+    ticket.refresh_from_db()
+    owner, loser = (
+        (personas["agent"], second)
+        if ticket.assignee == personas["agent"]
+        else (second, personas["agent"])
+    )
+    assert ticket.assignee == owner
+    assert outcomes == sorted(["matched", f"{owner} has already claimed this ticket."])
+    assert ticket.customer == (customer if owner == personas["agent"] else ada)
+    assert AuditEvent.objects.filter(action="ticket.matched").count() == 1
+    assert not AuditEvent.objects.filter(action="ticket.matched", actor=loser).exists()
+    assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.NOTE).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_one_agent_matching_from_two_tabs_at_once_gives_one_match(
+    monkeypatch, personas, northwind, customer
+):
+    # The one holding the claim submits two matches at once (two tabs, a double click):
+    # the row lock lets one through; the other is told the request is matched already.
+    agent = personas["agent"]
+    ticket = unmatched(northwind, assignee=agent)
+    ada = complete_customer(northwind, legal_name="Ada Lovelace")
+
+    def match(who):
+        return lambda: ticket_match(ticket=Ticket.objects.get(pk=ticket.pk), customer=who, by=agent)
+
+    outcomes = race(monkeypatch, match(customer), match(ada))
+    assert outcomes == sorted(["matched", "This request is already matched to a customer."])
+    ticket.refresh_from_db()
+    assert ticket.customer in (customer, ada)
     assert AuditEvent.objects.filter(action="ticket.matched").count() == 1
     assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.NOTE).count() == 1
 
@@ -395,6 +451,7 @@ def test_an_api_requests_new_email_replaces_the_primary_once_matched(northwind, 
         "emailaddress.is_primary",
     }
     primary = customer.emails.get(is_primary=True)
+    claimed(ticket, agent)
     ticket_match(ticket=ticket, customer=customer, by=agent)
     [item] = ticket.items.all()
     assert (item.field, item.target_id) == ("emailaddress.email", primary.pk)
@@ -407,6 +464,7 @@ def test_an_api_requests_new_email_replaces_the_primary_once_matched(northwind, 
 def test_an_api_requests_new_phone_stays_a_new_primary_for_a_customer_without_one(northwind, agent):
     customer = complete_customer(northwind, legal_name="No Phone", phones=0)
     ticket = api_ticket(northwind, "contact", {"phone": "+447911123456"})
+    claimed(ticket, agent)
     ticket_match(ticket=ticket, customer=customer, by=agent)
     fields = dict(ticket.items.values_list("field", "target_id"))
     assert fields["phonenumber.number"] is None and "phonenumber.is_primary" in fields
@@ -425,6 +483,7 @@ def test_a_matched_api_email_change_applies_as_a_replacement_of_the_primary(
     primary = customer.emails.get(is_primary=True)
     emails_before = customer.emails.count()
     ticket = api_ticket(northwind, "contact", {"email": "grace.new@example.com"})
+    claimed(ticket, agent)
     ticket_match(ticket=ticket, customer=customer, by=agent)
     ticket = Ticket.objects.get(pk=ticket.pk)
     transition(ticket=ticket, to=State.VERIFYING, by=agent)
