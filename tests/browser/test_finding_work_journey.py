@@ -71,8 +71,10 @@ def test_an_agent_finds_work_by_queue_sort_search_and_profile(page: Page, person
     expect(rows.last).to_have_attribute("data-reference", backlog[0].reference)
     shot(page, "queue-by-age")
 
-    # "/" from anywhere focuses the search box in the navigation.
-    page.locator("main").click()
+    # "/" from anywhere focuses the search box in the navigation (once the sorted page has
+    # loaded, with the focus on no field: the sort's select takes typed keys itself).
+    page.wait_for_load_state("load")
+    page.locator("h1").first.click()
     page.keyboard.press("/")
     box = page.locator("[data-shortcut-search]")
     expect(box).to_be_focused()
