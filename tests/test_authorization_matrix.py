@@ -198,6 +198,9 @@ MATRIX: dict[str, Rule] = {
     "tickets:match": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
     "tickets:capture": Rule(allowed=FLOOR, ok=302, scoped=True),
     "tickets:attachment": Rule(allowed=CUSTOMER_WORK, ok=404, scoped=True),
+    # A thin connector's receiver fetches an event's values with its client's API key,
+    # never with a staff session (tests/connectors/test_thin.py).
+    "api:event": Rule(gate="public", ok=401),
 }
 
 
@@ -242,6 +245,7 @@ def url_values(customer, personas):
         "user_id": personas["agent"].pk,
         "export_id": queued_export(customer.client, personas["compliance"]).pk,
         "item_id": 1,
+        "fetch_id": "00000000-0000-4000-8000-000000000000",
     }
 
 

@@ -413,7 +413,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"RequestChannelEnum": "profiledesk.api.schema.REQUEST_CHANNELS"},
+    "ENUM_NAME_OVERRIDES": {
+        "RequestChannelEnum": "profiledesk.api.schema.REQUEST_CHANNELS",
+        # A change request's status and an event share the one list of categories.
+        "CategoryEnum": "profiledesk.api.schema.CATEGORIES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "profiledesk.api.schema.strict_request_bodies",
