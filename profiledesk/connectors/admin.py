@@ -14,7 +14,7 @@ from profiledesk.clients.admin_scoping import ClientScopedAdmin
 from profiledesk.policies.categories import Category
 
 from .encryption import public_jwk_parse, thumbprint
-from .models import Connector, Delivery
+from .models import Connector, Delivery, Mode
 from .scopes import PRESETS, scopable
 from .selectors import masked_event
 from .signing import event_body
@@ -59,6 +59,18 @@ class PublicKeyField(forms.CharField):
             return True
 
 
+class ModeField(forms.TypedChoiceField):
+    """Full unless thin is chosen: a form posted without the field keeps the default."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=Mode.choices, coerce=str, empty_value=Mode.FULL, required=False, **kwargs
+        )
+
+    def has_changed(self, initial, data) -> bool:
+        return (data or Mode.FULL) != (initial or Mode.FULL)
+
+
 class ConnectorForm(forms.ModelForm):
     secret = forms.CharField(
         label=_("signing secret"),
@@ -91,6 +103,13 @@ class ConnectorForm(forms.ModelForm):
         ),
     )
 
+    mode = ModeField(
+        label=_("delivery mode"),
+        help_text=_(
+            "Thin: the signed event names the change without values, and the receiver "
+            "fetches them once with the client's API key within a limited time."
+        ),
+    )
     encryption_key = PublicKeyField(
         label=_("public key (JWK)"),
         required=False,
@@ -114,12 +133,6 @@ class ConnectorForm(forms.ModelForm):
             "encryption_key",
             "is_active",
         ]
-        help_texts = {
-            "mode": _(
-                "Thin: the signed event names the change without values, and the receiver "
-                "fetches them once with the client's API key within a limited time."
-            ),
-        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -89,7 +89,7 @@ def public_jwk_clean(jwk: Any) -> dict[str, str]:
             "private",
         )
     kty = jwk.get("kty")
-    if kty not in ALGORITHMS:
+    if not isinstance(kty, str) or kty not in ALGORITHMS:
         raise _refuse(
             _(
                 'Use an RSA or an EC key (kty "RSA" or "EC"): the desk encrypts with '
