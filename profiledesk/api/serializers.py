@@ -385,11 +385,16 @@ class EventChangeSerializer(serializers.Serializer):
 
 
 class EventDataSerializer(serializers.Serializer):
-    customer = serializers.CharField(help_text=_("The customer's number."))
-    applied_at = serializers.DateTimeField()
-    changes = EventChangeSerializer(many=True)
+    """What a `profile.changed` event carries; other event types carry their own fields
+    (ignore those you do not know)."""
+
+    customer = serializers.CharField(required=False, help_text=_("The customer's number."))
+    applied_at = serializers.DateTimeField(required=False)
+    changes = EventChangeSerializer(many=True, required=False)
     commands = serializers.ListField(
-        child=serializers.CharField(), help_text=_("For an identity system: what to do.")
+        child=serializers.CharField(),
+        required=False,
+        help_text=_("For an identity system: what to do."),
     )
 
 

@@ -1,5 +1,6 @@
 """REST API v1 for client systems (apps, web forms, chatbots): submit a change request,
-read its status; a thin connector's receiver fetches an event's values. JSON only; authenticated by a client's API key (`Authorization: Bearer`).
+read its status; a thin connector's receiver fetches an event's values. JSON only;
+authenticated by a client's API key (`Authorization: Bearer`).
 """
 
 import math
