@@ -410,7 +410,10 @@ class EventSerializer(serializers.Serializer):
     category = choice(choices=Category.choices)
     sequence = serializers.IntegerField(allow_null=True)
     replaces = serializers.IntegerField(allow_null=True)
-    data = EventDataSerializer(required=False, help_text=_("The values, in clear."))
+    # A field (DRF's metaclass takes it off the class), not Serializer.data: see `label`.
+    data = EventDataSerializer(  # type: ignore[assignment]
+        required=False, help_text=_("The values, in clear.")
+    )
     data_jwe = serializers.CharField(
         required=False,
         help_text=_("The values as a JWE compact string, for your connector's public key."),

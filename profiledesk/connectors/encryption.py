@@ -142,7 +142,8 @@ def _import(jwk: dict[str, str]) -> RSAKey | ECKey:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # joserfc warns of small keys; we refuse them
-            return key_class.import_key(jwk)
+            members: dict[str, str | list[str]] = dict(jwk)
+            return key_class.import_key(members)
     except Exception:  # whatever the numbers break, it is not a key
         raise _refuse(
             _("This is not a valid %(kty)s public key.") % {"kty": jwk["kty"]}, "invalid"
