@@ -214,6 +214,9 @@ MATRIX: dict[str, Rule] = {
         method="post", allowed=frozenset({"supervisor"}), ok=302, scoped=True
     ),
     "tickets:live": Rule(allowed=CUSTOMER_WORK, scoped=True),
+    # A thin connector's receiver fetches an event's values with its client's API key,
+    # never with a staff session (tests/connectors/test_thin.py).
+    "api:event": Rule(gate="public", ok=401),
 }
 
 
@@ -258,6 +261,7 @@ def url_values(customer, personas):
         "user_id": personas["agent"].pk,
         "export_id": queued_export(customer.client, personas["compliance"]).pk,
         "item_id": 1,
+        "fetch_id": "00000000-0000-4000-8000-000000000000",
     }
 
 

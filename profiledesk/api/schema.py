@@ -4,10 +4,13 @@ says so)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+from profiledesk.policies.categories import Category
 from profiledesk.tickets.models import Channel
 
 # The channels a client system may name when it submits (ENUM_NAME_OVERRIDES).
 REQUEST_CHANNELS = [(c.value, c.label) for c in (Channel.API, Channel.APP, Channel.WEB)]
+# Every category (a status, an event); a request names any but avatar (its own enum).
+CATEGORIES = Category.choices
 STRICT_COMPONENTS = ("ChangeRequestCreate", "Changes")
 
 

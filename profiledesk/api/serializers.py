@@ -362,3 +362,59 @@ class ValidationErrorSerializer(serializers.Serializer):
     summary = _Messages(required=False)
     comment = _Messages(required=False)
     changes = _ChangesMessages(required=False)
+
+
+# --- Thin events (docs/webhooks.md): what a thin connector's receiver fetches --------------
+
+
+@extend_schema_field({"nullable": True, "description": "A JSON value of the field's type."})
+class _AnyValue(serializers.JSONField):
+    pass
+
+
+class EventChangeSerializer(serializers.Serializer):
+    section = serializers.CharField(help_text=_("The category of the change."))
+    field = serializers.CharField(help_text=_("Such as emailaddress.email."))
+    label = serializers.CharField()  # type: ignore[assignment]  # see ChangeItemSerializer
+    kind = choice(choices=[("value", "value"), ("command", "command"), ("remove", "remove")])
+    row = serializers.IntegerField(
+        allow_null=True, help_text=_("The desk's id of the e-mail, phone, address… row.")
+    )
+    old = _AnyValue(required=False, help_text=_("In clear; null for a new row."))
+    new = _AnyValue(required=False, help_text=_("In clear; a card is its vault token."))
+
+
+class EventDataSerializer(serializers.Serializer):
+    """What a `profile.changed` event carries; other event types carry their own fields
+    (ignore those you do not know)."""
+
+    customer = serializers.CharField(required=False, help_text=_("The customer's number."))
+    applied_at = serializers.DateTimeField(required=False)
+    changes = EventChangeSerializer(many=True, required=False)
+    commands = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text=_("For an identity system: what to do."),
+    )
+
+
+class EventSerializer(serializers.Serializer):
+    """An event as a full connector would have received it (docs/webhooks.md): the values
+    under `data`, or, when your connector has a public key, under `data_jwe`."""
+
+    id = serializers.CharField(help_text=_("The event's id, as in the thin event."))
+    type = serializers.CharField(help_text=_("Such as profile.changed."))
+    created_at = serializers.DateTimeField()
+    client = serializers.CharField(help_text=_("Your slug at the desk."))
+    ticket = serializers.CharField(help_text=_("The desk's ticket reference."))
+    category = choice(choices=Category.choices)
+    sequence = serializers.IntegerField(allow_null=True)
+    replaces = serializers.IntegerField(allow_null=True)
+    # A field (DRF's metaclass takes it off the class), not Serializer.data: see `label`.
+    data = EventDataSerializer(  # type: ignore[assignment]
+        required=False, help_text=_("The values, in clear.")
+    )
+    data_jwe = serializers.CharField(
+        required=False,
+        help_text=_("The values as a JWE compact string, for your connector's public key."),
+    )

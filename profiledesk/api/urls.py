@@ -11,6 +11,7 @@ urlpatterns = [
         views.change_request_status,
         name="change_request",
     ),
+    path("v1/events/<uuid:fetch_id>/", views.event_fetch, name="event"),
     path("schema/", views.schema, name="schema"),
     path("docs/", views.docs, name="docs"),
     # Anything else under /api/ is a JSON 404, not the desk's HTML page.

@@ -1,9 +1,11 @@
 """REST API v1 for client systems (apps, web forms, chatbots): submit a change request,
-read its status. JSON only; authenticated by a client's API key (`Authorization: Bearer`).
+read its status; a thin connector's receiver fetches an event's values. JSON only;
+authenticated by a client's API key (`Authorization: Bearer`).
 """
 
 import math
 import re
+import uuid
 from typing import NoReturn
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -22,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from profiledesk.accounts.access import public
+from profiledesk.connectors.thin import FetchRefused, thin_event_fetch
 from profiledesk.tickets.models import Ticket
 from profiledesk.tickets.services import TicketError
 
@@ -34,6 +37,7 @@ from .serializers import (
     ChangeRequestCreateSerializer,
     ChangeRequestStatusSerializer,
     ErrorSerializer,
+    EventSerializer,
     ValidationErrorSerializer,
 )
 from .services import (
@@ -259,6 +263,57 @@ class ChangeRequestStatus(ApiView):
         return Response(status_payload(ticket))
 
 
+class EventFetch(ApiView):
+    throttle_classes = [ReadRateThrottle]
+
+    @extend_schema(
+        operation_id="event_fetch",
+        summary="Fetch a thin event's values, once",
+        description=(
+            "A thin connector's event names the change without its values; fetch them "
+            "here with the `fetch.id` of that event, once, within the hours the event's "
+            "`fetch.expires_at` says (the desk's CONNECTOR_THIN_FETCH_HOURS). You get the "
+            "event as a full connector would have received it. A second fetch, or one "
+            "after it expired, is 410: the desk no longer holds the values. Every fetch is "
+            "recorded in the desk's audit log."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "fetch_id",
+                {"type": "string", "format": "uuid"},
+                OpenApiParameter.PATH,
+                description="The `fetch.id` of the thin event.",
+            ),
+            RETRY_AFTER,
+        ],
+        responses={
+            200: OpenApiResponse(
+                EventSerializer,
+                description="The event with its values; the desk then wipes them.",
+            ),
+            401: _401,
+            404: OpenApiResponse(ErrorSerializer, description="No thin event of yours has it."),
+            410: OpenApiResponse(
+                ErrorSerializer, description="Fetched already, or expired: the values are gone."
+            ),
+            429: _429,
+        },
+    )
+    def get(self, request: Request, fetch_id: uuid.UUID) -> Response:
+        api_key = _api_key(request)
+        try:
+            event = thin_event_fetch(
+                fetch_id=fetch_id,
+                client=api_key.client,
+                key_label=api_key.prefix,
+                request=request._request,
+            )
+        except FetchRefused as refusal:
+            code = status.HTTP_410_GONE if refusal.gone else status.HTTP_404_NOT_FOUND
+            return Response({"detail": str(refusal)}, status=code)
+        return Response(event, headers={"Cache-Control": "no-store"})
+
+
 @public
 @csrf_exempt
 def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
@@ -267,6 +322,7 @@ def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
 
 change_request_create = public(ChangeRequestCreate.as_view())
 change_request_status = public(ChangeRequestStatus.as_view())
+event_fetch = public(EventFetch.as_view())
 # The schema and its docs page are public: they describe the API, they hold no data.
 schema = public(SpectacularAPIView.as_view())
 

@@ -2,15 +2,19 @@
 again; every add or change is an audit event (without the secret). Deliveries are
 read-only."""
 
+import json
+
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
 from profiledesk.clients.admin_scoping import ClientScopedAdmin
 from profiledesk.policies.categories import Category
 
-from .models import Connector, Delivery
+from .encryption import public_jwk_parse, thumbprint
+from .models import Connector, Delivery, Mode
 from .scopes import PRESETS, scopable
 from .selectors import masked_event
 from .signing import event_body
@@ -22,6 +26,49 @@ def _scope_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     for key, category, label in scopable():
         groups.setdefault(category, []).append((key, label))
     return list(groups.items())
+
+
+class PublicKeyField(forms.CharField):
+    """A receiver's public JWK pasted as JSON; cleaned to the dict the connector keeps
+    (connectors/encryption.py), empty for none. A pasted private key is refused and not
+    shown again on the page that says so."""
+
+    widget = forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off"})
+
+    def prepare_value(self, value):
+        if isinstance(value, dict):
+            return json.dumps(value, indent=2, sort_keys=True)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        return public_jwk_parse(text) if text else None
+
+    def bound_data(self, data, initial):
+        try:
+            self.to_python(data)
+        except ValidationError as error:
+            if error.code == "private":
+                return ""  # never echo a private key back into the page
+        return data
+
+    def has_changed(self, initial, data) -> bool:
+        try:
+            return self.to_python(data) != (initial or None)
+        except ValidationError:
+            return True
+
+
+class ModeField(forms.TypedChoiceField):
+    """Full unless thin is chosen: a form posted without the field keeps the default."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=Mode.choices, coerce=str, empty_value=Mode.FULL, required=False, **kwargs
+        )
+
+    def has_changed(self, initial, data) -> bool:
+        return (data or Mode.FULL) != (initial or Mode.FULL)
 
 
 class ConnectorForm(forms.ModelForm):
@@ -56,9 +103,36 @@ class ConnectorForm(forms.ModelForm):
         ),
     )
 
+    mode = ModeField(
+        label=_("delivery mode"),
+        help_text=_(
+            "Thin: the signed event names the change without values, and the receiver "
+            "fetches them once with the client's API key within a limited time."
+        ),
+    )
+    encryption_key = PublicKeyField(
+        label=_("public key (JWK)"),
+        required=False,
+        help_text=_(
+            "Optional. The receiver's public key as a JWK (RSA, at least 2048 bits, or EC "
+            "P-256/P-384/P-521): the values are then sent as a JWE (RSA-OAEP-256 or ECDH-ES, "
+            "A256GCM) that only its private key opens. Never paste the private key."
+        ),
+    )
+
     class Meta:
         model = Connector
-        fields = ["client", "name", "kind", "url", "categories", "scope", "is_active"]
+        fields = [
+            "client",
+            "name",
+            "kind",
+            "url",
+            "categories",
+            "scope",
+            "mode",
+            "encryption_key",
+            "is_active",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,7 +155,18 @@ class ConnectorAdmin(ClientScopedAdmin, admin.ModelAdmin):
     list_filter = ["is_active", "kind", "client"]
     list_select_related = ["client"]
     search_fields = ["name", "client__name", "url"]
-    fields = ["client", "name", "kind", "url", "secret", "categories", "scope", "is_active"]
+    fields = [
+        "client",
+        "name",
+        "kind",
+        "url",
+        "secret",
+        "categories",
+        "scope",
+        "mode",
+        "encryption_key",
+        "is_active",
+    ]
 
     def save_model(self, request, obj, form, change):
         secret = form.cleaned_data.get("secret")
@@ -101,6 +186,9 @@ class ConnectorAdmin(ClientScopedAdmin, admin.ModelAdmin):
                 "categories": list(obj.categories),
                 "scope": list(obj.scope),
                 "is_active": obj.is_active,
+                "mode": obj.mode,
+                # The key's RFC 7638 thumbprint: which key, in a line an auditor can compare.
+                "encryption_key": thumbprint(obj.encryption_key) if obj.encryption_key else None,
                 "changed": changed,
                 "secret_changed": bool(secret),
             },
@@ -132,6 +220,8 @@ class DeliveryAdmin(ClientScopedAdmin, admin.ModelAdmin):
         "last_error",
         "created_at",
         "delivered_at",
+        "fetch_expires_at",
+        "fetched_at",
     )
     fields = readonly_fields
 

@@ -21,6 +21,8 @@ from profiledesk.clients.scoping import ClientScopedQuerySet
 from profiledesk.messaging import crypto
 from profiledesk.policies.categories import Category
 
+from .encryption import public_jwk_clean
+
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
@@ -32,6 +34,14 @@ class Kind(models.TextChoices):
     COMMUNICATIONS = "communications", _("Communications")
     # Receives security commands (password reset, 2FA reset, sign out everywhere).
     IDENTITY = "identity", _("Identity")
+
+
+class Mode(models.TextChoices):
+    # The scoped values travel in the signed event (encrypted when a public key is set).
+    FULL = "full", _("Full: the values are in the event")
+    # The signed event names the change; the receiver fetches the values once, with the
+    # client's API key, within CONNECTOR_THIN_FETCH_HOURS (Stripe's thin events).
+    THIN = "thin", _("Thin: the event names the change, the receiver fetches the values")
 
 
 class ConnectorQuerySet(ClientScopedQuerySet["Connector"]):
@@ -50,6 +60,12 @@ class Connector(models.Model):
     # Field keys ("emailaddress.email") the system receives in clear; nothing else is sent
     # (connectors/scopes.py). Empty: it learns which fields changed, not their values.
     scope = models.JSONField(_("data scope"), default=list, blank=True)
+    mode = models.CharField(
+        _("delivery mode"), max_length=8, choices=Mode.choices, default=Mode.FULL
+    )
+    # The receiver's public JWK (connectors/encryption.py: checked, private members never
+    # kept); set, the scoped values go as a JWE only the receiver's private key opens.
+    encryption_key = models.JSONField(_("public key (JWK)"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -79,6 +95,11 @@ class Connector(models.Model):
             errors["categories"] = _("Unknown categories: %(c)s") % {"c": ", ".join(unknown)}
         elif not self.categories:
             errors["categories"] = _("Choose at least one category.")
+        if self.encryption_key is not None:
+            try:
+                self.encryption_key = public_jwk_clean(self.encryption_key)
+            except ValidationError as error:
+                errors["encryption_key"] = error.messages[0]
         if errors:
             raise ValidationError(errors)
 
@@ -128,6 +149,8 @@ class Delivery(models.Model):
     sequence = models.PositiveBigIntegerField(null=True, blank=True)
     # The JSON body sent, exactly: the fields of the connector's scope in clear, never a
     # secret or a card number (a card is its vault token). The admin shows it masked.
+    # With a public key, "data_jwe" (encrypted once, here) instead of "data"; for a thin
+    # connector, the change named without values and where to fetch them.
     event = models.JSONField()
     event_id = models.CharField(max_length=64)
     # "<event id>:<connector id>": the same across every retry of this delivery.
@@ -146,6 +169,13 @@ class Delivery(models.Model):
     last_error = models.CharField(_("last error"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created"))
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    # A thin connector's delivery: what a full event would have carried (values in clear
+    # or as a JWE), fetched once by id through the API, then wiped; wiped at
+    # `fetch_expires_at` if never fetched (connectors/thin.py).
+    fetch_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    fetch_payload = models.JSONField(null=True, blank=True, editable=False)
+    fetch_expires_at = models.DateTimeField(_("fetch expires"), null=True, blank=True)
+    fetched_at = models.DateTimeField(_("fetched"), null=True, blank=True)
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -168,6 +198,12 @@ class Delivery(models.Model):
                 fields=["client", "status"],
                 condition=Q(status__in=[Status.FAILING, Status.GAVE_UP]),
                 name="delivery_client_troubled",
+            ),
+            # The purge of thin payloads nobody fetched in time.
+            models.Index(
+                fields=["fetch_expires_at"],
+                condition=Q(fetch_payload__isnull=False),
+                name="delivery_fetch_waiting",
             ),
         ]
         permissions = [("retry_delivery", "Can retry a delivery to a downstream system by hand")]

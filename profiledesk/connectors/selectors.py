@@ -99,8 +99,11 @@ def troubled_deliveries(*, staff: User, limit: int = 20) -> list[Delivery]:
 
 def masked_event(event: dict[str, Any]) -> dict[str, Any]:
     """A delivery's body for the desk's own screens: every changed value replaced by
-    "•••" (the receiving system gets them in clear; a desk admin does not need them)."""
+    "•••" (the receiving system gets them in clear; a desk admin does not need them).
+    An encrypted payload is named, not shown; a thin event carries no value."""
     event = {k: v for k, v in event.items() if k != "_sealed"}  # ciphertext: noise
+    if "data_jwe" in event:
+        return {**event, "data_jwe": f"JWE, {len(str(event['data_jwe']))} characters"}
     data = event.get("data") or {}
     changes = [
         {**change, **{k: "•••" for k in ("old", "new") if change.get(k) is not None}}

@@ -35,6 +35,7 @@ from .models import (
     Kind,
     Status,
 )
+from .modes import bodies_for
 from .scopes import scopable_keys
 from .signing import event_body
 
@@ -117,8 +118,9 @@ def deliveries_create(*, ticket: "Ticket", event: dict[str, Any]) -> list[Delive
             # it (null: the first): a receiver drops an event older than what it holds.
             "sequence": sequence,
             "replaces": _previous_sequence(connector=connector, customer_id=ticket.customer_id),
-            "data": in_scope,
         }
+        # "data", "data_jwe" or a thin event, by the connector's mode: made once, here.
+        bodies = bodies_for(connector=connector, envelope=envelope, data=in_scope, now=now)
         key = f"{event_id}:{connector.pk}"
         with transaction.atomic():  # a savepoint: a lost race must not break the caller's
             delivery, created = Delivery.objects.get_or_create(
@@ -127,7 +129,10 @@ def deliveries_create(*, ticket: "Ticket", event: dict[str, Any]) -> list[Delive
                     "client_id": ticket.client_id,
                     "ticket": ticket,
                     "connector": connector,
-                    "event": envelope,
+                    "event": bodies.event,
+                    "fetch_payload": bodies.fetch_payload,
+                    "fetch_id": bodies.fetch_id,
+                    "fetch_expires_at": bodies.fetch_expires_at,
                     "event_id": event_id,
                     "customer_id": ticket.customer_id,
                     "sequence": sequence,
@@ -136,7 +141,10 @@ def deliveries_create(*, ticket: "Ticket", event: dict[str, Any]) -> list[Delive
                     "created_at": now,
                 },
             )
-        if created:
+        if created and bodies.error:
+            delivery_give_up(delivery_id=delivery.pk, error=bodies.error)
+            delivery.refresh_from_db()
+        elif created:
             _enqueue(delivery.pk)
         deliveries.append(delivery)
     return deliveries
@@ -467,7 +475,13 @@ def _note(delivery_id: int, message: str) -> None:
 @transaction.atomic
 def delivery_retry(*, delivery: Delivery, by: User, request: HttpRequest | None = None) -> None:
     """A supervisor sends a failing or given-up delivery again, now, with a full set of
-    attempts. Raises DeliveryError if it is delivered or already pending."""
+    attempts. Raises DeliveryError if it is delivered or already pending, or has nothing
+    to send (its values could not be encrypted: they were never written)."""
+    if not {"data", "data_jwe"} & set(delivery.event):
+        raise DeliveryError(
+            "This delivery has nothing to send: its values could not be encrypted with the "
+            "connector's public key. Fix the key; the next change is sent with it."
+        )
     updated = Delivery.objects.filter(
         pk=delivery.pk, status__in=[Status.FAILING, Status.GAVE_UP]
     ).update(status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), locked_until=None)

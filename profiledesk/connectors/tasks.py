@@ -11,7 +11,7 @@ import time
 import requests
 from celery import shared_task
 
-from . import services, signals
+from . import services, signals, thin
 from .models import Delivery
 from .signing import signature
 
@@ -67,3 +67,8 @@ def deliver(self, delivery_id: int) -> str:
 @shared_task(name="connectors.sweep", acks_late=False)
 def sweep_deliveries() -> int:
     return services.deliveries_sweep()
+
+
+@shared_task(name="connectors.thin_purge", acks_late=False)
+def purge_thin_payloads() -> int:
+    return thin.thin_payloads_purge()

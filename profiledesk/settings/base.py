@@ -337,6 +337,13 @@ CONNECTOR_ALLOW_HTTP = env_bool("CONNECTOR_ALLOW_HTTP", DEBUG)
 CONNECTOR_SWEEP_AFTER = int(env("CONNECTOR_SWEEP_AFTER", "60"))
 CONNECTOR_LEASE_MARGIN = int(env("CONNECTOR_LEASE_MARGIN", "50"))
 CELERY_BEAT_SCHEDULE["connectors-sweep"] = {"task": "connectors.sweep", "schedule": 60.0}
+# A thin connector's receiver fetches an event's values once, within this many hours;
+# then they are wiped (hourly purge), fetched or not (profiledesk/connectors/thin.py).
+CONNECTOR_THIN_FETCH_HOURS = float(env("CONNECTOR_THIN_FETCH_HOURS", "24"))
+CELERY_BEAT_SCHEDULE["connectors-thin-purge"] = {
+    "task": "connectors.thin_purge",
+    "schedule": 3600.0,
+}
 
 # --- Evidence and data-subject exports (profiledesk/exports) ---------------------------
 # Export files are deleted this many days after they are built (the row stays as the record).
@@ -412,7 +419,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"RequestChannelEnum": "profiledesk.api.schema.REQUEST_CHANNELS"},
+    "ENUM_NAME_OVERRIDES": {
+        "RequestChannelEnum": "profiledesk.api.schema.REQUEST_CHANNELS",
+        # A change request's status and an event share the one list of categories.
+        "CategoryEnum": "profiledesk.api.schema.CATEGORIES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "profiledesk.api.schema.strict_request_bodies",

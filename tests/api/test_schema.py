@@ -23,6 +23,7 @@ def test_the_schema_validates_without_a_single_warning(db, tmp_path):
     assert set(schema["paths"]) == {
         "/api/v1/change-requests/",
         "/api/v1/change-requests/{reference}/",
+        "/api/v1/events/{fetch_id}/",
     }
     assert schema["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
 

@@ -59,8 +59,15 @@ def _operations(schema):
     assert {(op.method.upper(), op.path) for op in operations} == {
         ("POST", "/api/v1/change-requests/"),
         ("GET", "/api/v1/change-requests/{reference}/"),
+        ("GET", "/api/v1/events/{fetch_id}/"),
     }
     return operations
+
+
+def _change_request_operations(schema):
+    """(create, status): the change-request operations, by path."""
+    by_path = {op.path: op for op in _operations(schema)}
+    return by_path["/api/v1/change-requests/"], by_path["/api/v1/change-requests/{reference}/"]
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
@@ -84,7 +91,7 @@ def test_every_operation_answers_as_its_schema_says(live_api, mode):
 def test_a_real_request_and_its_status_match_the_schema(live_api, northwind):
     schema, headers, base_url = live_api
     customer = northwind.customers.get()
-    create, status = sorted(_operations(schema), key=lambda op: op.method != "post")
+    create, status = _change_request_operations(schema)
     case = create.Case(
         headers={"Idempotency-Key": "live-1"},
         body={
@@ -115,7 +122,7 @@ def test_valid_requests_open_tickets_and_every_answer_matches_the_schema(live_ap
     schema, headers, base_url = live_api
     known = northwind.customers.get()
     number, current = known.number, known.preferences
-    create, status = sorted(_operations(schema), key=lambda op: op.method != "post")
+    create, status = _change_request_operations(schema)
     preferences = sorted(PreferencesForm.names)
     defaults = {name: Preferences._meta.get_field(name).default for name in preferences}
     channels = ("confirm_by_email", "confirm_by_sms", "confirm_in_app")
@@ -162,3 +169,29 @@ def test_valid_requests_open_tickets_and_every_answer_matches_the_schema(live_ap
         read.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
 
     run()
+
+
+def test_a_thin_events_fetch_and_its_replay_match_the_schema(live_api, northwind):
+    from profiledesk.connectors.models import Mode
+    from profiledesk.connectors.services import deliveries_create
+    from tests.connectors.helpers import EVENT, connector_for, mark_applied
+    from tests.factories import TicketFactory
+
+    schema, headers, base_url = live_api
+    ticket = TicketFactory(customer=northwind.customers.get(), category="contact")
+    mark_applied(ticket)
+    connector_for(northwind, url="https://crm.example/hook", mode=Mode.THIN)
+    [change] = EVENT["changes"]
+    event = {
+        **EVENT,
+        "applied_at": "2026-03-04T10:00:00+00:00",
+        "commands": [],
+        "changes": [{**change, "label": "E-mail address"}],
+    }
+    [delivery] = deliveries_create(ticket=ticket, event=event)
+    fetch = {op.path: op for op in _operations(schema)}["/api/v1/events/{fetch_id}/"]
+    case = fetch.Case(path_parameters={"fetch_id": str(delivery.fetch_id)})
+    first = case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+    assert first.status_code == 200 and first.json()["data"]["changes"][0]["new"]
+    again = case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+    assert again.status_code == 410
