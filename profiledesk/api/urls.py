@@ -15,5 +15,5 @@ urlpatterns = [
     path("schema/", views.schema, name="schema"),
     path("docs/", views.docs, name="docs"),
     # Anything else under /api/ is a JSON 404, not the desk's HTML page.
-    re_path(r"^.*$", views.not_found, name="not_found"),
+    re_path(r"(?s)^.*$", views.not_found, name="not_found"),
 ]

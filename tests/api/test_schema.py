@@ -59,3 +59,11 @@ def test_the_docs_page_is_served_from_the_desk_without_any_cdn(client):
 @pytest.mark.parametrize("url", ["/api/schema/", "/api/docs/"])
 def test_the_schema_and_docs_need_no_staff_sign_in(client, url, db):
     assert client.get(url).status_code == 200
+
+
+def test_an_api_path_with_a_line_break_is_a_json_404(client):
+    # The catch-all route must match any character: "." alone stops at a line break, and
+    # such a path fell through to the desk's HTML 404 (schemathesis found it).
+    response = client.get("/api/v1/events/%C2%A96%0Ay/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
