@@ -239,3 +239,12 @@ def test_the_queue_costs_the_same_queries_at_10_and_50_rows(
         response = http.get(QUEUE)
     assert response.status_code == 200
     assert len(references_in(response)) == rows
+
+
+def test_a_queue_with_filters_in_error_does_not_poll_its_alert_again(northwind, agent):
+    # The alert is role="alert": swapped in every 20 s, a screen reader would read it out
+    # again and again. Filters in error are not refreshed; the alert is read once.
+    response = signed_in(agent).get(QUEUE, {"state": "closed"})
+    page = response.content.decode()
+    assert response.status_code == 400 and 'role="alert"' in page
+    assert "data-queue-refresh" not in page
