@@ -8,6 +8,7 @@ import time
 import pytest
 from django.db import transaction
 
+from profiledesk.celery import app as desk_celery
 from profiledesk.connectors.models import Delivery, Status
 from profiledesk.connectors.services import deliveries_create
 from profiledesk.connectors.signing import signature_valid
@@ -21,6 +22,9 @@ from .workers import start_worker, stop_worker, wait_for
 @pytest.fixture
 def worker(redis_up, receiver, tmp_path):
     log = tmp_path / "worker.log"
+    # Tasks earlier tests queued on this Redis (their deliveries are gone with their
+    # transactions) would run here too and blur the count of this test's own tasks.
+    desk_celery.control.purge()
     process = start_worker(log)
     try:
         yield log
