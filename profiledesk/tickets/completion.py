@@ -19,7 +19,6 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
 from audit.services import audit_record
 from profiledesk.accounts.models import User
@@ -30,7 +29,7 @@ from profiledesk.policies.services import risk_refresh
 
 from .claims import claim_problem
 from .models import ChangeItem, State, Ticket, TicketEvent
-from .services import TicketError
+from .services import TicketError, items_create
 
 # Before the caller is verified.
 COMPLETABLE = frozenset({State.NEW, State.VERIFYING})
@@ -201,26 +200,7 @@ def ticket_capture(
     if problem:
         raise TicketError(problem)
     drafts = drafts_for(category=category, cleaned_data=dict(cleaned_data), customer=customer)
-    items = bulk_create_with_history(
-        [
-            ChangeItem(
-                ticket=locked,
-                position=position,
-                section=draft.section,
-                field=draft.field,
-                target_id=draft.target_id,
-                label=draft.label,
-                old_display=draft.old_display,
-                new_value=draft.new_value,
-                new_display=draft.new_display,
-                is_secret=draft.is_secret,
-            )
-            for position, draft in enumerate(drafts)
-        ],
-        ChangeItem,
-        default_user=by,
-        default_change_reason="captured",
-    )
+    items = items_create(ticket=locked, drafts=drafts, by=by)
     fields = ["updated_at"]
     if locked.category != category:
         locked.category = category

@@ -1,6 +1,7 @@
 """Writes on tickets other than state changes (those are in states.py)."""
 
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import DatabaseError, transaction
@@ -83,26 +84,7 @@ def ticket_create(
         created_at=now,
         updated_at=now,
     )
-    bulk_create_with_history(
-        [
-            ChangeItem(
-                ticket=ticket,
-                position=position,
-                section=draft.section,
-                field=draft.field,
-                target_id=draft.target_id,
-                label=draft.label,
-                old_display=draft.old_display,
-                new_value=draft.new_value,
-                new_display=draft.new_display,
-                is_secret=draft.is_secret,
-            )
-            for position, draft in enumerate(items)
-        ],
-        ChangeItem,
-        default_user=by if getattr(by, "pk", None) else None,
-        default_change_reason="captured",
-    )
+    items_create(ticket=ticket, drafts=items, by=by if getattr(by, "pk", None) else None)
     assessment = risk_assess(ticket)
     ticket.reference = f"PD-{ticket.pk:06d}"
     ticket.risk_score = assessment.score
@@ -232,3 +214,31 @@ def ticket_touch(*, ticket_id: int) -> None:
     # (its events go first in the cascade); nothing reached the database.
     with contextlib.suppress(DatabaseError):
         ticket.save(update_fields=["version"])
+
+
+def items_create(
+    *, ticket: Ticket, drafts: Iterable[ItemDraft], by: User | None, reason: str = "captured"
+) -> list[ChangeItem]:
+    """The ticket's change items from capture's drafts, in order, each with its history row
+    (a new ticket's, or one captured later on the ticket: tickets/completion.py)."""
+    created: list[ChangeItem] = bulk_create_with_history(
+        [
+            ChangeItem(
+                ticket=ticket,
+                position=position,
+                section=draft.section,
+                field=draft.field,
+                target_id=draft.target_id,
+                label=draft.label,
+                old_display=draft.old_display,
+                new_value=draft.new_value,
+                new_display=draft.new_display,
+                is_secret=draft.is_secret,
+            )
+            for position, draft in enumerate(drafts)
+        ],
+        ChangeItem,
+        default_user=by,
+        default_change_reason=reason,
+    )
+    return created
