@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "profiledesk.editing",
     "profiledesk.rollback",
     "profiledesk.exports",
+    "profiledesk.dashboards",
     "profiledesk.security",
     "profiledesk.demo",
     "verification",
