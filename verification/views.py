@@ -1,13 +1,14 @@
 """The wizard's endpoints: thin views over verification.services; htmx gets the panel."""
 
 from django.contrib import messages
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from profiledesk.accounts.requests import StaffRequest
 from profiledesk.rollback.forms import ReasonForm
+from profiledesk.storage import StorageUnavailable
 from profiledesk.tickets.access import get_ticket_for_staff
 from profiledesk.tickets.live import stale_refusal
 from profiledesk.tickets.states import TransitionError
@@ -142,6 +143,14 @@ def document_upload(request: StaffRequest, reference: str) -> HttpResponse:
         # The file's own fault: the message goes on the file field (and nothing was kept).
         form.add_error("file", str(error))
         return _respond(request, ticket, ok=False, message=str(error), document_form=form)
+    except StorageUnavailable:
+        # The store's fault, not the file's: the row went with the failed write.
+        message = _(
+            "The file store cannot be reached just now, so nothing was saved. "
+            "Try again in a minute."
+        )
+        form.add_error("file", message)
+        return _respond(request, ticket, ok=False, message=message, document_form=form)
     except services.VerificationError as error:
         return _respond(request, ticket, ok=False, message=str(error))
     if check.result == "passed":
@@ -155,8 +164,12 @@ def document_upload(request: StaffRequest, reference: str) -> HttpResponse:
 def document(request: StaffRequest, reference: str, document_id: int) -> HttpResponse:
     """The document's file, to authorised staff only, never cached, never a public URL."""
     check = get_document_for_floor(request.user, reference, document_id, perm=WORK)
+    try:
+        handle = check.file.open("rb")  # fetched first: an outage is a 503, not a viewing
+    except FileNotFoundError:  # the row outlived its file: nothing to serve, not a 500
+        raise Http404("No such document") from None
     services.document_viewed(check=check, staff=request.user, request=request)
-    response = FileResponse(check.file.open("rb"), content_type=check.content_type)
+    response = FileResponse(handle, content_type=check.content_type)
     response["Content-Disposition"] = f'inline; filename="document-{check.pk}"'
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"

@@ -26,6 +26,7 @@ from audit.services import audit_record
 from profiledesk.accounts.models import User
 from profiledesk.clients.models import Client
 from profiledesk.customers.models import Customer
+from profiledesk.storage import StorageUnavailable
 
 from . import content
 from .models import Export, Format, Kind, Status
@@ -141,9 +142,13 @@ def export_build(*, export_id: int) -> str:
         # The error's text may quote customer data: the row and the log say only what
         # kind of error it was.
         logger.error("export %s failed: %s", export_id, type(error).__name__)
+        if isinstance(error, StorageUnavailable):
+            reason = _("The file store could not be reached; request the export again.")
+        else:
+            reason = _("The export could not be built (%(kind)s).") % {"kind": type(error).__name__}
         Export.objects.filter(pk=export_id, status=Status.RUNNING).update(
             status=Status.FAILED,
-            error=_("The export could not be built (%(kind)s).") % {"kind": type(error).__name__},
+            error=reason,
             finished_at=timezone.now(),
             updated_at=timezone.now(),
         )

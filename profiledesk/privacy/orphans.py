@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from profiledesk.exports.models import Export
 from profiledesk.tickets.models import Attachment
 from verification.models import DocumentCheck
 
@@ -27,13 +28,18 @@ ORPHAN_BATCH = 500
 SWEPT_FOLDERS = (
     ("tickets", Attachment, "file"),
     ("verification/documents", DocumentCheck, "file"),
+    # An export whose worker died between writing the file and saving its row.
+    ("exports", Export, "file"),
 )
 
 
 def _walk(storage, folder: str) -> Iterator[str]:
-    if not storage.exists(folder):
+    # Listed, not tested with exists(): in an object store a folder is only a prefix of
+    # names (no object, so exists() is False), and an empty one lists as nothing.
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:  # the local disk: no such folder yet
         return
-    folders, files = storage.listdir(folder)
     for name in files:
         yield f"{folder}/{name}"
     for sub in folders:

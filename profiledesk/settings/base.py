@@ -104,6 +104,8 @@ MIDDLEWARE = [
     "profiledesk.accounts.middleware.RequireSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # An outage of the private file store: a 503 that says so (profiledesk/storage.py).
+    "profiledesk.storage.StorageUnavailableMiddleware",
     # Last, so that a lock-out answers before any view runs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -248,12 +250,48 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
 ]
+# Private files (identity documents, avatars, inbound attachments, exports) live in the
+# default storage and are served only through the desk's audited views, never by a URL.
+# Without S3_BUCKET: the local disk at PRIVATE_MEDIA_ROOT (the demo, one machine). With it:
+# an S3-compatible object store every web node and worker shares (profiledesk/storage.py):
+#   S3_BUCKET             the bucket (created beforehand, public access blocked)
+#   S3_ENDPOINT_URL       the store's URL (MinIO, Ceph, ...); unset for AWS itself
+#   S3_REGION             its region (e.g. eu-west-1); unset for a store without regions
+#   S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY
+#                         the desk's keys; unset to use the machine's role or profile
+#   S3_PREFIX             a folder inside the bucket for the desk's objects (default none)
+#   S3_SSE                server-side encryption asked on every write: AES256 (default) or
+#                         aws:kms (then S3_SSE_KMS_KEY_ID names the key, or the bucket's)
+#   S3_TIMEOUT            seconds to connect and to wait for a reply (default 5): an outage
+#                         is a clear error in seconds, not a hung request
+
+
+def private_storage() -> dict[str, Any]:
+    """The default storage the environment asks for (read again by tests/objectstore.py)."""
+    if not env("S3_BUCKET", ""):
+        location = env("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private"))
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": location},
+        }
+    return {
+        "BACKEND": "profiledesk.storage.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": env("S3_BUCKET"),
+            "endpoint_url": env("S3_ENDPOINT_URL", "") or None,
+            "region_name": env("S3_REGION", "") or None,
+            "access_key": env("S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env("S3_SECRET_ACCESS_KEY", "") or None,
+            "location": env("S3_PREFIX", ""),
+            "sse": env("S3_SSE", "AES256"),
+            "sse_kms_key_id": env("S3_SSE_KMS_KEY_ID", ""),
+            "timeout": float(env("S3_TIMEOUT", "5")),
+        },
+    }
+
+
 STORAGES: dict[str, dict[str, Any]] = {
-    # Private by default: avatars and identity documents are served through the desk only.
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": env("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private"))},
-    },
+    "default": private_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

@@ -28,9 +28,10 @@ SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "profiledesk.messaging.sms.LocmemGat
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
-STORAGES["default"]["OPTIONS"]["location"] = os.environ.get(  # noqa: F405
-    "PRIVATE_MEDIA_ROOT", os.path.join(tempfile.gettempdir(), "profiledesk-test-media")
-)
+if "S3_BUCKET" not in os.environ:  # the local disk; tests/objectstore.py gives a real S3
+    STORAGES["default"]["OPTIONS"]["location"] = os.environ.get(  # noqa: F405
+        "PRIVATE_MEDIA_ROOT", os.path.join(tempfile.gettempdir(), "profiledesk-test-media")
+    )
 AXES_ENABLED = True
 if not _REDIS_GIVEN:  # the quick SQLite run has no Redis: a per-process cache will do
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
