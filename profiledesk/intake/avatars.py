@@ -1,9 +1,11 @@
 """The files of captured avatars, from capture to moderation (docs/design.md §2, §5).
 
-A captured avatar waits in `avatars/pending/YYYY/MM/<32 hex>.<ext>` (written on commit by
-`capture.avatar_store`, re-encoded, no EXIF). Applying an approved avatar ticket publishes
-it to `avatars/YYYY/MM/<same name>` (the profile's own folder) and removes the pending
-copy; a ticket that ends without being applied (rejected, cancelled) discards it.
+A captured avatar waits in `avatars/pending/YYYY/MM/<32 hex>.<ext>` (written by
+`capture.avatar_store` before the ticket's rows, re-encoded, no EXIF; one that no change
+item names is deleted by the daily sweep, privacy/orphans.py). Applying an approved
+avatar ticket publishes it to `avatars/YYYY/MM/<same name>` (the profile's own folder)
+and removes the pending copy; a ticket that ends without being applied (rejected,
+cancelled) discards it.
 
 Names are read from change items and profile rows, which a hostile import or a bug could
 fill with anything ("../../settings.py", "/etc/passwd", "avatars/x.svg"): every name is

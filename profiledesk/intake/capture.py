@@ -30,7 +30,7 @@ import secrets
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -527,9 +527,11 @@ def avatar_store(file) -> str:
     """Keep an uploaded avatar until the change is applied: re-encoded, so that what is
     stored is pixels only (no EXIF: no camera, no GPS position), in its own format.
 
-    The name is chosen now; the file is written when the transaction that creates the
-    ticket commits (at once outside a transaction), so a capture rolled back leaves no
-    file behind. A random name: another file never takes it."""
+    Written now, before the ticket's rows: the store being down fails the capture with
+    a clear error (profiledesk.storage), never a committed ticket whose picture is
+    missing. A capture whose transaction rolls back leaves the file with no change item
+    naming it; the daily sweep deletes it (privacy/orphans.py). A random name: another
+    file never takes it."""
     file.seek(0)
     with Image.open(file) as image:
         image_format = image.format
@@ -539,16 +541,10 @@ def avatar_store(file) -> str:
         upright.save(buffer, format=image_format, **options)
     extension = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[image_format]
     name = f"avatars/pending/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.{extension}"
-    content = buffer.getvalue()
-    # robust: a failed write (a full disk) is logged; the ticket is committed already.
-    transaction.on_commit(lambda: _avatar_write(name, content), robust=True)
-    return name
-
-
-def _avatar_write(name: str, content: bytes) -> None:
-    saved = default_storage.save(name, ContentFile(content))
+    saved = default_storage.save(name, ContentFile(buffer.getvalue()))
     if saved != name:  # cannot happen with 128 random bits; say so loudly if it does
         logger.error("Pending avatar %s was stored as %s", name, saved)
+    return saved
 
 
 def _avatar(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:

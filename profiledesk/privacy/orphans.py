@@ -1,4 +1,5 @@
-"""Files in private storage that no row references: deleted once they are a day old.
+"""Files in private storage (the local disk or the object store) that no row references:
+deleted once they are a day old.
 
 The services that write these files delete them when their transaction fails
 (profiledesk.files), but a process killed between writing a file and committing (a
@@ -15,17 +16,20 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from profiledesk.exports.models import Export
-from profiledesk.tickets.models import Attachment
+from profiledesk.tickets.models import Attachment, ChangeItem
 from verification.models import DocumentCheck
 
 logger = logging.getLogger(__name__)
 
 ORPHAN_MIN_AGE = dt.timedelta(days=1)
 ORPHAN_BATCH = 500
-# (folder, model, file field): upload_to of that field, and nothing else writes there.
-# Pending avatars are not swept: they are written on commit (intake.capture.avatar_store)
-# and their names live in change items, history and rollbacks, not in one field.
+# (folder, model, field): the field names every file the desk keeps in that folder, and
+# nothing else writes there. A pending avatar (intake.capture.avatar_store, written before
+# its ticket's rows) is needed while a change item names it: once applied it is published
+# to avatars/YYYY/MM/ (not swept: profile rows and their history name those), rejected or
+# cancelled it is discarded; one no item names is a capture that rolled back.
 SWEPT_FOLDERS = (
+    ("avatars/pending", ChangeItem, "new_value"),
     ("tickets", Attachment, "file"),
     ("verification/documents", DocumentCheck, "file"),
     # An export whose worker died between writing the file and saving its row.

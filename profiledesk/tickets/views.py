@@ -10,6 +10,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from profiledesk.accounts.requests import StaffRequest
 from profiledesk.customers.access import get_customer_for_staff
+from profiledesk.files import deleted_on_failure
+from profiledesk.intake.avatars import is_pending_name
 from profiledesk.intake.capture import drafts_for
 from profiledesk.intake.forms import form_for
 from profiledesk.policies.sla import sla_status
@@ -100,12 +102,14 @@ def new_request(request: StaffRequest, customer_id: int) -> HttpResponse:
         change_form = form_for(category, customer=customer, data=data, files=files)
         if request.method == "POST" and change_form.is_valid():
             try:
-                with transaction.atomic():
+                # A refused ticket deletes the picture its capture wrote (intake.avatars).
+                with deleted_on_failure() as written, transaction.atomic():
                     drafts = drafts_for(
                         category=category,
                         cleaned_data=change_form.cleaned_data,
                         customer=customer,
                     )
+                    written.extend(d.new_value for d in drafts if is_pending_name(d.new_value))
                     ticket = ticket_create(
                         client=customer.client,
                         customer=customer,

@@ -1,6 +1,9 @@
-"""A captured avatar is written only when its ticket commits: a capture that fails (at
-the desk or anywhere in the transaction) leaves no file in private storage."""
+"""A captured avatar is written before its ticket's rows (a store that is down fails the
+capture, not a committed ticket); a capture the desk refuses deletes its file at once, and
+one rolled back anywhere else leaves a file no change item names, which the daily sweep
+deletes."""
 
+import datetime as dt
 import io
 from unittest import mock
 
@@ -8,11 +11,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from profiledesk.intake.capture import drafts_for
 from profiledesk.intake.validators import validate_avatar
 from profiledesk.policies.categories import Category
+from profiledesk.privacy import orphans
 from profiledesk.tickets.models import Ticket
 from profiledesk.tickets.services import TicketError
 from tests.conftest import signed_in
@@ -42,29 +47,29 @@ def _files(root) -> list[str]:
     return [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()]
 
 
-def test_the_file_is_written_when_the_transaction_commits(
-    private_storage, customer, django_capture_on_commit_callbacks
-):
+def test_the_file_is_written_before_the_tickets_rows(private_storage, customer):
+    # Before, not on commit: a store that is down fails the capture, never a committed
+    # ticket whose picture is missing (tests/storage/test_avatars_in_store.py).
     upload = validate_avatar(_png())
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+    with transaction.atomic():
         [item] = drafts_for(
             category=Category.AVATAR, cleaned_data={"image": upload}, customer=customer
         )
-        assert _files(private_storage) == []  # nothing on disk before the commit
+        assert _files(private_storage) == [item.new_value]
     assert _files(private_storage) == [item.new_value]
 
 
-def test_a_rolled_back_capture_writes_no_file(
-    private_storage, customer, django_capture_on_commit_callbacks
+def test_a_rolled_back_capture_leaves_a_file_no_item_names_and_the_sweep_deletes_it(
+    private_storage, customer, monkeypatch
 ):
     upload = validate_avatar(_png())
-    with (
-        django_capture_on_commit_callbacks(execute=True),
-        pytest.raises(RuntimeError),
-        transaction.atomic(),
-    ):
+    with pytest.raises(RuntimeError), transaction.atomic():
         drafts_for(category=Category.AVATAR, cleaned_data={"image": upload}, customer=customer)
         raise RuntimeError("the ticket could not be created")
+    assert orphans.files_orphans_sweep() == 0  # a day's grace: it may await its commit
+    later = timezone.now() + orphans.ORPHAN_MIN_AGE + dt.timedelta(minutes=1)
+    monkeypatch.setattr(orphans.timezone, "now", lambda: later)
+    assert orphans.files_orphans_sweep() == 1
     assert _files(private_storage) == []
 
 

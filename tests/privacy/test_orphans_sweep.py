@@ -1,5 +1,6 @@
-"""The daily sweep deletes attachment and identity-document files that no row references
-once they are a day old, and keeps referenced files, young files and other folders."""
+"""The daily sweep deletes attachment, identity-document, export and pending-avatar files
+that no row references once they are a day old, and keeps referenced files, young files and
+other folders (tests/storage/ runs it against an object store)."""
 
 import datetime as dt
 import os
@@ -57,11 +58,14 @@ def test_old_unreferenced_files_go_and_everything_else_stays(private_storage, no
         _write(private_storage, "tickets/2026/01/lost.pdf", age=old),
         _write(private_storage, "tickets/2025/12/lost-too.pdf", age=old),
         _write(private_storage, "verification/documents/2026/01/abc.pdf", age=old),
+        _write(private_storage, "exports/2026/01/northwind-audit_events-9.csv", age=old),
+        _write(private_storage, "avatars/pending/2026/01/x.png", age=old),  # no item names it
     }
     waiting = _write(private_storage, "tickets/2026/01/committing.pdf", age=young)
-    elsewhere = _write(private_storage, "avatars/pending/2026/01/x.png", age=old)
+    # Published avatars belong to profile rows and their history: never swept.
+    elsewhere = _write(private_storage, "avatars/2026/01/x.png", age=old)
 
-    assert files_orphans_sweep() == 3
+    assert files_orphans_sweep() == 5
 
     assert _files(private_storage) == {kept, waiting, elsewhere}
     assert not orphans & _files(private_storage)
@@ -71,7 +75,7 @@ def test_old_unreferenced_files_go_and_everything_else_stays(private_storage, no
 def test_batches_of_names_each_take_one_query(private_storage, django_assert_num_queries):
     for n in range(5):
         _write(private_storage, f"tickets/2026/01/f{n}.pdf", age=dt.timedelta(days=2))
-    # Two folders; tickets/ in batches of 2 (3 queries), verification/ is empty (none).
+    # Four folders; tickets/ in batches of 2 (3 queries), the others are empty (none).
     with django_assert_num_queries(3):
         assert sweep(batch_size=2) == 5
 
