@@ -46,6 +46,7 @@ from profiledesk.intake.fields import FieldSpec, Kind, resolve_field
 from profiledesk.policies.services import risk_refresh
 from profiledesk.rollback.models import is_rollback_ticket
 from profiledesk.rollback.services import rollback_mark_original
+from profiledesk.storage import StorageUnavailable
 from profiledesk.tickets.claims import claim_problem
 from profiledesk.tickets.models import ChangeItem, State, Ticket
 from profiledesk.tickets.states import TransitionError, transition
@@ -362,6 +363,10 @@ def _avatar_publish(row: m.Avatar, *, moderated: bool, written: list[str]) -> No
         except FileNotFoundError:
             raise ApplyError(
                 _("The image of this change is no longer kept: capture it again.")
+            ) from None
+        except StorageUnavailable:
+            raise ApplyError(
+                _("The file store cannot be reached just now: apply again in a minute.")
             ) from None
     row.moderation_status = Moderation.APPROVED if moderated else Moderation.PENDING
 

@@ -12,13 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from profiledesk.apply.services import ticket_apply
+from profiledesk.apply.services import ApplyError, ticket_apply
 from profiledesk.customers.models import Avatar
 from profiledesk.intake.avatars import published_name
 from profiledesk.intake.capture import drafts_for
 from profiledesk.intake.validators import validate_avatar
 from profiledesk.privacy import orphans
-from profiledesk.tickets.models import ChangeItem, Ticket
+from profiledesk.tickets.models import ChangeItem, State, Ticket
 from tests.apply.helpers import approve, ready
 from tests.conftest import signed_in
 from tests.objectstore import storage_settings
@@ -101,3 +101,20 @@ def test_a_pending_avatar_no_change_item_names_is_swept_and_a_named_one_stays(
     monkeypatch.setattr(orphans.timezone, "now", lambda: later)
     assert orphans.files_orphans_sweep() == 1
     assert s3_storage.keys(s3_storage.prefix) == [_key(s3_storage, kept)]
+
+
+def test_an_apply_while_the_store_is_down_is_refused_saying_so_and_changes_nothing(
+    s3_storage, customer, personas, settings
+):
+    ticket = _captured(customer, personas["agent"])
+    approve(ticket, personas)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": storage_settings(s3_storage.closed_port_env(), s3_storage.prefix),
+    }
+    with pytest.raises(ApplyError, match="file store cannot be reached"):
+        ticket_apply(ticket=ticket, by=personas["agent"])
+    ticket.refresh_from_db()
+    assert ticket.state == State.APPROVED
+    assert not Avatar.objects.filter(customer=customer, image__startswith="avatars/2").exists()
+    assert len(s3_storage.keys(s3_storage.prefix)) == 1  # the pending copy, nothing published
