@@ -13,6 +13,7 @@ import pytest
 import requests
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from profiledesk.exports.models import Status
 from profiledesk.exports.services import export_build, exports_purge
 from profiledesk.inbound.parsing import from_eml
 from profiledesk.inbound.services import email_ingest
+from profiledesk.inbound.signature import sign
 from profiledesk.privacy import orphans
 from profiledesk.storage import PrivateS3Storage, StorageUnavailable
 from profiledesk.tickets.models import Attachment, Ticket
@@ -29,7 +31,13 @@ from profiledesk.tickets.services import ItemDraft
 from tests.conftest import signed_in
 from tests.exports.helpers import queued_export
 from tests.factories import claimed, document_upload
-from tests.inbound.conftest import eml, png_bytes
+from tests.inbound.conftest import (
+    NORTHWIND_INBOX,
+    eml,
+    multipart,
+    png_bytes,
+    post_email,
+)
 from tests.objectstore import storage_settings
 from tests.verification.helpers import ALL_TICKED, open_ticket
 from verification.models import Attempt, DocumentCheck
@@ -240,13 +248,32 @@ def test_a_download_while_the_store_is_down_is_a_503_with_a_reason_and_not_audit
     assert not AuditEvent.objects.filter(action="verification.document_viewed").exists()
 
 
-def test_an_inbound_email_while_the_store_is_down_is_refused_for_a_retry(
-    s3_storage, customer, settings
+def test_an_inbound_email_while_the_store_is_down_is_a_503_and_its_retry_is_taken(
+    s3_storage, customer, settings, inbound_secret
 ):
+    healthy = settings.STORAGES
+    body = multipart(
+        {
+            "from": f"Grace Hopper <{customer.emails.get(is_primary=True).email}>",
+            "to": NORTHWIND_INBOX,
+            "subject": "New phone number",
+            "text": "Please change my mobile to +44 7700 900123.",
+            "attachment1": SimpleUploadedFile("passport.png", png_bytes(), "image/png"),
+        }
+    )
+    headers = sign(body, secret=inbound_secret)
     _outage(settings, s3_storage)
-    with pytest.raises(StorageUnavailable):
-        email_ingest(message=_email(customer, "passport.png"))
+    refused = post_email(body, headers)
+    assert refused.status_code == 503  # the provider retries a 5xx
+    assert "file store cannot be reached" in refused.json()["detail"]
+    assert refused["Retry-After"] == "60"
     assert not Ticket.objects.exists() and not Attachment.objects.exists()
+    settings.STORAGES = healthy
+    taken = post_email(body, headers)  # the provider's retry: the same signed request
+    assert taken.status_code == 201
+    attachment = Ticket.objects.get().attachments.get()
+    with attachment.file.open("rb") as stored:
+        assert stored.read() == png_bytes()
 
 
 def test_an_export_built_while_the_store_is_down_fails_saying_so(
