@@ -333,3 +333,26 @@ def test_a_missing_object_is_file_not_found_as_on_disk(s3_storage):
     with pytest.raises(FileNotFoundError):
         default_storage.get_modified_time("tickets/none.png")
     assert default_storage.listdir("tickets") == ([], [])
+
+
+def test_without_a_bucket_the_private_files_stay_on_the_local_disk(monkeypatch, tmp_path):
+    # `make run` and a one-machine desk: nothing to configure, nothing to reach.
+    from profiledesk.settings.base import private_storage
+
+    monkeypatch.delenv("S3_BUCKET", raising=False)
+    monkeypatch.setenv("PRIVATE_MEDIA_ROOT", str(tmp_path))
+    assert private_storage() == {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path)},
+    }
+    monkeypatch.setenv("S3_BUCKET", "desk-private")
+    monkeypatch.setenv("S3_SSE", "aws:kms")
+    monkeypatch.setenv("S3_SSE_KMS_KEY_ID", "alias/desk")
+    chosen = private_storage()
+    assert chosen["BACKEND"] == "profiledesk.storage.PrivateS3Storage"
+    storage = PrivateS3Storage(**chosen["OPTIONS"])
+    assert storage.object_parameters == {
+        "ServerSideEncryption": "aws:kms",
+        "SSEKMSKeyId": "alias/desk",
+    }
+    assert (storage.default_acl, storage.file_overwrite) == (None, False)
