@@ -11,6 +11,8 @@ function fixture `s3_storage`, which points the default storage at it under a pr
 the test's own (objects of one test never meet another's: `store.prefix`) and yields
 the `ObjectStore`.
 A test module imports them: `from tests.objectstore import object_store, s3_storage`.
+A shell script: `python -m tests.objectstore > env.sh &` prints the five `export S3_…=…`
+lines once the bucket exists and runs until SIGTERM (source env.sh when it has 5 lines).
 
 The server keeps its objects in memory: stopping it loses them. `ObjectStore.client()`
 is a boto3 client to look behind the desk's back (head_object, list_objects_v2);
@@ -157,3 +159,29 @@ def s3_storage(object_store: ObjectStore, settings) -> ObjectStore:
     }
     object_store.prefix = prefix
     return object_store
+
+
+def main() -> None:
+    """`python -m tests.objectstore`: start a server, print its settings as `export`
+    lines (for a shell script: `eval "$(head -5 <fifo>)"` or read them from a file), and
+    keep it running until SIGTERM or SIGINT."""
+    import signal
+
+    stopping = False
+
+    def stop(*_args: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    with s3_server() as store:
+        for name, value in store.env.items():
+            sys.stdout.write(f"export {name}={value}\n")
+        sys.stdout.flush()
+        while not stopping and store.process is not None and store.process.poll() is None:
+            time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    main()
