@@ -356,3 +356,21 @@ def test_without_a_bucket_the_private_files_stay_on_the_local_disk(monkeypatch, 
         "SSEKMSKeyId": "alias/desk",
     }
     assert (storage.default_acl, storage.file_overwrite) == (None, False)
+
+
+def test_a_purge_during_an_outage_marks_nothing_purged_and_the_next_run_finishes_it(
+    s3_storage, northwind, personas, settings
+):
+    export = queued_export(northwind, personas["compliance"])
+    assert export_build(export_id=export.pk) == "done"
+    export.refresh_from_db()
+    due = export.expires_at + dt.timedelta(seconds=1)
+    healthy = settings.STORAGES
+    _outage(settings, s3_storage)
+    with pytest.raises(StorageUnavailable):  # the hourly task fails, loudly, and retries
+        exports_purge(now=due)
+    export.refresh_from_db()
+    assert export.purged_at is None and export.file  # the row still names a file it has
+    settings.STORAGES = healthy
+    assert exports_purge(now=due) == 1
+    assert s3_storage.keys(s3_storage.prefix) == []
