@@ -34,6 +34,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -516,11 +517,10 @@ def main() -> int:
     resent = sum(sinks.hook_keys.values()) - len(sinks.hook_keys)
     check(resent <= 2, f"at most the killed worker's in-flight posts sent again ({resent})")
     check(not balancer.errors, f"no 5xx from any node ({balancer.errors[:5]})")
-    say(
-        "   sent more than once by the desk (taken up again after the kill): "
-        f"{Message.objects.filter(attempts__gt=1).count()} messages, "
-        f"{Delivery.objects.filter(attempts__gt=1).count()} deliveries"
-    )
+    log = (OUT / "worker-1.log").read_text(errors="replace")
+    received = set(re.findall(r"Task [\w.]+\[([0-9a-f-]{36})\] received", log))
+    finished = set(re.findall(r"Task [\w.]+\[([0-9a-f-]{36})\] (?:succeeded|failed|retry)", log))
+    say(f"   tasks the killed worker had taken and not finished: {len(received - finished)}")
     say(
         f"   requests by node: {dict(balancer.by_node)}; refused while a node was down: "
         f"{balancer.refused}; whole run {time.monotonic() - started:.0f} s"
