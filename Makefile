@@ -10,7 +10,7 @@ DEPLOY_ENV := env -u DJANGO_SETTINGS_MODULE -u DEBUG SECRET_KEY=$$($(PYTHON) -c 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-faults lint check bench bench-apply scan deps system-run system-test clean
+.PHONY: run test test-faults test-scale lint check bench bench-apply scan deps system-run system-test clean
 
 ## set-up ------------------------------------------------------------------------------
 $(VENV)/.installed: requirements.txt
@@ -53,6 +53,11 @@ test: deps system-test lint check
 # Fault tests (SIGKILLed workers, lost tasks): slower, so not in every `make test`.
 test-faults: deps system-test
 	PROFILEDESK_FAULTS=1 tests/with_services.sh $(BIN)/pytest tests/connectors/test_faults.py tests/connectors/test_faults_redis.py tests/connectors/test_faults_order.py
+
+# The floor at scale: two web nodes, two workers, two beats on one PostgreSQL, Redis and
+# store of private files, a worker SIGKILLed and a node restarted under load (tests/scale).
+test-scale: deps system-test
+	tests/with_services.sh $(BIN)/python -m tests.scale.run
 
 ## the parts ---------------------------------------------------------------------------
 lint: deps

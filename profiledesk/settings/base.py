@@ -420,8 +420,8 @@ MESSAGING_MAX_ATTEMPTS = int(env("MESSAGING_MAX_ATTEMPTS", "5"))
 MESSAGING_RETRY_BASE_SECONDS = 30
 # The sweep queues again a message still queued this long after it was due, or still
 # "sending" this long after a worker claimed it (the worker died).
-MESSAGING_SWEEP_QUEUED_AFTER = 120
-MESSAGING_SWEEP_SENDING_AFTER = 600
+MESSAGING_SWEEP_QUEUED_AFTER = int(env("MESSAGING_SWEEP_QUEUED_AFTER", "120"))
+MESSAGING_SWEEP_SENDING_AFTER = int(env("MESSAGING_SWEEP_SENDING_AFTER", "600"))
 # The base of links in messages to customers ("this wasn't me", docs/design.md §6).
 DESK_PUBLIC_URL = env("DESK_PUBLIC_URL", "http://localhost:8000")
 

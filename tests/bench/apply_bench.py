@@ -69,6 +69,7 @@ from django.db import connection  # noqa: E402
 
 from profiledesk.apply.services import ApplyError, ticket_apply  # noqa: E402
 from profiledesk.celery import app as desk_celery  # noqa: E402
+from profiledesk.connectors.models import Kind  # noqa: E402
 from tests.apply.helpers import applicable  # noqa: E402
 from tests.conftest import ROLES, make_staff  # noqa: E402
 from tests.connectors.helpers import connector_for  # noqa: E402
@@ -207,7 +208,13 @@ def main() -> None:
     receiver.daemon_threads = True
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks"
-    connector_for(client, url=url, name="Bench CRM", categories=["preferences"])
+    connector_for(
+        client,
+        url=url,
+        kind=Kind.COMMUNICATIONS,  # the system whose data scope holds the preferences
+        name="Bench messaging platform",
+        categories=["preferences"],
+    )
 
     first = prepare(client, personas, TICKETS, "latency")
     second = prepare(client, personas, TICKETS, "throughput")
