@@ -1,6 +1,7 @@
 """`make test-scale`: the desk as a floor runs it — two web nodes, two workers, beat (and a
-second beat started by mistake) — on one PostgreSQL, one Redis and one store of private
-files, under load, with a worker SIGKILLed and a web node restarted in the middle.
+second beat started by mistake) — on one PostgreSQL, one Redis and one S3 object store of
+private files (moto's server, tests/objectstore.py), under load, with a worker SIGKILLed
+and a web node restarted in the middle.
 
 Runs inside tests/with_services.sh with the production settings module. It migrates,
 makes one client with a CRM connector for "preferences", customers and staff, then
@@ -49,6 +50,8 @@ from pathlib import Path
 
 import requests
 
+from tests.objectstore import s3_server
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "var" / "scale"
 REQUESTS = int(os.environ.get("SCALE_REQUESTS", "200"))
@@ -65,7 +68,7 @@ for _name in ("DATABASE_URL", "REDIS_URL"):
     if _name not in os.environ:
         sys.exit(f"{_name} is not set: run through tests/with_services.sh (make test-scale)")
 shutil.rmtree(OUT, ignore_errors=True)
-(OUT / "private").mkdir(parents=True)
+OUT.mkdir(parents=True)
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEMO_"))}
 ENV.update(
     DJANGO_SETTINGS_MODULE="profiledesk.settings.base",
@@ -74,9 +77,6 @@ ENV.update(
     DEBUG="0",
     SECURE_SSL_REDIRECT="0",
     STATIC_ROOT=str(OUT / "static"),
-    # The one store of private files every node and worker reads (a shared disk here;
-    # the object store when the S3 settings are given, docs/operations.md).
-    PRIVATE_MEDIA_ROOT=str(OUT / "private"),
     CONNECTOR_ALLOW_HTTP="1",  # the local receiver speaks plain HTTP
     EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
     EMAIL_HOST="127.0.0.1",
@@ -94,6 +94,12 @@ ENV.update(
     EXPORT_STALE_SECONDS="20",
     PYTHONUNBUFFERED="1",
 )
+# The one store of private files every node and worker reads: an S3 server of its own
+# (tests/objectstore.py), as production's object store.
+_STORE_CONTEXT = s3_server()
+STORE = _STORE_CONTEXT.__enter__()
+atexit.register(_STORE_CONTEXT.__exit__, None, None, None)
+ENV.update(STORE.env)
 os.environ.update(ENV)
 
 import django  # noqa: E402
@@ -474,6 +480,10 @@ def main() -> int:
         download.status_code == 200
         and hashlib.sha256(download.content).hexdigest() == export.sha256,
         "the export downloads from the other node, the file the worker wrote",
+    )
+    check(
+        any(key.endswith(export.file.name) for key in STORE.keys(prefix="")),
+        "the export's file is in the object store",
     )
     connection.close()
 
