@@ -20,11 +20,13 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from profiledesk.accounts.models import User
 from profiledesk.accounts.naming import staff_name_of
 from profiledesk.clients.models import Client
 from profiledesk.clients.scoping import client_ids_for, clients_for
+from profiledesk.customers.models import Customer
 from profiledesk.tickets.models import Ticket
 
 from .models import AuditEvent
@@ -33,7 +35,13 @@ PAGE_SIZE = 50
 # Keys of `data` that name things (a ticket, which field, what kind of export), never a
 # customer's value: the only part of `data` the list shows (audit_record's callers pass
 # masked values at most; this list does not even show those).
-SHOWN_DATA = ("reference", "ticket", "label", "kind", "format")
+SHOWN_DATA = {
+    "reference": _("Ticket"),
+    "ticket": _("Ticket"),
+    "label": _("Field"),
+    "kind": _("Kind"),
+    "format": _("Format"),
+}
 TICKET_TARGET = "tickets.ticket"
 CUSTOMER_TARGET = "customers.customer"
 
@@ -127,6 +135,7 @@ class EventRow:
     ticket_href: str = ""
     ticket_reference: str = ""
     customer_href: str = ""
+    customer_number: str = ""
     actor_href: str = ""
 
 
@@ -156,8 +165,8 @@ def _details(data: object) -> tuple[tuple[str, str], ...]:
     if not isinstance(data, dict):
         return ()
     return tuple(
-        (key, str(data[key])[:80])
-        for key in SHOWN_DATA
+        (str(label), str(data[key])[:80])
+        for key, label in SHOWN_DATA.items()
         if isinstance(data.get(key), str | int) and not isinstance(data.get(key), bool)
     )
 
@@ -171,8 +180,9 @@ def events_page(
     before: int | None = None,
     limit: int = PAGE_SIZE,
 ) -> EventsPage:
-    """One page of the viewer's clients' audit events, newest first: 2 queries (the
-    events with their actors, and the tickets they name), whatever the page holds."""
+    """One page of the viewer's clients' audit events, newest first: 3 queries (the
+    events with their actors, the tickets and the customers they name), whatever the page
+    holds."""
     events = _events(viewer, filters).select_related("actor")
     if before is not None:
         # Oldest first from the cursor up; the page shows the `limit` nearest, newest first.
@@ -207,6 +217,18 @@ def events_page(
                 pk__in=ticket_ids, client_id__in=list(zones)
             ).values_list("pk", "reference")
         }
+    customer_ids = {
+        int(e.target_id)
+        for e in found
+        if e.target_type == CUSTOMER_TARGET and e.target_id.isdigit() and len(e.target_id) < 19
+    }
+    numbers: dict[int, str] = {}
+    if customer_ids:
+        numbers = dict(
+            Customer.objects.filter(pk__in=customer_ids, client_id__in=list(zones)).values_list(
+                "pk", "number"
+            )
+        )
     staff = set(visible_staff)
     rows = []
     for event in found:
@@ -215,7 +237,11 @@ def events_page(
             if event.target_type == TICKET_TARGET and event.target_id.isdigit()
             else ""
         )
-        customer = event.target_type == CUSTOMER_TARGET and event.target_id.isdigit()
+        number = (
+            numbers.get(int(event.target_id), "")
+            if event.target_type == CUSTOMER_TARGET and event.target_id.isdigit()
+            else ""
+        )
         actor = event.actor
         rows.append(
             EventRow(
@@ -233,8 +259,9 @@ def events_page(
                 ticket_reference=reference,
                 ticket_href=reverse("audit:ticket_audit", args=[reference]) if reference else "",
                 customer_href=reverse("audit:customer_history", args=[int(event.target_id)])
-                if customer
+                if number
                 else "",
+                customer_number=number,
                 actor_href=reverse("audit:staff_activity", args=[event.actor_id])
                 if event.actor_id in staff
                 else "",

@@ -110,10 +110,24 @@ class AuditEventFilterForm(forms.Form):
     own (the view passes them): another client's id or an unknown action is an error on
     its field, never a list of someone else's rows."""
 
-    client = forms.TypedMultipleChoiceField(label=_("Client"), required=False, coerce=int)
-    action = forms.MultipleChoiceField(label=_("Action"), required=False)
+    # The messages never repeat what was typed (a guessed id, a made-up action).
+    client = forms.TypedMultipleChoiceField(
+        label=_("Client"),
+        required=False,
+        coerce=int,
+        error_messages={"invalid_choice": _("Choose among your clients.")},
+    )
+    action = forms.MultipleChoiceField(
+        label=_("Action"),
+        required=False,
+        error_messages={"invalid_choice": _("Choose actions from the list.")},
+    )
     actor = forms.TypedChoiceField(
-        label=_("Staff member"), required=False, coerce=int, empty_value=None
+        label=_("Staff member"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": _("Choose a staff member of your clients.")},
     )
     since = forms.DateField(
         label=_("From"),
