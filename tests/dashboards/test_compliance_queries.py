@@ -4,6 +4,7 @@ then the counts grouped by client day), however many events, days or clients (ST
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from profiledesk.dashboards.compliance import COMPLIANCE_PANELS
 from tests.factories import ClientFactory
@@ -60,3 +61,33 @@ def test_a_panel_of_no_clients_asks_the_database_nothing(django_assert_num_queri
         with django_assert_num_queries(0):
             panel = panel_function(scope)
         assert all(not p.value for s in panel.series for p in s.points)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the plan of PostgreSQL")
+def test_on_postgresql_the_counts_read_the_client_action_time_index(northwind, solaris):
+    from audit.models import AuditEvent
+    from profiledesk.dashboards.compliance import _zones, daily_counts_query
+
+    # A log shaped like the desk's: mostly other clients, other actions, other months.
+    busy = ClientFactory(slug="busy", time_zone="UTC")
+    old = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            created_at=old + dt.timedelta(minutes=i),
+            action=("customer.frozen", "ticket.applied", "staff.sign_in.verified")[i % 3],
+            client=(busy, northwind, solaris)[i % 3 if i % 7 else 0],
+            prev_hash="0" * 64,
+            hash=f"{i:064x}",
+        )
+        for i in range(6000)
+    )
+    for client in (northwind, solaris):
+        event_at(dt.datetime(2026, 12, 2, 9, tzinfo=dt.UTC), "customer.frozen", client=client)
+    scope = scope_of(northwind, solaris, since=dt.date(2026, 12, 1), until=dt.date(2026, 12, 31))
+    query = daily_counts_query(_zones(scope), scope, ["customer.frozen", "rollback.applied"])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE audit_auditevent")
+        plan = query.explain()
+
+    assert "audit_client_action_at" in plan, plan
+    assert "Seq Scan" not in plan, plan
