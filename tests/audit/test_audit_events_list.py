@@ -9,7 +9,6 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit.models import AuditEvent
 from audit.services import audit_record
 from tests.conftest import make_staff, signed_in
 from tests.dashboards.compliance_helpers import event_at
@@ -48,7 +47,7 @@ def both_clients(northwind, solaris, personas, customer):
 
 
 def test_the_list_shows_only_the_viewers_clients_events(both_clients, personas):
-    ours, theirs = both_clients
+    ours, _theirs = both_clients
 
     ids = shown(signed_in(personas["compliance"]).get(URL))
 
