@@ -25,6 +25,7 @@ from profiledesk.dashboards.panels import Panel
 from profiledesk.exports.models import Format, Kind
 from profiledesk.exports.services import export_request
 from tests.conftest import make_staff, signed_in
+from tests.exports.conftest import private_media  # noqa: F401 - autouse: files in tmp_path
 from tests.factories import ClientFactory, complete_customer
 
 from .compliance_helpers import by_day, event_at, nonzero, scope_of
@@ -150,9 +151,12 @@ def test_a_customers_this_wasnt_me_report_counts_as_a_report_and_a_freeze(
     assert sum(v or 0 for v in by_day(panel, 1).values()) == 1
 
 
-def test_audit_evidence_exports_are_counted(northwind, personas):
+def test_audit_evidence_exports_requested_and_downloaded_are_counted(northwind, personas):
+    from profiledesk.exports.services import export_open_for_download
+    from tests.exports.helpers import built
+
     with time_machine.travel(dt.datetime(2026, 12, 3, 11, tzinfo=dt.UTC), tick=False):
-        export_request(
+        export = export_request(
             by=personas["compliance"],
             kind=Kind.AUDIT_EVENTS,
             fmt=Format.CSV,
@@ -161,10 +165,26 @@ def test_audit_evidence_exports_are_counted(northwind, personas):
             since=timezone.now() - dt.timedelta(days=30),
             until=timezone.now(),
         )
-    panel = exports_per_day(scope_of(northwind, since=DAY, until=DAY))
+        built(export)
+    with time_machine.travel(dt.datetime(2026, 12, 4, 8, tzinfo=dt.UTC), tick=False):
+        export_open_for_download(export=export, by=personas["compliance"]).close()
+    panel = exports_per_day(scope_of(northwind, since=DAY, until=DAY + dt.timedelta(days=1)))
 
     assert nonzero(panel, 0) == {"2026-12-03": 1}
-    assert nonzero(panel, 1) == {}
+    assert nonzero(panel, 1) == {"2026-12-04": 1}
+
+
+def test_a_reveal_on_a_verified_ticket_is_counted_in_its_own_column(northwind, personas):
+    event_at(
+        dt.datetime(2026, 12, 3, 16, tzinfo=dt.UTC),
+        "verification.details_revealed",
+        client=northwind,
+        actor=personas["agent"],
+    )
+    scope = scope_of(northwind, since=DAY, until=DAY)
+
+    assert nonzero(reveals_per_day(scope), 2) == {"2026-12-03": 1}
+    assert reveals_by_staff(scope).rows[0][1:] == (0, 0, 1, 1)
 
 
 def test_rollbacks_and_their_waivers_are_counted(northwind, personas, customer):
