@@ -274,3 +274,14 @@ def test_the_filter_offers_only_known_actions(personas):
 
     assert "customer.sensitive_revealed" in offered and "verification.waived" in offered
     assert all(set(a) <= set(string.ascii_lowercase + "._") for a in offered)
+
+
+def test_the_staff_activity_page_links_to_their_audit_events(northwind, personas):
+    mine = audit_record(action="export.requested", client=northwind, actor=personas["agent"])
+    audit_record(action="export.requested", client=northwind, actor=personas["compliance"])
+    http = signed_in(personas["compliance"])
+    page = http.get(reverse("audit:staff_activity", args=[personas["agent"].pk]))
+    href = f"{URL}?actor={personas['agent'].pk}"
+
+    assert href in page.content.decode()
+    assert shown(http.get(href)) == [mine.pk]
