@@ -285,3 +285,15 @@ def test_the_staff_activity_page_links_to_their_audit_events(northwind, personas
 
     assert href in page.content.decode()
     assert shown(http.get(href)) == [mine.pk]
+
+
+def test_a_staff_member_of_both_clients_shows_only_their_events_of_the_viewers(
+    northwind, solaris, personas
+):
+    roaming = make_staff("roaming", "supervisor", northwind, solaris)
+    here = audit_record(action="customer.frozen", client=northwind, actor=roaming)
+    audit_record(action="customer.frozen", client=solaris, actor=roaming)
+
+    response = signed_in(personas["compliance"]).get(URL, {"actor": roaming.pk})
+
+    assert shown(response) == [here.pk]
