@@ -168,6 +168,15 @@ class AuditEventFilterForm(forms.Form):
             css = "form-select" if isinstance(form_field, forms.ChoiceField) else "form-control"
             form_field.widget.attrs.setdefault("class", f"{css} {css}-sm")
 
+    def full_clean(self):
+        super().full_clean()
+        # Each error is tied to its field for a screen reader (templates/audit/events.html).
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"id_{name}-error"
+
     def clean(self):
         super().clean()
         data = self.cleaned_data

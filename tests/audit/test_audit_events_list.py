@@ -297,3 +297,10 @@ def test_a_staff_member_of_both_clients_shows_only_their_events_of_the_viewers(
     response = signed_in(personas["compliance"]).get(URL, {"actor": roaming.pk})
 
     assert shown(response) == [here.pk]
+
+
+def test_an_error_is_tied_to_its_field(personas):
+    page = signed_in(personas["compliance"]).get(URL, {"since": "2026-02-31"}).content.decode()
+
+    assert 'aria-describedby="id_since-error"' in page and 'aria-invalid="true"' in page
+    assert 'id="id_since-error"' in page
