@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from profiledesk.policies.categories import Category
 
+from .actions import ACTION_GROUPS
 from .history import Cursor
 
 
@@ -98,3 +99,90 @@ class ActivityFilterForm(_DateRange):
         end = data.get("date_to") or today
         start = data.get("date_from") or end - dt.timedelta(days=cls.DEFAULT_DAYS - 1)
         return start, end
+
+
+# The largest id a cursor may name (a bigint): a longer number is a form error, not a 500.
+_ID_MAX = 2**63 - 1
+
+
+class AuditEventFilterForm(forms.Form):
+    """The audit-events list's filters. Clients and staff are offered from the viewer's
+    own (the view passes them): another client's id or an unknown action is an error on
+    its field, never a list of someone else's rows."""
+
+    # The messages never repeat what was typed (a guessed id, a made-up action).
+    client = forms.TypedMultipleChoiceField(
+        label=_("Client"),
+        required=False,
+        coerce=int,
+        error_messages={"invalid_choice": _("Choose among your clients.")},
+    )
+    action = forms.MultipleChoiceField(
+        label=_("Action"),
+        required=False,
+        error_messages={"invalid_choice": _("Choose actions from the list.")},
+    )
+    actor = forms.TypedChoiceField(
+        label=_("Staff member"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": _("Choose a staff member of your clients.")},
+    )
+    since = forms.DateField(
+        label=_("From"),
+        required=False,
+        validators=DAY_VALIDATORS,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = forms.DateField(
+        label=_("To"),
+        required=False,
+        validators=DAY_VALIDATORS,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    after = forms.IntegerField(
+        required=False, min_value=1, max_value=_ID_MAX, widget=forms.HiddenInput
+    )
+    before = forms.IntegerField(
+        required=False, min_value=1, max_value=_ID_MAX, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, clients, staff_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        client_field = self.fields["client"]
+        action_field = self.fields["action"]
+        actor_field = self.fields["actor"]
+        assert isinstance(client_field, forms.ChoiceField)  # declared above
+        assert isinstance(action_field, forms.ChoiceField)
+        assert isinstance(actor_field, forms.ChoiceField)
+        client_field.choices = [(client.pk, client.name) for client in clients]
+        action_field.choices = [
+            (str(group), [(action, action) for action in actions])
+            for group, actions in ACTION_GROUPS.items()
+        ]
+        actor_field.choices = [("", _("Anyone")), *staff_choices]
+        for name in ("client", "action"):
+            self.fields[name].widget.attrs["size"] = "4"
+        for form_field in self.fields.values():
+            css = "form-select" if isinstance(form_field, forms.ChoiceField) else "form-control"
+            form_field.widget.attrs.setdefault("class", f"{css} {css}-sm")
+
+    def full_clean(self):
+        super().full_clean()
+        # Each error is tied to its field for a screen reader (templates/audit/events.html).
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"id_{name}-error"
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        start, end = data.get("since"), data.get("until")
+        if start and end and start > end:
+            self.add_error("until", _("The end date is before the start date."))
+        if data.get("after") and data.get("before"):
+            self.add_error(None, _("That page link is not valid."))
+        return data

@@ -38,6 +38,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["target_type", "target_id", "-id"], name="audit_target"),
             models.Index(fields=["client", "-id"], name="audit_client"),
             models.Index(fields=["actor", "-id"], name="audit_actor"),
+            # The compliance panels and the audit-events list: rare actions of some clients
+            # over a range of days (audit/events.py) without reading the whole log.
+            models.Index(fields=["client", "action", "created_at"], name="audit_client_action_at"),
         ]
         verbose_name = _("audit event")
         # The history pages (audit/views.py): compliance and supervisors.

@@ -13,4 +13,5 @@ urlpatterns = [
     ),
     path("tickets/<str:reference>/", views.ticket_audit, name="ticket_audit"),
     path("staff/<int:user_id>/activity/", views.staff_activity, name="staff_activity"),
+    path("events/", views.audit_events, name="events"),
 ]

@@ -5,6 +5,7 @@ revealing a past value is a POST for compliance only (audit.reveal_history), aud
 import datetime as dt
 import re
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -17,8 +18,8 @@ from profiledesk.customers.forms import RevealForm
 from profiledesk.customers.reveal import RevealRefused
 from profiledesk.tickets.access import get_ticket_for_staff
 
-from . import history, reveal, trail
-from .forms import ActivityFilterForm, HistoryFilterForm
+from . import events, history, reveal, trail
+from .forms import ActivityFilterForm, AuditEventFilterForm, HistoryFilterForm
 
 VIEW = "audit.view_history"
 REVEAL = "audit.reveal_history"
@@ -134,6 +135,38 @@ def staff_activity(request: StaffRequest, user_id: int) -> HttpResponse:
         "cap": history.ACTIVITY_CAP,
     }
     return render(request, "audit/staff_activity.html", context)
+
+
+@never_cache
+@require_GET
+def audit_events(request: StaffRequest) -> HttpResponse:
+    """The audit events of the viewer's clients, newest first, filtered; each row links to
+    the ticket's audit page, the customer's history or the staff member's activity."""
+    if not request.user.has_perm(VIEW):
+        raise PermissionDenied
+    clients = events.viewer_clients(request.user)
+    staff = events.viewer_staff(request.user)
+    form = AuditEventFilterForm(request.GET or None, clients=clients, staff_choices=staff)
+    context = {"form": form, "query": _query_without_cursor(request), "page": None}
+    if form.is_bound and not form.is_valid():
+        return render(request, "audit/events.html", context, status=400)
+    data = form.cleaned_data if form.is_bound else {}
+    chosen = set(data.get("client") or [])
+    filters = events.EventFilters(
+        clients=tuple(c for c in clients if not chosen or c.pk in chosen),
+        actions=tuple(data.get("action") or ()),
+        actor_id=data.get("actor"),
+        since=data.get("since"),
+        until=data.get("until"),
+    )
+    context["page"] = events.events_page(
+        viewer=request.user,
+        filters=filters,
+        visible_staff=[pk for pk, _name in staff],
+        after=data.get("after"),
+        before=data.get("before"),
+    )
+    return render(request, "audit/events.html", context)
 
 
 def _query_without_cursor(request: StaffRequest) -> str:

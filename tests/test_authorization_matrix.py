@@ -217,6 +217,9 @@ MATRIX: dict[str, Rule] = {
     # A thin connector's receiver fetches an event's values with its client's API key,
     # never with a staff session (tests/connectors/test_thin.py).
     "api:event": Rule(gate="public", ok=401),
+    # The audit-events list (audit/views.py): whoever reads the history pages, of their
+    # own clients only (an outsider is an agent: 403; another client's rows never listed).
+    "audit:events": Rule(allowed=APPROVERS),
 }
 
 
