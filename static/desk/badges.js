@@ -13,6 +13,7 @@
   let last = null; // {key: count} of the previous answer; null before the first
   let timer = null;
   let busy = false;
+  let again = false; // asked while an answer was on its way: ask once more after it
   let stopped = false;
 
   function item(badge) {
@@ -65,7 +66,11 @@
 
   async function poll() {
     timer = null;
-    if (stopped || busy || document.hidden) return;
+    if (busy) {
+      again = true;
+      return;
+    }
+    if (stopped || document.hidden) return;
     busy = true;
     try {
       const response = await fetch(url, {
@@ -87,6 +92,11 @@
       // The network is down: try again at the next period.
     } finally {
       busy = false;
+    }
+    if (again) {
+      again = false;
+      poll();
+      return;
     }
     schedule();
   }
