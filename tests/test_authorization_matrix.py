@@ -217,6 +217,13 @@ MATRIX: dict[str, Rule] = {
     # A thin connector's receiver fetches an event's values with its client's API key,
     # never with a staff session (tests/connectors/test_thin.py).
     "api:event": Rule(gate="public", ok=401),
+    # Staff notifications (profiledesk/notifications): each staff member's own, for whoever
+    # works tickets; the badges' poll likewise. Marking one read: the fixture's id is
+    # nobody's (a notification of another user is the same 404, tests/notifications).
+    "notifications:list": Rule(allowed=CUSTOMER_WORK),
+    "notifications:badges": Rule(allowed=CUSTOMER_WORK),
+    "notifications:read": Rule(method="post", allowed=CUSTOMER_WORK, ok=404),
+    "notifications:read_all": Rule(method="post", allowed=CUSTOMER_WORK, ok=302),
 }
 
 
@@ -262,6 +269,7 @@ def url_values(customer, personas):
         "export_id": queued_export(customer.client, personas["compliance"]).pk,
         "item_id": 1,
         "fetch_id": "00000000-0000-4000-8000-000000000000",
+        "notification_id": 999999,
     }
 
 

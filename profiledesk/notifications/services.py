@@ -115,13 +115,14 @@ def notifications_breached(*, now: dt.datetime | None = None) -> int:
         tickets = newly_breached(now=now)
         rows = [
             Notification(
-                recipient_id=owner_id(t),
+                recipient_id=owner,
                 kind=Kind.SLA_BREACHED,
                 ticket_id=t.pk,
                 key=f"due:{t.sla_due_at.isoformat()}",
                 created_at=now,
             )
             for t in tickets
+            if (owner := owner_id(t)) is not None  # the query asked for an owner
         ]
         with transaction.atomic():
             _insert(rows)

@@ -102,7 +102,14 @@ def _badge(key: str, count: int) -> dict[str, object]:
         ),
     }
     label, text, url = labels[key]
-    return {"key": key, "count": count, "shown": n, "label": label, "text": text % {"n": n}, "url": url}
+    return {
+        "key": key,
+        "count": count,
+        "shown": n,
+        "label": label,
+        "text": text % {"n": n},
+        "url": url,
+    }
 
 
 @require_GET

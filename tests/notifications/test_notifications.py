@@ -78,9 +78,7 @@ def test_a_move_the_owner_made_tells_nobody(customer, personas, committed):
 def test_security_rejecting_an_escalated_ticket_tells_its_agent(customer, personas, committed):
     ticket = TicketFactory(customer=customer, created_by=personas["agent"])
     committed(transition, ticket=ticket, to=State.ESCALATED, by=personas["agent"], reason="Odd")
-    committed(
-        transition, ticket=ticket, to=State.REJECTED, by=personas["security"], reason="Fraud"
-    )
+    committed(transition, ticket=ticket, to=State.REJECTED, by=personas["security"], reason="Fraud")
     assert told(personas["agent"]) == [(Kind.REJECTED, ticket.reference)]
 
 
@@ -88,10 +86,9 @@ def test_a_move_rolled_back_tells_nobody(customer, personas, django_capture_on_c
     from django.db import transaction
 
     ticket = pending_ticket(customer, personas["agent"])
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with transaction.atomic():
-            approval_reject(ticket=ticket, by=personas["supervisor"], reason="No")
-            transaction.set_rollback(True)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        approval_reject(ticket=ticket, by=personas["supervisor"], reason="No")
+        transaction.set_rollback(True)
     assert callbacks == [] and Notification.objects.count() == 0
 
 
@@ -130,9 +127,7 @@ def test_beat_tells_the_owner_of_a_newly_breached_ticket_once_however_often_it_r
     assert len(told(personas["supervisor"])) == 1
 
 
-def test_a_ticket_nobody_holds_tells_its_creator_and_one_from_the_api_nobody(
-    customer, personas
-):
+def test_a_ticket_nobody_holds_tells_its_creator_and_one_from_the_api_nobody(customer, personas):
     released = TicketFactory(customer=customer, created_by=personas["agent"], channel="email")
     assert released.assignee_id is None
     breached(released)
@@ -153,9 +148,7 @@ def test_a_breach_again_after_the_due_time_moved_is_a_new_notification(customer,
     assert Notification.objects.filter(ticket=ticket).count() == 2
 
 
-def test_a_clock_paused_before_the_due_time_is_not_a_breach_nor_a_closed_ticket(
-    customer, personas
-):
+def test_a_clock_paused_before_the_due_time_is_not_a_breach_nor_a_closed_ticket(customer, personas):
     paused = breached(TicketFactory(customer=customer, created_by=personas["agent"]))
     paused.sla_paused_at = paused.sla_due_at - dt.timedelta(minutes=1)
     paused.save(update_fields=["sla_paused_at"])

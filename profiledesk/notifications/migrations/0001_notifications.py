@@ -6,30 +6,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tickets', '0005_ticket_version'),
+        ("tickets", "0005_ticket_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('sla_breached', 'SLA breached'), ('rejected', 'Rejected'), ('approved', 'Approved'), ('returned', 'Back from approval')], max_length=16, verbose_name='kind')),
-                ('key', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(verbose_name='when')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("sla_breached", "SLA breached"),
+                            ("rejected", "Rejected"),
+                            ("approved", "Approved"),
+                            ("returned", "Back from approval"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("key", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(verbose_name="when")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="read")),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification',
-                'indexes': [models.Index(fields=['recipient', '-id'], name='notification_newest'), models.Index(condition=models.Q(('read_at__isnull', True)), fields=['recipient'], name='notification_unread'), models.Index(fields=['ticket', 'kind', 'created_at'], name='notification_ticket')],
-                'constraints': [models.UniqueConstraint(fields=('recipient', 'ticket', 'kind', 'key'), name='notification_once')],
+                "verbose_name": "notification",
+                "indexes": [
+                    models.Index(fields=["recipient", "-id"], name="notification_newest"),
+                    models.Index(
+                        condition=models.Q(("read_at__isnull", True)),
+                        fields=["recipient"],
+                        name="notification_unread",
+                    ),
+                    models.Index(
+                        fields=["ticket", "kind", "created_at"], name="notification_ticket"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("recipient", "ticket", "kind", "key"), name="notification_once"
+                    )
+                ],
             },
         ),
     ]
