@@ -49,7 +49,7 @@ def zoomed(browser: Browser, live_server) -> Iterator[Page]:
 
 
 def test_a_badge_appears_without_reloading_and_the_approval_queue_refreshes_itself(
-    page: Page, personas, northwind, fresh_counts
+    page: Page, zoomed: Page, personas, northwind, fresh_counts
 ) -> None:
     grace = complete_customer(northwind, legal_name="Grace Hopper")
     sign_in(page, personas["supervisor"])
@@ -77,6 +77,19 @@ def test_a_badge_appears_without_reloading_and_the_approval_queue_refreshes_itse
     assert first.reference in page.get_by_test_id("approval-row").first.inner_text()
     shot(page, "approvals-refreshed")
     assert axe_violations(page) == []
+
+    # At 200 % the navigation wraps; the badge keeps its count as text, nothing scrolls
+    # sideways.
+    sign_in(zoomed, personas["supervisor"])
+    expect(
+        zoomed.locator("#desk-badges").get_by_role("link", name="Approvals, 2 waiting for you")
+    ).to_be_visible()
+    widths = zoomed.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], widths
+    shot(zoomed, "badge-zoom-200")
+    assert axe_violations(zoomed) == []
 
 
 def test_the_approval_queue_does_not_swap_a_reason_being_typed(
