@@ -243,3 +243,15 @@ def test_marking_read_updates_the_badge_at_once(customer, personas):
     assert unread() == 1
     http.post(reverse("notifications:read", args=[note.pk]))
     assert unread() == 0  # the cached counts were dropped
+
+
+def test_beat_runs_the_breach_task_every_minute_and_the_task_tells_the_owner(
+    customer, personas, settings
+):
+    from profiledesk.notifications.tasks import sla_breaches
+
+    entry = settings.CELERY_BEAT_SCHEDULE["notifications-sla-breaches"]
+    assert entry == {"task": "notifications.sla_breaches", "schedule": 60.0}
+    ticket = breached(TicketFactory(customer=customer, created_by=personas["agent"]))
+    assert sla_breaches.apply().get() == 1
+    assert told(personas["agent"]) == [(Kind.SLA_BREACHED, ticket.reference)]
