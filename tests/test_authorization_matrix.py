@@ -220,6 +220,13 @@ MATRIX: dict[str, Rule] = {
     # The audit-events list (audit/views.py): whoever reads the history pages, of their
     # own clients only (an outsider is an agent: 403; another client's rows never listed).
     "audit:events": Rule(allowed=APPROVERS),
+    # Staff notifications (profiledesk/notifications): each staff member's own, for whoever
+    # works tickets; the badges' poll likewise. Marking one read: the fixture's id is
+    # nobody's (a notification of another user is the same 404, tests/notifications).
+    "notifications:list": Rule(allowed=CUSTOMER_WORK),
+    "notifications:badges": Rule(allowed=CUSTOMER_WORK),
+    "notifications:read": Rule(method="post", allowed=CUSTOMER_WORK, ok=404),
+    "notifications:read_all": Rule(method="post", allowed=CUSTOMER_WORK, ok=302),
 }
 
 
@@ -265,6 +272,7 @@ def url_values(customer, personas):
         "export_id": queued_export(customer.client, personas["compliance"]).pk,
         "item_id": 1,
         "fetch_id": "00000000-0000-4000-8000-000000000000",
+        "notification_id": 999999,
     }
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,7 @@ from profiledesk.accounts.models import User
 from profiledesk.clients.scoping import client_ids_for
 from profiledesk.policies.sla import due_status
 from profiledesk.tickets.models import ChangeItem, State, Ticket, TicketEvent
-from verification.models import Attempt, DocumentCheck
+from verification.models import Attempt, DocumentCheck, Waiver
 
 from .access import may_review_documents
 from .models import Approval, ApprovalRound
@@ -242,3 +242,43 @@ def submitted_verification(approval_round: ApprovalRound | None) -> dict[str, An
         {**row, "at": dt.datetime.fromisoformat(row["at"])} for row in snapshot.get("methods", [])
     ]
     return snapshot
+
+
+def approvals_waiting_count(*, staff: User, client_ids: list[int], cap: int) -> int:
+    """How many open rounds `staff` may decide now — the approval queue's rows that show
+    buttons: at their tiers, of their clients, the customer not frozen, and no
+    `checker_problem` (not a maker as `makers_of` counts them — created, verified,
+    checked a document, waived, edited an item, marked verified or submitted —, not the
+    assignee, no standing decision of theirs). One query, at most `cap` rows counted."""
+    tiers = tiers_of(staff)
+    if not tiers:
+        return 0
+    me = staff.pk
+    ticket = OuterRef("ticket_id")
+    made = (
+        Exists(
+            TicketEvent.objects.filter(ticket_id=ticket, actor_id=me).filter(
+                Q(kind=TicketEvent.Kind.CREATED)
+                | Q(
+                    kind=TicketEvent.Kind.TRANSITION,
+                    to_state__in=[State.READY.value, State.PENDING_APPROVAL.value],
+                )
+            )
+        )
+        | Exists(ChangeItem.history.filter(ticket_id=ticket, history_user_id=me))
+        | Exists(Attempt.objects.filter(ticket_id=ticket, staff_id=me))
+        | Exists(DocumentCheck.objects.filter(ticket_id=ticket, checked_by_id=me))
+        | Exists(Waiver.objects.filter(ticket_id=ticket, by_id=me))
+        | Exists(Approval.objects.filter(ticket_id=ticket, approver_id=me, voided_at__isnull=True))
+    )
+    rounds = (
+        ApprovalRound.objects.filter(
+            status=ApprovalRound.Status.OPEN, current_tier__in=tiers, client_id__in=client_ids
+        )
+        .exclude(ticket__customer__frozen_at__isnull=False)
+        .exclude(ticket__created_by_id=me)
+        .exclude(ticket__assignee_id=me)
+        .exclude(made)
+        .order_by()
+    )
+    return rounds[:cap].count()

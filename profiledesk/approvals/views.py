@@ -43,7 +43,11 @@ def queue(request: StaffRequest) -> HttpResponse:
     except ValueError:
         after = None
     page = approval_queue(staff=request.user, after=after)
-    return render(request, "approvals/queue.html", {"page": page, "here": request.get_full_path()})
+    context = {"page": page, "here": request.get_full_path()}
+    # The page's own refresh (every 20 s, static/desk/approvals.js) asks for the list only.
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "approvals/_queue_list.html" if partial else "approvals/queue.html"
+    return render(request, template, context)
 
 
 def _back(request: StaffRequest, reference: str, target: str) -> str:

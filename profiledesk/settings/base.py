@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "profiledesk.rollback",
     "profiledesk.exports",
     "profiledesk.dashboards",
+    "profiledesk.notifications",
     "profiledesk.security",
     "profiledesk.demo",
     "verification",
@@ -393,6 +394,18 @@ EXPORT_BATCH_SIZE = int(env("EXPORT_BATCH_SIZE", "500"))
 EXPORT_STALE_SECONDS = int(env("EXPORT_STALE_SECONDS", "600"))
 CELERY_BEAT_SCHEDULE["exports-purge"] = {"task": "exports.purge", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["exports-sweep"] = {"task": "exports.sweep", "schedule": 60.0}
+
+# --- Staff notifications (profiledesk/notifications) ------------------------------------
+# The navigation's badges are polled every this many seconds (paused in a hidden tab) and
+# each user's counts are kept in the cache this long: many tabs cost one computation.
+NOTIFICATIONS_POLL_SECONDS = int(env("NOTIFICATIONS_POLL_SECONDS", "30"))
+NOTIFICATIONS_BADGE_CACHE_SECONDS = int(env("NOTIFICATIONS_BADGE_CACHE_SECONDS", "10"))
+# Beat looks for tickets that breached their SLA within this many hours (the index range).
+NOTIFICATIONS_BREACH_LOOKBACK_HOURS = float(env("NOTIFICATIONS_BREACH_LOOKBACK_HOURS", "24"))
+CELERY_BEAT_SCHEDULE["notifications-sla-breaches"] = {
+    "task": "notifications.sla_breaches",
+    "schedule": 60.0,
+}
 
 # --- E-mail -------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

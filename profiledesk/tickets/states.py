@@ -15,6 +15,7 @@ checks its own rule and calls `transition(..., service=True)`; the generic move 
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +27,7 @@ from profiledesk.vault.cards import redact_card_numbers
 
 from .claims import claim_problem
 from .models import ChangeItem, State, Ticket, TicketEvent
+from .signals import ticket_moved
 
 FLOOR = frozenset({Role.AGENT, Role.SUPERVISOR})
 SECURITY = frozenset({Role.SECURITY})
@@ -356,7 +358,7 @@ def transition(*, ticket: Ticket, to: str, by, reason: str = "", service: bool =
         locked.version += 1  # the open pages' "has it changed?" (live.py)
         locked._change_reason = f"{previous} → {to}"
         locked.save(update_fields=["state", "updated_at", "version"])
-        TicketEvent.objects.create(
+        event = TicketEvent.objects.create(
             ticket=locked,
             at=now,
             actor=by,
@@ -364,6 +366,19 @@ def transition(*, ticket: Ticket, to: str, by, reason: str = "", service: bool =
             from_state=previous,
             to_state=to,
             message=reason,
+        )
+        # Told to the layers above once it is committed (notifications listen); a
+        # listener's error is logged by send_robust and never undoes the move.
+        transaction.on_commit(
+            partial(
+                ticket_moved.send_robust,
+                sender=Ticket,
+                ticket_id=locked.pk,
+                event_id=event.pk,
+                source=previous,
+                target=to,
+                actor_id=getattr(by, "pk", None),
+            )
         )
         if to in ENDED_UNAPPLIED:
             _pending_files_discard(locked)
