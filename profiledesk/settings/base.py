@@ -34,6 +34,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 SECRET_KEY = env("SECRET_KEY")
+# Rotation without downtime: the previous key(s), comma-separated, still verify sessions,
+# signed links and password-reset tokens, and decrypt what they sealed (docs/operations.md).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -382,8 +385,9 @@ SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", "")
 SMS_GATEWAY_TIMEOUT = float(env("SMS_GATEWAY_TIMEOUT", "10"))
 SMS_SINK_DIR = Path(env("SMS_SINK_DIR", str(BASE_DIR / "var" / "sms")))
-# Fernet key for messages that carry a secret (an OTP) until they are sent; unset: a key
-# derived from SECRET_KEY.
+# Fernet key for messages that carry a secret (an OTP) until they are sent, connectors'
+# signing secrets and sealed event values; unset: a key derived from SECRET_KEY. Several,
+# comma-separated: the first encrypts, all decrypt (`manage.py reseal_secrets` rotates).
 MESSAGE_ENCRYPTION_KEY = env("MESSAGE_ENCRYPTION_KEY", "")
 MESSAGING_MAX_ATTEMPTS = int(env("MESSAGING_MAX_ATTEMPTS", "5"))
 MESSAGING_RETRY_BASE_SECONDS = 30
