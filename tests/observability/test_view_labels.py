@@ -17,18 +17,24 @@ def exposition() -> str:
 
 
 def latency_count(view: str) -> float:
-    return REGISTRY.get_sample_value(
-        "profiledesk_http_request_duration_seconds_count",
-        {"view": view, "method": "GET", "status": "4xx"},
-    ) or REGISTRY.get_sample_value(
-        "profiledesk_http_request_duration_seconds_count",
-        {"view": view, "method": "GET", "status": "2xx"},
-    ) or 0.0
+    return (
+        REGISTRY.get_sample_value(
+            "profiledesk_http_request_duration_seconds_count",
+            {"view": view, "method": "GET", "status": "4xx"},
+        )
+        or REGISTRY.get_sample_value(
+            "profiledesk_http_request_duration_seconds_count",
+            {"view": view, "method": "GET", "status": "2xx"},
+        )
+        or 0.0
+    )
 
 
 @pytest.mark.django_db
 @override_settings(METRICS_ENABLED=True)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(token=SEGMENTS, number=st.integers(min_value=10**6, max_value=10**12))
 def test_a_path_parameter_never_becomes_a_label(token, number):
     http = Client()
@@ -49,14 +55,20 @@ def test_a_path_parameter_never_becomes_a_label(token, number):
 @override_settings(METRICS_ENABLED=True)
 def test_each_request_is_timed_and_its_queries_counted_under_its_views_name():
     before = latency_count("confirmations:report")
-    queries_before = REGISTRY.get_sample_value(
-        "profiledesk_http_request_db_queries_count", {"view": "confirmations:report"}
-    ) or 0.0
+    queries_before = (
+        REGISTRY.get_sample_value(
+            "profiledesk_http_request_db_queries_count", {"view": "confirmations:report"}
+        )
+        or 0.0
+    )
     Client().get("/confirm/report/not-a-valid-token")
     assert latency_count("confirmations:report") == before + 1
-    assert REGISTRY.get_sample_value(
-        "profiledesk_http_request_db_queries_count", {"view": "confirmations:report"}
-    ) == queries_before + 1
+    assert (
+        REGISTRY.get_sample_value(
+            "profiledesk_http_request_db_queries_count", {"view": "confirmations:report"}
+        )
+        == queries_before + 1
+    )
     assert LATENCY._labelnames == ("view", "method", "status")
     assert QUERIES._labelnames == ("view",)
 

@@ -50,16 +50,15 @@ def test_reseal_lets_the_old_key_go_for_connector_secrets_and_open_deliveries(
 
 
 @pytest.mark.django_db
-def test_a_secret_key_rotation_keeps_connectors_working_through_the_fallback(
-    settings, northwind
-):
+def test_a_secret_key_rotation_keeps_connectors_working_through_the_fallback(settings, northwind):
     settings.MESSAGE_ENCRYPTION_KEY = ""
     settings.SECRET_KEY = "old-secret-key-" + "a" * 50
     settings.SECRET_KEY_FALLBACKS = []
     connector = connector_for(northwind, url="https://crm.example/hooks", secret="whsec-1")
-    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "new-secret-key-" + "b" * 50, [
-        "old-secret-key-" + "a" * 50
-    ]
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = (
+        "new-secret-key-" + "b" * 50,
+        ["old-secret-key-" + "a" * 50],
+    )
     assert Connector.objects.get(pk=connector.pk).secret() == "whsec-1"
     call_command("reseal_secrets", stdout=open("/dev/null", "w"))  # noqa: SIM115
     settings.SECRET_KEY_FALLBACKS = []

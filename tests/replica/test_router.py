@@ -67,11 +67,13 @@ def test_the_history_page_reads_from_the_replica_and_its_writes_go_to_the_primar
 ):
     http = signed_in(personas["compliance"])
     url = reverse("audit:customer_history", args=[customer.pk])
-    with CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as primary:
-        with CaptureQueriesContext(replica) as replicated:
-            response = http.get(url)
-            with replica_reads():  # a write inside the scope (an audit event) ...
-                audit_record(action="test.replica_write", actor=personas["compliance"])
+    with (
+        CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as primary,
+        CaptureQueriesContext(replica) as replicated,
+    ):
+        response = http.get(url)
+        with replica_reads():  # a write inside the scope (an audit event) ...
+            audit_record(action="test.replica_write", actor=personas["compliance"])
     assert response.status_code == 200
     assert "Grace Hopper" in response.text
     # The page's history: the UNION ALL of the profile's history tables, and its rows.
@@ -95,9 +97,11 @@ def test_an_exports_rows_come_from_the_replica_and_its_row_is_written_on_the_pri
         client=customer.client,
         customer=customer,
     )
-    with CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as primary:
-        with CaptureQueriesContext(replica) as replicated:
-            assert export_build(export_id=export.pk) == "done"
+    with (
+        CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as primary,
+        CaptureQueriesContext(replica) as replicated,
+    ):
+        assert export_build(export_id=export.pk) == "done"
     assert any("UNION ALL" in sql for sql in _sql(replicated))  # the history read there
     assert any("exports_export" in sql for sql in _writes(primary))  # claim, progress, done
     assert _writes(replicated) == []
