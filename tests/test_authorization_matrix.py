@@ -217,6 +217,9 @@ MATRIX: dict[str, Rule] = {
     # A thin connector's receiver fetches an event's values with its client's API key,
     # never with a staff session (tests/connectors/test_thin.py).
     "api:event": Rule(gate="public", ok=401),
+    # Prometheus's scrape: off (404) unless METRICS_TOKEN / METRICS_ALLOWED_NETWORKS are set,
+    # and then a bearer token, never a staff session (tests/observability/).
+    "observability:metrics": Rule(gate="public", ok=404),
 }
 
 
