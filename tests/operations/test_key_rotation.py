@@ -12,6 +12,7 @@ from profiledesk.connectors.services import SEALED, deliveries_create
 from profiledesk.messaging import crypto
 from tests.connectors.helpers import EVENT, SECRET, connector_for, mark_applied
 from tests.factories import TicketFactory
+from verification.services import code_hash, code_matches
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
@@ -74,3 +75,14 @@ def test_reseal_without_the_old_key_changes_nothing_and_says_why(settings, north
     with pytest.raises(CommandError, match="old key"):
         call_command("reseal_secrets")
     assert Connector.objects.get(pk=connector.pk).secret_encrypted == before
+
+
+def test_an_identity_code_sent_before_a_secret_key_rotation_still_matches(settings):
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "old-secret-key-" + "a" * 50, []
+    stored = code_hash("123456")
+    settings.SECRET_KEY = "new-secret-key-" + "b" * 50
+    settings.SECRET_KEY_FALLBACKS = ["old-secret-key-" + "a" * 50]
+    assert code_matches("123456", stored)
+    assert not code_matches("654321", stored)
+    settings.SECRET_KEY_FALLBACKS = []
+    assert not code_matches("123456", stored)  # the old key gone: no code of its own
