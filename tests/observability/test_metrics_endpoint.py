@@ -1,8 +1,16 @@
 """GET /metrics: off unless configured, never open; a scraper needs the bearer token and/or
 an address in the allowed networks; the page holds the desk's series."""
 
+import datetime as dt
+
 import pytest
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from profiledesk.exports.models import Export
+from tests.exports.helpers import queued_export
 
 TOKEN = "scrape-token-0123456789abcdefghijklmnop"
 BROKER_DOWN = "redis://127.0.0.1:1/0"  # nothing listens on port 1
@@ -94,3 +102,33 @@ def test_with_both_configured_both_are_required():
 def test_only_get_is_answered():
     response = Client().post("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response.status_code in (403, 405)  # CSRF or the method: never a scrape
+
+
+@pytest.mark.django_db
+@override_settings(METRICS_TOKEN=TOKEN, CELERY_BROKER_URL=BROKER_DOWN, METRICS_ENABLED=False)
+def test_the_outbox_lag_is_the_oldest_open_exports_age_read_in_a_fixed_number_of_queries(
+    personas, northwind
+):
+    now = timezone.now()
+    for minutes in (5, 61, 30):
+        export = queued_export(northwind, personas["compliance"])
+        Export.objects.filter(pk=export.pk).update(updated_at=now - dt.timedelta(minutes=minutes))
+    Export.objects.filter(pk=export.pk).update(status="running")  # the 30-minute one
+    http = Client(HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    # Expect 6 queries: the oldest open row of each outbox and status (messages queued and
+    # sending, deliveries pending and failing, exports queued and running), LIMIT 1 each.
+    with CaptureQueriesContext(connection) as queries:
+        text = http.get("/metrics").content.decode()
+    assert len(queries.captured_queries) == 6
+    assert all("LIMIT 1" in query["sql"] for query in queries.captured_queries)
+    queued = _sample(text, 'profiledesk_outbox_oldest_age_seconds{outbox="export",status="queued"}')
+    running = _sample(
+        text, 'profiledesk_outbox_oldest_age_seconds{outbox="export",status="running"}'
+    )
+    assert 61 * 60 <= queued < 62 * 60
+    assert 30 * 60 <= running < 31 * 60
+
+
+def _sample(text: str, series: str) -> float:
+    [line] = [line for line in text.splitlines() if line.startswith(series + " ")]
+    return float(line.rsplit(" ", 1)[1])
