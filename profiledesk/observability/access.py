@@ -20,6 +20,10 @@ def address_allowed(request: HttpRequest) -> bool:
     networks = settings.METRICS_ALLOWED_NETWORKS
     if not networks:
         return True
+    # Relayed by a proxy (the load balancer sits in an internal network too): the address
+    # is the proxy's, not the scraper's. Prometheus scrapes a node directly.
+    if "HTTP_X_FORWARDED_FOR" in request.META or "HTTP_FORWARDED" in request.META:
+        return False
     try:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:

@@ -83,6 +83,9 @@ def test_an_address_outside_the_allowed_networks_is_not_told_the_endpoint_exists
     # A forwarded-for header is the client's word, not its address.
     assert scrape(REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="10.20.0.5").status_code == 404
     assert scrape(REMOTE_ADDR="10.20.3.4").status_code == 200
+    # Through the load balancer (itself inside the network): never trusted by address.
+    for header in ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED"):
+        assert scrape(REMOTE_ADDR="10.20.0.2", **{header: "203.0.113.9"}).status_code == 404
 
 
 @pytest.mark.django_db
