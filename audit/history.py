@@ -31,7 +31,8 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import connection, models
+from django.db import connection, connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
@@ -190,6 +191,12 @@ class HistoryPage:
 # --- the SQL ----------------------------------------------------------------------------
 
 
+def _reading_connection() -> BaseDatabaseWrapper:
+    """The connection the router gives reads of the history (the replica inside
+    `profiledesk.replica.replica_reads`, if one is configured): raw SQL asks it too."""
+    return connections[router.db_for_read(HISTORY_MODELS[0])]
+
+
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
@@ -313,7 +320,7 @@ def _keys(
         f"SELECT r, hid, at FROM ({' UNION ALL '.join(parts)}) page "  # noqa: S608 - as _branch
         f"ORDER BY at {order}, r {order}, hid {order} LIMIT {int(limit)}"
     )
-    with connection.cursor() as db:
+    with _reading_connection().cursor() as db:
         db.execute(sql, params)
         return [(r, hid, _aware(at)) for r, hid, at in db.fetchall()]
 
@@ -357,7 +364,7 @@ def _rows(keys: list[tuple[int, int, dt.datetime]]) -> dict[tuple[int, int], dic
         )
         params += ids + ids
     found = {}
-    with connection.cursor() as db:
+    with _reading_connection().cursor() as db:
         db.execute(" UNION ALL ".join(parts), params)
         for rank, history_id, row, who, who_first, who_last in db.fetchall():
             values = json.loads(row) if isinstance(row, str) else dict(row)

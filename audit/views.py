@@ -16,6 +16,7 @@ from profiledesk.accounts.requests import StaffRequest
 from profiledesk.customers.access import get_customer_for_staff
 from profiledesk.customers.forms import RevealForm
 from profiledesk.customers.reveal import RevealRefused
+from profiledesk.replica import reads_from_replica
 from profiledesk.tickets.access import get_ticket_for_staff
 
 from . import events, history, reveal, trail
@@ -29,6 +30,7 @@ _TARGET = re.compile(r"hv-[a-z_]+-(before|after)-[a-z_0-9]+-[0-9]+")
 
 @never_cache
 @require_GET
+@reads_from_replica  # a read-only page: the replica, if any
 def customer_history(request: StaffRequest, customer_id: int) -> HttpResponse:
     customer = get_customer_for_staff(request.user, customer_id, perm=VIEW)
     people = history.staff_choices(customer=customer)
@@ -98,6 +100,7 @@ def history_reveal(
 
 @never_cache
 @require_GET
+@reads_from_replica  # a read-only page: the replica, if any
 def ticket_audit(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference, perm=VIEW)
     context = {"ticket": ticket, "trail": trail.ticket_trail(ticket=ticket)}
@@ -106,6 +109,7 @@ def ticket_audit(request: StaffRequest, reference: str) -> HttpResponse:
 
 @never_cache
 @require_GET
+@reads_from_replica  # a read-only page: the replica, if any
 def staff_activity(request: StaffRequest, user_id: int) -> HttpResponse:
     staff = history.get_staff_for_viewer(request.user, user_id, perm=VIEW)
     form = ActivityFilterForm(request.GET or None)

@@ -23,6 +23,7 @@ handler403 = "profiledesk.accounts.errors.permission_denied"  # renders 403.html
 urlpatterns = [
     path("", customer_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", include("profiledesk.observability.urls")),  # off unless configured
     path("accounts/", include("profiledesk.accounts.urls")),
     path("customers/", include("profiledesk.customers.urls")),
     path("tickets/", include("profiledesk.tickets.urls")),

@@ -227,6 +227,9 @@ MATRIX: dict[str, Rule] = {
     "notifications:badges": Rule(allowed=CUSTOMER_WORK),
     "notifications:read": Rule(method="post", allowed=CUSTOMER_WORK, ok=404),
     "notifications:read_all": Rule(method="post", allowed=CUSTOMER_WORK, ok=302),
+    # Prometheus's scrape: off (404) unless METRICS_TOKEN / METRICS_ALLOWED_NETWORKS are set,
+    # and then a bearer token, never a staff session (tests/observability/).
+    "observability:metrics": Rule(gate="public", ok=404),
 }
 
 

@@ -114,16 +114,18 @@ class Contact:
 # --- codes ----------------------------------------------------------------------------
 
 
-def code_hash(code: str, *, salt: str | None = None) -> str:
+def code_hash(code: str, *, salt: str | None = None, secret: str | None = None) -> str:
     """A salted HMAC (keyed with SECRET_KEY) of the code: "<salt>$<hex>"."""
     salt = salt or secrets.token_hex(8)
-    digest = salted_hmac(_HMAC_SALT, f"{salt}:{code}", algorithm="sha256").hexdigest()
-    return f"{salt}${digest}"
+    digest = salted_hmac(_HMAC_SALT, f"{salt}:{code}", secret=secret, algorithm="sha256")
+    return f"{salt}${digest.hexdigest()}"
 
 
 def code_matches(code: str, stored: str) -> bool:
     salt, _sep, _digest = stored.partition("$")
-    return hmac.compare_digest(code_hash(code, salt=salt), stored)
+    # A code sent just before a SECRET_KEY rotation still matches through the fallbacks.
+    keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    return any(hmac.compare_digest(code_hash(code, salt=salt, secret=key), stored) for key in keys)
 
 
 def _new_code() -> str:

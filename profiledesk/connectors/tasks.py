@@ -46,9 +46,9 @@ def deliver(self, delivery_id: int) -> str:
         status_code = response.status_code
         response.close()
     except requests.Timeout:
-        error = "timed out"
+        error, reason = "timed out", "timeout"
     except requests.RequestException as exc:
-        error = f"connection failed ({type(exc).__name__})"
+        error, reason = f"connection failed ({type(exc).__name__})", "connection"
     else:
         if 200 <= status_code < 300:
             if services.delivery_mark_delivered(delivery_id=delivery_id, status_code=status_code):
@@ -56,8 +56,11 @@ def deliver(self, delivery_id: int) -> str:
                 # logged by send_robust, and the delivery stands.
                 signals.delivery_acknowledged.send_robust(sender=Delivery, delivery_id=delivery_id)
             return "delivered"
-        error = f"HTTP {status_code}"
+        error, reason = f"HTTP {status_code}", f"http_{status_code // 100}xx"
     delay = services.delivery_failed(delivery_id=delivery_id, status_code=status_code, error=error)
+    signals.delivery_failed.send_robust(
+        sender=Delivery, delivery_id=delivery_id, reason=reason, gave_up=delay is None
+    )
     if delay is None:
         return "gave_up"
     logger.info("delivery %s not acknowledged (%s); retrying in %ss", delivery_id, error, delay)

@@ -26,6 +26,7 @@ from audit.services import audit_record
 from profiledesk.accounts.models import User
 from profiledesk.clients.models import Client
 from profiledesk.customers.models import Customer
+from profiledesk.replica import replica_reads
 from profiledesk.storage import StorageUnavailable
 
 from . import content
@@ -157,6 +158,13 @@ def export_build(*, export_id: int) -> str:
 
 
 def _write(export: Export) -> None:
+    # The rows come from the replica if one is configured; the export's own row and
+    # progress are written (and the claim was made) on the primary.
+    with replica_reads():
+        _write_rows(export)
+
+
+def _write_rows(export: Export) -> None:
     batch = batch_size()
     plan = content.plan_for(export, batch=batch)
     export.total = plan.total

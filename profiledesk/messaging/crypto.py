@@ -3,6 +3,9 @@
 The key is MESSAGE_ENCRYPTION_KEY when set (a Fernet key, urlsafe base64 of 32 bytes),
 otherwise derived from SECRET_KEY with HKDF; SECRET_KEY_FALLBACKS still decrypt, so
 rotating the secret key does not strand a message queued a minute before.
+MESSAGE_ENCRYPTION_KEY may list several keys, comma-separated: the first encrypts, every
+one decrypts (rotation without downtime: docs/operations.md); `reseal` re-encrypts a
+token with the first key, so that `manage.py reseal_secrets` can retire the old ones.
 """
 
 import base64
@@ -25,7 +28,7 @@ def _derived(secret: str | bytes) -> bytes:  # Django allows a bytes fallback ke
 
 def _fernet() -> MultiFernet:
     explicit = getattr(settings, "MESSAGE_ENCRYPTION_KEY", "")
-    keys = [explicit.encode()] if explicit else []
+    keys = [key.strip().encode() for key in explicit.split(",") if key.strip()]
     keys += [_derived(s) for s in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]]
     return MultiFernet([Fernet(k) for k in keys])
 
@@ -40,3 +43,11 @@ def unseal(token: str) -> dict[str, str]:
         return json.loads(_fernet().decrypt(token.encode()))
     except InvalidToken as error:
         raise ValueError("the message body cannot be decrypted with the desk's keys") from error
+
+
+def reseal(token: str) -> str:
+    """`token` encrypted again with the first key; ValueError if no key opens it."""
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except InvalidToken as error:
+        raise ValueError("the token cannot be decrypted with the desk's keys") from error

@@ -16,7 +16,10 @@ typed into the customer search sits in the query string). Two layers keep them o
 import logging
 import logging.config
 import re
+from typing import Any
 from urllib.parse import unquote_plus
+
+from pythonjsonlogger.json import JsonFormatter
 
 from profiledesk.vault.cards import redact_card_numbers
 
@@ -73,6 +76,25 @@ class RedactFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         _redact_record(record)
         return True
+
+
+def _redacted(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_redacted(item) for item in value]
+    return redact(str(value))  # a string, or an object the JSON would hold as its str()
+
+
+class RedactingJsonFormatter(JsonFormatter):
+    """`LOG_FORMAT=json`: python-json-logger's formatter, with every value redacted once
+    more as it is written — the `extra` fields too, which no record factory sees."""
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        log_data = super().process_log_record(log_data)
+        return {key: _redacted(value) for key, value in log_data.items()}
 
 
 def install_record_factory() -> None:

@@ -34,6 +34,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 SECRET_KEY = env("SECRET_KEY")
+# Rotation without downtime: the previous key(s), comma-separated, still verify sessions,
+# signed links and password-reset tokens, and decrypt what they sealed (docs/operations.md).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -41,6 +44,12 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 DEMO_MODE = env_bool("DEMO_MODE")
 
 DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL"), conn_max_age=60)}
+# A PostgreSQL read replica, if any: the history pages, exports' rows and dashboards read
+# there (profiledesk/replica.py); everything else and every write go to the primary.
+if DATABASE_REPLICA_URL := env("DATABASE_REPLICA_URL", ""):
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # a test run uses one database
+DATABASE_ROUTERS = ["profiledesk.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -74,6 +83,7 @@ INSTALLED_APPS = [
     "profiledesk.inbound",
     "profiledesk.vault",
     "profiledesk.health",
+    "profiledesk.observability",
     "profiledesk.messaging",
     "profiledesk.approvals",
     "profiledesk.confirmations",
@@ -189,7 +199,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # /healthz is probed over plain HTTP by load balancers inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 
 # --- Browser-side defences (CSP, Permissions-Policy, no-store) -------------------------
 # Issue 12. A script that slipped into a page could do anything a staff session can: the
@@ -426,8 +436,9 @@ SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", "")
 SMS_GATEWAY_TIMEOUT = float(env("SMS_GATEWAY_TIMEOUT", "10"))
 SMS_SINK_DIR = Path(env("SMS_SINK_DIR", str(BASE_DIR / "var" / "sms")))
-# Fernet key for messages that carry a secret (an OTP) until they are sent; unset: a key
-# derived from SECRET_KEY.
+# Fernet key for messages that carry a secret (an OTP) until they are sent, connectors'
+# signing secrets and sealed event values; unset: a key derived from SECRET_KEY. Several,
+# comma-separated: the first encrypts, all decrypt (`manage.py reseal_secrets` rotates).
 MESSAGE_ENCRYPTION_KEY = env("MESSAGE_ENCRYPTION_KEY", "")
 MESSAGING_MAX_ATTEMPTS = int(env("MESSAGING_MAX_ATTEMPTS", "5"))
 MESSAGING_RETRY_BASE_SECONDS = 30
@@ -506,6 +517,22 @@ MIDDLEWARE.insert(
     "profiledesk.intake.middleware.refuse_nul_characters",
 )
 
+# --- Metrics (profiledesk/observability, docs/operations.md) ------------------------------
+# GET /metrics for Prometheus: off (404) unless a bearer token and/or the scrapers' networks
+# are set; with both, both are required. Web processes under gunicorn keep their request
+# metrics in PROMETHEUS_MULTIPROC_DIR (an environment variable read by prometheus-client).
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS")
+# Request timing and the event counters run where this is on (default: when the endpoint
+# is configured); a worker machine that serves no /metrics sets it to count its events.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", bool(METRICS_TOKEN or METRICS_ALLOWED_NETWORKS))
+# The desk-wide event counters (verification, applies, rollbacks, connector failures).
+METRICS_REDIS_URL = env("METRICS_REDIS_URL", REDIS_URL)
+# The queues whose length a scrape reads (Redis LLEN on the broker).
+METRICS_CELERY_QUEUES = env_list("METRICS_CELERY_QUEUES", "celery")
+# First: its time covers every other middleware.
+MIDDLEWARE.insert(0, "profiledesk.observability.middleware.RequestMetricsMiddleware")
+
 # --- Logging: never log request bodies (they may hold card numbers or codes) ---------
 # No token of a customer's link and no card number reaches a log line: every handler has
 # the redact filter, and `configure` also redacts each record as it is created (a handler
@@ -513,16 +540,32 @@ MIDDLEWARE.insert(
 # DEFAULT_LOGGING, which would print unfiltered) are replaced here; Celery's get the filter
 # in profiledesk/celery.py, gunicorn's in profiledesk/gunicorn_conf.py.
 LOGGING_CONFIG = "profiledesk.privacy.logging.configure"
+# LOG_FORMAT=json: one JSON object a line (python-json-logger), for a log shipper; every
+# string in it, extra fields included, redacted again by the formatter.
+LOG_FORMAT = env("LOG_FORMAT", "plain")
+_JSON_FORMATTER = {
+    "()": "profiledesk.privacy.logging.RedactingJsonFormatter",
+    "format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+}
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "django.server": {
-            "()": "django.utils.log.ServerFormatter",
-            "format": "[{server_time}] {message}",
-            "style": "{",
-        },
+        "plain": (
+            _JSON_FORMATTER
+            if LOG_FORMAT == "json"
+            else {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        ),
+        "django.server": (
+            _JSON_FORMATTER
+            if LOG_FORMAT == "json"
+            else {
+                "()": "django.utils.log.ServerFormatter",
+                "format": "[{server_time}] {message}",
+                "style": "{",
+            }
+        ),
     },
     "filters": {"redact": {"()": "profiledesk.privacy.logging.RedactFilter"}},
     "handlers": {
@@ -544,3 +587,6 @@ LOGGING: dict[str, Any] = {
         "axes": {"level": "WARNING"},
     },
 }
+# Celery leaves the root logger to LOGGING when the logs are JSON (its own handlers would
+# print its plain format); the redact filter is on LOGGING's handlers either way.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"

@@ -1,0 +1,109 @@
+"""With a read replica configured, the history pages and the rows of an export are read
+from it, and every write — and every read inside a transaction — stays on the primary;
+without one nothing changes. The replica here is a second connection (alias "replica") to
+the test PostgreSQL database, so each alias's queries can be captured apart."""
+
+import pytest
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from audit.services import audit_record
+from profiledesk.customers.models import Customer
+from profiledesk.exports.models import Kind
+from profiledesk.exports.services import export_build, export_request
+from profiledesk.replica import REPLICA, ReplicaRouter, replica_reads
+from tests.conftest import signed_in
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _replica_alias(django_db_setup, django_db_blocker):
+    """The alias exists before each test's database set-up, which then allows it."""
+    with django_db_blocker.unblock():
+        if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+            pytest.skip("a second connection to the test database needs PostgreSQL")
+    settings_dict = {**connections[DEFAULT_DB_ALIAS].settings_dict}
+    settings_dict["TEST"] = {**settings_dict["TEST"], "MIRROR": DEFAULT_DB_ALIAS}
+    connections.settings[REPLICA] = settings_dict
+    try:
+        yield
+    finally:
+        connections[REPLICA].close()
+        if hasattr(connections._connections, REPLICA):
+            delattr(connections._connections, REPLICA)
+        del connections.settings[REPLICA]
+
+
+@pytest.fixture
+def replica():
+    return connections[REPLICA]
+
+
+def _sql(captured: CaptureQueriesContext) -> list[str]:
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def _writes(captured: CaptureQueriesContext) -> list[str]:
+    return [sql for sql in _sql(captured) if sql.lstrip().upper().startswith(WRITES)]
+
+
+@pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
+def test_reads_go_to_the_replica_only_inside_the_scope_and_never_inside_a_transaction(replica):
+    router = ReplicaRouter()
+    assert router.db_for_read(Customer) is None  # outside the scope: the primary
+    with replica_reads():
+        assert router.db_for_read(Customer) == REPLICA
+        with transaction.atomic():  # a read beside a write (or a lock) sees the primary
+            assert router.db_for_read(Customer) == DEFAULT_DB_ALIAS
+        assert router.db_for_write(Customer) == DEFAULT_DB_ALIAS
+    assert router.allow_migrate(REPLICA, "customers") is False
+
+
+@pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
+def test_the_history_page_reads_from_the_replica_and_its_writes_go_to_the_primary(
+    replica, personas, customer
+):
+    http = signed_in(personas["compliance"])
+    url = reverse("audit:customer_history", args=[customer.pk])
+    with (
+        CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as primary,
+        CaptureQueriesContext(replica) as replicated,
+    ):
+        response = http.get(url)
+        with replica_reads():  # a write inside the scope (an audit event) ...
+            audit_record(action="test.replica_write", actor=personas["compliance"])
+    assert response.status_code == 200
+    assert "Grace Hopper" in response.text
+    # The page's history: the UNION ALL of the profile's history tables, and its rows.
+    assert any("UNION ALL" in sql for sql in _sql(replicated))
+    assert not any("UNION ALL" in sql for sql in _sql(primary))
+    # The session and the second factor are read before the view, on the primary.
+    assert any("django_session" in sql for sql in _sql(primary))
+    # ... goes to the primary, and nothing is ever written through the replica.
+    assert any("audit_auditevent" in sql for sql in _writes(primary))
+    assert _writes(replicated) == []
+
+
+@pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
+def test_an_exports_rows_come_from_the_replica_and_its_row_is_written_on_the_primary(
+    replica, personas, customer
+):
+    export = export_request(
+        by=personas["compliance"],
+        kind=Kind.CUSTOMER_HISTORY,
+        fmt="csv",
+        client=customer.client,
+        customer=customer,
+    )
+    with (
+        CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as primary,
+        CaptureQueriesContext(replica) as replicated,
+    ):
+        assert export_build(export_id=export.pk) == "done"
+    assert any("UNION ALL" in sql for sql in _sql(replicated))  # the history read there
+    assert any("exports_export" in sql for sql in _writes(primary))  # claim, progress, done
+    assert _writes(replicated) == []
+    export.refresh_from_db()
+    assert export.status == "done" and export.size > 0
