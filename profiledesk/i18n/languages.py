@@ -7,6 +7,8 @@ English. Only `CUSTOMER_LANGUAGES` are ever chosen: languages the customer side 
 complete translation of (tests/i18n/test_catalogues.py fails on a missing string).
 """
 
+import re
+
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -17,6 +19,8 @@ CUSTOMER_LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
 # portal. Everything else is the staff desk, which is English only.
 CUSTOMER_URL_PREFIXES = ("/confirm/", "/portal/")
 QUERY_PARAMETER = "lang"
+# A language tag as BCP 47 spells it ("es", "es-MX", "es-419"); anything else is ignored.
+_TAG = re.compile(r"[a-z]{1,8}(?:-[a-z0-9]{1,8})*")
 
 
 def is_customer_path(path: str) -> bool:
@@ -28,6 +32,8 @@ def customer_language(value: str | None) -> str | None:
     if not value:
         return None
     tag = value.strip().lower().replace("_", "-")
+    if not _TAG.fullmatch(tag):
+        return None
     for candidate in (tag, tag.split("-")[0]):
         if candidate in CUSTOMER_LANGUAGES:
             return candidate
