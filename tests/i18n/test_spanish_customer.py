@@ -41,17 +41,18 @@ def english_sentences() -> list[str]:
 
 
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
+TAG = re.compile(r"<[^>]+>")  # what is read is the text, not the markup (type="image/…")
 
 
 def pattern(english: str) -> re.Pattern[str]:
     """The msgid as it shows: any value in its placeholders, any case (a label is shown
     with a capital), whole words only."""
-    parts = [re.escape(part) for part in PLACEHOLDER.split(english)]
+    parts = [re.escape(part) for part in PLACEHOLDER.split(TAG.sub("", english))]
     return re.compile(r"(?<!\w)" + ".+?".join(parts) + r"(?!\w)", re.IGNORECASE)
 
 
 def english_in(text: str) -> list[str]:
-    text = URL.sub(" ", text)  # a token is random letters
+    text = URL.sub(" ", TAG.sub(" ", text))  # a token is random letters
     return [english for english in english_sentences() if pattern(english).search(text)]
 
 
@@ -85,7 +86,8 @@ def preference_change(customer):
 def test_the_check_sees_english():
     assert "phone number (E.164)" in english_in("Phone number (E.164): +34 •••• ••1234")
     assert english_in("Número de teléfono (E.164): +34 •••• ••1234") == []
-    page = "We confirmed a change to your profile under reference <strong>PD-1</strong>."
+    page = "We confirmed a change to your profile under reference "
+    page += '<strong class="text-nowrap">PD-1</strong>.'
     assert english_in(page) != []
 
 
