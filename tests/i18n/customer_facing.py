@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = [
     # The "this wasn't me" pages (confirmations.views.report).
     "templates/confirmations/report.html",
+    # The customer URLs' "not found" page (profiledesk.i18n.views.page_not_found).
+    "templates/i18n/*.html",
     # The messages a customer receives: written out per language (messages/<t>/<lang>/),
     # but any {% translate %} a client's or the desk's template uses is covered too.
     "templates/messages/**/*.html",

@@ -129,3 +129,26 @@ def test_any_accept_language_header_gives_a_shipped_language_or_none(header):
 @given(st.text(max_size=50))
 def test_any_stored_language_maps_to_a_shipped_one_or_none(value):
     assert customer_language(value) in (*CUSTOMER_LANGUAGES, None)
+
+
+@pytest.mark.parametrize(
+    ("accept", "heading"), [("es", "Página no encontrada"), ("en", "Page not found")]
+)
+def test_a_customer_url_that_names_nothing_is_a_customer_page_in_their_language(
+    db, accept, heading
+):
+    """No staff wording ("a client you do not work for") and no desk navigation."""
+    for url in ("/confirm/nothing-here", "/portal/no-such-page/12345"):
+        response = HttpClient().get(url, HTTP_ACCEPT_LANGUAGE=accept)
+        html = response.content.decode()
+        assert response.status_code == 404, url
+        assert f'<html lang="{accept}">' in html and heading in html, url
+        assert "client you do not work for" not in html and "Sign in" not in html, url
+
+
+def test_a_staff_url_that_names_nothing_is_the_desks_english_404(db):
+    response = HttpClient().get("/tickets/nothing/here/at/all", HTTP_ACCEPT_LANGUAGE="es")
+
+    assert response.status_code == 404
+    assert "Página no encontrada" not in response.content.decode()
+    assert response["Content-Language"] == "en"
