@@ -9,6 +9,7 @@ Fuzzy entries are left out of the `.mo` (as msgfmt does): a guessed translation 
 shown to a customer, who sees the English instead — and tests/i18n fails on it.
 """
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,7 +45,7 @@ def compile_po(po: Path, *, force: bool = False) -> bool:
         return False
     with po.open("rb") as source:
         catalog = read_po(source, abort_invalid=True)
-    tmp = mo.with_suffix(".mo.tmp")
+    tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")  # test workers may compile at once
     with tmp.open("wb") as target:
         write_mo(target, catalog, use_fuzzy=False)
     tmp.replace(mo)  # a test session and `make` at once never read half a file
