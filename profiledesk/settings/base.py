@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "profiledesk.dashboards",
     "profiledesk.security",
     "profiledesk.demo",
+    "profiledesk.i18n",
     "verification",
     "audit",
 ]

@@ -157,3 +157,22 @@ def test_the_projects_catalogues_are_compiled_and_not_committed():
         assert po.with_suffix(".mo").exists(), po
     # Build output, never committed: the .po is the source.
     assert "*.mo" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_a_deploy_without_compiled_catalogues_is_warned(tmp_path):
+    from profiledesk.i18n.checks import stale_catalogues
+
+    po = make_catalogue(tmp_path, "portal", "Hola")
+    assert stale_catalogues(tmp_path) == [po]
+    catalogues.compile_all(tmp_path)
+    assert stale_catalogues(tmp_path) == []
+
+
+def test_the_deploy_check_is_registered_and_quiet_when_compiled():
+    from django.core.checks import registry, run_checks
+
+    from profiledesk.i18n.checks import catalogues_compiled
+
+    assert catalogues_compiled in registry.registry.get_checks(include_deployment_checks=True)
+    messages = run_checks(include_deployment_checks=True)
+    assert not [m for m in messages if m.id == "i18n.W001"]
