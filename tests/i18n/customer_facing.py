@@ -33,9 +33,9 @@ MODULES = [
     "profiledesk/intake/fields.py",
     # Displays the desk writes into a change ("Yes", "Send … a password reset link").
     "profiledesk/intake/wording.py",
-    # The one set of capture rules the portal binds too (STYLE 12): a value's errors, and
-    # the change's ("Nothing to change"). intake/forms.py's labels and help are worded
-    # for an agent ("as the customer says it"): listed once the portal shows them.
+    # The one set of capture rules the portal binds too (STYLE 12): the category forms'
+    # labels, help and errors, a value's errors, and the change's ("Nothing to change").
+    "profiledesk/intake/forms.py",
     "profiledesk/intake/validators.py",
     "profiledesk/intake/capture.py",
     # The customer portal's views, forms and messages.
