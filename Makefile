@@ -10,7 +10,7 @@ DEPLOY_ENV := env -u DJANGO_SETTINGS_MODULE -u DEBUG SECRET_KEY=$$($(PYTHON) -c 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-faults test-scale lint check bench bench-apply scan deps system-run system-test clean
+.PHONY: run test test-faults test-scale lint check bench bench-apply scan deps messages system-run system-test clean
 
 ## set-up ------------------------------------------------------------------------------
 $(VENV)/.installed: requirements.txt
@@ -24,6 +24,12 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 deps: $(VENV)/.installed node_modules/.installed
+
+# Translation catalogues: every locale/*/LC_MESSAGES/*.po in the project (a new app's too)
+# compiled to the .mo Django reads, with Babel from requirements.txt (no system gettext).
+# .mo files are build output (.gitignore); only stale ones are rewritten.
+messages: $(VENV)/.installed
+	$(BIN)/python -m profiledesk.i18n.catalogues
 
 # The scanners' own virtualenv: their dependencies never meet the desk's.
 .venv-scan/.installed: tests/scan/requirements.txt
@@ -42,21 +48,21 @@ system-test: system-run
 	@command -v initdb >/dev/null || { echo "PostgreSQL 15 (initdb, pg_ctl) must be on PATH"; exit 1; }
 
 ## the two commands --------------------------------------------------------------------
-run: deps system-run
+run: deps messages system-run
 	$(DEMO) $(BIN)/python manage.py migrate --noinput -v0
 	$(DEMO) $(BIN)/python manage.py seed_demo
 	$(DEMO) $(BIN)/python manage.py run_demo
 
-test: deps system-test lint check
+test: deps messages system-test lint check
 	tests/with_services.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 # Fault tests (SIGKILLed workers, lost tasks): slower, so not in every `make test`.
-test-faults: deps system-test
+test-faults: deps messages system-test
 	PROFILEDESK_FAULTS=1 tests/with_services.sh $(BIN)/pytest tests/connectors/test_faults.py tests/connectors/test_faults_redis.py tests/connectors/test_faults_order.py
 
 # The floor at scale: two web nodes, two workers, two beats on one PostgreSQL, Redis and
 # store of private files, a worker SIGKILLed and a node restarted under load (tests/scale).
-test-scale: deps system-test
+test-scale: deps messages system-test
 	tests/with_services.sh $(BIN)/python -m tests.scale.run
 
 ## the parts ---------------------------------------------------------------------------

@@ -19,6 +19,8 @@ def _admin_login(request, extra_context=None):
 admin.site.login = _admin_login  # type: ignore[method-assign]
 
 handler403 = "profiledesk.accounts.errors.permission_denied"  # renders 403.html, audited
+# 404.html for the desk; the customer pages' own, in the customer's language.
+handler404 = "profiledesk.i18n.views.page_not_found"
 
 urlpatterns = [
     path("", customer_views.home, name="home"),

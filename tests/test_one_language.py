@@ -1,15 +1,19 @@
-"""One language at a time: the desk ships English only, so a browser asking for any other
-language gets English everywhere — the sign-in page, the desk, the admin, Django's own
-strings (form labels, errors, the admin's chrome) — never half a page in Django's Spanish.
+"""One language a page: the staff desk is English only, so a browser asking for any other
+language (or a customer's language cookie, or `?lang=`) gets English everywhere — the
+sign-in page, the desk, the admin, Django's own strings (form labels, errors, the admin's
+chrome) — never half a page in Django's Spanish.
 
-The customer's "this wasn't me" page is the exception that proves the rule: it is
-written out whole in English and Spanish, and follows the browser between the two.
+Customer pages (/confirm/ "this wasn't me", /portal/) are in the customer's language,
+English or Spanish (profiledesk.i18n), each whole: a Spanish page holds no English of the
+catalogues, an English one no Spanish (also tests/i18n/test_spanish_customer.py).
 """
 
 import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from profiledesk.i18n import catalogues
+from profiledesk.i18n.extract import translations
 from tests.conftest import signed_in
 
 # Browsers as the floor's and the customers' may be set up.
@@ -95,11 +99,17 @@ def test_the_desk_and_the_admin_are_english_whatever_the_browser_asks(personas, 
 
 @pytest.mark.parametrize(("accept", "expected"), [("es-ES,es;q=0.9", "es"), ("fr", "en")])
 def test_the_customers_page_is_whole_in_the_language_it_ships(client, db, accept, expected):
-    """An unknown link: the customer's page in Spanish for a Spanish browser (written out
-    whole), English for a French one: one language either way."""
+    """An unknown link: the customer's page in Spanish for a Spanish browser, English for a
+    French one (not shipped): one language either way, never the other's sentences."""
     response = client.get(
         reverse("confirmations:report", args=["nope"]), HTTP_ACCEPT_LANGUAGE=accept
     )
     html = response.content.decode()
     assert response.status_code == 404
     assert f'lang="{expected}"' in html
+    spanish = translations([po for po in catalogues.po_files() if po.parent.parent.name == "es"])
+    other = spanish.keys() if expected == "es" else spanish.values()
+    same = {english for english, text in spanish.items() if english == text}
+    mixed = [text for text in other if text not in same and len(text) > 12 and text in html]
+    assert mixed == []
+    assert response["Content-Language"] == expected

@@ -62,8 +62,10 @@ from profiledesk.customers.models import (
     Preferences,
 )
 from profiledesk.customers.services import customer_freeze
+from profiledesk.i18n.languages import customer_language_or_default
 from profiledesk.intake.fields import resolve_field
 from profiledesk.intake.validators import INVISIBLE_CONTROLS
+from profiledesk.intake.wording import item_words
 from profiledesk.messaging.models import Channel, Message, Status
 from profiledesk.messaging.rendering import candidates
 from profiledesk.messaging.services import message_queue
@@ -82,7 +84,6 @@ logger = logging.getLogger(__name__)
 TEMPLATE = "confirmation"
 # The in-app notification: title.txt, body.txt, action.txt (the link's words), plain text.
 APP_TEMPLATE = "confirmation_app"
-LANGUAGES = ("en", "es")
 TITLE_MAX, BODY_MAX = 200, 2000
 
 # ChangeItem.field of a contact the customer is reached at: (model, attribute, channel).
@@ -241,10 +242,11 @@ def _fallback(customer_id: int) -> list[Recipient]:
 
 
 def _language_and_zone(customer: Customer) -> tuple[str, str]:
+    """The customer's language (one the customer side ships, else English) and zone."""
     region = LanguageRegion.objects.filter(customer_id=customer.pk).first()
-    language = (region.language if region else "en").lower().split("-")[0]
+    language = customer_language_or_default(region.language if region else None)
     zone = region.time_zone if region and region.time_zone else settings.TIME_ZONE
-    return (language if language in LANGUAGES else "en"), zone
+    return language, zone
 
 
 def _when(at: dt.datetime, zone: str) -> str:
@@ -278,10 +280,8 @@ def confirmations_create(*, ticket: Ticket) -> list[Message]:
     language, zone = _language_and_zone(customer)
     now = timezone.now()
     ticket_items = list(ticket.items.all())
-    items = [
-        {"label": item.label, "old": item.old_display, "new": item.new_display}
-        for item in ticket_items
-    ]
+    # Labels and displays are stored in English: translated as each message renders.
+    items = [item_words(item) for item in ticket_items]
     plan = confirmation_plan(ticket=ticket)
     messages, queued = [], False
     for recipient in plan.recipients:
@@ -385,14 +385,15 @@ def _in_app_create(
     customer = cast("Customer", ticket.customer)
     token, digest = tokens.token_new()
     expires_at = now + tokens.VALID_FOR
-    shown = [
-        {
-            "label": _plain(item.label),
-            "old": _app_masked(item, item.old_display),
-            "new": _app_masked(item, item.new_display),
-        }
-        for item in items
-    ]
+    with translation.override(language):  # the app shows them as they are: plain text
+        shown = [
+            {
+                "label": _plain(str(words["label"])),
+                "old": _app_masked(item, str(words["old"])),
+                "new": _app_masked(item, str(words["new"])),
+            }
+            for item, words in ((item, item_words(item)) for item in items)
+        ]
     context = {
         "client_name": ticket.client.name,
         "reference": ticket.reference,

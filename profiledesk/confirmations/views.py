@@ -2,6 +2,10 @@
 
 GET only shows a confirmation form (mail scanners follow links: nothing happens on GET);
 POST (with CSRF) reports. No customer data is shown beyond the ticket reference.
+
+In the customer's language: the one they chose on the page (`?lang=`, remembered), else
+their profile's (the link's, set when the message was written), else their browser's
+(profiledesk.i18n.middleware has activated that one), else English.
 """
 
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +14,7 @@ from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
 from profiledesk.accounts.access import public
+from profiledesk.i18n.languages import CUSTOMER_LANGUAGES, customer_language_or_default
 
 from . import services
 from .tokens import TokenError
@@ -17,42 +22,23 @@ from .tokens import TokenError
 STATUS_OF_PROBLEM = {"invalid": 404, "expired": 410, "used": 410}
 
 
-# The customer's page is written out whole in these languages (templates/confirmations/);
-# the staff desk ships English only (settings.LANGUAGES), so the browser's wish is read here.
-CUSTOMER_LANGUAGES = ("en", "es")
-
-
-def _browser_language(request: HttpRequest) -> str:
-    """The first of the customer page's languages the browser accepts (q > 0), else English."""
-    wishes = []
-    for position, part in enumerate(request.headers.get("Accept-Language", "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        try:
-            q = float(params.strip().removeprefix("q=")) if params else 1.0
-        except ValueError:
-            continue
-        wishes.append((-q, position, tag.strip().lower().split("-")[0]))
-    for q, _position, language in sorted(wishes):
-        if q < 0 and language in CUSTOMER_LANGUAGES:
-            return language
-    return "en"
-
-
 def _language(request: HttpRequest, link) -> str:
-    if link is not None:
-        return link.language
-    return _browser_language(request)
+    if link is not None and not getattr(request, "language_chosen", False):
+        return customer_language_or_default(link.language)
+    return translation.get_language() or "en"
 
 
 def _page(request: HttpRequest, *, link, step: str, status: int = 200, **context) -> HttpResponse:
     language = _language(request, link)
     with translation.override(language):
-        return render(
+        response = render(
             request,
-            [f"confirmations/{language}/report.html", "confirmations/en/report.html"],
-            {"step": step, **context},
+            "confirmations/report.html",
+            {"step": step, "languages": CUSTOMER_LANGUAGES.items(), **context},
             status=status,
         )
+    response["Content-Language"] = language
+    return response
 
 
 @public

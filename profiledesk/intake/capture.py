@@ -27,11 +27,12 @@ import json
 import logging
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
@@ -99,6 +100,14 @@ def _shown(spec: FieldSpec, value) -> str:
     return display(value, spec.policy)
 
 
+def _stored_words() -> translation.override:
+    """Labels and displays are stored in the desk's language (English), whatever the
+    language of the page that captured them (the portal's may be Spanish): staff read
+    them as they are; a customer's message translates them when it is rendered
+    (`intake.wording`). Errors raised meanwhile stay in the page's language."""
+    return translation.override(settings.LANGUAGE_CODE)
+
+
 def _blank(value) -> bool:
     return value is None or value == "" or value == [] or value == ()
 
@@ -131,18 +140,18 @@ class _Drafts:
             old = old.pk
         if not always and row is not None and _text(old) == _text(new):
             return
-        self.items.append(
-            ItemDraft(
+        with _stored_words():
+            draft = ItemDraft(
                 section=self.category,
                 field=spec.key,
                 label=spec.label,
-                old_display=_shown(spec, old) if old_display is None else old_display,
+                old_display=_shown(spec, old) if old_display is None else str(old_display),
                 new_value=_text(new) if new_value is None else new_value,
-                new_display=_shown(spec, new) if new_display is None else new_display,
+                new_display=_shown(spec, new) if new_display is None else str(new_display),
                 target_id=target_id if target_id is not None else getattr(row, "pk", None),
                 is_secret=is_secret,
             )
-        )
+        self.items.append(draft)
 
     def card(self, *, row, token: str, fingerprint: str, brand: str, bin: str, last4: str) -> None:
         """Put the card with this vault token on `row` (None: a new card). The item
@@ -201,11 +210,13 @@ class _Drafts:
         new_value: str = "requested",
     ) -> None:
         spec = _spec(self.category, model, name)
+        with _stored_words():
+            label = spec.label
         self.items.append(
             ItemDraft(
                 section=self.category,
                 field=spec.key,
-                label=spec.label,
+                label=label,
                 old_display=old_display,
                 new_value=new_value,
                 new_display=new_display,
@@ -330,32 +341,35 @@ def _contact(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:
 def _security(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:
     settings_row = section_of(customer, "security")
     if data.get("password_reset"):
-        last = getattr(settings_row, "last_password_reset_at", None)
-        drafts.action(
-            m.SecuritySettings,
-            "password_reset",
-            old_display=(
-                _("Last reset %(when)s")
-                % {"when": timezone.localtime(last).strftime("%Y-%m-%d %H:%M")}
-                if last
-                else ""
-            ),
-            new_display=_("Send the customer a password reset link"),
-        )
+        with _stored_words():
+            last = getattr(settings_row, "last_password_reset_at", None)
+            drafts.action(
+                m.SecuritySettings,
+                "password_reset",
+                old_display=(
+                    _("Last reset %(when)s")
+                    % {"when": timezone.localtime(last).strftime("%Y-%m-%d %H:%M")}
+                    if last
+                    else ""
+                ),
+                new_display=_("Send the customer a password reset link"),
+            )
     if data.get("two_factor_reset"):
-        method = settings_row.get_two_factor_method_display() if settings_row else ""
-        drafts.action(
-            m.SecuritySettings,
-            "two_factor_reset",
-            old_display=str(method),
-            new_display=_("Remove two-factor sign-in; the customer enrols again"),
-        )
+        with _stored_words():
+            method = settings_row.get_two_factor_method_display() if settings_row else ""
+            drafts.action(
+                m.SecuritySettings,
+                "two_factor_reset",
+                old_display=str(method),
+                new_display=_("Remove two-factor sign-in; the customer enrols again"),
+            )
     if data.get("sign_out_everywhere"):
-        drafts.action(
-            m.SecuritySettings,
-            "sign_out_everywhere",
-            new_display=_("End every session of the customer"),
-        )
+        with _stored_words():
+            drafts.action(
+                m.SecuritySettings,
+                "sign_out_everywhere",
+                new_display=_("End every session of the customer"),
+            )
     question, answer = data.get("question"), data.get("answer")
     if _blank(question) and _blank(answer):
         return
@@ -413,14 +427,15 @@ def _linked_accounts(drafts: _Drafts, data: dict, customer: m.Customer | None) -
             rows_of(customer, "linked_accounts", m.LinkedAccount), target, _("linked account")
         )
         external = display(account.external_id, account.field_policies["external_id"])
-        drafts.action(
-            m.LinkedAccount,
-            "unlink",
-            old_display=f"{account.get_provider_display()} ({external})",
-            new_display=_("Unlinked"),
-            target_id=account.pk,
-            new_value="",
-        )
+        with _stored_words():
+            drafts.action(
+                m.LinkedAccount,
+                "unlink",
+                old_display=f"{account.get_provider_display()} ({external})",
+                new_display=_("Unlinked"),
+                target_id=account.pk,
+                new_value="",
+            )
 
 
 def _card_display(brand: str, bin_: str, last4: str) -> str:
@@ -555,21 +570,22 @@ def _avatar(drafts: _Drafts, data: dict, customer: m.Customer | None) -> None:
     stored = avatar_store(file)
     width, height = getattr(file, "image_size", (None, None))
     image_format = getattr(file, "image_format", "")
-    drafts.value(
-        m.Avatar,
-        "image",
-        None,
-        row=row,
-        new_value=stored,
-        new_display=(
-            _("New image (%(format)s, %(width)s × %(height)s px)")
-            % {"format": image_format, "width": width, "height": height}
-            if width
-            else _("New image")
-        ),
-        old_display=_("Current image") if row is not None and row.image else "",
-        always=True,
-    )
+    with _stored_words():
+        drafts.value(
+            m.Avatar,
+            "image",
+            None,
+            row=row,
+            new_value=stored,
+            new_display=(
+                _("New image (%(format)s, %(width)s × %(height)s px)")
+                % {"format": image_format, "width": width, "height": height}
+                if width
+                else _("New image")
+            ),
+            old_display=_("Current image") if row is not None and row.image else "",
+            always=True,
+        )
 
 
 _BUILDERS = {

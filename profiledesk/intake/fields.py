@@ -70,6 +70,8 @@ _LABELS = {
     "paymentcard.vault_token": gettext_lazy("Card"),
     "bankaccount.vault_token": gettext_lazy("IBAN"),
     "securityquestion.answer_hash": gettext_lazy("Security answer"),
+    # A relation's default verbose name is not marked for translation (no migration).
+    "paymentcard.billing_address": gettext_lazy("Billing address"),
 }
 
 _C, _R = Kind.COMMAND, Kind.REMOVE

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "profiledesk.notifications",
     "profiledesk.security",
     "profiledesk.demo",
+    "profiledesk.i18n",
     "verification",
     "audit",
 ]
@@ -104,7 +105,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # In place of Django's LocaleMiddleware: the desk English, customer pages their language.
+    "profiledesk.i18n.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -243,14 +245,23 @@ MIDDLEWARE[_AFTER_STATIC:_AFTER_STATIC] = [
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en"
-# Only the languages the desk ships a complete translation of (none but English so far):
-# a browser asking for another gets English everywhere, the admin and Django's own strings
-# included, never half a page in Django's Spanish (issue 14; tests/test_one_language.py).
-LANGUAGES = [("en", "English")]
+# The languages the customer side ships whole (profiledesk/i18n/languages.py). The staff
+# desk and the admin stay English whatever the browser asks (LanguageMiddleware), never
+# half a page in Django's Spanish (issue 14; tests/test_one_language.py); customer pages
+# (/confirm/, /portal/) and messages are in the customer's language (issue 17).
+LANGUAGES = [("en", "English"), ("es", "Español")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# A customer's ?lang= choice, remembered on their browser only.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = not DEBUG
+# The customer-facing strings of no customer app of their own (field labels, the "this
+# wasn't me" page); first, so a word of the profile ("Home": an address) wins over
+# Django's own catalogues. An app's pages (the portal) keep theirs in <app>/locale/.
+# Compiled by profiledesk.i18n.catalogues (make run / make test).
+LOCALE_PATHS = [BASE_DIR / "profiledesk" / "i18n" / "locale"]
 
 # --- Static and uploaded files (no CDN: the desk serves its own front-end files) -------
 STATIC_URL = "/static/"

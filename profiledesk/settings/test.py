@@ -22,6 +22,7 @@ from .base import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; tests
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+LANGUAGE_COOKIE_SECURE = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # SMS kept in profiledesk.messaging.sms.outbox; a test's worker process may name another.
 SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "profiledesk.messaging.sms.LocmemGateway")

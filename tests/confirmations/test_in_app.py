@@ -278,7 +278,10 @@ def test_the_app_gets_the_signed_confirmation_in_spanish_and_the_ticket_closes_o
     )
     assert "Hemos cambiado tu perfil" in event["data"]["body"]
     assert event["data"]["report_label"] == "No he hecho este cambio"
-    assert [i["label"] for i in event["data"]["items"]] == ["Promotional e-mails"]
+    # The label in Spanish too (issue 17), while the ticket keeps the desk's English.
+    assert [i["label"] for i in event["data"]["items"]] == ["Correos electrónicos promocionales"]
+    assert [i["new"] for i in event["data"]["items"]] == ["Sí"]  # stored as "Yes"
+    assert ticket.items.get().label == "Promotional e-mails"
     ticket.refresh_from_db()
     assert ticket.state == State.CLOSED
     assert TicketEvent.objects.filter(
