@@ -12,3 +12,6 @@ class Dashboard(models.Model):
             ("view_dashboard", "Can see the supervisor dashboard of their clients"),
             ("view_compliance_dashboard", "Can see the compliance dashboard of their clients"),
         ]
+
+    def __str__(self) -> str:
+        return "dashboard"

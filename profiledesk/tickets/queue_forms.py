@@ -137,9 +137,7 @@ class QueueFilterForm(QueuePageForm):
         ),
     )
 
-    age = forms.ChoiceField(
-        label=_("Age"), required=False, choices=_any(_("Any age"), AGE_CHOICES)
-    )
+    age = forms.ChoiceField(label=_("Age"), required=False, choices=_any(_("Any age"), AGE_CHOICES))
     # The dashboard's day links: each client's own local day (the client's time zone).
     opened_since = local_date_field(_("Opened from"))
     opened_until = local_date_field(_("Opened until"))

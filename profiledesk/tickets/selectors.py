@@ -433,9 +433,7 @@ def queue_for(
     """One page of the queue in `sort` order (soonest SLA first by default) and the
     capped count (two queries). `zones`: each client's time zone (the opened dates)."""
     now = now or timezone.now()
-    matching = _filtered(
-        staff=staff, client_ids=client_ids, filters=filters, now=now, zones=zones
-    )
+    matching = _filtered(staff=staff, client_ids=client_ids, filters=filters, now=now, zones=zones)
     rows, next_cursor, previous_cursor = keyset_page(
         matching, sort=sort, after=after, before=before, size=size
     )

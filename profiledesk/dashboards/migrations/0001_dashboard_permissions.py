@@ -4,22 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Dashboard',
+            name="Dashboard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
             ],
             options={
-                'permissions': [('view_dashboard', 'Can see the supervisor dashboard of their clients'), ('view_compliance_dashboard', 'Can see the compliance dashboard of their clients')],
-                'managed': False,
-                'default_permissions': (),
+                "permissions": [
+                    ("view_dashboard", "Can see the supervisor dashboard of their clients"),
+                    (
+                        "view_compliance_dashboard",
+                        "Can see the compliance dashboard of their clients",
+                    ),
+                ],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
     ]
