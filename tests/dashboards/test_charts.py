@@ -1,7 +1,9 @@
 """The SVG charts: a bar per point, a link per href with an accessible name, values on the
 bars, a legend whose series differ by more than colour, and no inline style (CSP)."""
 
+import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 from django.template.loader import render_to_string
 
@@ -9,9 +11,6 @@ from profiledesk.dashboards.charts import axis_steps, chart_for, day_label
 from profiledesk.dashboards.now import _counts_panel
 from profiledesk.dashboards.panels import Panel, Point, Scope, Series
 from tests.dashboards.helpers import day_panel, line_panel
-
-import datetime as dt
-from zoneinfo import ZoneInfo
 
 SCOPE = Scope(
     client_ids=(1,), since=dt.date(2026, 12, 3), until=dt.date(2026, 12, 5), zone=ZoneInfo("UTC")

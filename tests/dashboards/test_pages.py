@@ -94,7 +94,7 @@ def test_the_default_is_the_last_30_days_ending_today_in_the_clients_zone(solari
         response = signed_in(boss).get(BOARD, {"client": solaris.pk})
     data = response.context["form"].cleaned_data
     assert (data["since"], data["until"]) == (dt.date(2026, 11, 6), dt.date(2026, 12, 5))
-    assert 'value="%s"' % data["since"].isoformat() in response.content.decode()
+    assert 'value="2026-11-06"' in response.content.decode()
 
 
 @pytest.mark.parametrize(
