@@ -217,6 +217,12 @@ MATRIX: dict[str, Rule] = {
     # A thin connector's receiver fetches an event's values with its client's API key,
     # never with a staff session (tests/connectors/test_thin.py).
     "api:event": Rule(gate="public", ok=401),
+    # Dashboards (issue 16): the floor's for supervisors and compliance, compliance's own
+    # for compliance; each panel's CSV for whoever sees the dashboard. Scoped by the filter
+    # form (another client's id is a 400: tests/dashboards/test_pages.py).
+    "dashboards:supervisor": Rule(allowed=APPROVERS),
+    "dashboards:compliance": Rule(allowed=frozenset({"compliance"})),
+    "dashboards:csv": Rule(allowed=APPROVERS),
 }
 
 
@@ -262,6 +268,7 @@ def url_values(customer, personas):
         "export_id": queued_export(customer.client, personas["compliance"]).pk,
         "item_id": 1,
         "fetch_id": "00000000-0000-4000-8000-000000000000",
+        "key": "backlog-state",
     }
 
 
