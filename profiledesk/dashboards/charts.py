@@ -90,6 +90,7 @@ class Tick:
 class Label:
     x: float
     text: str
+    lines: tuple[str, ...]  # the text wrapped to its slot (at most two lines)
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,21 @@ def day_label(label: str) -> str:
         except ValueError:
             return label
     return label
+
+
+def wrap(text: str, width: float) -> tuple[str, ...]:
+    """`text` in at most two lines of about `width` units (words kept whole; a word longer
+    than a line is left to overflow rather than cut)."""
+    limit = max(int(width / CHAR_WIDTH), 4)
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= limit:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    if len(lines) > 2:
+        lines = [lines[0], " ".join(lines[1:])]
+    return tuple(lines) or ("",)
 
 
 def value_text(value: int | float | None) -> str:
@@ -244,10 +260,16 @@ def chart_for(panel: Panel) -> Chart | None:
     ticks = tuple(Tick(y=y_of(step * i), text=value_text(step * i)) for i in range(steps + 1))
     every = math.ceil(n / MAX_X_LABELS)
     x_labels = tuple(
-        Label(x=left + slot * (i + 0.5), text=day_label(label))
+        Label(
+            x=left + slot * (i + 0.5),
+            text=day_label(label),
+            lines=wrap(day_label(label), slot * every * 0.95),
+        )
         for i, label in enumerate(labels)
         if i % every == 0
     )
+    if any(len(label.lines) > 1 for label in x_labels):
+        height += 14  # room for the second line
 
     marks: list[Mark] = []
     totals: list[Mark] = []
