@@ -70,6 +70,8 @@ def test_a_supervisor_reads_the_floor_and_opens_a_bar_in_the_queue(page: Page, d
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/tickets/\?client=\d+&state=new$"))
     expect(page.get_by_label("State")).to_have_value("new")
+    page.screenshot(path=SHOTS / "queue-from-a-bar-1366.png")
+    assert sideways(page) == []
 
     # The CSV of a panel, with the same filters.
     page.go_back()
