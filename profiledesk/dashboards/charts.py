@@ -137,16 +137,19 @@ def day_label(label: str) -> str:
 
 def wrap(text: str, width: float) -> tuple[str, ...]:
     """`text` in at most two lines of about `width` units (words kept whole; a word longer
-    than a line is left to overflow rather than cut)."""
+    than a line, and a third line, shortened with "…": the table and the bar's name hold
+    the whole label)."""
     limit = max(int(width / CHAR_WIDTH), 4)
     lines: list[str] = []
     for word in text.split():
+        if len(word) > limit:
+            word = word[: limit - 1] + "…"
         if lines and len(lines[-1]) + 1 + len(word) <= limit:
             lines[-1] += " " + word
         else:
             lines.append(word)
     if len(lines) > 2:
-        lines = [lines[0], " ".join(lines[1:])]
+        lines = [lines[0], lines[1][: limit - 1] + "…"]
     return tuple(lines) or ("",)
 
 

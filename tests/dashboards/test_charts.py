@@ -121,3 +121,15 @@ def test_a_numbers_panel_has_no_chart():
         scope=SCOPE, key="n", title="N", column="C", counts={}, labels=[], param="state"
     )
     assert chart_for(Panel(**{**panel.__dict__, "kind": "numbers"})) is None
+
+
+def test_a_long_label_is_wrapped_and_shortened_under_its_bar_but_named_in_full():
+    long = '=HYPERLINK("http://evil.example/a/very/long/path")'
+    chart = chart_for(
+        bar_panel([Point(long, 1, href="/tickets/"), *[Point(str(i), i) for i in range(6)]])
+    )
+    assert chart is not None
+    first = chart.labels[0]
+    assert len(first.lines) <= 2 and first.lines[0].endswith("…")
+    assert all(len(line) <= 13 for line in first.lines)  # a seventh of 720 units, 7 a character
+    assert long in chart.marks[0].name
