@@ -41,6 +41,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("exports/", include("profiledesk.exports.urls")),
     path("notifications/", include("profiledesk.notifications.urls")),
+    path("dashboard/", include("profiledesk.dashboards.urls")),
     path("api/", include("profiledesk.api.urls")),
     path("inbound/", include("profiledesk.inbound.urls")),
     path("dev/", include("profiledesk.messaging.urls")),  # DEBUG only: 404 otherwise

@@ -230,6 +230,12 @@ MATRIX: dict[str, Rule] = {
     # Prometheus's scrape: off (404) unless METRICS_TOKEN / METRICS_ALLOWED_NETWORKS are set,
     # and then a bearer token, never a staff session (tests/observability/).
     "observability:metrics": Rule(gate="public", ok=404),
+    # Dashboards (issue 16): the floor's for supervisors and compliance, compliance's own
+    # for compliance; each panel's CSV for whoever sees the dashboard. Scoped by the filter
+    # form (another client's id is a 400: tests/dashboards/test_pages.py).
+    "dashboards:supervisor": Rule(allowed=APPROVERS),
+    "dashboards:compliance": Rule(allowed=frozenset({"compliance"})),
+    "dashboards:csv": Rule(allowed=APPROVERS),
 }
 
 
@@ -276,6 +282,7 @@ def url_values(customer, personas):
         "item_id": 1,
         "fetch_id": "00000000-0000-4000-8000-000000000000",
         "notification_id": 999999,
+        "key": "backlog-state",
     }
 
 

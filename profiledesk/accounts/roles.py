@@ -37,6 +37,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "connectors.retry_delivery",
         # The history pages, read-only (audit/views.py).
         "audit.view_history",
+        # The floor at a glance: backlog, SLA and history charts (profiledesk/dashboards).
+        "dashboards.view_dashboard",
     ],
     Role.COMPLIANCE: [
         *_WORK_WITH_CUSTOMERS,
@@ -48,6 +50,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "rollback.request_rollback",
         # Evidence and data-subject exports: request and download (each one audited).
         "exports.export_evidence",
+        # The supervisors' dashboard and the compliance one (reveals, rollbacks, exports).
+        "dashboards.view_dashboard",
+        "dashboards.view_compliance_dashboard",
     ],
     Role.SECURITY: [*_WORK_WITH_CUSTOMERS, "approvals.freeze_customer"],
     # Desk admins configure the desk in the Django admin; they do not browse customers.

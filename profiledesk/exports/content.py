@@ -29,6 +29,7 @@ from profiledesk.messaging.models import Message
 from profiledesk.messaging.models import Status as MessageStatus
 from profiledesk.privacy.masking import display
 from profiledesk.privacy.sensitivity import Sensitivity
+from profiledesk.privacy.spreadsheet import spreadsheet_text
 from profiledesk.tickets.models import Ticket, TicketEvent
 
 from . import statement
@@ -172,17 +173,11 @@ def versions(
         }
 
 
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _cell(value):
     """A history CSV cell a spreadsheet shows as text: customers type the values (a name
     "=HYPERLINK(...)"), so a formula-like one gets a leading apostrophe. The JSON keeps
     values exact, and the audit-events CSV is left alone: its rows must rehash."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return f"'{value}"
-    return value
+    return spreadsheet_text(value)
 
 
 def history_rows(item: dict) -> list[list]:

@@ -1,13 +1,40 @@
 """The queue's filter form and the reassign form: they only clean and normalise."""
 
+import datetime as dt
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from profiledesk.intake.validators import validate_no_invisible
 from profiledesk.policies.categories import Category
 
 from .models import OPEN_STATES, Channel, RiskLevel, State
-from .selectors import AssigneeFilter, Cursor, QueueFilters, SlaFilter, Sort
+from .selectors import AgeBand, AssigneeFilter, Cursor, QueueFilters, SlaFilter, Sort
+
+# Dates a desk can mean: far enough to hold any ticket, near enough that a day after the
+# last one still is a date (9999-12-31 + 1 day is an OverflowError, not a 500).
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
+
+
+def local_date_field(label) -> forms.DateField:
+    """A date of the clients' own calendars (an <input type=date>), within the desk's range."""
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)],
+    )
+
+
+AGE_CHOICES = [
+    (AgeBand.UNDER_1H, _("Under 1 hour")),
+    (AgeBand.H1_4, _("1 to 4 hours")),
+    (AgeBand.H4_24, _("4 to 24 hours")),
+    (AgeBand.D1_3, _("1 to 3 days")),
+    (AgeBand.OVER_3D, _("Over 3 days")),
+]
 
 
 def _any(label, choices) -> list[tuple[str, str]]:
@@ -71,7 +98,19 @@ class QueuePageForm(forms.Form):
 class QueueFilterForm(QueuePageForm):
     """GET parameters of the queue. Unknown values are errors, never silently ignored."""
 
-    field_order = ["state", "client", "channel", "category", "risk", "assignee", "sla", "sort"]
+    field_order = [
+        "state",
+        "client",
+        "channel",
+        "category",
+        "risk",
+        "assignee",
+        "sla",
+        "age",
+        "opened_since",
+        "opened_until",
+        "sort",
+    ]
 
     state = forms.ChoiceField(
         label=_("State"),
@@ -98,6 +137,11 @@ class QueueFilterForm(QueuePageForm):
         ),
     )
 
+    age = forms.ChoiceField(label=_("Age"), required=False, choices=_any(_("Any age"), AGE_CHOICES))
+    # The dashboard's day links: each client's own local day (the client's time zone).
+    opened_since = local_date_field(_("Opened from"))
+    opened_until = local_date_field(_("Opened until"))
+
     def __init__(self, *args, clients, people, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].choices = _any(_("All my clients"), [(c.pk, c.name) for c in clients])
@@ -112,6 +156,20 @@ class QueueFilterForm(QueuePageForm):
         for field in self.fields.values():
             if isinstance(field, forms.ChoiceField):
                 field.widget.attrs["class"] = "form-select form-select-sm"
+            elif isinstance(field, forms.DateField):
+                field.widget.attrs["class"] = "form-control form-control-sm"
+
+    def clean(self) -> dict:
+        data = super().clean()
+        since, until = data.get("opened_since"), data.get("opened_until")
+        if since and until and since > until:
+            self.add_error(
+                "opened_until",
+                forms.ValidationError(
+                    _("The last day comes before the first; swap them."), code="date_order"
+                ),
+            )
+        return data
 
     def filters(self) -> QueueFilters:
         data = self.cleaned_data
@@ -123,6 +181,9 @@ class QueueFilterForm(QueuePageForm):
             risk=data["risk"],
             assignee=data["assignee"],
             sla=data["sla"],
+            age=data["age"],
+            opened_since=data["opened_since"],
+            opened_until=data["opened_until"],
         )
 
 

@@ -113,6 +113,7 @@ def queue(request: StaffRequest) -> HttpResponse:
             sort=form.cleaned_data["sort"],
             after=form.cleaned_data["after"],
             before=form.cleaned_data["before"],
+            zones={client.pk: client.time_zone for client in clients},
         )
     else:
         status = 400

@@ -19,8 +19,10 @@ import base64
 import binascii
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
@@ -55,6 +57,66 @@ class AssigneeFilter:
     NOBODY = "none"
 
 
+class AgeBand(StrEnum):
+    """How long ago an open ticket was opened (the dashboard's backlog by age)."""
+
+    UNDER_1H = "lt1h"
+    H1_4 = "1h-4h"
+    H4_24 = "4h-24h"
+    D1_3 = "1d-3d"
+    OVER_3D = "gt3d"
+
+
+# Each band's ages as [at least, less than); None: unbounded.
+AGE_BANDS: dict[str, tuple[dt.timedelta | None, dt.timedelta | None]] = {
+    AgeBand.UNDER_1H: (None, dt.timedelta(hours=1)),
+    AgeBand.H1_4: (dt.timedelta(hours=1), dt.timedelta(hours=4)),
+    AgeBand.H4_24: (dt.timedelta(hours=4), dt.timedelta(hours=24)),
+    AgeBand.D1_3: (dt.timedelta(days=1), dt.timedelta(days=3)),
+    AgeBand.OVER_3D: (dt.timedelta(days=3), None),
+}
+
+
+def age_band_q(band: str, now: dt.datetime) -> Q:
+    """Tickets of that age band at `now`: a range on created_at (the open-age indexes)."""
+    oldest, youngest = AGE_BANDS[band]
+    q = Q()
+    if oldest is not None:  # at least this old: opened at or before now - oldest
+        q &= Q(created_at__lte=now - oldest)
+    if youngest is not None:  # younger than this: opened after now - youngest
+        q &= Q(created_at__gt=now - youngest)
+    return q
+
+
+def local_day_start(day: dt.date, zone: str) -> dt.datetime:
+    """Midnight starting `day` in `zone`, as an aware datetime (a DST day has 23 or 25 h)."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(zone))
+
+
+def opened_between_q(
+    *,
+    client_ids: list[int],
+    zones: Mapping[int, str],
+    since: dt.date | None,
+    until: dt.date | None,
+) -> Q:
+    """Tickets of `client_ids` opened from `since` to `until` (both included), each day a
+    day in its client's own time zone (`zones`, UTC when missing): one created_at range
+    per zone, so that a client's own index range serves it."""
+    by_zone: dict[str, list[int]] = {}
+    for pk in client_ids:
+        by_zone.setdefault(zones.get(pk, "UTC"), []).append(pk)
+    q = Q(pk__in=[])
+    for zone, ids in by_zone.items():
+        part = Q(client_id__in=ids)
+        if since is not None:
+            part &= Q(created_at__gte=local_day_start(since, zone))
+        if until is not None:
+            part &= Q(created_at__lt=local_day_start(until + dt.timedelta(days=1), zone))
+        q |= part
+    return q
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     """What the queue is narrowed to; empty means "any"."""
@@ -66,6 +128,10 @@ class QueueFilters:
     risk: str = ""
     assignee: str = ""  # "", AssigneeFilter.ME / NOBODY, or a user id
     sla: str = ""  # "", SlaFilter.BREACHED / DUE_SOON
+    # Opened on these local dates (both included), each client's own day; and the age band.
+    opened_since: dt.date | None = None
+    opened_until: dt.date | None = None
+    age: str = ""  # "" or an AgeBand
 
 
 class Sort(StrEnum):
@@ -200,11 +266,31 @@ def reassign_candidate(*, ticket: Ticket, username: str) -> User | None:
     )
 
 
+def sla_breached_q(now: dt.datetime) -> Q:
+    """As sla_status says: past due, unless the clock stopped before the due time. The
+    queue's filter and the dashboard's count are this one rule."""
+    return Q(sla_due_at__lte=now) & (
+        Q(sla_paused_at__isnull=True) | Q(sla_due_at__lte=F("sla_paused_at"))
+    )
+
+
+def sla_due_soon_q(now: dt.datetime) -> Q:
+    """Running clocks that run out within the hour (DUE_SOON); a stopped clock is not
+    about to."""
+    return Q(sla_due_at__gt=now, sla_due_at__lte=now + DUE_SOON, sla_paused_at__isnull=True)
+
+
 def _filtered(
-    *, staff: User, client_ids: list[int], filters: QueueFilters, now: dt.datetime
+    *,
+    staff: User,
+    client_ids: list[int],
+    filters: QueueFilters,
+    now: dt.datetime,
+    zones: Mapping[int, str] | None = None,
 ) -> TicketQuerySet:
     """Open tickets of `client_ids` (the staff member's clients, from `queue_clients`)
-    that match `filters`, unordered."""
+    that match `filters`, unordered. `zones`: each client's time zone, for the opened
+    dates (the clients the view loaded already, so no query)."""
     ids = client_ids
     if filters.client is not None:
         ids = [pk for pk in client_ids if pk == filters.client]
@@ -232,15 +318,22 @@ def _filtered(
     elif filters.assignee:
         tickets = tickets.filter(assignee_id=int(filters.assignee))
     if filters.sla == SlaFilter.BREACHED:
-        # As sla_status says: past due, unless the clock stopped before the due time.
-        tickets = tickets.filter(sla_due_at__lte=now).filter(
-            Q(sla_paused_at__isnull=True) | Q(sla_due_at__lte=F("sla_paused_at"))
-        )
+        tickets = tickets.filter(sla_breached_q(now))
     elif filters.sla == SlaFilter.DUE_SOON:
-        # Running clocks that run out within the hour; a stopped clock is not about to.
+        tickets = tickets.filter(sla_due_soon_q(now))
+    if filters.opened_since is not None or filters.opened_until is not None:
         tickets = tickets.filter(
-            sla_due_at__gt=now, sla_due_at__lte=now + DUE_SOON, sla_paused_at__isnull=True
+            opened_between_q(
+                client_ids=ids,
+                zones=zones or {},
+                since=filters.opened_since,
+                until=filters.opened_until,
+            )
         )
+    if filters.age:
+        if filters.age not in AGE_BANDS:
+            return tickets.none()
+        tickets = tickets.filter(age_band_q(filters.age, now))
     return tickets
 
 
@@ -335,11 +428,12 @@ def queue_for(
     before: Cursor | None = None,
     size: int = PAGE_SIZE,
     now: dt.datetime | None = None,
+    zones: Mapping[int, str] | None = None,
 ) -> QueuePage:
     """One page of the queue in `sort` order (soonest SLA first by default) and the
-    capped count (two queries)."""
+    capped count (two queries). `zones`: each client's time zone (the opened dates)."""
     now = now or timezone.now()
-    matching = _filtered(staff=staff, client_ids=client_ids, filters=filters, now=now)
+    matching = _filtered(staff=staff, client_ids=client_ids, filters=filters, now=now, zones=zones)
     rows, next_cursor, previous_cursor = keyset_page(
         matching, sort=sort, after=after, before=before, size=size
     )
