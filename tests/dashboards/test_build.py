@@ -457,3 +457,12 @@ def test_no_customer_data_and_no_other_clients_figures_reach_the_table(new_york,
     for _client, *keys in stored:
         for key in keys:
             assert "@" not in key and "+44" not in key and customer.number not in key
+
+
+def test_beat_rebuilds_recent_days_every_five_minutes_and_the_last_week_daily():
+    from django.conf import settings
+
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert schedule["dashboards-recent"] == {"task": tasks.rebuild_recent.name, "schedule": 300.0}
+    assert schedule["dashboards-week"] == {"task": tasks.rebuild_week.name, "schedule": 86400.0}
+    assert (tasks.RECENT_DAYS, tasks.WEEK_DAYS) == (2, 8)
