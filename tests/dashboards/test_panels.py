@@ -336,3 +336,26 @@ def test_every_link_opens_the_queue_of_the_scopes_client_only(panel_function, ac
     hrefs += [href for _label, href in panel.links]
     for href in hrefs:
         assert href.startswith(f"{QUEUE}?client={acme.pk}&")
+
+
+def test_a_range_longer_than_92_days_is_charted_by_the_week(acme):
+    put(acme, dt.date(2026, 1, 8), Metric.OPENED, "phone", "contact", count=1)  # Thursday
+    put(acme, dt.date(2026, 1, 12), Metric.OPENED, "phone", "contact", count=2)  # Monday
+    put(acme, dt.date(2026, 1, 18), Metric.OPENED, "phone", "contact", count=3)  # Sunday
+    put(acme, dt.date(2026, 1, 15), Metric.SLA, "phone", "contact", "met", count=4)
+    long = scope(acme, since=dt.date(2026, 1, 7), until=dt.date(2026, 5, 1))  # a Wednesday
+    panel = throughput_by_day(long)
+    assert panel.columns[0] == "Week starting"
+    assert panel.rows[:3] == (
+        ("2026-01-07", 1, 0, 0, 0, 0, 0),  # the range's first, short week
+        ("2026-01-12", 5, 0, 0, 0, 0, 0),
+        ("2026-01-19", 0, 0, 0, 0, 0, 0),
+    )
+    assert panel.rows[-1][0] == "2026-04-27" and len(panel.rows) == 17
+    assert panel.series[0].points[1].href == (
+        f"{QUEUE}?client={acme.pk}&opened_since=2026-01-12&opened_until=2026-01-18"
+    )
+    assert sla_by_day(long).rows[1][:2] == ("2026-01-12", 4)
+    # 92 days or fewer: by the day.
+    short = throughput_by_day(scope(acme, since=dt.date(2026, 1, 7), until=dt.date(2026, 4, 8)))
+    assert short.columns[0] == "Day" and len(short.rows) == 92

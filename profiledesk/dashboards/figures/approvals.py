@@ -11,8 +11,6 @@ from profiledesk.dashboards.models import Metric
 from profiledesk.dashboards.panels import Panel, Point, Scope, Series
 
 from .common import (
-    day_label,
-    days,
     duration_text,
     empty,
     merged,
@@ -21,6 +19,7 @@ from .common import (
     percentile,
     rate,
     read,
+    timeline,
 )
 
 APPROVED, REJECTED = Approval.Decision.APPROVED, Approval.Decision.REJECTED
@@ -101,14 +100,15 @@ def approval_lead_time(scope: Scope) -> Panel:
 def approval_decisions_by_day(scope: Scope) -> Panel:
     """Tier decisions approved and rejected per day (a two-tier approval is two)."""
     key, title = "approval-decisions", _("Approval decisions per day")
-    columns = (_("Day"), _("Approved"), _("Rejected"), _("% rejected"))
+    line = timeline(scope)
+    columns = (line.column, _("Approved"), _("Rejected"), _("% rejected"))
     figures = read(scope, Metric.APPROVAL)
     if not figures:
         return empty(key, title, "stacked", columns, _("decisions"))
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for figure in figures:
-        counts[(day_label(figure.day), figure.key2)] += figure.count
-    labels = [day_label(day) for day in days(scope)]
+        counts[(line.label_of(figure.day), figure.key2)] += figure.count
+    labels = line.labels
     series = tuple(
         Series(
             name=name,

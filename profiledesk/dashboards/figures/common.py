@@ -72,8 +72,55 @@ def days(scope: Scope) -> list[dt.date]:
     return [scope.since + n * _DAY for n in range(max(count, 0))]
 
 
-def day_label(day: dt.date) -> str:
-    return day.isoformat()
+# A longer range is charted by the week: a year of days is 365 bars nobody can read.
+WEEKLY_AFTER_DAYS = 92
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str  # its first day, "2026-01-12"
+    first: dt.date
+    last: dt.date
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The range's days, or its weeks (Monday to Sunday, the first and last cut to the
+    range) when it is longer than WEEKLY_AFTER_DAYS."""
+
+    periods: tuple[Period, ...]
+    weekly: bool
+
+    @property
+    def labels(self) -> list[str]:
+        return [period.label for period in self.periods]
+
+    @property
+    def column(self) -> str:
+        return _("Week starting") if self.weekly else _("Day")
+
+    def label_of(self, day: dt.date) -> str:
+        if not self.weekly:
+            return day.isoformat()
+        first = self.periods[0].first if self.periods else day
+        return max(day - dt.timedelta(days=day.weekday()), first).isoformat()
+
+    def bounds(self, label: str) -> tuple[str, str]:
+        period = next(p for p in self.periods if p.label == label)
+        return period.first.isoformat(), period.last.isoformat()
+
+
+def timeline(scope: Scope) -> Timeline:
+    every = days(scope)
+    if len(every) <= WEEKLY_AFTER_DAYS:
+        return Timeline(periods=tuple(Period(d.isoformat(), d, d) for d in every), weekly=False)
+    weeks: list[Period] = []
+    for day in every:
+        if weeks and day.weekday() != 0:
+            weeks[-1] = Period(weeks[-1].label, weeks[-1].first, day)
+        else:
+            weeks.append(Period(day.isoformat(), day, day))
+    return Timeline(periods=tuple(weeks), weekly=True)
 
 
 def label(choices: type[TextChoices], value: str) -> str:

@@ -10,8 +10,6 @@ from profiledesk.dashboards.panels import Panel, Point, Scope, Series
 from profiledesk.tickets.models import RiskLevel, State
 
 from .common import (
-    day_label,
-    days,
     duration_text,
     empty,
     label,
@@ -22,6 +20,7 @@ from .common import (
     queue_href,
     rate,
     read,
+    timeline,
 )
 
 TOP_REASONS = 10
@@ -142,8 +141,9 @@ def security_escalations(scope: Scope) -> Panel:
     """Escalations to security per day (the day of the move) and security's decisions
     (the day decided), with the time tickets spent with security."""
     key, title = "security-escalations", _("Escalations to security and their outcomes")
+    line = timeline(scope)
     columns = (
-        _("Day"),
+        line.column,
         _("Escalated"),
         *(outcome_label(state) for state in OUTCOMES),
         _("Median time with security (min)"),
@@ -155,10 +155,10 @@ def security_escalations(scope: Scope) -> Panel:
     spans: dict[str, list[tuple[int, ...]]] = defaultdict(list)
     for figure in figures:
         what = "escalated" if figure.metric == Metric.ESCALATED else figure.key1
-        counts[(day_label(figure.day), what)] += figure.count
+        counts[(line.label_of(figure.day), what)] += figure.count
         if figure.metric == Metric.ESCALATION_OUTCOME:
-            spans[day_label(figure.day)].append(figure.durations)
-    labels = [day_label(day) for day in days(scope)]
+            spans[line.label_of(figure.day)].append(figure.durations)
+    labels = line.labels
     series = tuple(
         Series(
             name=name,

@@ -10,7 +10,7 @@ from profiledesk.dashboards.panels import Panel, Point, Scope, Series
 from profiledesk.policies.categories import Category
 from profiledesk.tickets.models import Channel
 
-from .common import client_names, day_label, days, empty, label, queue_href, rate, read
+from .common import client_names, empty, label, queue_href, rate, read, timeline
 
 OUTCOMES = (Sla.MET, Sla.BREACHED, Sla.OPEN)
 
@@ -31,14 +31,15 @@ def sla_by_day(scope: Scope) -> Panel:
     """Tickets due each day: met, breached, still open. Days have no link: the queue lists
     open tickets, and it cannot filter by the day a ticket was due."""
     key, title = "sla-by-day", _("SLA: met and breached by the day tickets were due")
-    columns = (_("Day"), _("Met"), _("Breached"), _("Still open"), _("% met"))
+    line = timeline(scope)
+    columns = (line.column, _("Met"), _("Breached"), _("Still open"), _("% met"))
     figures = read(scope, Metric.SLA)
     if not figures:
         return empty(key, title, "stacked", columns, _("tickets"))
     by_day: dict[tuple[str, str], int] = defaultdict(int)
     for figure in figures:
-        by_day[(day_label(figure.day), figure.key3)] += figure.count
-    labels = [day_label(day) for day in days(scope)]
+        by_day[(line.label_of(figure.day), figure.key3)] += figure.count
+    labels = line.labels
     names = _names()
     series = tuple(
         Series(

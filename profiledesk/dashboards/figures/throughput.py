@@ -10,8 +10,6 @@ from profiledesk.dashboards.panels import Cell, Panel, Point, Scope, Series
 from profiledesk.tickets.models import State
 
 from .common import (
-    day_label,
-    days,
     duration_text,
     empty,
     merged,
@@ -20,6 +18,7 @@ from .common import (
     percentile,
     queue_href,
     read,
+    timeline,
 )
 
 MOVES = (State.APPLIED, State.REJECTED, State.CANCELLED, State.CLOSED, State.ROLLED_BACK)
@@ -29,10 +28,11 @@ OPENED = "opened"
 
 def throughput_by_day(scope: Scope) -> Panel:
     """Opened, applied, rejected, cancelled per day (closed and rolled back in the table).
-    An "opened" point links to the queue filtered to the tickets opened that day."""
+    An "opened" point links to the queue filtered to the tickets opened that day (week)."""
     key, title = "throughput", _("Tickets opened, applied, rejected and cancelled per day")
+    line = timeline(scope)
     columns = (
-        _("Day"),
+        line.column,
         _("Opened"),
         _("Applied"),
         _("Rejected"),
@@ -46,15 +46,19 @@ def throughput_by_day(scope: Scope) -> Panel:
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for figure in figures:
         what = OPENED if figure.metric == Metric.OPENED else figure.key1
-        counts[(day_label(figure.day), what)] += figure.count
-    labels = [day_label(day) for day in days(scope)]
+        counts[(line.label_of(figure.day), what)] += figure.count
+    labels = line.labels
     opened = Series(
         name=_("Opened"),
         points=tuple(
             Point(
                 label=day,
                 value=counts[(day, OPENED)],
-                href=queue_href(scope, opened_since=day, opened_until=day),
+                href=queue_href(
+                    scope,
+                    opened_since=line.bounds(day)[0],
+                    opened_until=line.bounds(day)[1],
+                ),
             )
             for day in labels
         ),
@@ -101,8 +105,9 @@ def time_to_done(scope: Scope) -> Panel:
     """Median and p90 from intake to applied and to closed, per day and over the range
     (exact: from every duration, not from the days' medians)."""
     key, title = "time-to-done", _("Time from intake to applied and to closed")
+    line = timeline(scope)
     columns = (
-        _("Day"),
+        line.column,
         _("Applied"),
         _("Median to applied (min)"),
         _("p90 to applied (min)"),
@@ -119,8 +124,8 @@ def time_to_done(scope: Scope) -> Panel:
         return empty(key, title, "line", columns, _("minutes"))
     spans: dict[tuple[str, str], list[tuple[int, ...]]] = defaultdict(list)
     for figure in figures:
-        spans[(day_label(figure.day), figure.key1)].append(figure.durations)
-    labels = [day_label(day) for day in days(scope)]
+        spans[(line.label_of(figure.day), figure.key1)].append(figure.durations)
+    labels = line.labels
 
     def stats(values: list[int]) -> tuple[int, float | None, float | None]:
         return len(values), minutes(middle(values)), minutes(percentile(values, 90))

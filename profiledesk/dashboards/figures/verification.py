@@ -9,7 +9,7 @@ from profiledesk.dashboards.models import Metric
 from profiledesk.dashboards.panels import Panel, Point, Scope, Series
 from verification.models import Result
 
-from .common import day_label, days, empty, rate, read
+from .common import empty, rate, read, timeline
 
 # The methods in the order the wizard offers them; a provider's method follows.
 ORDER = ("otp_email", "otp_sms", "otp", "questions", "document")
@@ -79,14 +79,15 @@ def verification_by_method(scope: Scope) -> Panel:
 def lockouts_by_day(scope: Scope) -> Panel:
     """Customers locked out of verification (too many failures), on the day it began."""
     key, title = "verification-lockouts", _("Verification lock-outs per day")
-    columns = (_("Day"), _("Lock-outs"))
+    line = timeline(scope)
+    columns = (line.column, _("Lock-outs"))
     figures = read(scope, Metric.LOCKOUT)
     if not figures:
         return empty(key, title, "bar", columns, _("lock-outs"))
     counts: dict[str, int] = defaultdict(int)
     for figure in figures:
-        counts[day_label(figure.day)] += figure.count
-    labels = [day_label(day) for day in days(scope)]
+        counts[line.label_of(figure.day)] += figure.count
+    labels = line.labels
     return Panel(
         key=key,
         title=title,
