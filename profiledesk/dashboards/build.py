@@ -10,7 +10,8 @@ figures only change when something is recorded late:
 - applied, rejected, cancelled, closed, rolled back: the day of the move (its
   `TicketEvent`), with the time from intake (created_at) to it: a ticket opened on
   Monday and applied on Tuesday is opened on Monday and applied on Tuesday;
-- SLA met or breached: the day the ticket was due (sla_due_at);
+- SLA met or breached: the day the ticket was due (sla_due_at as it stands: a paused
+  ticket whose clock resumes moves to its new due day when both days are rebuilt);
 - verification attempts, lock-outs, escalations, security's decisions, approval
   decisions, deliveries and confirmations: the day of the attempt, lock-out, move,
   decision, or the row's creation (deliveries and confirmations, with their outcome now).
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
@@ -218,8 +219,8 @@ def _moves(tally: _Tally, client: Client, start: dt.datetime, end: dt.datetime) 
             kind=TicketEvent.Kind.TRANSITION,
             at__gte=start,
             at__lt=end,
+            to_state__in=[*FINISHED_STATES, State.ESCALATED],
         )
-        .filter(Q(to_state__in=[*FINISHED_STATES, State.ESCALATED]))
         .order_by()
         .values_list("at", "to_state", "ticket__created_at", "ticket__channel", "ticket__category")
     )
