@@ -17,7 +17,7 @@ from profiledesk.dashboards.build import (
 )
 from profiledesk.dashboards.models import DailyFigure, Metric
 from profiledesk.tickets.models import State
-from tests.dashboards.helpers import (
+from tests.dashboards.figure_rows import (
     approval_round,
     at,
     confirmation,

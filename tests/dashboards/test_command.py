@@ -12,7 +12,7 @@ from profiledesk.dashboards.figures.throughput import throughput_by_day, time_to
 from profiledesk.dashboards.models import DailyFigure
 from profiledesk.dashboards.panels import Scope
 from profiledesk.tickets.models import State
-from tests.dashboards.helpers import at, move, ticket
+from tests.dashboards.figure_rows import at, move, ticket
 from tests.factories import ClientFactory
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from profiledesk.dashboards.build import figures_rebuild, figures_rebuild_days
 from profiledesk.dashboards.models import DailyFigure, Metric
 from profiledesk.tickets.models import State
-from tests.dashboards.helpers import move, ticket
+from tests.dashboards.figure_rows import move, ticket
 from tests.factories import ClientFactory
 
 # Four days around the United States' change to summer time (8 March 2026).
