@@ -35,7 +35,6 @@ def approval_lead_time(scope: Scope) -> Panel:
     key, title = "approval-lead-time", _("Approvals: lead time and rejection rate per tier")
     columns = (
         _("Tier"),
-        _("Decisions"),
         _("Approved"),
         _("Rejected"),
         _("% rejected"),
@@ -67,7 +66,6 @@ def approval_lead_time(scope: Scope) -> Panel:
     rows = tuple(
         (
             tier_label(tier),
-            counts[tier][APPROVED] + counts[tier][REJECTED],
             counts[tier][APPROVED],
             counts[tier][REJECTED],
             rate(counts[tier][REJECTED], counts[tier][APPROVED] + counts[tier][REJECTED]),

@@ -60,9 +60,15 @@ def read(scope: Scope, *metrics: str, durations: bool = False) -> list[Figure]:
     ]
 
 
+def several_clients(scope: Scope) -> bool:
+    """Whether a table names the client of each row (a scope of one client does not)."""
+    return len(scope.client_ids) > 1
+
+
 def client_names(scope: Scope) -> dict[int, str]:
-    """{client id: name} of the scope's clients (one query)."""
-    if not scope.client_ids:
+    """{client id: name} of the scope's clients (one query; none for a single client,
+    whose tables do not name it)."""
+    if not several_clients(scope):
         return {}
     return dict(Client.objects.filter(pk__in=scope.client_ids).values_list("pk", "name"))
 

@@ -9,9 +9,19 @@ from django.utils.translation import gettext as _
 from profiledesk.connectors.models import Status as DeliveryStatus
 from profiledesk.dashboards.build import Sent
 from profiledesk.dashboards.models import Metric
-from profiledesk.dashboards.panels import Panel, Point, Scope, Series
+from profiledesk.dashboards.panels import Cell, Panel, Point, Scope, Series
 
-from .common import client_names, duration_text, empty, merged, middle, percentile, rate, read
+from .common import (
+    client_names,
+    duration_text,
+    empty,
+    merged,
+    middle,
+    percentile,
+    rate,
+    read,
+    several_clients,
+)
 
 STATUSES = (
     DeliveryStatus.DELIVERED,
@@ -24,7 +34,7 @@ STATUSES = (
 def _status_label(status: str) -> str:
     labels: dict[str, str] = {
         DeliveryStatus.DELIVERED: _("Delivered"),
-        DeliveryStatus.FAILING: _("Failing, retrying"),
+        DeliveryStatus.FAILING: _("Failing"),
         DeliveryStatus.GAVE_UP: _("Gave up"),
         DeliveryStatus.PENDING: _("Pending"),
     }
@@ -35,10 +45,10 @@ def deliveries_by_connector(scope: Scope) -> Panel:
     """Each connector's deliveries by status, its success rate and the lag from the event
     to the system's acknowledgement (median, p90)."""
     key, title = "deliveries", _("Deliveries to downstream systems per connector")
+    several = several_clients(scope)
     columns = (
-        _("Client"),
+        *((_("Client"),) if several else ()),
         _("Connector"),
-        _("Deliveries"),
         *(_status_label(status) for status in STATUSES),
         _("% delivered"),
         _("Median lag (s)"),
@@ -54,7 +64,6 @@ def deliveries_by_connector(scope: Scope) -> Panel:
         counts[(figure.client_id, figure.key1)][figure.key2] += figure.count
         lags[(figure.client_id, figure.key1)].append(figure.durations)
     connectors = sorted(counts, key=lambda c: (names.get(c[0], ""), c[1]))
-    several = len({client_id for client_id, _name in connectors}) > 1
 
     def connector_label(connector: tuple[int, str]) -> str:
         client_id, name = connector
@@ -71,16 +80,15 @@ def deliveries_by_connector(scope: Scope) -> Panel:
         )
         for status in STATUSES
     )
-    rows = []
+    rows: list[tuple[Cell, ...]] = []
     for connector in connectors:
         total = sum(counts[connector].values())
         lag = merged(lags[connector])
         median = middle(lag)
         rows.append(
             (
-                names.get(connector[0], str(connector[0])),
+                *((names.get(connector[0], str(connector[0])),) if several else ()),
                 connector[1],
-                total,
                 *(counts[connector][status] for status in STATUSES),
                 rate(counts[connector][DeliveryStatus.DELIVERED], total),
                 None if median is None else round(median, 1),
@@ -111,7 +119,7 @@ def _outcome_label(outcome: str) -> str:
     labels: dict[str, str] = {
         Sent.SENT: _("Sent"),
         Sent.PENDING: _("Pending"),
-        Sent.RETRYING: _("Failed, retrying"),
+        Sent.RETRYING: _("Retrying"),
         Sent.FAILED: _("Failed"),
         Sent.GAVE_UP: _("Given up"),
     }
@@ -128,7 +136,6 @@ def confirmations_by_channel(scope: Scope) -> Panel:
     key, title = "confirmations", _("Confirmations by channel")
     columns = (
         _("Channel"),
-        _("Confirmations"),
         *(_outcome_label(outcome) for outcome in OUTCOMES),
         _("% sent"),
     )
@@ -153,7 +160,6 @@ def confirmations_by_channel(scope: Scope) -> Panel:
     rows = tuple(
         (
             _channel_label(channel),
-            sum(counts[channel].values()),
             *(counts[channel][outcome] for outcome in OUTCOMES),
             rate(counts[channel][Sent.SENT], sum(counts[channel].values())),
         )

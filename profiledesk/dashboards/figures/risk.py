@@ -50,7 +50,8 @@ def tickets_by_risk(scope: Scope) -> Panel:
     """Tickets opened in the range by risk level; each bar links to the queue filtered to
     that level and the range's opening days."""
     key, title = "risk-levels", _("Tickets by risk level")
-    columns = (_("Risk"), _("Tickets"), _("% of tickets"))
+    # Two columns: the page links each number to the queue, as its bar.
+    columns = (_("Risk"), _("Tickets"))
     figures = read(scope, Metric.RISK_LEVEL)
     if not figures:
         return empty(key, title, "bar", columns, _("tickets"))
@@ -80,12 +81,17 @@ def tickets_by_risk(scope: Scope) -> Panel:
         kind="bar",
         series=(Series(name=_("Tickets"), points=points),),
         columns=columns,
-        rows=tuple(
-            (label(RiskLevel, level), counts[level], rate(counts[level], total)) for level in levels
-        ),
+        rows=tuple((label(RiskLevel, level), counts[level]) for level in levels),
         unit=_("tickets"),
-        note=_("%(total)d tickets opened in the range, at their risk level now.")
-        % {"total": total},
+        note=_("%(total)d tickets opened in the range, at their risk level now: %(shares)s.")
+        % {
+            "total": total,
+            "shares": ", ".join(
+                _("%(level)s %(rate)s %%")
+                % {"level": label(RiskLevel, level), "rate": rate(counts[level], total)}
+                for level in levels
+            ),
+        },
     )
 
 
@@ -179,6 +185,20 @@ def security_escalations(scope: Scope) -> Panel:
         for day in labels
     )
     whole = merged(v for lists in spans.values() for v in lists)
+    escalated = sum(c for (_day, what), c in counts.items() if what == "escalated")
+    if whole:
+        note = _(
+            "%(escalated)d escalated in the range; security decided in a median of "
+            "%(median)s (p90 %(p90)s)."
+        ) % {
+            "escalated": escalated,
+            "median": duration_text(middle(whole)),
+            "p90": duration_text(percentile(whole, 90)),
+        }
+    else:
+        note = _("%(escalated)d escalated in the range; no decision by security yet.") % {
+            "escalated": escalated
+        }
     return Panel(
         key=key,
         title=title,
@@ -187,14 +207,6 @@ def security_escalations(scope: Scope) -> Panel:
         columns=columns,
         rows=rows,
         unit=_("tickets"),
-        note=_(
-            "%(escalated)d escalated in the range; security decided in a median of "
-            "%(median)s (p90 %(p90)s)."
-        )
-        % {
-            "escalated": sum(c for (_day, what), c in counts.items() if what == "escalated"),
-            "median": duration_text(middle(whole)),
-            "p90": duration_text(percentile(whole, 90)),
-        },
+        note=note,
         links=((_("Escalated tickets now"), queue_href(scope, state=State.ESCALATED)),),
     )

@@ -10,7 +10,16 @@ from profiledesk.dashboards.panels import Panel, Point, Scope, Series
 from profiledesk.policies.categories import Category
 from profiledesk.tickets.models import Channel
 
-from .common import client_names, empty, label, queue_href, rate, read, timeline
+from .common import (
+    client_names,
+    empty,
+    label,
+    queue_href,
+    rate,
+    read,
+    several_clients,
+    timeline,
+)
 
 OUTCOMES = (Sla.MET, Sla.BREACHED, Sla.OPEN)
 
@@ -81,11 +90,13 @@ def sla_by_day(scope: Scope) -> Panel:
 
 
 def sla_by_dimension(scope: Scope) -> Panel:
-    """Met and breached by client, channel and category (the table); the chart by channel,
-    each breached bar linking to that channel's open tickets past due."""
+    """Met and breached by client (when the scope has several), channel and category (the
+    table); the chart by channel, each breached bar linking to that channel's open tickets
+    past due."""
     key, title = "sla-by-dimension", _("SLA by client, channel and category")
+    several = several_clients(scope)
     columns = (
-        _("Client"),
+        *((_("Client"),) if several else ()),
         _("Channel"),
         _("Category"),
         _("Met"),
@@ -104,7 +115,7 @@ def sla_by_dimension(scope: Scope) -> Panel:
         channels[figure.key1][figure.key3] += figure.count
     rows = tuple(
         (
-            names.get(client_id, str(client_id)),
+            *((names.get(client_id, str(client_id)),) if several else ()),
             label(Channel, channel),
             label(Category, category),
             counts[Sla.MET],
