@@ -254,13 +254,13 @@ def test_deliveries_per_connector_name_the_client_when_there_are_several(acme, o
     put(other, D1, Metric.DELIVERY, "CRM", "failing", count=1)
     panel = deliveries_by_connector(scope(acme, other))
     assert panel.rows == (
-        ("Acme", "CRM", 3, 0, 1, 0, 75.0, 10.0, 100),
+        ("Acme", "CRM", 3, 0, 1, 0, 75.0, 10.0, 100.0),
         ("Other Co", "CRM", 0, 1, 0, 0, 0.0, None, None),
     )
     assert [p.label for p in panel.series[0].points] == ["CRM (Acme)", "CRM (Other Co)"]
     alone = deliveries_by_connector(scope(acme))
     assert [p.label for p in alone.series[0].points] == ["CRM"]
-    assert alone.rows == (("CRM", 3, 0, 1, 0, 75.0, 10.0, 100),)
+    assert alone.rows == (("CRM", 3, 0, 1, 0, 75.0, 10.0, 100.0),)
 
 
 def test_confirmations_by_channel_and_outcome(acme):

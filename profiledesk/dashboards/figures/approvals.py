@@ -32,7 +32,7 @@ def tier_label(tier: str) -> str:
 
 def approval_lead_time(scope: Scope) -> Panel:
     """Median and p90 from submission to each tier's decision, and its rejection rate."""
-    key, title = "approval-lead-time", _("Approvals: lead time and rejection rate per tier")
+    key, title = "approval-lead-time", _("Approval lead time per tier")
     columns = (
         _("Tier"),
         _("Approved"),

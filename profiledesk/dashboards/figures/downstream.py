@@ -44,7 +44,7 @@ def _status_label(status: str) -> str:
 def deliveries_by_connector(scope: Scope) -> Panel:
     """Each connector's deliveries by status, its success rate and the lag from the event
     to the system's acknowledgement (median, p90)."""
-    key, title = "deliveries", _("Deliveries to downstream systems per connector")
+    key, title = "deliveries", _("Deliveries per connector")
     several = several_clients(scope)
     columns = (
         *((_("Client"),) if several else ()),
@@ -84,7 +84,7 @@ def deliveries_by_connector(scope: Scope) -> Panel:
     for connector in connectors:
         total = sum(counts[connector].values())
         lag = merged(lags[connector])
-        median = middle(lag)
+        median, p90 = middle(lag), percentile(lag, 90)
         rows.append(
             (
                 *((names.get(connector[0], str(connector[0])),) if several else ()),
@@ -92,7 +92,7 @@ def deliveries_by_connector(scope: Scope) -> Panel:
                 *(counts[connector][status] for status in STATUSES),
                 rate(counts[connector][DeliveryStatus.DELIVERED], total),
                 None if median is None else round(median, 1),
-                percentile(lag, 90),
+                None if p90 is None else float(p90),
             )
         )
     everything = merged(v for lists in lags.values() for v in lists)

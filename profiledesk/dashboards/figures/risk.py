@@ -146,7 +146,7 @@ def outcome_label(state: str) -> str:
 def security_escalations(scope: Scope) -> Panel:
     """Escalations to security per day (the day of the move) and security's decisions
     (the day decided), with the time tickets spent with security."""
-    key, title = "security-escalations", _("Escalations to security and their outcomes")
+    key, title = "security-escalations", _("Escalations to security")
     line = timeline(scope)
     columns = (
         line.column,

@@ -39,7 +39,7 @@ def _breaches_now(scope: Scope) -> tuple[str, str]:
 def sla_by_day(scope: Scope) -> Panel:
     """Tickets due each day: met, breached, still open. Days have no link: the queue lists
     open tickets, and it cannot filter by the day a ticket was due."""
-    key, title = "sla-by-day", _("SLA: met and breached by the day tickets were due")
+    key, title = "sla-by-day", _("SLA met and breached per day")
     line = timeline(scope)
     columns = (line.column, _("Met"), _("Breached"), _("Still open"), _("% met"))
     figures = read(scope, Metric.SLA)
@@ -93,7 +93,7 @@ def sla_by_dimension(scope: Scope) -> Panel:
     """Met and breached by client (when the scope has several), channel and category (the
     table); the chart by channel, each breached bar linking to that channel's open tickets
     past due."""
-    key, title = "sla-by-dimension", _("SLA by client, channel and category")
+    key, title = "sla-by-dimension", _("SLA by channel and category")
     several = several_clients(scope)
     columns = (
         *((_("Client"),) if several else ()),

@@ -29,7 +29,7 @@ OPENED = "opened"
 def throughput_by_day(scope: Scope) -> Panel:
     """Opened, applied, rejected, cancelled per day (closed and rolled back in the table).
     An "opened" point links to the queue filtered to the tickets opened that day (week)."""
-    key, title = "throughput", _("Tickets opened, applied, rejected and cancelled per day")
+    key, title = "throughput", _("Throughput per day")
     line = timeline(scope)
     columns = (
         line.column,
@@ -104,7 +104,7 @@ def throughput_by_day(scope: Scope) -> Panel:
 def time_to_done(scope: Scope) -> Panel:
     """Median and p90 from intake to applied and to closed, per day and over the range
     (exact: from every duration, not from the days' medians)."""
-    key, title = "time-to-done", _("Time from intake to applied and to closed")
+    key, title = "time-to-done", _("Time to applied and to closed")
     line = timeline(scope)
     columns = (
         line.column,

@@ -29,7 +29,7 @@ def method_label(key: str) -> str:
 def verification_by_method(scope: Scope) -> Panel:
     """Attempts passed and failed per method (codes by e-mail and by SMS apart), both the
     caller's identity and the proof of a new contact."""
-    key, title = "verification-methods", _("Verification: passed and failed by method")
+    key, title = "verification-methods", _("Verification by method")
     columns = (_("Method"), _("Passed"), _("Failed"), _("Attempts"), _("% failed"))
     figures = read(scope, Metric.VERIFICATION)
     if not figures:
@@ -78,7 +78,7 @@ def verification_by_method(scope: Scope) -> Panel:
 
 def lockouts_by_day(scope: Scope) -> Panel:
     """Customers locked out of verification (too many failures), on the day it began."""
-    key, title = "verification-lockouts", _("Verification lock-outs per day")
+    key, title = "verification-lockouts", _("Verification lock-outs")
     line = timeline(scope)
     columns = (line.column, _("Lock-outs"))
     figures = read(scope, Metric.LOCKOUT)
