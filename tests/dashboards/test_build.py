@@ -466,3 +466,18 @@ def test_beat_rebuilds_recent_days_every_five_minutes_and_the_last_week_daily():
     assert schedule["dashboards-recent"] == {"task": tasks.rebuild_recent.name, "schedule": 300.0}
     assert schedule["dashboards-week"] == {"task": tasks.rebuild_week.name, "schedule": 86400.0}
     assert (tasks.RECENT_DAYS, tasks.WEEK_DAYS) == (2, 8)
+
+
+def test_a_rebuild_that_finds_its_task_already_running_does_nothing(new_york):
+    from django.core.cache import cache
+
+    ticket(new_york, created=at("2026-01-20 14:00"))
+    with time_machine.travel(at("2026-01-20 18:00"), tick=False):
+        cache.add("dashboards:rebuild:recent", 1, 60)  # another worker's run
+        assert tasks.rebuild_recent() == 0
+        assert not DailyFigure.objects.exists()
+        assert tasks.rebuild_week() > 0  # the other task is not held up
+        cache.delete("dashboards:rebuild:recent")
+        DailyFigure.objects.all().delete()
+        assert tasks.rebuild_recent() > 0
+        assert tasks.rebuild_recent() > 0  # its lock went with the run
