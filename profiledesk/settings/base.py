@@ -415,6 +415,9 @@ EXPORT_BATCH_SIZE = int(env("EXPORT_BATCH_SIZE", "500"))
 EXPORT_STALE_SECONDS = int(env("EXPORT_STALE_SECONDS", "600"))
 CELERY_BEAT_SCHEDULE["exports-purge"] = {"task": "exports.purge", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["exports-sweep"] = {"task": "exports.sweep", "schedule": 60.0}
+# Dashboards' daily figures: today and yesterday every 5 min, the last week daily (late events).
+CELERY_BEAT_SCHEDULE["dashboards-recent"] = {"task": "dashboards.rebuild_recent", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["dashboards-week"] = {"task": "dashboards.rebuild_week", "schedule": 86400.0}
 
 # --- Staff notifications (profiledesk/notifications) ------------------------------------
 # The navigation's badges are polled every this many seconds (paused in a hidden tab) and
