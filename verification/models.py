@@ -104,6 +104,8 @@ class Attempt(models.Model):
         indexes = [
             models.Index(fields=["ticket", "result", "at"], name="attempt_ticket_result"),
             models.Index(fields=["customer", "result", "at"], name="attempt_customer_result"),
+            # The dashboards' daily rebuild: one day's attempts (dashboards/build.py).
+            models.Index(fields=["at"], name="attempt_at"),
         ]
 
     def __str__(self) -> str:
@@ -125,7 +127,11 @@ class Lock(models.Model):
 
     class Meta:
         ordering = ["-locked_until"]
-        indexes = [models.Index(fields=["customer", "locked_until"], name="lock_customer_until")]
+        indexes = [
+            models.Index(fields=["customer", "locked_until"], name="lock_customer_until"),
+            # The dashboards' daily rebuild: one day's lock-outs (dashboards/build.py).
+            models.Index(fields=["created_at"], name="lock_created"),
+        ]
 
     def __str__(self) -> str:
         return f"verification lock of customer {self.customer_id} until {self.locked_until}"

@@ -81,6 +81,8 @@ class Approval(models.Model):
 
     class Meta:
         ordering = ["decided_at", "id"]
+        # The dashboards' daily rebuild: one day's decisions (dashboards/build.py).
+        indexes = [models.Index(fields=["decided_at"], name="approval_decided")]
         constraints = [
             # One standing decision per person and ticket, whatever the tier: a second
             # request (double click, two tabs) cannot add a second one.

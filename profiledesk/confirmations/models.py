@@ -57,6 +57,8 @@ class Confirmation(models.Model):
 
     class Meta:
         verbose_name = _("confirmation")
+        # The dashboards' daily rebuild: one day's confirmations (dashboards/build.py).
+        indexes = [models.Index(fields=["created_at"], name="confirmation_created")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(message__isnull=False, delivery__isnull=True)

@@ -187,6 +187,8 @@ class Delivery(models.Model):
                 name="delivery_open_due",
             ),
             models.Index(fields=["ticket", "created_at"], name="delivery_ticket_created"),
+            # The dashboards' daily rebuild: one client-day (dashboards/build.py).
+            models.Index(fields=["client", "created_at"], name="delivery_client_created"),
             # "Is an earlier event of this customer still on its way to this system?"
             models.Index(
                 fields=["connector", "customer", "sequence"],

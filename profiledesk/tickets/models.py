@@ -175,6 +175,9 @@ class Ticket(models.Model):
                 name="ticket_open_client_risk",
             ),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_recent"),
+            # The dashboards' daily rebuild reads one client-day by this (dashboards/build.py).
+            models.Index(fields=["client", "created_at"], name="ticket_client_created"),
+            models.Index(fields=["client", "sla_due_at"], name="ticket_client_due"),
         ]
         permissions = [
             ("work_ticket", "Can create, claim and work change requests"),
@@ -240,7 +243,11 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["ticket", "at"], name="ticketevent_ticket_at")]
+        indexes = [
+            models.Index(fields=["ticket", "at"], name="ticketevent_ticket_at"),
+            # The dashboards' daily rebuild: one day's moves (dashboards/build.py).
+            models.Index(fields=["at"], name="ticketevent_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"

@@ -1,13 +1,17 @@
 """python manage.py seed_demo [--customers N] [--tickets N]: the demo clients, staff,
 customers and tickets."""
 
+import datetime as dt
 import time
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from profiledesk.clients.models import Client
 from profiledesk.customers.models import Customer
+from profiledesk.dashboards.build import figures_rebuild_days, local_today
+from profiledesk.dashboards.models import DailyFigure
 from profiledesk.demo.connectors import receiver_running
 from profiledesk.demo.mode import require_demo_mode
 from profiledesk.demo.pools import SECURITY_QUESTIONS
@@ -93,6 +97,14 @@ class Command(BaseCommand):
         if missing_tickets and Customer.objects.exists():  # tickets need customers
             self.stdout.write(f"\nSeeding {missing_tickets:,} tickets:")
             seed_tickets(count=missing_tickets, stdout=self.stdout)
+        if missing_tickets or not DailyFigure.objects.exists():
+            # The seeded tickets span a year: the dashboards' daily figures for it (beat
+            # keeps only the last week fresh).
+            for client in Client.objects.filter(is_active=True):
+                today = local_today(client)
+                figures_rebuild_days(
+                    client=client, since=today - dt.timedelta(days=365), until=today
+                )
         created = sum(result.customers_created.values())
         self.stdout.write(
             self.style.SUCCESS(
