@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "profiledesk.rollback",
     "profiledesk.exports",
     "profiledesk.dashboards",
+    "profiledesk.portal",
     "profiledesk.security",
     "profiledesk.demo",
     "verification",
