@@ -117,7 +117,7 @@ def contact_normalise(*, client: Client, contact: str) -> str:
         parsed = phonenumbers.parse(text, (client.country or "").upper() or None)
     except phonenumbers.NumberParseException:
         return text
-    if not phonenumbers.is_valid_number(parsed):
+    if not phonenumbers.is_possible_number(parsed):
         return text
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
