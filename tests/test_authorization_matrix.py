@@ -217,6 +217,18 @@ MATRIX: dict[str, Rule] = {
     # A thin connector's receiver fetches an event's values with its client's API key,
     # never with a staff session (tests/connectors/test_thin.py).
     "api:event": Rule(gate="public", ok=401),
+    # The customer portal (issue 17): public to the desk (its own session, never a staff
+    # one): pages that need a portal sign-in send everyone here to the portal's sign-in.
+    "portal:index": Rule(gate="public"),
+    "portal:sign_in": Rule(gate="public"),
+    "portal:code": Rule(gate="public", ok=302),
+    "portal:sign_out": Rule(method="post", gate="public", ok=302),
+    "portal:language": Rule(method="post", gate="public", ok=302),
+    "portal:brand": Rule(gate="public"),
+    "portal:home": Rule(gate="public", ok=302),
+    "portal:change": Rule(gate="public", ok=302),
+    "portal:request": Rule(gate="public", ok=302),
+    "portal:report": Rule(gate="public", ok=302),
 }
 
 
@@ -262,6 +274,8 @@ def url_values(customer, personas):
         "export_id": queued_export(customer.client, personas["compliance"]).pk,
         "item_id": 1,
         "fetch_id": "00000000-0000-4000-8000-000000000000",
+        "slug": customer.client.slug,
+        "link_id": 1,
     }
 
 
