@@ -81,7 +81,7 @@ LANGUAGE_REGION = ("language", "locale", "time_zone", "country")
 
 
 def _primary(text: str, row: m.ContactPoint) -> str:
-    return f"{text} ({_('primary')})" if row.is_primary else text
+    return _("%(value)s (primary)") % {"value": text} if row.is_primary else text
 
 
 def _address(row: m.PostalAddress) -> str:

@@ -169,7 +169,11 @@ def signin_start(*, client: Client, contact: str, ip: str, language: str = "en")
 
     row = _contact_on_file(client, normalised)
     customer = row.customer if row is not None else None
-    if customer is not None and not _may_send(customer=customer, row=row, now=now):
+    if (
+        customer is not None
+        and row is not None
+        and not _may_send(customer=customer, row=row, now=now)
+    ):
         customer, row = None, None  # locked out, or the desk's limit: nothing goes
     code = _new_code()
     stored = code_hash(code)  # computed whether or not it is sent: the same work

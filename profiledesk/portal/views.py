@@ -259,7 +259,11 @@ def home(request: HttpRequest, client, session) -> HttpResponse:
 def _categories(client) -> list[tuple[str, str, bool]]:
     """(value, label, applied at once) of what the customer may change here."""
     return [
-        (category.value, category.label, services.is_self_service(client=client, category=category))
+        (
+            category.value,
+            str(category.label),
+            services.is_self_service(client=client, category=category),
+        )
         for category in REQUEST_CATEGORIES
     ]
 
@@ -335,8 +339,10 @@ def report(request: HttpRequest, client, session, link_id: int) -> HttpResponse:
         used = services.report_not_me(session=session, link=link)
     except (TokenError, services.PortalError):
         return _render(request, "portal/report.html", {"link": link, "step": "used"}, status=410)
+    report_ticket = used.report_ticket
+    assert report_ticket is not None  # report_link_use opened it
     return _render(
         request,
         "portal/report.html",
-        {"link": used, "step": "done", "report_reference": used.report_ticket.reference},
+        {"link": used, "step": "done", "report_reference": report_ticket.reference},
     )
