@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
+from profiledesk.clients.models import Client
 from profiledesk.confirmations.models import Confirmation, ReportLink
 from profiledesk.customers import models as m
+from profiledesk.policies.models import Policy
 from profiledesk.privacy.masking import display, mask_email, mask_head, mask_phone
 from profiledesk.privacy.sensitivity import Sensitivity
 from profiledesk.tickets.models import Ticket
@@ -39,6 +42,11 @@ def shown(row: Model, name: str) -> str:
         return mask_email(value)
     if isinstance(row, m.PhoneNumber) and name == "number":
         return mask_phone(value)
+    if isinstance(row, m.LanguageRegion) and name == "language":
+        try:
+            return str(get_language_info(value)["name_translated"])
+        except KeyError:
+            return str(value)
     policy = type(row).field_policies[name]  # type: ignore[attr-defined]
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
@@ -141,3 +149,11 @@ def customer_confirmations(customer: m.Customer) -> list[Sent]:
         )
     }
     return [Sent(confirmation=row, link=links.get(row.pk)) for row in rows]
+
+
+def self_service_categories(client: Client) -> set[str]:
+    """The categories the client's policies open to customer self-service (one query; a
+    client whose policies are not written yet opens none: everything is a request)."""
+    return set(
+        Policy.objects.filter(client=client, self_service=True).values_list("category", flat=True)
+    )

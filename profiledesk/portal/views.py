@@ -258,12 +258,9 @@ def home(request: HttpRequest, client, session) -> HttpResponse:
 
 def _categories(client) -> list[tuple[str, str, bool]]:
     """(value, label, applied at once) of what the customer may change here."""
+    direct = selectors.self_service_categories(client)
     return [
-        (
-            category.value,
-            str(category.label),
-            services.is_self_service(client=client, category=category),
-        )
+        (category.value, str(category.label), category.value in direct)
         for category in REQUEST_CATEGORIES
     ]
 
