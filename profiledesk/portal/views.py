@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from profiledesk.accounts.access import public
@@ -42,6 +43,25 @@ REQUEST_CATEGORIES = (
 )
 
 View = Callable[..., HttpResponse]
+
+# The capture forms speak to an agent about "the customer"; on the portal the customer reads
+# them. Their "Now: …" help (the current value, shown in clear on the desk once verified) is
+# left out: the details page shows the profile masked, as the messages do.
+CUSTOMER_HELP = {
+    "email": gettext_lazy(
+        "Our team sends a one-time code to it to check it is yours before it is used."
+    ),
+}
+NOW_HELP = ("legal_name", "preferred_name", "date_of_birth", "gender", "national_id")
+
+
+def _for_the_customer(form: Any) -> Any:
+    for name, field in form.fields.items():
+        if name in CUSTOMER_HELP:
+            field.help_text = CUSTOMER_HELP[name]
+        elif name in NOW_HELP:
+            field.help_text = ""
+    return form
 
 
 def _ip(request: HttpRequest) -> str:
@@ -273,7 +293,7 @@ def change(request: HttpRequest, client, session) -> HttpResponse:
         return _render(request, "portal/change_choose.html", {"categories": _categories(client)})
     customer = session.customer
     data = request.POST if request.method == "POST" else None
-    form = form_for(category, customer=customer, data=data)
+    form = _for_the_customer(form_for(category, customer=customer, data=data))
     self_service = services.is_self_service(client=client, category=category)
     if data is not None and form.is_valid():
         try:

@@ -167,3 +167,37 @@ def test_this_wasnt_me_from_the_portal_freezes_and_opens_a_security_ticket(
     assert customer.frozen_at is not None and link.used_at is not None
     assert link.report_ticket.state == State.ESCALATED
     assert portal.post(url).status_code == 410  # once
+
+
+def test_the_desk_sees_the_portal_request_and_its_evidence(portal, northwind, customer, personas):
+    from tests.conftest import signed_in
+
+    _change(portal, northwind.slug, ADDRESS)
+    ticket = Ticket.objects.get(customer=customer, channel="web")
+    agent = signed_in(personas["agent"])
+    queue = agent.get(reverse("tickets:queue") + "?channel=web")
+    assert ticket.reference in queue.content.decode()
+    page = agent.get(reverse("tickets:detail", kwargs={"reference": ticket.reference}))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "customer portal" in text and "AL1" in text
+    # Claimed and being verified: the wizard counts the portal's code (AL1 of AL2).
+    from profiledesk.tickets.services import ticket_claim
+    from profiledesk.tickets.states import transition
+
+    ticket_claim(ticket=ticket, by=personas["agent"])
+    transition(ticket=ticket, to=State.VERIFYING, by=personas["agent"])
+    page = agent.get(reverse("tickets:detail", kwargs={"reference": ticket.reference}))
+    assert page.status_code == 200
+    assert achieved_level(ticket) == 1
+
+
+def test_the_change_forms_show_nothing_in_clear_and_speak_to_the_customer(
+    portal, northwind, customer
+):
+    url = reverse("portal:change", kwargs={"slug": northwind.slug})
+    personal = portal.get(url + "?category=personal").content.decode()
+    assert "Grace Hopper" not in personal
+    contact = portal.get(url + "?category=contact").content.decode()
+    assert customer.emails.get().email not in contact
+    assert "The customer proves it" not in contact and "check it is yours" in contact
