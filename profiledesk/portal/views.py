@@ -5,6 +5,7 @@ staff and no staff session opens a portal page. Forms POST with CSRF; no page ne
 JavaScript."""
 
 from collections.abc import Callable
+from urllib.parse import unquote
 from functools import wraps
 from typing import Any
 
@@ -143,6 +144,9 @@ def _render(
 def index(request: HttpRequest) -> HttpResponse:
     """The portal's front door: the customer names their company (or follows its link)."""
     request.user = AnonymousUser()
+    if request.method == "POST" and "language" in request.POST:
+        # The language switch of this page (no client yet): back here in that language.
+        return _language_set(HttpResponseRedirect(reverse("portal:index")), request.POST)
     form = ClientForm(request.POST or None)
     with translation.override(portal_language(request)):
         if request.method == "POST" and form.is_valid():
@@ -229,21 +233,31 @@ def language(request: HttpRequest, client, session) -> HttpResponse:
     if not form.is_valid():
         return redirect(home)
     target = form.cleaned_data["next"] or home
+    # Back to the page it was sent from, on this client's portal only (no "..", no "\\").
     if not (
         target.startswith(home)
+        and ".." not in unquote(target)
+        and "\\" not in unquote(target)
         and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
     ):
         target = home
-    response = HttpResponseRedirect(target)
-    response.set_cookie(
-        LANGUAGE_COOKIE,
-        form.cleaned_data["language"],
-        max_age=365 * 24 * 3600,
-        path=services.PORTAL_COOKIE_PATH,
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
-    )
+    return _language_set(HttpResponseRedirect(target), request.POST)
+
+
+def _language_set(response: HttpResponse, data: Any) -> HttpResponse:
+    """The portal's language cookie (scoped to /portal/), if `data` names one of its
+    languages; the desk's own language is never touched."""
+    form = LanguageForm(data)
+    if form.is_valid():
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            form.cleaned_data["language"],
+            max_age=365 * 24 * 3600,
+            path=services.PORTAL_COOKIE_PATH,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
     return response
 
 

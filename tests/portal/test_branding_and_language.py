@@ -51,7 +51,15 @@ def test_an_unknown_or_inactive_client_is_404(northwind):
 def test_the_language_switch_stays_on_the_portal(northwind):
     http = HttpClient()
     url = reverse("portal:language", kwargs={"slug": northwind.slug})
-    for target in ("https://evil.example/", "//evil.example/", "/tickets/", "/portal/other/"):
+    for target in (
+        "https://evil.example/",
+        "//evil.example/",
+        "/tickets/",
+        "/portal/other/",
+        "/portal/northwind/../../tickets/",
+        "/portal/northwind/%2e%2e/",
+        "/portal/northwind/\\evil.example",
+    ):
         response = http.post(url, {"language": "es", "next": target})
         assert response["Location"] == "/portal/northwind/"
     cookie = http.cookies["pd_portal_lang"]
@@ -88,3 +96,10 @@ def test_the_desk_stays_english_after_a_portal_visit(northwind, personas):
     http = signed_in(personas["agent"])
     http.post(reverse("portal:language", kwargs={"slug": northwind.slug}), {"language": "es"})
     assert '<html lang="en">' in http.get(reverse("tickets:queue")).content.decode()
+
+
+def test_the_company_page_has_a_working_language_switch(db):
+    http = HttpClient()
+    response = http.post(reverse("portal:index"), {"language": "es", "next": "/"})
+    assert response.status_code == 302 and response["Location"] == "/portal/"
+    assert '<html lang="es">' in http.get(reverse("portal:index")).content.decode()
