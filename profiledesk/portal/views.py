@@ -5,9 +5,9 @@ staff and no staff session opens a portal page. Forms POST with CSRF; no page ne
 JavaScript."""
 
 from collections.abc import Callable
-from urllib.parse import unquote
 from functools import wraps
 from typing import Any
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
