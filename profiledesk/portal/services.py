@@ -499,3 +499,22 @@ def report_not_me(*, session: PortalSession, link: ReportLink) -> ReportLink:
     if link.ticket.customer_id != customer.pk:
         raise PortalError(_("That change is not on your profile."))
     return report_link_use(link_id=link.pk)
+
+
+# --- retention ----------------------------------------------------------------------------
+
+# Sign-in rows (digests of the contacts typed and of addresses, wrong tries) and ended
+# sessions are kept a week: long enough for the limits and the lock-out window (24 h) and
+# to look into an incident beside the audit log, which keeps every sign-in event.
+RETENTION = dt.timedelta(days=7)
+
+
+@transaction.atomic
+def portal_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete sign-in codes, failures and sessions older than RETENTION; how many rows."""
+    before = (now or timezone.now()) - RETENTION
+    deleted = 0
+    deleted += PortalSession.objects.filter(last_seen_at__lt=before).delete()[0]
+    deleted += SignInFailure.objects.filter(at__lt=before).delete()[0]
+    deleted += SignInCode.objects.filter(created_at__lt=before).delete()[0]
+    return deleted

@@ -238,3 +238,17 @@ def test_a_second_customer_cannot_sign_in_with_the_firsts_code(northwind, custom
     assert (
         PortalSession.objects.get(ended_at__isnull=True, customer__isnull=False).customer == other
     )
+
+
+def test_old_sign_in_rows_are_purged_after_a_week(northwind, customer, email, codes, settings):
+    from profiledesk.portal.services import portal_purge
+    from profiledesk.portal.tasks import portal_purge_task
+
+    http = HttpClient()
+    ask_code(http, northwind.slug, email)
+    type_code(http, northwind.slug, wrong(codes[0].code))
+    assert portal_purge() == 0
+    assert settings.CELERY_BEAT_SCHEDULE["portal-purge"]["task"] == "portal.purge"
+    with time_machine.travel(timezone.now() + dt.timedelta(days=8)):
+        assert portal_purge_task() == 3  # the session, the failure, the code
+        assert not SignInCode.objects.exists() and not PortalSession.objects.exists()
