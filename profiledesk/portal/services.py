@@ -40,6 +40,7 @@ from profiledesk.confirmations.models import ReportLink
 from profiledesk.confirmations.services import report_link_use
 from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
 from profiledesk.intake.capture import drafts_for
+from profiledesk.messaging.rendering import message_render
 from profiledesk.messaging.services import message_queue
 from profiledesk.policies.defaults import policy_for
 from profiledesk.privacy.masking import mask_email, mask_phone
@@ -190,18 +191,24 @@ def signin_start(*, client: Client, contact: str, ip: str, language: str = "en")
         created_at=now,
         expires_at=now + CODE_VALIDITY,
     )
+    minutes = int(CODE_VALIDITY.total_seconds() // 60)
+    context = {"code": code, "valid_minutes": minutes, "client_name": client.name}
     if customer is not None and row is not None:
-        minutes = int(CODE_VALIDITY.total_seconds() // 60)
         message_queue(
             client=client,
             channel=challenge.channel,
             to=row.email if isinstance(row, EmailAddress) else row.number,
             template="portal_code",
-            context={"code": code, "valid_minutes": minutes, "client_name": client.name},
+            context=context,
             language=language,
             idempotency_key=f"portal-code-{challenge.pk}",
             customer=customer,
             secret_keys=("code",),
+        )
+    else:
+        # The message is rendered all the same (not sent, not kept): closer to the same work.
+        message_render(
+            client_slug=client.slug, template="portal_code", language=language, context=context
         )
     audit_record(
         action="portal.code_requested",
