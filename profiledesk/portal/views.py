@@ -48,20 +48,17 @@ View = Callable[..., HttpResponse]
 # The capture forms speak to an agent about "the customer"; on the portal the customer reads
 # them. Their "Now: …" help (the current value, shown in clear on the desk once verified) is
 # left out: the details page shows the profile masked, as the messages do.
-CUSTOMER_HELP = {
-    "email": gettext_lazy(
-        "Our team sends a one-time code to it to check it is yours before it is used."
-    ),
-}
 NOW_HELP = ("legal_name", "preferred_name", "date_of_birth", "gender", "national_id")
 
 
 def _for_the_customer(form: Any) -> Any:
-    for name, field in form.fields.items():
-        if name in CUSTOMER_HELP:
-            field.help_text = CUSTOMER_HELP[name]
-        elif name in NOW_HELP:
-            field.help_text = ""
+    if "email" in form.fields:
+        form.fields["email"].help_text = gettext_lazy(
+            "Our team sends a one-time code to it to check it is yours before it is used."
+        )
+    for name in NOW_HELP:
+        if name in form.fields:
+            form.fields[name].help_text = ""
     return form
 
 
