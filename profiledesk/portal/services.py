@@ -253,12 +253,11 @@ _LOCKED = gettext_noop(
 
 
 def _dummy_failures(code: SignInCode, now: dt.datetime) -> int:
-    """Wrong tries for a contact not on file, counted as a customer's would be (so the
-    answer after the third is the same as a real customer's lock-out)."""
+    """Wrong tries for a code that went nowhere (a contact not on file, or a customer locked
+    out), counted by the contact typed as a customer's would be: the answer after the third
+    is the same as a real customer's lock-out, and stays so for a locked one."""
     window = now - dt.timedelta(hours=settings.VERIFICATION_FAILURE_WINDOW_HOURS)
-    rows = SignInCode.objects.filter(
-        contact_digest=code.contact_digest, customer__isnull=True, created_at__gte=window
-    )
+    rows = SignInCode.objects.filter(contact_digest=code.contact_digest, created_at__gte=window)
     return sum(rows.values_list("wrong_tries", flat=True))
 
 

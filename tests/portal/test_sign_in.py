@@ -252,3 +252,24 @@ def test_old_sign_in_rows_are_purged_after_a_week(northwind, customer, email, co
     with time_machine.travel(timezone.now() + dt.timedelta(days=8)):
         assert portal_purge_task() == 3  # the session, the failure, the code
         assert not SignInCode.objects.exists() and not PortalSession.objects.exists()
+
+
+def test_a_locked_customer_and_an_unknown_contact_read_the_same(
+    northwind, customer, email, codes, settings
+):
+    settings.VERIFICATION_LOCK_AFTER_FAILURES = 3
+    known, unknown = HttpClient(), HttpClient()
+    ask_code(known, northwind.slug, email)
+    ask_code(unknown, northwind.slug, "nobody@example.com")
+    for _ in range(3):
+        type_code(known, northwind.slug, wrong(codes[0].code))
+        type_code(unknown, northwind.slug, wrong(codes[0].code))
+    later = timezone.now() + dt.timedelta(minutes=2)
+    with time_machine.travel(later):
+        ask_code(known, northwind.slug, email)
+        ask_code(unknown, northwind.slug, "nobody@example.com")
+        a = type_code(known, northwind.slug, "123456")
+        b = type_code(unknown, northwind.slug, "123456")
+    assert len(codes) == 1  # nothing more went to the locked customer
+    assert (a.status_code, page_text(a)) == (b.status_code, page_text(b))
+    assert "paused" in page_text(a)
