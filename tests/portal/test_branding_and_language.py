@@ -103,3 +103,8 @@ def test_the_company_page_has_a_working_language_switch(db):
     response = http.post(reverse("portal:index"), {"language": "es", "next": "/"})
     assert response.status_code == 302 and response["Location"] == "/portal/"
     assert '<html lang="es">' in http.get(reverse("portal:index")).content.decode()
+
+
+def test_a_light_brand_gets_black_text_and_a_dark_one_white():
+    assert brand_of("#f2a900").on_colour == "#000000"  # the demo's Solaris
+    assert brand_of("#1f4e79").on_colour == "#ffffff"  # the demo's Northwind
