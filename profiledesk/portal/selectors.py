@@ -3,10 +3,11 @@ show it (privacy.masking), their requests and their status, the confirmations se
 which of them can still be reported as "this wasn't me"."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Model
 from django.utils import timezone
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 
 from profiledesk.clients.models import Client
@@ -15,7 +16,7 @@ from profiledesk.customers import models as m
 from profiledesk.policies.models import Policy
 from profiledesk.privacy.masking import display, mask_email, mask_head, mask_phone
 from profiledesk.privacy.sensitivity import Sensitivity
-from profiledesk.tickets.models import Ticket
+from profiledesk.tickets.models import State, Ticket
 
 REQUESTS_SHOWN = 20
 CONFIRMATIONS_SHOWN = 20
@@ -157,3 +158,24 @@ def self_service_categories(client: Client) -> set[str]:
     return set(
         Policy.objects.filter(client=client, self_service=True).values_list("category", flat=True)
     )
+
+
+# A request's status as the customer reads it (the desk's states are its own words).
+_STATUS: dict[str, Any] = {
+    State.NEW: gettext_lazy("Received"),
+    State.VERIFYING: gettext_lazy("Being checked"),
+    State.READY: gettext_lazy("Being checked"),
+    State.PENDING_APPROVAL: gettext_lazy("Being checked"),
+    State.APPROVED: gettext_lazy("Approved, being made"),
+    State.APPLIED: gettext_lazy("Done"),
+    State.CLOSED: gettext_lazy("Done"),
+    State.VERIFICATION_FAILED: gettext_lazy("We could not confirm it was you"),
+    State.ESCALATED: gettext_lazy("With our security team"),
+    State.REJECTED: gettext_lazy("Not made"),
+    State.CANCELLED: gettext_lazy("Cancelled"),
+    State.ROLLED_BACK: gettext_lazy("Undone"),
+}
+
+
+def customer_status(ticket: Ticket) -> str:
+    return str(_STATUS.get(ticket.state, ticket.get_state_display()))

@@ -10,10 +10,12 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from playwright.sync_api import Browser, Page, expect
 
 import profiledesk.portal
 from profiledesk.apply.services import ticket_apply
+from profiledesk.portal.selectors import customer_status
 from profiledesk.tickets.models import State, Ticket
 from profiledesk.tickets.services import ticket_claim
 from profiledesk.tickets.states import transition
@@ -160,7 +162,8 @@ def test_a_customer_changes_preferences_and_an_address_through_the_portal(
     # The customer sees it done.
     page.goto(f"/portal/{northwind.slug}/requests/{ticket.reference}/")
     ticket.refresh_from_db()
-    expect(page.locator(".badge")).to_have_text(ticket.get_state_display())
+    with translation.override(language):
+        expect(page.locator(".badge")).to_have_text(customer_status(ticket))
     page.goto(f"/portal/{northwind.slug}/me/")
     expect(page.get_by_text("1•••").first).to_be_visible()  # "12 Analytical Row", masked
     check(page, f"{language}-10-done")

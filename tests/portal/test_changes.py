@@ -201,3 +201,9 @@ def test_the_change_forms_show_nothing_in_clear_and_speak_to_the_customer(
     contact = portal.get(url + "?category=contact").content.decode()
     assert customer.emails.get().email not in contact
     assert "The customer proves it" not in contact and "check it is yours" in contact
+
+
+def test_the_customer_reads_the_status_in_their_words(portal, northwind, customer):
+    _change(portal, northwind.slug, ADDRESS)
+    page = portal.get(reverse("portal:home", kwargs={"slug": northwind.slug})).content.decode()
+    assert "Received" in page and ">New<" not in page
