@@ -34,6 +34,7 @@ urlpatterns = [
     path("approvals/", include("profiledesk.approvals.urls")),
     path("security/", include("profiledesk.security.urls")),
     path("confirm/", include("profiledesk.confirmations.urls")),
+    path("portal/", include("profiledesk.portal.urls")),  # the customer portal (issue 17)
     path("connectors/", include("profiledesk.connectors.urls")),
     path("apply/", include("profiledesk.apply.urls")),
     path("editing/", include("profiledesk.editing.urls")),

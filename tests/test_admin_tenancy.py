@@ -469,6 +469,7 @@ def test_a_client_added_by_a_desk_admin_is_theirs_to_administer(personas):
             "customer_prefix": "ACW",
             "country": "GB",
             "time_zone": "Europe/London",
+            "brand_colour": "#1f4e79",
             "is_active": "on",
             **_empty_inlines(http, reverse("admin:clients_client_add")),
         },

@@ -236,6 +236,18 @@ MATRIX: dict[str, Rule] = {
     "dashboards:supervisor": Rule(allowed=APPROVERS),
     "dashboards:compliance": Rule(allowed=frozenset({"compliance"})),
     "dashboards:csv": Rule(allowed=APPROVERS),
+    # The customer portal (issue 17): public to the desk (its own session, never a staff
+    # one): pages that need a portal sign-in send everyone here to the portal's sign-in.
+    "portal:index": Rule(gate="public"),
+    "portal:sign_in": Rule(gate="public"),
+    "portal:code": Rule(gate="public", ok=302),
+    "portal:sign_out": Rule(method="post", gate="public", ok=302),
+    "portal:language": Rule(method="post", gate="public", ok=302),
+    "portal:brand": Rule(gate="public"),
+    "portal:home": Rule(gate="public", ok=302),
+    "portal:change": Rule(gate="public", ok=302),
+    "portal:request": Rule(gate="public", ok=302),
+    "portal:report": Rule(gate="public", ok=302),
 }
 
 
@@ -283,6 +295,8 @@ def url_values(customer, personas):
         "fetch_id": "00000000-0000-4000-8000-000000000000",
         "notification_id": 999999,
         "key": "backlog-state",
+        "slug": customer.client.slug,
+        "link_id": 1,
     }
 
 

@@ -67,6 +67,7 @@ from .status import (
     achieved_level,
     active_lock,
     contact_items,
+    failures_since,
     progress,
     verification_missing,
     withheld_contacts,
@@ -297,15 +298,9 @@ def _failed(
     # Counted per customer across all their tickets (an impostor opens a new ticket for
     # every guess), within VERIFICATION_FAILURE_WINDOW_HOURS and since the end of their
     # last lock-out. Settings are read here, not at import, so an override takes effect.
+    # The portal's failed sign-in codes count too (status.failures_since).
     limit = settings.VERIFICATION_LOCK_AFTER_FAILURES
-    since = now - dt.timedelta(hours=settings.VERIFICATION_FAILURE_WINDOW_HOURS)
-    last = Lock.objects.filter(customer=ticket.customer).order_by("-locked_until").first()
-    if last is not None:
-        since = max(since, last.locked_until)
-    failures = Attempt.objects.filter(
-        customer=ticket.customer, method=method, result=Result.FAILED, at__gte=since
-    )
-    if failures.count() < limit:
+    if failures_since(_customer(ticket), method, now) < limit:
         return None
     reason = _(
         "%(count)d failed attempts (%(method)s) for the customer, the last on %(ticket)s"
@@ -343,10 +338,11 @@ def _failed(
 
 
 @transaction.atomic
-def verification_complete(*, ticket: Ticket, by: User) -> Ticket:
+def verification_complete(*, ticket: Ticket, by: User | None) -> Ticket:
     """Mark a verifying ticket verified (verifying -> ready, "Mark verified") once the
     wizard has reached the policy's level or a compliance waiver stands; raise
-    TransitionError saying what is missing. The rule is checked here, under the row lock."""
+    TransitionError saying what is missing. The rule is checked here, under the row lock.
+    `by` None: the desk itself (the customer portal's self-service, proven by its sign-in)."""
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     problem = claim_problem(locked, by)
     if problem:

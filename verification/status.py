@@ -20,6 +20,7 @@ submitted is decided here, not in a template:
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -63,6 +64,32 @@ def required_level(ticket, *, policy=None, items=None) -> int:
     if fields & set(policy.stricter_fields):
         return AssuranceLevel.AL3
     return policy.verification_level
+
+
+# Failures counted toward a customer's lock-out that are not wizard attempts on a ticket
+# (the customer portal's sign-in codes): each counter, registered by the app above at
+# ready, answers (customer id, method, since) -> how many failed since then.
+FailureCounter = Callable[[int, str, dt.datetime], int]
+_FAILURE_COUNTERS: list[FailureCounter] = []
+
+
+def failure_counter_register(counter: FailureCounter) -> None:
+    if counter not in _FAILURE_COUNTERS:
+        _FAILURE_COUNTERS.append(counter)
+
+
+def failures_since(customer: Customer, method: str, now: dt.datetime) -> int:
+    """The customer's failures of `method` that count toward a lock-out now: within
+    `VERIFICATION_FAILURE_WINDOW_HOURS` and since the end of their last lock-out, across
+    all their tickets and every registered counter (one count, however they were made)."""
+    since = now - dt.timedelta(hours=settings.VERIFICATION_FAILURE_WINDOW_HOURS)
+    last = Lock.objects.filter(customer=customer).order_by("-locked_until").first()
+    if last is not None:
+        since = max(since, last.locked_until)
+    count = Attempt.objects.filter(
+        customer=customer, method=method, result=Result.FAILED, at__gte=since
+    ).count()
+    return count + sum(counter(customer.pk, method, since) for counter in _FAILURE_COUNTERS)
 
 
 def active_lock(customer, now: dt.datetime | None = None) -> Lock | None:

@@ -90,9 +90,11 @@ class ApplyError(Exception):
     """A ticket that cannot be applied now; the message is safe to show."""
 
 
-def ticket_apply(*, ticket: Ticket, by: User) -> Ticket:
+def ticket_apply(*, ticket: Ticket, by: User | None, history_reason: str = "") -> Ticket:
     """Apply `ticket` (ready with no approval needed, or approved) as staff member `by`;
-    raise ApplyError (or tickets.states.TransitionError) saying why not."""
+    raise ApplyError (or tickets.states.TransitionError) saying why not. `by` None is the
+    desk itself (the customer portal's self-service), with `history_reason` on the
+    profile's history rows instead of "<reference> applied"."""
     try:
         # An applied avatar is copied out of pending inside the transaction: if the
         # transaction fails, the copy is deleted (the pending file stays for a retry).
@@ -124,6 +126,7 @@ def ticket_apply(*, ticket: Ticket, by: User) -> Ticket:
                 ticket=locked,
                 items=items,
                 by=by,
+                reason=history_reason or f"{locked.reference} applied",
                 now=now,
                 moderated=moderated,
                 written=written,
@@ -164,7 +167,7 @@ def ticket_apply(*, ticket: Ticket, by: User) -> Ticket:
     return locked
 
 
-def _after_refusal(*, ticket: Ticket, by: User) -> None:
+def _after_refusal(*, ticket: Ticket, by: User | None) -> None:
     """The refusal rolled the re-assessed score back: keep it on the ticket; an approval
     given at a lower risk no longer holds (the ticket goes back to ready, to be submitted
     again: at critical, to security)."""
@@ -203,7 +206,8 @@ def _profile_write(
     *,
     ticket: Ticket,
     items: list[ChangeItem],
-    by: User,
+    by: User | None,
+    reason: str,
     now: dt.datetime,
     effects: dict[int, Effect],
     moderated: bool = False,
@@ -213,7 +217,6 @@ def _profile_write(
     system, in order. `effects` gets what each item did, by item id."""
     customer = ticket.customer
     assert customer is not None  # apply_problem refused a ticket with no customer
-    reason = f"{ticket.reference} applied"
     rows: dict[tuple[type[m.Section], int | None], list[tuple[FieldSpec, ChangeItem]]]
     rows = defaultdict(list)
     commands: list[str] = []
@@ -250,7 +253,7 @@ def _profile_write(
 
 
 def _commands_record(
-    *, customer: m.Customer, commands: list[str], by: User, reason: str, now: dt.datetime
+    *, customer: m.Customer, commands: list[str], by: User | None, reason: str, now: dt.datetime
 ) -> None:
     """What the profile knows once the identity system is asked to act, so that it never
     shows the state before the command (every command of intake.capture's security form):
@@ -271,7 +274,7 @@ def _commands_record(
     security.save()
 
 
-def _stamp(row: m.Section, by: User, reason: str) -> None:
+def _stamp(row: m.Section, by: User | None, reason: str) -> None:
     row._history_user = by
     row._change_reason = reason
 
@@ -307,7 +310,7 @@ def _row_write(
     changes: list[tuple[FieldSpec, ChangeItem]],
     proven: set[tuple[int, str]],
     restoring: bool,
-    by: User,
+    by: User | None,
     reason: str,
     now: dt.datetime,
     moderated: bool = False,
@@ -377,7 +380,7 @@ def _demote(
     flag: str,
     *,
     keep: int | None,
-    by: User,
+    by: User | None,
     reason: str,
 ) -> None:
     """Unset `flag` on the customer's other rows first: one primary (default) at a time."""

@@ -1,5 +1,6 @@
 """Tenancy: a Client is a business the BPO serves; staff are members of one or more."""
 
+import re
 import zoneinfo
 
 from django.conf import settings
@@ -16,6 +17,17 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+def validate_hex_colour(value: str) -> None:
+    """A colour as the portal's style sheet writes it: #rrggbb, nothing else."""
+    if not HEX_COLOUR.fullmatch(value or ""):
+        raise ValidationError(
+            _("A colour as #rrggbb, e.g. #0b5394."), code="colour", params={"value": value}
+        )
+
+
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
 class Client(models.Model):
     slug = models.SlugField(_("slug"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
@@ -26,6 +38,15 @@ class Client(models.Model):
         _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The customer portal's brand colour (its header and buttons; the text on it is
+    # black or white, whichever contrasts more: portal/branding.py).
+    brand_colour = models.CharField(
+        _("brand colour"),
+        max_length=7,
+        default="#1f4e79",
+        validators=[validate_hex_colour],
+        help_text=_("#rrggbb, used on the customer portal."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

@@ -605,9 +605,19 @@ def report_confirm(*, token: str, request: HttpRequest | None = None) -> ReportL
     """The customer says a confirmed change was not theirs: freeze the profile, open a
     critical security ticket linked to the original (escalated), use up the link."""
     found = report_link_find(token=token)
-    link = ReportLink.objects.select_for_update().select_related("ticket").get(pk=found.pk)
+    return report_link_use(link_id=found.pk, request=request)
+
+
+@transaction.atomic
+def report_link_use(*, link_id: int, request: HttpRequest | None = None) -> ReportLink:
+    """`report_confirm` for a link already found: by its token, or by the customer signed in
+    on the portal (profiledesk/portal), who reports a change confirmed to them. TokenError
+    ("used", "expired") when the link can no longer be used."""
+    link = ReportLink.objects.select_for_update().select_related("ticket").get(pk=link_id)
     if link.used_at is not None:  # a second click that waited for the lock
         raise tokens.TokenError("used")
+    if link.expires_at <= timezone.now():
+        raise tokens.TokenError("expired")
     original = link.ticket
     # A report link is sent for an applied ticket, which has its customer.
     customer = Customer.objects.get(pk=cast("int", original.customer_id))

@@ -37,6 +37,8 @@ class DemoClient:
     time_zone: str
     # The staff of this client, by role: (first name, last name).
     people: dict[Role, tuple[str, str]]
+    # The customer portal's colour (a light one gets black text: portal/branding.py).
+    brand_colour: str = "#1f4e79"
 
 
 DEMO_CLIENTS = (
@@ -67,6 +69,7 @@ DEMO_CLIENTS = (
             Role.SECURITY: ("Pablo", "Navarro"),
             Role.DESK_ADMIN: ("Elena", "Castro"),
         },
+        brand_colour="#f2a900",
     ),
 )
 
@@ -101,6 +104,7 @@ def client_ensure(spec: DemoClient) -> Client:
             "customer_prefix": spec.customer_prefix,
             "country": spec.country,
             "time_zone": spec.time_zone,
+            "brand_colour": spec.brand_colour,
         },
     )
     policies_ensure_defaults(client=client)

@@ -131,7 +131,7 @@ def rollback_open(
     return new
 
 
-def rollback_mark_original(*, ticket: Ticket, by: User) -> Ticket | None:
+def rollback_mark_original(*, ticket: Ticket, by: User | None) -> Ticket | None:
     """Called by apply.services.ticket_apply inside its transaction, right after `ticket`
     became applied: if it rolls back an applied or closed ticket, that ticket becomes
     `rolled_back`. Never raises for a ticket that is something else by now (the profile

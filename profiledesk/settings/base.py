@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "profiledesk.exports",
     "profiledesk.dashboards",
     "profiledesk.notifications",
+    "profiledesk.portal",
     "profiledesk.security",
     "profiledesk.demo",
     "profiledesk.i18n",
@@ -485,6 +486,8 @@ CELERY_BEAT_SCHEDULE["api-idempotency-purge"] = {
     "task": "api.idempotency_purge",
     "schedule": 86400.0,
 }
+# The customer portal's sign-in codes, failures and sessions are kept a week (portal/services.py).
+CELERY_BEAT_SCHEDULE["portal-purge"] = {"task": "portal.purge", "schedule": 86400.0}
 SPECTACULAR_SETTINGS = {
     "TITLE": "ProfileDesk API",
     "VERSION": "1.0.0",
