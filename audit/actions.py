@@ -65,6 +65,13 @@ ACTION_GROUPS: dict[Promise, tuple[str, ...]] = {
         "api_key.created",
         "api_key.revoked",
     ),
+    _("Customer portal"): (
+        "portal.code_requested",
+        "portal.code_failed",
+        "portal.signed_in",
+        "portal.signed_out",
+        "portal.change_requested",
+    ),
     _("Staff and configuration"): (
         "access.denied",
         "staff.sign_in.password",

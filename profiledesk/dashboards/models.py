@@ -77,17 +77,8 @@ class DailyFigure(models.Model):
             models.Index(fields=["metric", "client", "day"], name="dailyfigure_panel"),
         ]
         verbose_name = _("daily figure")
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.metric} {self.key1}/{self.key2}/{self.key3}: {self.count}"
-
-
-class Dashboard(models.Model):
-    """The dashboards' permissions (roles.py): unmanaged, no table; the pages read other
-    apps' rows and the figures above."""
-
-    class Meta:
-        managed = False
+        # The dashboards' permissions (roles.py) live here, on the table the pages read;
+        # the rows are derived, so no one adds, changes or deletes them by hand.
         default_permissions = ()
         permissions = [
             ("view_dashboard", "Can see the supervisor dashboard of their clients"),
@@ -95,4 +86,5 @@ class Dashboard(models.Model):
         ]
 
     def __str__(self) -> str:
-        return "dashboard"
+        return f"{self.day} {self.metric} {self.key1}/{self.key2}/{self.key3}: {self.count}"
+
