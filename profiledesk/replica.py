@@ -60,10 +60,13 @@ def reads_from_replica(view: _View) -> _View:
 
 class ReplicaRouter:
     def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
-        if not _reading.get() or not replica_configured():
+        if not replica_configured():
             return None
-        # Inside a transaction on the primary, reads see its own writes and its locks.
-        if connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        # Outside the scope, and inside a transaction on the primary (whose reads see its
+        # own writes and locks), the primary, said explicitly: answering None would let
+        # Django send a related object's read or a `refresh_from_db` to the database the
+        # instance was read from, the replica (tests/replica/test_router.py).
+        if not _reading.get() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
             return DEFAULT_DB_ALIAS
         return REPLICA
 

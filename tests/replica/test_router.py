@@ -52,7 +52,7 @@ def _writes(captured: CaptureQueriesContext) -> list[str]:
 @pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
 def test_reads_go_to_the_replica_only_inside_the_scope_and_never_inside_a_transaction(replica):
     router = ReplicaRouter()
-    assert router.db_for_read(Customer) is None  # outside the scope: the primary
+    assert router.db_for_read(Customer) == DEFAULT_DB_ALIAS  # outside the scope
     with replica_reads():
         assert router.db_for_read(Customer) == REPLICA
         with transaction.atomic():  # a read beside a write (or a lock) sees the primary
@@ -107,3 +107,27 @@ def test_an_exports_rows_come_from_the_replica_and_its_row_is_written_on_the_pri
     assert _writes(replicated) == []
     export.refresh_from_db()
     assert export.status == "done" and export.size > 0
+
+
+@pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
+def test_a_row_read_on_the_replica_drags_no_later_read_there(replica, customer):
+    """Django routes a related object's read (and `refresh_from_db`) to the database the
+    instance came from when no router answers: a customer read on the replica would take
+    every later read of its relations there, inside a transaction on the primary too,
+    where it must see the transaction's own writes."""
+    with replica_reads():
+        stale = Customer.objects.get(pk=customer.pk)
+    assert stale._state.db == REPLICA
+    with (
+        CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as primary,
+        CaptureQueriesContext(replica) as replicated,
+        transaction.atomic(),
+    ):
+        fresh = Customer.objects.get(pk=customer.pk)
+        fresh.frozen_reason = "written just now"
+        fresh.save(update_fields=["frozen_reason"])
+        stale.refresh_from_db()
+        assert stale.client.pk == customer.client_id
+    assert stale.frozen_reason == "written just now"  # its own write, seen
+    assert _sql(replicated) == []
+    assert any("clients_client" in sql for sql in _sql(primary))
