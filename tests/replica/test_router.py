@@ -131,3 +131,44 @@ def test_a_row_read_on_the_replica_drags_no_later_read_there(replica, customer):
     assert stale.frozen_reason == "written just now"  # its own write, seen
     assert _sql(replicated) == []
     assert any("clients_client" in sql for sql in _sql(primary))
+
+
+@pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
+def test_an_export_reads_from_the_primary_when_the_replica_has_not_replayed_the_latest(
+    replica, personas, customer, monkeypatch
+):
+    """An evidence export is attested by its hash: built from a replica that lags, it
+    would silently miss the change (or the audit events) that prompted it."""
+    from profiledesk import replica as module
+
+    asked = []
+
+    def lagging(position):
+        asked.append(position)
+        return False
+
+    monkeypatch.setattr(module, "_replica_has_replayed", lagging)
+    monkeypatch.setattr(module, "CATCH_UP_SECONDS", 0.0)
+    export = export_request(
+        by=personas["compliance"],
+        kind=Kind.CUSTOMER_HISTORY,
+        fmt="csv",
+        client=customer.client,
+        customer=customer,
+    )
+    with (
+        CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as primary,
+        CaptureQueriesContext(replica) as replicated,
+    ):
+        assert module.replica_caught_up(wait=0.0) is False
+        assert export_build(export_id=export.pk) == "done"
+    assert asked and asked[0]  # the primary's WAL position was asked for
+    assert _sql(replicated) == []
+    assert any("UNION ALL" in sql for sql in _sql(primary))
+
+
+@pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
+def test_a_server_that_is_not_a_standby_counts_as_current(replica):
+    from profiledesk.replica import replica_caught_up
+
+    assert replica_caught_up(wait=0.0) is True  # the tests' mirror: the primary itself
