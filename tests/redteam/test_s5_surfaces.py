@@ -48,7 +48,11 @@ def test_an_unknown_or_compliance_panel_key_is_a_404_for_a_supervisor(personas):
 def test_the_audit_events_filter_refuses_another_clients_id_and_staff(
     northwind, solaris, personas
 ):
+    from audit.services import audit_record
+
     stranger = make_staff("stranger", "supervisor", solaris)
+    # Someone who acted only in another client is not a choice, however the id is guessed.
+    audit_record(action="customer.sensitive_revealed", actor=stranger, client=solaris)
     http = signed_in(personas["compliance"])  # of Northwind only
     for params in ({"client": solaris.pk}, {"actor": stranger.pk}, {"after": "0"}):
         response = http.get(EVENTS, params)
@@ -102,3 +106,32 @@ def test_a_hostile_lang_on_a_customer_page_sets_no_cookie_and_keeps_english(lang
     response = Client().get(reverse("confirmations:report", args=["bad-token"]), {"lang": lang})
     assert response["Content-Language"] == "en"
     assert "django_language" not in response.cookies
+
+
+def test_the_reveals_of_staff_taken_off_the_client_stay_one_link_away(northwind, personas):
+    """Offboarding is when an insider's reveals matter most: once their membership is
+    gone, the compliance panel still counts their reveals, and its link (the audit list
+    filtered to them) must list them, not refuse the filter."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from profiledesk.clients.models import Membership
+    from profiledesk.dashboards.compliance import reveals_by_staff
+    from tests.dashboards.compliance_helpers import event_at, scope_of
+
+    leaver = personas["agent"]
+    now = timezone.now()
+    event_at(now, "customer.sensitive_revealed", client=northwind, actor=leaver)
+    Membership.objects.filter(user=leaver, client=northwind).delete()
+    today = now.date()
+    panel = reveals_by_staff(
+        scope_of(northwind, since=today - dt.timedelta(days=1), until=today + dt.timedelta(days=1))
+    )
+    assert panel.rows[0][-1] == 1
+    (label, href), *_ = panel.links
+    response = signed_in(personas["compliance"]).get(href)
+    assert response.status_code == 200, response.context["form"].errors
+    rows = response.context["page"].rows
+    assert [row.event.actor_id for row in rows] == [leaver.pk]
+    assert rows[0].actor_href == ""  # no activity page for who no longer shares a client
