@@ -45,9 +45,7 @@ def test_an_unknown_or_compliance_panel_key_is_a_404_for_a_supervisor(personas):
         assert http.get(reverse("dashboards:csv", args=[key])).status_code == 404, key
 
 
-def test_the_audit_events_filter_refuses_another_clients_id_and_staff(
-    northwind, solaris, personas
-):
+def test_the_audit_events_filter_refuses_another_clients_id_and_staff(northwind, solaris, personas):
     from audit.services import audit_record
 
     stranger = make_staff("stranger", "supervisor", solaris)
@@ -61,9 +59,7 @@ def test_the_audit_events_filter_refuses_another_clients_id_and_staff(
 
 
 @pytest.mark.django_db
-@override_settings(
-    METRICS_TOKEN="", METRICS_ALLOWED_NETWORKS=["10.0.0.0/8"], METRICS_ENABLED=False
-)
+@override_settings(METRICS_TOKEN="", METRICS_ALLOWED_NETWORKS=["10.0.0.0/8"], METRICS_ENABLED=False)
 @pytest.mark.parametrize(
     "headers",
     [
@@ -129,7 +125,7 @@ def test_the_reveals_of_staff_taken_off_the_client_stay_one_link_away(northwind,
         scope_of(northwind, since=today - dt.timedelta(days=1), until=today + dt.timedelta(days=1))
     )
     assert panel.rows[0][-1] == 1
-    (label, href), *_ = panel.links
+    (_label, href), *_ = panel.links
     response = signed_in(personas["compliance"]).get(href)
     assert response.status_code == 200, response.context["form"].errors
     rows = response.context["page"].rows

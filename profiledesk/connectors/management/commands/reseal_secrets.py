@@ -1,8 +1,9 @@
 """Encrypt again, with the first key, everything the desk keeps sealed: connectors'
 signing secrets, the sealed values of deliveries not delivered yet (on their way, or
-given up: a supervisor may still retry those), and the bodies of messages not yet sent. Run after putting a new key first in MESSAGE_ENCRYPTION_KEY (or a
-new SECRET_KEY, when no MESSAGE_ENCRYPTION_KEY is set) on every process; once it has
-run, the old key can be removed (docs/operations.md, "Rotating secrets")."""
+given up: a supervisor may still retry those), and the bodies of messages not yet sent.
+Run after putting a new key first in MESSAGE_ENCRYPTION_KEY (or a new SECRET_KEY, when no
+MESSAGE_ENCRYPTION_KEY is set) on every process; once it has run, the old key can be
+removed (docs/operations.md, "Rotating secrets")."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
