@@ -150,7 +150,8 @@ def audit_events(request: StaffRequest) -> HttpResponse:
         raise PermissionDenied
     clients = events.viewer_clients(request.user)
     staff = events.viewer_staff(request.user)
-    form = AuditEventFilterForm(request.GET or None, clients=clients, staff_choices=staff)
+    actors = events.actor_choices(request.user, staff, request.GET.get("actor", ""))
+    form = AuditEventFilterForm(request.GET or None, clients=clients, staff_choices=actors)
     context = {"form": form, "query": _query_without_cursor(request), "page": None}
     if form.is_bound and not form.is_valid():
         return render(request, "audit/events.html", context, status=400)

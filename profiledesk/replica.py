@@ -17,8 +17,9 @@ of a second at most, which the metrics watch).
 """
 
 import functools
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -45,6 +46,45 @@ def replica_reads() -> Iterator[None]:
         _reading.reset(token)
 
 
+# How long an export waits for the replica to replay what the primary had written.
+CATCH_UP_SECONDS = 5.0
+
+
+def _replica_has_replayed(position: str) -> bool:
+    """Whether the replica has replayed the primary's WAL up to `position` (a server not
+    in recovery is a primary itself, or the tests' mirror: current by definition)."""
+    with connections[REPLICA].cursor() as cursor:
+        cursor.execute(
+            "SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= %s::pg_lsn",
+            [position],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def replica_caught_up(*, wait: float = CATCH_UP_SECONDS) -> bool:
+    """Whether the replica now holds every row the primary had committed when asked,
+    waiting up to `wait` seconds for it to replay them."""
+    if not replica_configured():
+        return False
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()")
+        position = str(cursor.fetchone()[0])
+    deadline = time.monotonic() + wait
+    while not _replica_has_replayed(position):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def replica_reads_when_current(*, wait: float = CATCH_UP_SECONDS):
+    """`replica_reads()` for work that must hold every committed row (an evidence export
+    attested by its hash): the replica once it has replayed what the primary had
+    committed, else the primary (a lagging replica would drop the latest rows silently)."""
+    return replica_reads() if replica_caught_up(wait=wait) else nullcontext()
+
+
 def reads_from_replica(view: _View) -> _View:
     """A read-only page: its GET and HEAD requests read from the replica."""
 
@@ -60,10 +100,13 @@ def reads_from_replica(view: _View) -> _View:
 
 class ReplicaRouter:
     def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
-        if not _reading.get() or not replica_configured():
+        if not replica_configured():
             return None
-        # Inside a transaction on the primary, reads see its own writes and its locks.
-        if connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        # Outside the scope, and inside a transaction on the primary (whose reads see its
+        # own writes and locks), the primary, said explicitly: answering None would let
+        # Django send a related object's read or a `refresh_from_db` to the database the
+        # instance was read from, the replica (tests/replica/test_router.py).
+        if not _reading.get() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
             return DEFAULT_DB_ALIAS
         return REPLICA
 

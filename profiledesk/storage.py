@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# New names tried when the store says a name is taken (If-None-Match) before giving up.
+NAME_TRIES = 5
 # Past this many bytes a file read from the store waits in a temporary file, not memory.
 READ_MEMORY_BYTES = 10 * 1024 * 1024
 
@@ -127,7 +129,7 @@ class PrivateS3Storage(S3Storage):
         refuse a name taken since `get_available_name` looked (two e-mails attaching
         "passport.png" at once), and the file gets another name, as on disk (O_EXCL)."""
         name = clean_name(name)
-        while True:
+        for _try in range(NAME_TRIES):
             key = self._normalize_name(name)
             params = self._get_write_parameters(key, content)
             if is_seekable(content):
@@ -141,6 +143,9 @@ class PrivateS3Storage(S3Storage):
             except _NameTaken:
                 root, ext = os.path.splitext(name)
                 name = self.get_alternative_name(root, ext)
+        # Every name refused: a store (or a proxy) answering 412 to any conditional write,
+        # not a race. An outage to the callers, never an endless loop holding a worker.
+        raise StorageUnavailable(f"the file store refused {NAME_TRIES} new names (412)")
 
     delete = _translated(S3Storage.delete)
     exists = _translated(S3Storage.exists)

@@ -26,7 +26,7 @@ from audit.services import audit_record
 from profiledesk.accounts.models import User
 from profiledesk.clients.models import Client
 from profiledesk.customers.models import Customer
-from profiledesk.replica import replica_reads
+from profiledesk.replica import replica_reads_when_current
 from profiledesk.storage import StorageUnavailable
 
 from . import content
@@ -158,9 +158,11 @@ def export_build(*, export_id: int) -> str:
 
 
 def _write(export: Export) -> None:
-    # The rows come from the replica if one is configured; the export's own row and
-    # progress are written (and the claim was made) on the primary.
-    with replica_reads():
+    # The rows come from the replica if one is configured and has replayed every row
+    # committed before the build began (an evidence file must not silently miss the
+    # latest: else the primary); the export's own row and progress are written (and the
+    # claim was made) on the primary.
+    with replica_reads_when_current():
         _write_rows(export)
 
 

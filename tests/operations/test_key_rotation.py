@@ -51,6 +51,33 @@ def test_reseal_lets_the_old_key_go_for_connector_secrets_and_open_deliveries(
 
 
 @pytest.mark.django_db
+def test_reseal_covers_a_given_up_delivery_a_supervisor_may_still_retry(
+    settings, northwind, customer, agent
+):
+    """Red team: a delivery that gave up keeps its sealed values (a supervisor's retry
+    sends them); resealed only while open, it could never be sent once the old key went."""
+    from profiledesk.connectors.models import Delivery, Status
+    from profiledesk.connectors.services import delivery_give_up, outgoing_event
+
+    settings.MESSAGE_ENCRYPTION_KEY = OLD
+    settings.CONNECTOR_ALLOW_HTTP = True
+    connector_for(northwind, url="https://crm.example/hooks")
+    ticket = TicketFactory(customer=customer, created_by=agent, category="contact")
+    mark_applied(ticket)
+    [delivery] = deliveries_create(ticket=ticket, event=EVENT)
+    delivery.event = {**delivery.event, SEALED: crypto.seal({"secret_field": "x"})}
+    delivery.save(update_fields=["event"])
+    delivery_give_up(delivery_id=delivery.pk, error="HTTP 500")
+    assert Delivery.objects.get(pk=delivery.pk).status == Status.GAVE_UP
+
+    settings.MESSAGE_ENCRYPTION_KEY = f"{NEW},{OLD}"
+    call_command("reseal_secrets", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    settings.MESSAGE_ENCRYPTION_KEY = NEW
+    delivery.refresh_from_db()
+    assert outgoing_event(delivery.event)["data"]["secret_field"] == "x"
+
+
+@pytest.mark.django_db
 def test_a_secret_key_rotation_keeps_connectors_working_through_the_fallback(settings, northwind):
     settings.MESSAGE_ENCRYPTION_KEY = ""
     settings.SECRET_KEY = "old-secret-key-" + "a" * 50

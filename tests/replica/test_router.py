@@ -52,7 +52,7 @@ def _writes(captured: CaptureQueriesContext) -> list[str]:
 @pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
 def test_reads_go_to_the_replica_only_inside_the_scope_and_never_inside_a_transaction(replica):
     router = ReplicaRouter()
-    assert router.db_for_read(Customer) is None  # outside the scope: the primary
+    assert router.db_for_read(Customer) == DEFAULT_DB_ALIAS  # outside the scope
     with replica_reads():
         assert router.db_for_read(Customer) == REPLICA
         with transaction.atomic():  # a read beside a write (or a lock) sees the primary
@@ -107,3 +107,68 @@ def test_an_exports_rows_come_from_the_replica_and_its_row_is_written_on_the_pri
     assert _writes(replicated) == []
     export.refresh_from_db()
     assert export.status == "done" and export.size > 0
+
+
+@pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
+def test_a_row_read_on_the_replica_drags_no_later_read_there(replica, customer):
+    """Django routes a related object's read (and `refresh_from_db`) to the database the
+    instance came from when no router answers: a customer read on the replica would take
+    every later read of its relations there, inside a transaction on the primary too,
+    where it must see the transaction's own writes."""
+    with replica_reads():
+        stale = Customer.objects.get(pk=customer.pk)
+    assert stale._state.db == REPLICA
+    with (
+        CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as primary,
+        CaptureQueriesContext(replica) as replicated,
+        transaction.atomic(),
+    ):
+        fresh = Customer.objects.get(pk=customer.pk)
+        fresh.frozen_reason = "written just now"
+        fresh.save(update_fields=["frozen_reason"])
+        stale.refresh_from_db()
+        assert stale.client.pk == customer.client_id
+    assert stale.frozen_reason == "written just now"  # its own write, seen
+    assert _sql(replicated) == []
+    assert any("clients_client" in sql for sql in _sql(primary))
+
+
+@pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
+def test_an_export_reads_from_the_primary_when_the_replica_has_not_replayed_the_latest(
+    replica, personas, customer, monkeypatch
+):
+    """An evidence export is attested by its hash: built from a replica that lags, it
+    would silently miss the change (or the audit events) that prompted it."""
+    from profiledesk import replica as module
+
+    asked = []
+
+    def lagging(position):
+        asked.append(position)
+        return False
+
+    monkeypatch.setattr(module, "_replica_has_replayed", lagging)
+    monkeypatch.setattr(module, "CATCH_UP_SECONDS", 0.0)
+    export = export_request(
+        by=personas["compliance"],
+        kind=Kind.CUSTOMER_HISTORY,
+        fmt="csv",
+        client=customer.client,
+        customer=customer,
+    )
+    with (
+        CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as primary,
+        CaptureQueriesContext(replica) as replicated,
+    ):
+        assert module.replica_caught_up(wait=0.0) is False
+        assert export_build(export_id=export.pk) == "done"
+    assert asked and asked[0]  # the primary's WAL position was asked for
+    assert _sql(replicated) == []
+    assert any("UNION ALL" in sql for sql in _sql(primary))
+
+
+@pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
+def test_a_server_that_is_not_a_standby_counts_as_current(replica):
+    from profiledesk.replica import replica_caught_up
+
+    assert replica_caught_up(wait=0.0) is True  # the tests' mirror: the primary itself

@@ -1,13 +1,14 @@
 """Encrypt again, with the first key, everything the desk keeps sealed: connectors'
-signing secrets, the sealed values of deliveries still on their way, and the bodies of
-messages not yet sent. Run after putting a new key first in MESSAGE_ENCRYPTION_KEY (or a
-new SECRET_KEY, when no MESSAGE_ENCRYPTION_KEY is set) on every process; once it has
-run, the old key can be removed (docs/operations.md, "Rotating secrets")."""
+signing secrets, the sealed values of deliveries not delivered yet (on their way, or
+given up: a supervisor may still retry those), and the bodies of messages not yet sent.
+Run after putting a new key first in MESSAGE_ENCRYPTION_KEY (or a new SECRET_KEY, when no
+MESSAGE_ENCRYPTION_KEY is set) on every process; once it has run, the old key can be
+removed (docs/operations.md, "Rotating secrets")."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from profiledesk.connectors.models import OPEN_STATUSES, Connector, Delivery
+from profiledesk.connectors.models import Connector, Delivery, Status
 from profiledesk.connectors.services import SEALED
 from profiledesk.messaging import crypto
 from profiledesk.messaging.models import PENDING_STATUSES, Message
@@ -33,8 +34,10 @@ class Command(BaseCommand):
             connector.secret_encrypted = crypto.reseal(connector.secret_encrypted)
             connector.save(update_fields=["secret_encrypted"])
             counts["connectors"] += 1
-        open_deliveries = Delivery.objects.select_for_update().filter(status__in=OPEN_STATUSES)
-        for delivery in open_deliveries.only("pk", "event"):
+        # Every delivery not acknowledged keeps its sealed values (a given-up one too: a
+        # supervisor's retry sends them); an acknowledged one has had them wiped.
+        undelivered = Delivery.objects.select_for_update().exclude(status=Status.DELIVERED)
+        for delivery in undelivered.only("pk", "event"):
             if isinstance(delivery.event, dict) and SEALED in delivery.event:
                 delivery.event = {**delivery.event, SEALED: crypto.reseal(delivery.event[SEALED])}
                 delivery.save(update_fields=["event"])
