@@ -87,4 +87,3 @@ class DailyFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.metric} {self.key1}/{self.key2}/{self.key3}: {self.count}"
-
