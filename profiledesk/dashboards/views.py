@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from profiledesk.accounts.requests import StaffRequest
 from profiledesk.clients.scoping import clients_for
 from profiledesk.privacy.spreadsheet import spreadsheet_text
+from profiledesk.replica import reads_from_replica
 
 from . import registry
 from .charts import Chart, chart_for
@@ -87,12 +88,14 @@ def _page(
 
 @require_GET
 @permission_required(VIEW, raise_exception=True)
+@reads_from_replica  # figures and counts: a replica's lag is fine (docs/operations.md)
 def supervisor(request: StaffRequest) -> HttpResponse:
     return _page(request, panels=registry.SUPERVISOR, title=_("Dashboard"), compliance=False)
 
 
 @require_GET
 @permission_required(VIEW_COMPLIANCE, raise_exception=True)
+@reads_from_replica  # figures and counts: a replica's lag is fine (docs/operations.md)
 def compliance(request: StaffRequest) -> HttpResponse:
     return _page(
         request, panels=registry.COMPLIANCE, title=_("Compliance dashboard"), compliance=True
@@ -101,6 +104,7 @@ def compliance(request: StaffRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(VIEW, raise_exception=True)
+@reads_from_replica  # figures and counts: a replica's lag is fine (docs/operations.md)
 def panel_csv(request: StaffRequest, key: str) -> HttpResponse:
     """One panel's table as CSV, for the same filters (a formula-like cell is text)."""
     form = _form(request)

@@ -172,3 +172,20 @@ def test_a_server_that_is_not_a_standby_counts_as_current(replica):
     from profiledesk.replica import replica_caught_up
 
     assert replica_caught_up(wait=0.0) is True  # the tests' mirror: the primary itself
+
+
+@pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
+def test_the_dashboard_reads_its_figures_from_the_replica(replica, personas, customer):
+    http = signed_in(personas["supervisor"])
+    with (
+        CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as primary,
+        CaptureQueriesContext(replica) as replicated,
+    ):
+        response = http.get(reverse("dashboards:supervisor"))
+    assert response.status_code == 200
+    # The history panels' daily figures and the live panels' counts: on the replica.
+    assert any("dashboards_dailyfigure" in sql for sql in _sql(replicated))
+    assert any("tickets_ticket" in sql for sql in _sql(replicated))
+    assert not any("dashboards_dailyfigure" in sql for sql in _sql(primary))
+    assert any("django_session" in sql for sql in _sql(primary))
+    assert _writes(replicated) == []
