@@ -71,6 +71,7 @@ def _connect(path: Path | str, *, readonly: bool = False) -> Iterator[sqlite3.Co
     if readonly:
         db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5)
     else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/
         db = sqlite3.connect(path, timeout=20)
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(_SCHEMA)
