@@ -9,12 +9,15 @@ figures.
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -64,20 +67,36 @@ def _page(
     request: StaffRequest, *, panels: list[PanelFunction], title: str, compliance: bool
 ) -> HttpResponse:
     form = _form(request)
-    views: list[PanelView] = []
-    status = 400
-    if form.is_valid():
-        status = 200
+    query = request.GET.urlencode()
+
+    def panel_views() -> list[PanelView]:
+        if not form.is_valid():
+            return []  # another client's id, bad days: no figures at all
         scope = form.scope()
-        query = request.GET.urlencode()
+        views = []
         for function in panels:
             panel = function(scope)
             csv_url = reverse("dashboards:csv", args=[panel.key])
             url = f"{csv_url}?{query}" if query else csv_url
             views.append(PanelView(panel, chart_for(panel), url, _rows(panel)))
+        return views
+
+    status, cache_key = 400, ""
+    if form.is_valid():
+        status = 200
+        scope = form.scope()
+        # What the panels depend on: the page, the scope's clients (the viewer's, as the
+        # form allowed them), the days, and the query their links and CSV carry.
+        cache_key = hashlib.sha256(
+            f"{compliance}|{scope.client_ids}|{scope.since}|{scope.until}|{scope.zone}|{query}".encode()
+        ).hexdigest()
     context = {
         "form": form,
-        "panels": views,
+        # Computed only when the template's cache has no fresh copy of the panels: rendering
+        # 17 charts and their tables is most of the page's cost (docs/performance.md).
+        "panels": SimpleLazyObject(panel_views),
+        "cache_key": cache_key,
+        "cache_seconds": settings.DASHBOARD_CACHE_SECONDS,
         "title": title,
         "compliance": compliance,
         "zone_text": form.zone_text() if form.is_valid() else "",

@@ -425,6 +425,9 @@ CELERY_BEAT_SCHEDULE["dashboards-week"] = {"task": "dashboards.rebuild_week", "s
 # each user's counts are kept in the cache this long: many tabs cost one computation.
 NOTIFICATIONS_POLL_SECONDS = int(env("NOTIFICATIONS_POLL_SECONDS", "30"))
 NOTIFICATIONS_BADGE_CACHE_SECONDS = int(env("NOTIFICATIONS_BADGE_CACHE_SECONDS", "10"))
+# The dashboards' panels, rendered, kept this long per scope and filters (the cache): the
+# "now" panels are at most this old; the daily figures change every 5 minutes anyway.
+DASHBOARD_CACHE_SECONDS = int(env("DASHBOARD_CACHE_SECONDS", "60"))
 # Beat looks for tickets that breached their SLA within this many hours (the index range).
 NOTIFICATIONS_BREACH_LOOKBACK_HOURS = float(env("NOTIFICATIONS_BREACH_LOOKBACK_HOURS", "24"))
 CELERY_BEAT_SCHEDULE["notifications-sla-breaches"] = {

@@ -41,3 +41,5 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Tests see what they just wrote; tests/dashboards/test_pages.py turns the cache on.
+DASHBOARD_CACHE_SECONDS = 0

@@ -57,7 +57,7 @@ from profiledesk.accounts.models import User  # noqa: E402
 from profiledesk.clients.models import Client, Membership  # noqa: E402
 from profiledesk.dashboards.build import figures_rebuild_recent  # noqa: E402
 from profiledesk.demo.tickets import seed_tickets  # noqa: E402
-from profiledesk.tickets.models import OPEN_STATES, Ticket  # noqa: E402
+from profiledesk.tickets.models import OPEN_STATES, State, Ticket  # noqa: E402
 from profiledesk.tickets.selectors import SORT_KEYS, Cursor, Sort  # noqa: E402
 
 TICKETS = int(os.environ.get("BENCH_TICKETS", "1000000"))
@@ -263,6 +263,14 @@ def main() -> None:
             "queue: both clients, opened on a day (dates)",
             supervisor,
             f"/tickets/?opened_since={today}&opened_until={today}",
+        ),
+        # One ticket, one screen (the sizing in docs/operations.md reads these).
+        *(
+            Case(f"ticket page: {state.label.lower()}", http, f"/tickets/{reference}/")
+            for state in (State.VERIFYING, State.READY)
+            for reference in Ticket.objects.filter(client=northwind, state=state)
+            .order_by("pk")
+            .values_list("reference", flat=True)[:1]
         ),
         # The dashboards: the now panels' live aggregates (and the figures' daily table).
         Case("dashboard: both clients", supervisor, "/dashboard/"),

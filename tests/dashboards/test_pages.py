@@ -201,3 +201,43 @@ def test_the_dashboard_costs_the_same_queries_whatever_the_backlog(
     with django_assert_num_queries(25):
         response = http.get(BOARD)
     assert response.status_code == 200
+
+
+@pytest.fixture
+def panels_cached(settings):
+    from django.core.cache import cache
+
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_cached_panels_are_served_without_their_queries_and_only_to_the_same_scope(
+    northwind, solaris, personas, panels_cached, django_assert_max_num_queries
+):
+    queue_ticket(northwind)
+    many_open_tickets(solaris, 2)
+    http = signed_in(personas["supervisor"])  # Northwind only
+    first = panels_of(http.get(BOARD))
+    with django_assert_max_num_queries(7):  # the page's frame, no panel query
+        again = panels_of(http.get(BOARD))
+    assert again == first and 'id="panel-backlog-state"' in first
+    # A supervisor of both clients asks "all my clients": another scope, not the copy.
+    both = make_staff("both", "supervisor", northwind, solaris)
+    theirs = panels_of(signed_in(both).get(BOARD))
+    assert theirs != first
+    assert csv_backlog(signed_in(both)) == "3"  # Northwind's 1 and Solaris's 2
+    # Other days are another copy too.
+    week = panels_of(http.get(BOARD, {"since": "2026-11-01", "until": "2026-11-07"}))
+    assert week != first
+
+
+def panels_of(response) -> str:
+    """The page's panels (the frame around them carries per-request tokens)."""
+    text = response.content.decode()
+    return text[text.index("dashboard-toc") : text.index("</main>")]
+
+
+def csv_backlog(http) -> str:
+    return dict(rows_of(http.get(csv_url("backlog-state")))[1:])["New"]
