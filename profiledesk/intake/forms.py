@@ -70,6 +70,12 @@ def _named(codes) -> list[tuple[str, str]]:
     return sorted(((c, str(v.COUNTRY_NAMES.get(c, c))) for c in codes), key=lambda i: i[1])
 
 
+def _named_choices(codes, *, blank: bool = False):
+    """`_named(codes)` as a field's choices, named when the form renders: a list made at
+    import would keep the English names for a Spanish reader (the portal)."""
+    return lambda: [*([("", "")] if blank else []), *_named(codes)]
+
+
 @functools.lru_cache(maxsize=1)
 def _time_zones() -> tuple[tuple[str, str], ...]:
     return tuple((tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz)
@@ -267,7 +273,7 @@ class PersonalForm(ChangeForm):
     national_id_country = CountryField(
         label=_("Country that issued the ID"),
         required=False,
-        choices=_named(v.NATIONAL_IDS),
+        choices=_named_choices(v.NATIONAL_IDS),
         help_text=_("The number is checked against this country's rules."),
     )
 
@@ -795,7 +801,7 @@ class OrganisationForm(ChangeForm):
         label=_("Tax ID"), max_length=64, required=False, widget=forms.TextInput(OFF)
     )
     tax_id_country = CountryField(
-        label=_("Tax ID country"), required=False, choices=[("", ""), *_named(v.TAX_IDS)]
+        label=_("Tax ID country"), required=False, choices=_named_choices(v.TAX_IDS, blank=True)
     )
     vat_number = forms.CharField(
         label=_("VAT number"),
