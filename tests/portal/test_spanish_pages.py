@@ -118,9 +118,7 @@ def test_the_check_sees_english_labels_categories_and_months():
     assert english_in("<dt>Nombre legal</dt><dd>14 de enero de 2026</dd>", english) == []
 
 
-def test_every_page_a_signed_in_spanish_customer_reaches_is_spanish(
-    spanish, northwind, customer
-):
+def test_every_page_a_signed_in_spanish_customer_reaches_is_spanish(spanish, northwind, customer):
     slug = {"slug": northwind.slug}
     change = reverse("portal:change", kwargs=slug)
     preferences, address, security = Ticket.objects.filter(customer=customer).order_by("id")
@@ -150,7 +148,7 @@ def test_every_page_a_signed_in_spanish_customer_reaches_is_spanish(
 
     statuses = {name: page.status_code for name, page in pages.items()}
     assert statuses == {
-        **{name: 200 for name in pages},
+        **dict.fromkeys(pages, 200),
         "form with errors": 400,
         "report used": 410,
     }
@@ -173,6 +171,14 @@ def test_dates_are_written_the_spanish_way(spanish, northwind, customer):
 
     for html in (details, request):
         assert "14 de enero de 2026" in html
+
+
+def test_a_label_keeps_its_capitals(spanish, northwind):
+    """A verbose name starts with a capital on the page; the rest is as translated."""
+    with time_machine.travel(WHEN + dt.timedelta(minutes=5), tick=False):
+        html = page_text(spanish.get(reverse("portal:home", kwargs={"slug": northwind.slug})))
+
+    assert "<dt>SMS de servicio</dt>" in html and "Sms" not in html
 
 
 def test_an_english_customer_keeps_the_english_pages(northwind, customer, email, codes):

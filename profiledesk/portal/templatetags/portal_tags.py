@@ -28,4 +28,5 @@ def when(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     language = (get_language() or "en").split("-")[0]
-    return date_filter(value, ENGLISH_DATETIME if language == "en" else get_format("DATETIME_FORMAT"))
+    written = ENGLISH_DATETIME if language == "en" else get_format("DATETIME_FORMAT")
+    return date_filter(value, written)
