@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from phonenumbers import geocoder
@@ -530,7 +531,7 @@ class PreferencesForm(ChangeForm):
         for name in self.names:
             model_field = m.Preferences._meta.get_field(name)
             self.fields[name] = forms.NullBooleanField(
-                label=str(model_field.verbose_name).capitalize(),
+                label=capfirst(str(model_field.verbose_name)),  # "SMS", never "Sms"
                 required=False,
                 widget=forms.RadioSelect(choices=_YES_NO),
                 initial=getattr(row, name) if row is not None else model_field.default,

@@ -174,11 +174,17 @@ def test_dates_are_written_the_spanish_way(spanish, northwind, customer):
 
 
 def test_a_label_keeps_its_capitals(spanish, northwind):
-    """A verbose name starts with a capital on the page; the rest is as translated."""
+    """A verbose name starts with a capital on the page and the form; the rest is as
+    translated."""
+    slug = {"slug": northwind.slug}
     with time_machine.travel(WHEN + dt.timedelta(minutes=5), tick=False):
-        html = page_text(spanish.get(reverse("portal:home", kwargs={"slug": northwind.slug})))
+        details = page_text(spanish.get(reverse("portal:home", kwargs=slug)))
+        form = page_text(
+            spanish.get(reverse("portal:change", kwargs=slug) + "?category=preferences")
+        )
 
-    assert "<dt>SMS de servicio</dt>" in html and "Sms" not in html
+    assert "<dt>SMS de servicio</dt>" in details and "SMS de servicio" in form
+    assert "Sms" not in details + form
 
 
 def test_an_english_customer_keeps_the_english_pages(northwind, customer, email, codes):
