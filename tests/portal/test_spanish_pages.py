@@ -22,7 +22,7 @@ from profiledesk.tickets.models import Ticket
 from tests.factories import TicketFactory
 from tests.i18n.customer_facing import files
 
-from .conftest import page_text, sign_in
+from .conftest import ask_code, page_text, sign_in, type_code, wrong
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +195,22 @@ def test_an_english_customer_keeps_the_english_pages(northwind, customer, email,
 
     assert '<html lang="en">' in html
     assert "Legal name" in html and "Contact details" in html and "14 Jan 2026" in html
+
+
+def test_the_pages_before_signing_in_are_spanish_for_a_spanish_browser(northwind, email, codes):
+    http = HttpClient(HTTP_ACCEPT_LANGUAGE="es-ES,es;q=0.9")
+    slug = {"slug": northwind.slug}
+    pages = {
+        "company": http.get(reverse("portal:index")),
+        "unknown company": http.post(reverse("portal:index"), {"client": "nobody"}),
+        "sign in": http.get(reverse("portal:sign_in", kwargs=slug)),
+        "code": ask_code(http, northwind.slug, email),
+    }
+    pages["code"] = http.get(pages["code"]["Location"])
+    pages["wrong code"] = type_code(http, northwind.slug, wrong(codes[-1].code))
+    english = english_msgids()
+
+    for name, page in pages.items():
+        html = page_text(page)
+        assert '<html lang="es">' in html, name
+        assert english_in(html, english) == [], (name, html)
