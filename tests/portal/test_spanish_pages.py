@@ -16,7 +16,7 @@ from django.urls import reverse
 from profiledesk.confirmations.models import ReportLink
 from profiledesk.customers.models import LanguageRegion
 from profiledesk.i18n import catalogues
-from profiledesk.i18n.extract import msgids, translations
+from profiledesk.i18n.extract import CONTEXT_SEPARATOR, msgids, translations
 from profiledesk.portal.views import REQUEST_CATEGORIES
 from profiledesk.tickets.models import Ticket
 from tests.factories import TicketFactory
@@ -57,6 +57,7 @@ def english_msgids() -> list[str]:
 def pattern(english: str) -> re.Pattern[str]:
     """The msgid as it shows: any value in its placeholders, any case (a verbose name is
     shown capitalised), whole words only."""
+    english = english.split(CONTEXT_SEPARATOR)[-1]  # "portal" + EOT + msgid: the msgid
     parts = [re.escape(part) for part in PLACEHOLDER.split(TAG.sub("", english))]
     return re.compile(r"(?<!\w)" + ".+?".join(parts) + r"(?!\w)", re.IGNORECASE)
 
@@ -157,6 +158,12 @@ def test_every_page_a_signed_in_spanish_customer_reaches_is_spanish(spanish, nor
         assert '<html lang="es">' in html, name
         assert page["Content-Language"] == "es", name
         assert english_in(html, english) == [], (name, html)
+    # The portal speaks "usted" throughout, the "this wasn't me" steps too (the page
+    # behind the message's link says "tú": the same English, another msgctxt).
+    for name in ("report", "report done"):
+        html = page_text(pages[name])
+        assert "tu perfil" not in html and "has hecho" not in html, name
+        assert "su perfil" in html, name
 
 
 def test_dates_are_written_the_spanish_way(spanish, northwind, customer):
