@@ -43,7 +43,8 @@ def _python_msgids(source: str) -> set[str]:
     ):
         # Plural calls give a tuple of (singular, plural); a context comes first.
         parts = list(message) if isinstance(message, tuple | list) else [message]
-        context = parts.pop(0) if function.startswith(("pgettext", "npgettext")) else None
+        takes_context = isinstance(function, str) and function.startswith(("pgettext", "npgettext"))
+        context = parts.pop(0) if takes_context else None
         for msgid in parts:
             if isinstance(msgid, str) and msgid:
                 found.add(f"{context}{CONTEXT_SEPARATOR}{msgid}" if context else msgid)
