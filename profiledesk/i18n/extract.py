@@ -30,15 +30,24 @@ KEYWORDS: dict[str, Any] = {
 }
 
 
+# gettext's own key for a msgid with a context ("portal" + EOT + msgid): one English
+# sentence may read differently on two pages (the portal says "usted", the
+# "this wasn't me" page "tú").
+CONTEXT_SEPARATOR = "\x04"
+
+
 def _python_msgids(source: str) -> set[str]:
     found: set[str] = set()
-    for _line, _function, message, _comments in extract_python(
+    for _line, function, message, _comments in extract_python(
         io.BytesIO(source.encode()), KEYWORDS, [], {"encoding": "utf-8"}
     ):
-        # Plural calls give a tuple of (singular, plural); contexts are not used here.
-        for msgid in message if isinstance(message, tuple | list) else (message,):
+        # Plural calls give a tuple of (singular, plural); a context comes first.
+        parts = list(message) if isinstance(message, tuple | list) else [message]
+        takes_context = isinstance(function, str) and function.startswith(("pgettext", "npgettext"))
+        context = parts.pop(0) if takes_context else None
+        for msgid in parts:
             if isinstance(msgid, str) and msgid:
-                found.add(msgid)
+                found.add(f"{context}{CONTEXT_SEPARATOR}{msgid}" if context else msgid)
     return found
 
 
@@ -66,9 +75,10 @@ def translations(po_paths: list[Path]) -> dict[str, str]:
             strings = (
                 message.string if isinstance(message.string, tuple | list) else (message.string,)
             )
+            prefix = f"{message.context}{CONTEXT_SEPARATOR}" if message.context else ""
             if all(strings):
                 for msgid in ids:
-                    found.setdefault(str(msgid), str(strings[0]))
+                    found.setdefault(f"{prefix}{msgid}", str(strings[0]))
     return found
 
 

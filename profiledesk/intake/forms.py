@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from phonenumbers import geocoder
@@ -68,6 +69,12 @@ def country_choices() -> list[tuple[str, str]]:
 
 def _named(codes) -> list[tuple[str, str]]:
     return sorted(((c, str(v.COUNTRY_NAMES.get(c, c))) for c in codes), key=lambda i: i[1])
+
+
+def _named_choices(codes, *, blank: bool = False):
+    """`_named(codes)` as a field's choices, named when the form renders: a list made at
+    import would keep the English names for a Spanish reader (the portal)."""
+    return lambda: [*([("", "")] if blank else []), *_named(codes)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -267,7 +274,7 @@ class PersonalForm(ChangeForm):
     national_id_country = CountryField(
         label=_("Country that issued the ID"),
         required=False,
-        choices=_named(v.NATIONAL_IDS),
+        choices=_named_choices(v.NATIONAL_IDS),
         help_text=_("The number is checked against this country's rules."),
     )
 
@@ -524,7 +531,7 @@ class PreferencesForm(ChangeForm):
         for name in self.names:
             model_field = m.Preferences._meta.get_field(name)
             self.fields[name] = forms.NullBooleanField(
-                label=str(model_field.verbose_name).capitalize(),
+                label=capfirst(str(model_field.verbose_name)),  # "SMS", never "Sms"
                 required=False,
                 widget=forms.RadioSelect(choices=_YES_NO),
                 initial=getattr(row, name) if row is not None else model_field.default,
@@ -795,7 +802,7 @@ class OrganisationForm(ChangeForm):
         label=_("Tax ID"), max_length=64, required=False, widget=forms.TextInput(OFF)
     )
     tax_id_country = CountryField(
-        label=_("Tax ID country"), required=False, choices=[("", ""), *_named(v.TAX_IDS)]
+        label=_("Tax ID country"), required=False, choices=_named_choices(v.TAX_IDS, blank=True)
     )
     vat_number = forms.CharField(
         label=_("VAT number"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -61,7 +62,8 @@ def _rows(row: Model | None, names: tuple[str, ...]) -> list[Row]:
     if row is None:
         return []
     return [
-        Row(str(row._meta.get_field(name).verbose_name).capitalize(), shown(row, name))  # type: ignore[union-attr]
+        # capfirst, not capitalize: "SMS de servicio" stays SMS, not "Sms de servicio".
+        Row(capfirst(str(row._meta.get_field(name).verbose_name)), shown(row, name))  # type: ignore[union-attr]
         for name in names
         if getattr(row, name) not in (None, "")
     ]

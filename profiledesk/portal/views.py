@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from profiledesk.accounts.access import public
 from profiledesk.confirmations.tokens import TokenError
 from profiledesk.intake.forms import form_for
+from profiledesk.intake.wording import item_words
 from profiledesk.policies.categories import Category
 
 from . import selectors, services
@@ -350,7 +351,8 @@ def request_detail(request: HttpRequest, client, session, reference: str) -> Htt
         "portal/request.html",
         {
             "ticket": ticket,
-            "items": list(ticket.items.order_by("position", "id")),
+            # Stored in the desk's English: each label and display in the customer's words.
+            "items": [item_words(item) for item in ticket.items.order_by("position", "id")],
             "just_sent": request.GET.get("sent") == "1",
         },
     )

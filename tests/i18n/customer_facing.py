@@ -40,6 +40,10 @@ MODULES = [
     "profiledesk/intake/capture.py",
     # The customer portal's views, forms and messages.
     "profiledesk/portal/*.py",
+    "profiledesk/portal/templatetags/*.py",
+    # A request's category on the portal (any ticket of the customer's, a desk-made one
+    # too: "Security", "Linked accounts"); its status is the portal's own words.
+    "profiledesk/policies/categories.py",
 ]
 
 

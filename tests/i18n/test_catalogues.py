@@ -51,6 +51,22 @@ def test_the_check_fails_on_a_string_without_spanish(tmp_path):
     assert msgids(page) - set(spanish()) == {"A sentence nobody translated"}
 
 
+def test_a_msgid_with_a_context_needs_its_own_spanish(tmp_path):
+    """The portal's "this wasn't me" page says the confirmation page's English in "usted":
+    its msgctxt entry must exist, the context-free one ("tú") does not stand in for it."""
+    page = tmp_path / "page.html"
+    page.write_text(
+        '{% load i18n %}{% translate "Did you not make this change?" context "portal" %}'
+        '{% translate "Did you not make this change?" context "elsewhere" %}'
+    )
+    assert msgids(page) - set(spanish()) == {"elsewhere\x04Did you not make this change?"}
+    with translation.override("es"):
+        assert translation.pgettext("portal", "Did you not make this change?") == (
+            "¿No hizo usted este cambio?"
+        )
+        assert translation.gettext("Did you not make this change?") == "¿No has hecho este cambio?"
+
+
 def test_a_fuzzy_or_empty_translation_counts_as_missing(tmp_path):
     po = tmp_path / "django.po"
     po.write_text(

@@ -37,7 +37,8 @@ URL = re.compile(r"https?://\S+")
 def english_sentences() -> list[str]:
     """The English of every Spanish catalogue whose Spanish differs ("IBAN" does not)."""
     spanish = translations([po for po in catalogues.po_files() if po.parent.parent.name == "es"])
-    return [english for english, text in spanish.items() if text != english]
+    # A msgid with a context is keyed "context" + EOT + msgid (extract.CONTEXT_SEPARATOR).
+    return [english.split("\x04")[-1] for english, text in spanish.items() if text != english]
 
 
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
