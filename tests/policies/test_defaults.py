@@ -86,6 +86,7 @@ def _add_client_in_the_admin(user, **extra) -> Client:
         "customer_prefix": "AUR",
         "country": "IE",
         "time_zone": "Europe/Dublin",
+        "brand_colour": "#1f4e79",  # the form's initial value, as the browser posts it
         "is_active": "on",
         **_management("memberships"),
         **_management("business_hours"),
