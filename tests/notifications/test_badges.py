@@ -216,3 +216,19 @@ def test_a_cached_poll_asks_no_count_again(personas, django_assert_num_queries):
     # reads of the middleware and the view; no count (cached per user).
     with django_assert_num_queries(5):
         http.get(BADGES, headers=headers)
+
+
+def test_the_badges_cache_being_unreachable_raises_nothing_into_a_move(monkeypatch, caplog):
+    """Redis down (or not started yet, as while the demo seeds): a move that notifies
+    someone goes on; the cached counts expire on their own."""
+    import redis
+
+    from profiledesk.notifications import services
+
+    class Unreachable:
+        def delete_many(self, keys):
+            raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379.")
+
+    monkeypatch.setattr(services, "cache", Unreachable())
+    services._forget_badges({1, 2})
+    assert "cache unavailable" in caplog.text

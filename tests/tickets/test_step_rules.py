@@ -131,6 +131,11 @@ def test_tickets_imports_nothing_from_the_steps_above_it():
     assert found == []
 
 
+# A context variable that chooses where a read goes and never whether anything is
+# allowed: the read-replica scope. Its one reader is the router's db_for_read (below).
+CONNECTION_CHOICE_ONLY = {"profiledesk/replica.py"}
+
+
 def test_no_context_variable_switches_anything_in_app_code():
     found = [
         str(path.relative_to(ROOT))
@@ -138,4 +143,19 @@ def test_no_context_variable_switches_anything_in_app_code():
         for path in sorted(base.rglob("*.py"))
         if re.search(r"\bContextVar\b|\bcontextvars\b", path.read_text())
     ]
-    assert found == []
+    assert sorted(set(found) - CONNECTION_CHOICE_ONLY) == []
+
+
+def test_the_replica_scope_is_read_only_to_choose_a_connection():
+    tree = ast.parse((ROOT / "profiledesk" / "replica.py").read_text())
+    readers = [
+        function.name
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Attribute)
+        and node.attr == "get"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "_reading"
+    ]
+    assert readers == ["db_for_read"]
