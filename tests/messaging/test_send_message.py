@@ -186,3 +186,15 @@ def test_a_message_without_secret_is_sent_from_its_stored_body(northwind, smtp_s
     assert "PLAIN" in body.get_content()
     message.refresh_from_db()
     assert "PLAIN" in message.body_text  # the record of what was sent stays
+
+
+def test_a_message_sent_again_carries_the_same_message_id(settings, mailoutbox):
+    """A worker killed between the SMTP server's 250 and "sent" makes the sweep send the
+    message again: its Message-ID is the same, so the customer's mail keeps one."""
+    from profiledesk.messaging.email import send_email
+
+    first = send_email(to="a@example.com", subject="s", text="t", html="", reference="ref-1")
+    again = send_email(to="a@example.com", subject="s", text="t", html="", reference="ref-1")
+    other = send_email(to="a@example.com", subject="s", text="t", html="", reference="ref-2")
+    assert first == again != other
+    assert [m.extra_headers["Message-ID"] for m in mailoutbox] == [first, again, other]
