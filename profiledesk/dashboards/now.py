@@ -74,15 +74,15 @@ def _counts_panel(
     )
 
 
+def _open_counts_by(scope: Scope, field: str) -> dict[str, int]:
+    """Open tickets per value of `field` (one GROUP BY)."""
+    rows = _open(scope).order_by().values_list(field).annotate(n=Count("id"))
+    return dict(rows.values_list(field, "n"))
+
+
 def backlog_by_state(scope: Scope) -> Panel:
     """Open tickets per state (one GROUP BY)."""
-    counts = dict(
-        _open(scope)
-        .order_by()
-        .values_list("state")
-        .annotate(n=Count("id"))
-        .values_list("state", "n")
-    )
+    counts = _open_counts_by(scope, "state")
     return _counts_panel(
         scope=scope,
         key="backlog-state",
@@ -113,13 +113,7 @@ def backlog_by_age(scope: Scope) -> Panel:
 
 def backlog_by_channel(scope: Scope) -> Panel:
     """Open tickets per channel (one GROUP BY)."""
-    counts = dict(
-        _open(scope)
-        .order_by()
-        .values_list("channel")
-        .annotate(n=Count("id"))
-        .values_list("channel", "n")
-    )
+    counts = _open_counts_by(scope, "channel")
     return _counts_panel(
         scope=scope,
         key="backlog-channel",
