@@ -12,6 +12,9 @@ class VerificationConfig(AppConfig):
 
         from .reveal import customer_reveal_access
 
+        # The built-in verification methods join the registry (verification.methods).
+        from .methods import document, otp, questions  # noqa: F401
+
         reveal_gate_register(customer_reveal_access)
 
         # tickets.states sits below verification: "Mark verified" is offered when the

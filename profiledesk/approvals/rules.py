@@ -26,7 +26,8 @@ from profiledesk.accounts.models import User
 from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.models import Policy
 from profiledesk.tickets.models import ChangeItem, RiskLevel, State, Ticket, TicketEvent
-from verification.models import Attempt, DocumentCheck, Method, Purpose, Result, Waiver
+from verification.methods import label as method_label
+from verification.models import Attempt, DocumentCheck, Purpose, Result, Waiver
 from verification.status import achieved_level, progress, validity, verification_missing
 from verification.waivers import waiver_standing
 
@@ -338,7 +339,7 @@ def verification_snapshot(ticket: Ticket, *, now: dt.datetime | None = None) -> 
     for attempt in passes:  # the newest pass of each method
         by_method[attempt.method] = {
             "method": attempt.method,
-            "label": str(Method(attempt.method).label),
+            "label": method_label(attempt.method),
             "at": attempt.at.isoformat(),
             "by": str(attempt.staff) if attempt.staff else "",
         }
