@@ -114,12 +114,12 @@ class Attempt(models.Model):
             models.Index(fields=["at"], name="attempt_at"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.method} {self.result} at {self.at:%Y-%m-%d %H:%M}"
+
     def get_method_display(self) -> str:
         """The method's name from the registry, wherever a pass is shown."""
         return label(self.method)
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.result} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class Lock(models.Model):

@@ -6,9 +6,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..forms import DocumentForm
-from ..models import Attempt, DocumentType, Method
-from . import Factor, VerificationMethod, register
+from verification.forms import DocumentForm
+from verification.methods import Factor, VerificationMethod, register
+from verification.models import Attempt, DocumentType, Method
 
 
 @register

@@ -5,13 +5,12 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from profiledesk.privacy.masking import mask_email, mask_phone
 from profiledesk.policies.categories import Category
-
-from ..models import Attempt, Method
-from ..services import identity_destinations
-from ..status import contacts_being_changed
-from . import Factor, VerificationMethod, register
+from profiledesk.privacy.masking import mask_email, mask_phone
+from verification.methods import Factor, VerificationMethod, register
+from verification.models import Attempt, Method
+from verification.services import identity_destinations
+from verification.status import contacts_being_changed
 
 
 @register

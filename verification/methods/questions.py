@@ -5,9 +5,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..forms import QuestionsForm
-from ..models import Attempt, Method
-from . import Factor, VerificationMethod, register
+from verification.forms import QuestionsForm
+from verification.methods import Factor, VerificationMethod, register
+from verification.models import Attempt, Method
 
 
 @register

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('verification', '0004_dashboard_rebuild_indexes'),
+        ("verification", "0004_dashboard_rebuild_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='attempt',
-            name='method',
+            model_name="attempt",
+            name="method",
             field=models.CharField(max_length=10),
         ),
     ]
