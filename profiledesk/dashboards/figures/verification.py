@@ -13,7 +13,6 @@ from verification.models import Method, Result
 from .common import empty, rate, read, timeline
 
 
-
 def method_order() -> list[str]:
     """The panel's keys for the registered methods, in the wizard's order: a code by
     e-mail and by SMS apart (dashboards.build.method_key), then the rest by their code."""
@@ -54,8 +53,7 @@ def verification_by_method(scope: Scope) -> Panel:
         Series(
             name=name,
             points=tuple(
-                Point(label=method_label(method), value=counts[method][result])
-                for method in shown
+                Point(label=method_label(method), value=counts[method][result]) for method in shown
             ),
         )
         for result, name in ((Result.PASSED, _("Passed")), (Result.FAILED, _("Failed")))
