@@ -298,9 +298,10 @@ class Progress:
 
     @property
     def steps(self) -> list[tuple[VerificationMethod, bool]]:
-        """The wizard's checklist: (method, passed) for each method on a way to the
-        target from nothing, and each method passed."""
-        toward = {m.code for m in helpful(methods(), have=[], target=self.target)}
+        """The wizard's checklist: (method, passed) for each method an agent can start
+        on a way to the target from nothing, and each method passed."""
+        offered = [m for m in methods() if m.panel_template]
+        toward = {m.code for m in helpful(offered, have=[], target=self.target)}
         return [(m, m.code in self.passed) for m in methods() if m.code in toward | self.passed]
 
 
