@@ -30,7 +30,6 @@ from verification.models import Attempt, Method, Purpose, Result
 from verification.selectors import panel_context
 from verification.status import achieved_level, progress, verification_missing
 
-
 pytestmark = pytest.mark.django_db
 
 
