@@ -5,6 +5,7 @@ the three built-in methods are the ones docs/design.md §4 has always had."""
 import copy
 import datetime as dt
 from itertools import chain, combinations
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -13,7 +14,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from profiledesk.approvals.rules import verification_snapshot
-from profiledesk.dashboards.figures.verification import method_label, method_order
+from profiledesk.dashboards.figures.verification import (
+    method_label,
+    method_order,
+    verification_by_method,
+)
+from profiledesk.dashboards.models import DailyFigure, Metric
+from profiledesk.dashboards.panels import Scope
 from profiledesk.policies.categories import AssuranceLevel as AL
 from tests.conftest import signed_in
 from verification.methods import (
@@ -109,6 +116,33 @@ def test_the_method_is_named_by_the_registry_wherever_a_pass_is_shown(ticket, ag
     assert "voice" in method_order() and method_label("voice") == "Voice match"
     trail = signed_in(agent).get(reverse("tickets:detail", args=[ticket.reference]))
     assert "Voice match · Passed" in trail.content.decode()
+
+
+def test_the_dashboard_lists_every_registered_method_and_names_retired_ones(customer, voice):
+    day = dt.date(2026, 1, 15)
+    for key, result, count in (("otp_email", "passed", 3), ("retired", "failed", 1)):
+        DailyFigure.objects.create(
+            client=customer.client,
+            day=day,
+            metric=Metric.VERIFICATION,
+            key1=key,
+            key2=result,
+            key3="identity",
+            count=count,
+            built_at=timezone.now(),
+        )
+    panel = verification_by_method(
+        Scope(client_ids=(customer.client_id,), since=day, until=day, zone=ZoneInfo("UTC"))
+    )
+    assert [row[0] for row in panel.rows] == [
+        "Code by e-mail",
+        "Code by SMS",
+        "Security questions",
+        "Identity document",
+        "Voice match",  # registered, never used: shown with nothing recorded
+        "retired",  # no method answers to it any more: its code
+    ]
+    assert panel.rows[4][1:4] == (0, 0, 0)
 
 
 def test_a_pass_of_a_method_no_longer_registered_counts_for_nothing_but_stays_readable(ticket):
