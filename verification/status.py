@@ -326,7 +326,7 @@ def _valid_passes(ticket, now: dt.datetime, *, unmasking: bool = False) -> list[
         plugin = method(code)
         if plugin is not None:
             counted += plugin.counting(passes, ticket=ticket, now=now, unmasking=unmasking)
-    return sorted(counted, key=lambda row: (row.at, row.id))
+    return sorted(counted, key=lambda row: (row.at, row.id or 0))
 
 
 def _grant(row: Attempt) -> Grant:
@@ -338,13 +338,18 @@ def _level(rows: list[Attempt]) -> int:
     return level_of(_grant(row) for row in rows)
 
 
-def _resting_on(rows: list[Attempt], level: int) -> list[Attempt]:
+def relied_on(rows: list[Attempt], level: int) -> list[Attempt]:
     """The passes `level` rests on: going from the oldest, each pass the level does not
     need once the older ones are gone is left out (an older pass of the same method, a
     document at AL2). The oldest pass kept is the first whose expiry lowers the level."""
     if not level:
         return []
-    kept = sorted(rows, key=lambda row: (row.at, row.id))
+    # Of passes that grant the same, only the newest can be needed: collapsing them first
+    # keeps this a handful of rows however many rounds were passed.
+    newest: dict[tuple[str, Grant], Attempt] = {}
+    for row in sorted(rows, key=lambda row: (row.at, row.id or 0)):
+        newest[(row.method, _grant(row))] = row
+    kept = sorted(newest.values(), key=lambda row: (row.at, row.id or 0))
     for row in list(kept):
         rest = [other for other in kept if other is not row]
         if _level(rest) >= level:
@@ -402,7 +407,7 @@ def progress(ticket, now: dt.datetime | None = None) -> Progress:
     passes = [] if lock else _valid_passes(ticket, now)
     level = _level(passes)
     # Valid until the earliest pass that the level relies on expires.
-    relied = _resting_on(passes, level)
+    relied = relied_on(passes, level)
     return Progress(
         required=required_level(ticket, policy=policy, items=items),
         achieved=level,
@@ -455,7 +460,7 @@ def verification_reached(ticket, *, attempts: list[Attempt] | None = None) -> Ve
         level = _level(within)
         if not level or (best is not None and level < best.level):
             continue
-        relied = _resting_on(within, level)
+        relied = relied_on(within, level)
         best = Verified(
             level=level,
             at=last.at,

@@ -29,13 +29,14 @@ from verification.methods import (
     VerificationMethod,
     helpful,
     level_of,
+    method,
     methods,
     register,
     unregister,
 )
 from verification.models import Attempt, Method, Purpose, Result
 from verification.selectors import panel_context
-from verification.status import achieved_level, progress, verification_missing
+from verification.status import achieved_level, progress, relied_on, verification_missing
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +261,37 @@ def test_the_methods_offered_reach_the_target_when_any_could(offer, have, target
         assert chosen == []
     else:
         assert level_of([*have, *(m.expected_grant() for m in chosen)]) >= reachable
+
+
+minutes = st.lists(
+    st.tuples(st.sampled_from([Method.OTP, Method.QUESTIONS, Method.DOCUMENT]), st.integers(0, 60)),
+    max_size=8,
+)
+
+
+@given(minutes)
+def test_the_level_is_valid_until_the_first_expiry_that_lowers_it(passes):
+    """`relied_on` against the clock: drop the passes as they expire, oldest first; the
+    verification is valid until the first expiry after which the level is lower."""
+    start = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
+    rows = [
+        Attempt(id=i + 1, method=code, at=start + dt.timedelta(minutes=m))
+        for i, (code, m) in enumerate(passes)
+    ]
+    level = level_of(methods_grant(rows))
+    relied = relied_on(rows, level)
+    if not level:
+        assert relied == []
+        return
+    assert level_of(methods_grant(relied)) == level
+    for row in relied:  # each one it rests on is needed
+        assert level_of(methods_grant([r for r in relied if r is not row])) < level
+    ordered = sorted(rows, key=lambda r: (r.at, r.id))
+    first_drop = next(
+        k for k in range(len(ordered)) if level_of(methods_grant(ordered[k + 1 :])) < level
+    )
+    assert min(r.at for r in relied) == ordered[first_drop].at
+
+
+def methods_grant(rows):
+    return [method(r.method).grant(r) for r in rows]
