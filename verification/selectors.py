@@ -96,7 +96,7 @@ def panel_context(ticket: Ticket, user: User, **extra: Any) -> dict[str, Any]:
         section = plugin.panel_context(ticket=ticket, user=user, progress=state)
         if code in bound_forms:
             section["form"] = bound_forms[code]
-        sections.append({"method": plugin, "template": plugin.panel_template, **section})
+        sections.append({**section, "method": plugin, "template": plugin.panel_template})
     context.update(
         {
             # One section a method still needed, each its method's own template.
