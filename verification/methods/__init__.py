@@ -57,7 +57,10 @@ class VerificationMethod:
     level: ClassVar[int] = 0  # a level a pass reaches on its own
     order: ClassVar[int] = 100  # where it sits in the wizard and in lists
     # The wizard's panel section for this method (a template), or None when an agent does
-    # not start it (an assertion arrives with the request).
+    # not start it (an assertion arrives with the request). Rendered while the method is
+    # still needed, with `ticket`, `m` (this method), `c` (what `panel_context` returned;
+    # `c.form` is replaced by the bound form when the wizard answers a refused post) and
+    # `v` (the whole wizard's context).
     panel_template: ClassVar[str | None] = None
 
     def grant(self, attempt: "Attempt") -> Grant:
