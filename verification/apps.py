@@ -34,3 +34,6 @@ class VerificationConfig(AppConfig):
         ticket_rows_register(Attempt, OtpChallenge, DocumentCheck, Waiver)
 
         step_rule_register(target=State.READY, sources=[State.VERIFYING], rule=verification_missing)
+
+        # The built-in verification methods join the registry (verification.methods).
+        from .methods import document, otp, questions  # noqa: F401

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .methods import label
+
 
 class Purpose(models.TextChoices):
     IDENTITY = "identity", _("Caller's identity")
@@ -22,6 +24,9 @@ class OtpChannel(models.TextChoices):
 
 
 class Method(models.TextChoices):
+    """The codes of the built-in methods, as constants. Not the field's choices: the
+    methods are plug-ins (verification.methods), and a new one needs no migration."""
+
     OTP = "otp", _("One-time code")
     QUESTIONS = "questions", _("Security questions")
     DOCUMENT = "document", _("Identity document")
@@ -86,7 +91,8 @@ class Attempt(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="verification_attempts"
     )
-    method = models.CharField(max_length=10, choices=Method.choices)
+    # A registered method's code (verification.methods): any, no choices to migrate.
+    method = models.CharField(max_length=10)
     purpose = models.CharField(max_length=12, choices=Purpose.choices, default=Purpose.IDENTITY)
     result = models.CharField(max_length=8, choices=Result.choices)
     staff = models.ForeignKey(
@@ -110,6 +116,10 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.result} at {self.at:%Y-%m-%d %H:%M}"
+
+    def get_method_display(self) -> str:
+        """The method's name from the registry, wherever a pass is shown."""
+        return label(self.method)
 
 
 class Lock(models.Model):

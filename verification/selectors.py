@@ -1,25 +1,18 @@
 """Reads of verification: what the wizard panel on the ticket page shows."""
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from profiledesk.accounts.models import User
 from profiledesk.accounts.naming import staff_name
-from profiledesk.customers.models import Customer
-from profiledesk.privacy.masking import mask_email, mask_phone
 from profiledesk.tickets.models import State, Ticket
 
-from .forms import DocumentForm, QuestionsForm
-from .models import Attempt, DocumentCheck, DocumentType, Method, OtpChallenge
-from .services import (
-    CODE_MAX_WRONG_TRIES,
-    details_reveal_refusal,
-    identity_destinations,
-    new_contacts,
-)
+from .methods import method
+from .models import Attempt, DocumentCheck, OtpChallenge
+from .services import CODE_MAX_WRONG_TRIES, details_reveal_refusal, new_contacts
 from .status import Verified, progress, unproven_contacts, verification_reached
 
 EVIDENCE_SHOWN = 20
@@ -28,24 +21,10 @@ EVIDENCE_SHOWN = 20
 LIVE_STATES = {State.NEW, State.VERIFYING, State.VERIFICATION_FAILED}
 
 
-def _method_text(row: Attempt) -> str:
-    if row.method == Method.OTP:
-        # Where it went when it was checked (otp_check keeps it): the row may hold
-        # another address since.
-        sent_to = (row.detail or {}).get("to")
-        if sent_to:
-            return _("code to %(to)s") % {"to": sent_to}
-        challenge = row.challenge
-        if challenge is not None and challenge.email is not None:
-            return _("code to %(to)s") % {"to": mask_email(challenge.email.email)}
-        if challenge is not None and challenge.phone is not None:
-            return _("code to %(to)s") % {"to": mask_phone(challenge.phone.number)}
-        return _("one-time code")
-    if row.method == Method.QUESTIONS:
-        return _("questions")
-    kind = (row.detail or {}).get("type", "")
-    label = DocumentType(kind).label if kind in DocumentType.values else ""
-    return _("document (%(type)s)") % {"type": label} if label else _("document")
+def evidence_text(row: Attempt) -> str:
+    """One line naming a pass's evidence, from its method (the registry)."""
+    plugin = method(row.method)
+    return plugin.evidence(row) if plugin is not None else row.method
 
 
 def verification_summary(fact: Verified, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -54,7 +33,7 @@ def verification_summary(fact: Verified, now: dt.datetime | None = None) -> dict
         "level": fact.level,
         "at": fact.at,
         "by": staff_name(fact.by, nobody=_("the desk")),
-        "methods": ", ".join(_method_text(row) for row in fact.passes),
+        "methods": ", ".join(evidence_text(row) for row in fact.passes),
         "valid_until": fact.valid_until,
         "expired": fact.expired(now),
     }
@@ -65,8 +44,9 @@ def panel_context(ticket: Ticket, user: User, **extra: Any) -> dict[str, Any]:
     one key ("verification") so that it cannot collide with other panels' context."""
     now = timezone.now()
     state = progress(ticket, now)
-    # A bound form with the upload's errors, when the panel answers a refused upload.
-    bound_document_form = extra.pop("document_form", None)
+    # {method code: a bound form with its errors}, when the panel answers a refused post:
+    # it takes the place of the method's fresh form.
+    bound_forms: dict[str, Any] = extra.pop("bound_forms", None) or {}
     working = (
         ticket.state == State.VERIFYING
         and ticket.customer_id is not None
@@ -108,26 +88,23 @@ def panel_context(ticket: Ticket, user: User, **extra: Any) -> dict[str, Any]:
     for challenge in OtpChallenge.objects.filter(ticket=ticket).order_by("created_at", "id"):
         latest[challenge.destination] = challenge
     pending = [c for c in open_challenges if latest.get(c.destination) == c]
-    contacts = identity_destinations(ticket) if Method.OTP in state.methods_needed else []
+    sections = []
+    for code in state.methods_needed:
+        plugin = method(code)
+        if plugin is None or plugin.panel_template is None:
+            continue
+        section = plugin.panel_context(ticket=ticket, user=user, progress=state)
+        if code in bound_forms:
+            section["form"] = bound_forms[code]
+        sections.append({**section, "method": plugin, "template": plugin.panel_template})
     context.update(
         {
-            "contacts": contacts,
-            "first_offered": next((c.key for c in contacts if not c.withheld), ""),
+            # One section a method still needed, each its method's own template.
+            "sections": sections,
             "new_contacts": [
                 c for c in new_contacts(ticket) if int(c.key.split(":")[1]) in unproven
             ],
             "pending": pending,
-            "questions_form": (
-                # `working`: the ticket has its customer.
-                QuestionsForm(questions=cast("Customer", ticket.customer).security_questions.all())
-                if Method.QUESTIONS in state.methods_needed
-                else None
-            ),
-            "document_form": (
-                (bound_document_form or DocumentForm())
-                if Method.DOCUMENT in state.methods_needed
-                else None
-            ),
             "documents": list(DocumentCheck.objects.filter(ticket=ticket)),
         }
     )

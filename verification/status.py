@@ -5,9 +5,12 @@
 by services.verification_complete), so everything a ticket needs before it may be
 submitted is decided here, not in a template:
 
-- the level (docs/design.md §4): AL1 = a passed OTP or a passed security-question round, AL2 =
-  both, AL3 = AL2 and a passed document check. Only passes on this ticket within the last
-  `validity()` (`VERIFICATION_VALID_MINUTES`, 30) count; an OTP counts only if it went to
+- the level (docs/design.md §4), from what each pass's method grants (the registry,
+  `verification.methods.level_of`): AL1 = a passed OTP or a passed security-question
+  round, AL2 = both, AL3 = AL2 and a passed document check, or the level a method reaches
+  on its own (an identity provider's decision). Only passes on this ticket within the last
+  `validity()` (`VERIFICATION_VALID_MINUTES`, 30) count, whoever recorded them (an agent
+  or no one: staff None); an OTP counts only (its method's `counting`) if it went to
   a contact that is not withheld (`withheld_contacts`): for a security change one not
   being changed (docs/design.md §5), and for security, billing, organisation, contact and AL3
   personal changes one not added, changed or made primary within the cooling-off period
@@ -35,7 +38,8 @@ from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.models import Policy
 from profiledesk.tickets.models import OPEN_STATES, ChangeItem
 
-from .models import Attempt, Lock, Method, Purpose, Result
+from .methods import Grant, VerificationMethod, helpful, level_of, method, methods
+from .models import Attempt, Lock, Purpose, Result
 from .waivers import waiver_standing
 
 
@@ -256,13 +260,15 @@ class Progress:
 
     required: int
     achieved: int
-    passed: set[str] = field(default_factory=set)  # Method values passed and still valid
+    passed: set[str] = field(default_factory=set)  # codes of the methods passed, still valid
     valid_until: dt.datetime | None = None
     lock: Lock | None = None
     unproven: list = field(default_factory=list)  # ChangeItems still to prove
     # A recent contact change that holds this security or billing change back
     # (approvals.rules.cooling_off): AL3 is what lifts it, with a second person's approval.
     cooling_off: object | None = None
+    # What the passes that count contribute (the registry's grants), for methods_needed.
+    grants: list[Grant] = field(default_factory=list)
 
     @property
     def target(self) -> int:
@@ -285,19 +291,24 @@ class Progress:
 
     @property
     def methods_needed(self) -> list[str]:
-        """The methods that still help reach the target level."""
-        needed: list[str] = []
-        if self.target >= AssuranceLevel.AL2:
-            needed = [m for m in (Method.OTP, Method.QUESTIONS) if m not in self.passed]
-        elif not self.passed & {Method.OTP, Method.QUESTIONS}:
-            needed = [Method.OTP, Method.QUESTIONS]
-        if self.target >= AssuranceLevel.AL3 and Method.DOCUMENT not in self.passed:
-            needed.append(Method.DOCUMENT)
-        return needed
+        """The codes of the methods an agent can start that still help reach the target
+        level (the registry's `helpful`), in the wizard's order."""
+        offered = [m for m in methods() if m.panel_template and m.code not in self.passed]
+        return [m.code for m in helpful(offered, have=self.grants, target=self.target)]
+
+    @property
+    def steps(self) -> list[tuple[VerificationMethod, bool]]:
+        """The wizard's checklist: (method, passed) for each method an agent can start
+        on a way to the target from nothing, and each method passed."""
+        offered = [m for m in methods() if m.panel_template]
+        toward = {m.code for m in helpful(offered, have=[], target=self.target)}
+        return [(m, m.code in self.passed) for m in methods() if m.code in toward | self.passed]
 
 
-def _valid_passes(ticket, now: dt.datetime, *, unmasking: bool = False) -> dict[str, dt.datetime]:
-    """{method: when it passed} for this ticket's identity passes still valid now."""
+def _valid_passes(ticket, now: dt.datetime, *, unmasking: bool = False) -> list[Attempt]:
+    """This ticket's identity passes that count now: within the validity window, of a
+    registered method, and kept by the method's own rule (`counting`: a code to a contact
+    withheld now counts for nothing). Oldest first."""
     rows = list(
         Attempt.objects.filter(
             ticket=ticket,
@@ -307,43 +318,43 @@ def _valid_passes(ticket, now: dt.datetime, *, unmasking: bool = False) -> dict[
             at__lte=now,
         ).select_related("challenge")
     )
-    excluded: dict[str, set[int]] | None = None
-    if any(r.method == Method.OTP for r in rows):
-        excluded = contacts_being_changed(ticket, now, unmasking=unmasking)
-    security = ticket.category == Category.SECURITY
-    passes: dict[str, dt.datetime] = {}
+    by_method: dict[str, list[Attempt]] = {}
     for row in rows:
-        if (
-            row.method == Method.OTP
-            and excluded is not None
-            and _through_withheld(row, excluded, security=security)
-        ):
-            continue
-        passes[row.method] = max(row.at, passes.get(row.method, row.at))
-    return passes
+        by_method.setdefault(row.method, []).append(row)
+    counted: list[Attempt] = []
+    for code, passes in by_method.items():
+        plugin = method(code)
+        if plugin is not None:
+            counted += plugin.counting(passes, ticket=ticket, now=now, unmasking=unmasking)
+    return sorted(counted, key=lambda row: (row.at, row.id or 0))
 
 
-def _through_withheld(row: Attempt, excluded: dict[str, set[int]], *, security: bool) -> bool:
-    """A code pass that went to a contact withheld now counts for nothing. For a security
-    change a pass whose destination is not known (no challenge) does not count either."""
-    challenge = row.challenge
-    if challenge is None:
-        return security
-    return (
-        challenge.email_id in excluded["emailaddress"]
-        or challenge.phone_id in excluded["phonenumber"]
-    )
+def _grant(row: Attempt) -> Grant:
+    plugin = method(row.method)
+    return plugin.grant(row) if plugin is not None else Grant()
 
 
-def _level(passed) -> int:
-    level = 0
-    if Method.OTP in passed or Method.QUESTIONS in passed:
-        level = AssuranceLevel.AL1
-    if Method.OTP in passed and Method.QUESTIONS in passed:
-        level = AssuranceLevel.AL2
-        if Method.DOCUMENT in passed:
-            level = AssuranceLevel.AL3
-    return level
+def _level(rows: list[Attempt]) -> int:
+    return level_of(_grant(row) for row in rows)
+
+
+def relied_on(rows: list[Attempt], level: int) -> list[Attempt]:
+    """The passes `level` rests on: going from the oldest, each pass the level does not
+    need once the older ones are gone is left out (an older pass of the same method, a
+    document at AL2). The oldest pass kept is the first whose expiry lowers the level."""
+    if not level:
+        return []
+    # Of passes that grant the same, only the newest can be needed: collapsing them first
+    # keeps this a handful of rows however many rounds were passed.
+    newest: dict[tuple[str, Grant], Attempt] = {}
+    for row in sorted(rows, key=lambda row: (row.at, row.id or 0)):
+        newest[(row.method, _grant(row))] = row
+    kept = sorted(newest.values(), key=lambda row: (row.at, row.id or 0))
+    for row in list(kept):
+        rest = [other for other in kept if other is not row]
+        if _level(rest) >= level:
+            kept = rest
+    return kept
 
 
 def achieved_level(ticket, now: dt.datetime | None = None, *, unmasking: bool = False) -> int:
@@ -393,23 +404,20 @@ def progress(ticket, now: dt.datetime | None = None) -> Progress:
     policy = policy_for(client=ticket.client, category=ticket.category)
     items = list(ticket.items.all())
     lock = active_lock(ticket.customer, now)
-    passes = {} if lock else _valid_passes(ticket, now)
+    passes = [] if lock else _valid_passes(ticket, now)
     level = _level(passes)
     # Valid until the earliest pass that the level relies on expires.
-    relied = [passes[m] for m in passes if level >= _needs(m)]
+    relied = relied_on(passes, level)
     return Progress(
         required=required_level(ticket, policy=policy, items=items),
         achieved=level,
-        passed=set(passes),
-        valid_until=(min(relied) + validity()) if relied and level else None,
+        passed={row.method for row in passes},
+        valid_until=(min(row.at for row in relied) + validity()) if relied else None,
         lock=lock,
         unproven=unproven_contacts(ticket, policy=policy, items=items),
         cooling_off=cooling_off(ticket, now=now),
+        grants=[_grant(row) for row in passes],
     )
-
-
-def _needs(method: str) -> int:
-    return AssuranceLevel.AL3 if method == Method.DOCUMENT else AssuranceLevel.AL1
 
 
 @dataclass(frozen=True)
@@ -448,17 +456,11 @@ def verification_reached(ticket, *, attempts: list[Attempt] | None = None) -> Ve
     window = validity()
     best: Verified | None = None
     for end, last in enumerate(rows):
-        latest: dict[str, Attempt] = {}
-        for row in rows[: end + 1]:
-            if row.at > last.at - window:
-                latest[row.method] = row
-        level = _level(latest)
+        within = [row for row in rows[: end + 1] if row.at > last.at - window]
+        level = _level(within)
         if not level or (best is not None and level < best.level):
             continue
-        relied = sorted(
-            (row for method, row in latest.items() if level >= _needs(method)),
-            key=lambda row: (row.at, row.id),
-        )
+        relied = relied_on(within, level)
         best = Verified(
             level=level,
             at=last.at,

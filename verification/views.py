@@ -16,6 +16,7 @@ from profiledesk.tickets.states import TransitionError
 from . import services
 from .access import get_document_for_floor
 from .forms import DocumentForm, OtpCheckForm, OtpSendForm, QuestionsForm
+from .models import Method
 from .selectors import panel_context
 from .status import progress
 from .waivers import PERMISSION, WaiverError, verification_waive
@@ -51,7 +52,7 @@ def _respond(
         notice=message,
         notice_ok=ok,
         revealed=revealed,
-        document_form=document_form,
+        bound_forms={Method.DOCUMENT: document_form} if document_form is not None else None,
     )
     return render(request, "verification/_panel.html", context)
 

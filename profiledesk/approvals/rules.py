@@ -26,7 +26,9 @@ from profiledesk.accounts.models import User
 from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.models import Policy
 from profiledesk.tickets.models import ChangeItem, RiskLevel, State, Ticket, TicketEvent
-from verification.models import Attempt, DocumentCheck, Method, Purpose, Result, Waiver
+from verification.methods import label as method_label
+from verification.methods import method
+from verification.models import Attempt, DocumentCheck, Purpose, Result, Waiver
 from verification.status import achieved_level, progress, validity, verification_missing
 from verification.waivers import waiver_standing
 
@@ -331,14 +333,18 @@ def verification_snapshot(ticket: Ticket, *, now: dt.datetime | None = None) -> 
             at__gt=now - validity(),
             at__lte=now,
         )
-        .select_related("staff")
+        .select_related("staff", "challenge__email", "challenge__phone")
         .order_by("at", "id")
     )
     by_method: dict[str, dict[str, Any]] = {}
     for attempt in passes:  # the newest pass of each method
+        plugin = method(attempt.method)
         by_method[attempt.method] = {
             "method": attempt.method,
-            "label": str(Method(attempt.method).label),
+            "label": method_label(attempt.method),
+            # What the approver weighs: the evidence (masked, ids) and what it proves.
+            "evidence": plugin.evidence(attempt) if plugin is not None else "",
+            "proves": str(plugin.proves) if plugin is not None else "",
             "at": attempt.at.isoformat(),
             "by": str(attempt.staff) if attempt.staff else "",
         }

@@ -7,23 +7,29 @@ from django.utils.translation import gettext as _
 
 from profiledesk.dashboards.models import Metric
 from profiledesk.dashboards.panels import Panel, Point, Scope, Series
-from verification.models import Result
+from verification.methods import label, methods
+from verification.models import Method, Result
 
 from .common import empty, rate, read, timeline
 
-# The methods in the order the wizard offers them; a provider's method follows.
-ORDER = ("otp_email", "otp_sms", "otp", "questions", "document")
+
+def method_order() -> list[str]:
+    """The panel's keys for the registered methods, in the wizard's order: a code by
+    e-mail and by SMS apart (dashboards.build.method_key), then the rest by their code."""
+    keys: list[str] = []
+    for plugin in methods():
+        if plugin.code == Method.OTP:
+            keys += ["otp_email", "otp_sms"]
+        keys.append(plugin.code)
+    return keys
 
 
 def method_label(key: str) -> str:
-    labels = {
-        "otp_email": _("Code by e-mail"),
-        "otp_sms": _("Code by SMS"),
-        "otp": _("One-time code"),
-        "questions": _("Security questions"),
-        "document": _("Identity document"),
-    }
-    return labels.get(key, key.replace("_", " ").capitalize())
+    """A key's name: the registry's label; a method no longer registered by its code."""
+    by_channel = {"otp_email": _("Code by e-mail"), "otp_sms": _("Code by SMS")}
+    if key in by_channel:
+        return by_channel[key]
+    return label(key)
 
 
 def verification_by_method(scope: Scope) -> Panel:
@@ -37,13 +43,17 @@ def verification_by_method(scope: Scope) -> Panel:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for figure in figures:
         counts[figure.key1][figure.key2] += figure.count
-    methods = [m for m in ORDER if m in counts] + sorted(m for m in counts if m not in ORDER)
+    # Every registered method, with none recorded too (a method the floor never uses shows
+    # as such), then any key no method answers to any more.
+    order = method_order()
+    shown = [m for m in order if m in counts or m != Method.OTP] + sorted(
+        m for m in counts if m not in order
+    )
     series = tuple(
         Series(
             name=name,
             points=tuple(
-                Point(label=method_label(method), value=counts[method][result])
-                for method in methods
+                Point(label=method_label(method), value=counts[method][result]) for method in shown
             ),
         )
         for result, name in ((Result.PASSED, _("Passed")), (Result.FAILED, _("Failed")))
@@ -59,7 +69,7 @@ def verification_by_method(scope: Scope) -> Panel:
                 counts[method][Result.PASSED] + counts[method][Result.FAILED],
             ),
         )
-        for method in methods
+        for method in shown
     )
     failed = sum(c[Result.FAILED] for c in counts.values())
     total = failed + sum(c[Result.PASSED] for c in counts.values())
