@@ -153,10 +153,11 @@ class ChangeRequestCreate(ApiView):
         description=(
             "Opens a ticket on the desk. Every request needs an `Idempotency-Key`: a retry "
             "with the same key and the same body returns the ticket the first request made "
-            "(200) instead of opening another — an `assertion` in it is not checked or spent "
-            "again —; the same key with a different body is refused (422). Keys are scoped to your client and remembered for 7 days (the "
-            "desk's API_IDEMPOTENCY_DAYS): a retry after that opens a new ticket. The "
-            "customer's identity is verified by the desk before anything changes."
+            "(200) instead of opening another (an `assertion` in it is not checked or spent "
+            "again); the same key with a different body is refused (422). Keys are scoped "
+            "to your client and remembered for 7 days (the desk's API_IDEMPOTENCY_DAYS): a "
+            "retry after that opens a new ticket. The customer's identity is verified by the "
+            "desk before anything changes, or by your app's signed `assertion` (docs/api.md)."
         ),
         parameters=[
             OpenApiParameter(

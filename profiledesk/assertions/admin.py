@@ -26,7 +26,7 @@ class AppKeyForm(forms.ModelForm):
         fields = ["client", "issuer", "kid", "algorithm", "public_key", "is_active"]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         pem, algorithm = cleaned.get("public_key"), cleaned.get("algorithm")
         if pem and algorithm and "public_key" in self.fields:
             try:

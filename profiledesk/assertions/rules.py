@@ -68,9 +68,7 @@ def level_for(amr: Iterable[str], levels: Mapping[str, int]) -> int:
     """The level an assertion's `amr` reaches: the highest entry whose methods were all
     used. Methods the mapping does not name add nothing; none known: 0 (no evidence)."""
     used = frozenset(amr)
-    return max(
-        (level for entry, level in levels.items() if _method_set(entry) <= used), default=0
-    )
+    return max((level for entry, level in levels.items() if _method_set(entry) <= used), default=0)
 
 
 def public_key_load(pem: str, algorithm: str) -> Any:

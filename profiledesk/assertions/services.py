@@ -136,11 +136,15 @@ def _key(*, client: Client, token: str, header: dict[str, Any]) -> AppKey:
 
 
 _CLAIM_ERRORS: list[tuple[type[jwt.InvalidTokenError], str, Any, int]] = [
-    (jwt.InvalidSignatureError, "bad_signature", _lazy("The assertion's signature is not valid."), 401),
+    (jwt.InvalidSignatureError, "bad_signature",
+     _lazy("The assertion's signature is not valid."), 401),
     (jwt.ExpiredSignatureError, "expired", _lazy("The assertion has expired (exp)."), 400),
-    (jwt.InvalidAudienceError, "wrong_audience", _lazy("The assertion is not meant for this desk (aud)."), 400),
-    (jwt.InvalidIssuerError, "wrong_issuer", _lazy("The assertion's issuer is not the key's (iss)."), 400),
-    (jwt.ImmatureSignatureError, "not_yet_valid", _lazy("The assertion is not valid yet (iat, nbf)."), 400),
+    (jwt.InvalidAudienceError, "wrong_audience",
+     _lazy("The assertion is not meant for this desk (aud)."), 400),
+    (jwt.InvalidIssuerError, "wrong_issuer",
+     _lazy("The assertion's issuer is not the key's (iss)."), 400),
+    (jwt.ImmatureSignatureError, "not_yet_valid",
+     _lazy("The assertion is not valid yet (iat, nbf)."), 400),
 ]  # fmt: skip
 
 
@@ -187,7 +191,7 @@ def _times(claims: dict[str, Any], now: dt.datetime) -> tuple[dt.datetime, dt.da
     if expires - issued > _seconds("ASSERTION_MAX_LIFETIME_SECONDS"):
         raise _refuse(
             "too_long_lived",
-            _("The assertion lives longer than %(n)d seconds (exp − iat).")
+            _("The assertion lives longer than %(n)d seconds (exp - iat).")
             % {"n": settings.ASSERTION_MAX_LIFETIME_SECONDS},
         )
     if now - issued > _seconds("ASSERTION_MAX_AGE_SECONDS") + leeway:
@@ -214,13 +218,17 @@ def _amr(value: Any) -> tuple[str, ...]:
         or not all(isinstance(m, str) and 0 < len(m) <= 32 for m in value)
     ):
         raise _refuse(
-            "invalid_claim", _("amr must list how the customer signed in, e.g. [\"pwd\", \"otp\"].")
+            "invalid_claim", _('amr must list how the customer signed in, e.g. ["pwd", "otp"].')
         )
     return tuple(sorted(set(value)))
 
 
 def _jti(value: Any) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= JTI_MAX_LENGTH or not value.isprintable():
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= JTI_MAX_LENGTH
+        or not value.isprintable()
+    ):
         raise _refuse("invalid_claim", _("jti must be a unique string of at most 128 characters."))
     return value
 
@@ -431,7 +439,5 @@ def level_policy_save(
 
 def used_assertions_purge(*, now: dt.datetime | None = None) -> int:
     """Forget the `jti`s of expired assertions (an expired one is refused anyway)."""
-    deleted, _detail = UsedAssertion.objects.filter(
-        expires_at__lt=now or timezone.now()
-    ).delete()
+    deleted, _detail = UsedAssertion.objects.filter(expires_at__lt=now or timezone.now()).delete()
     return deleted

@@ -496,7 +496,7 @@ CELERY_BEAT_SCHEDULE["api-idempotency-purge"] = {
 ASSERTION_AUDIENCE = env("ASSERTION_AUDIENCE", "profiledesk")
 ASSERTION_MAX_LIFETIME_SECONDS = int(env("ASSERTION_MAX_LIFETIME_SECONDS", "600"))  # exp - iat
 ASSERTION_MAX_AGE_SECONDS = int(env("ASSERTION_MAX_AGE_SECONDS", "300"))  # now - iat
-ASSERTION_MAX_AUTH_AGE_SECONDS = int(env("ASSERTION_MAX_AUTH_AGE_SECONDS", "900"))  # now - auth_time
+ASSERTION_MAX_AUTH_AGE_SECONDS = int(env("ASSERTION_MAX_AUTH_AGE_SECONDS", "900"))  # - auth_time
 ASSERTION_LEEWAY_SECONDS = int(env("ASSERTION_LEEWAY_SECONDS", "30"))  # clock skew
 CELERY_BEAT_SCHEDULE["assertions-used-purge"] = {
     "task": "assertions.used_purge",

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from django.conf import settings
 
 from profiledesk.assertions.services import app_key_register
+from tests.api.conftest import api, northwind_key  # noqa: F401  (the API's fixtures)
 
 ISSUER = "https://app.northwind.example"
 

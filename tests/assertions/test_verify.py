@@ -169,9 +169,18 @@ def test_garbage_is_malformed_not_a_500(northwind, customer, garbage):
 
 @pytest.mark.parametrize(
     ("amr", "level"),
-    [(["pwd"], 1), (["otp"], 1), (["pwd", "otp"], 2), (["hwk"], 2), (["mfa"], 2), (["pwd", "face"], 1)],
+    [
+        (["pwd"], 1),
+        (["otp"], 1),
+        (["pwd", "otp"], 2),
+        (["hwk"], 2),
+        (["mfa"], 2),
+        (["pwd", "face"], 1),
+    ],
 )
-def test_the_level_is_the_default_policys_for_the_methods_used(northwind, customer, app, amr, level):
+def test_the_level_is_the_default_policys_for_the_methods_used(
+    northwind, customer, app, amr, level
+):
     verified = assertion_verify(
         client=northwind, token=app.token(customer, amr=amr), customer_number=customer.number
     )
@@ -199,6 +208,9 @@ def test_each_asymmetric_algorithm_is_accepted(northwind, customer, algorithm):
 
 # --- hypothesis: any change to a valid assertion's claims is refused, never a 500 ---------
 
+# The fixtures (client, customer, registered key) hold for every example; each example
+# signs a fresh jti, so nothing an example spends is seen by the next.
+FIXTURES_OK = [HealthCheck.function_scoped_fixture]
 MUTATIONS = {
     "iss": st.sampled_from(["", "https://evil.example", 5, None]),
     "aud": st.sampled_from(["", "other", ["other"], 7, None]),
@@ -211,7 +223,9 @@ MUTATIONS = {
 }
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_a_mutated_claim_is_refused_with_a_reason(northwind, customer, app, data):
     claim = data.draw(st.sampled_from(sorted(MUTATIONS)))
@@ -227,7 +241,9 @@ def test_a_mutated_claim_is_refused_with_a_reason(northwind, customer, app, data
     assert not UsedAssertion.objects.filter(jti=claims.get("jti")).exists()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(position=st.integers(min_value=0), flip=st.integers(min_value=1, max_value=255))
 def test_any_byte_changed_in_a_token_is_refused(northwind, customer, app, position, flip):
     token = app.token(customer)

@@ -6,60 +6,148 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('clients', '0003_client_brand_colour'),
+        ("clients", "0003_client_brand_colour"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LevelPolicy',
+            name="LevelPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('levels', models.JSONField(verbose_name='levels by sign-in method')),
-                ('updated_at', models.DateTimeField(editable=False, verbose_name='updated')),
-                ('client', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='assertion_policy', to='clients.client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("levels", models.JSONField(verbose_name="levels by sign-in method")),
+                ("updated_at", models.DateTimeField(editable=False, verbose_name="updated")),
+                (
+                    "client",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assertion_policy",
+                        to="clients.client",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'client app assertion policy',
-                'verbose_name_plural': 'client app assertion policies',
+                "verbose_name": "client app assertion policy",
+                "verbose_name_plural": "client app assertion policies",
             },
         ),
         migrations.CreateModel(
-            name='AppKey',
+            name="AppKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('issuer', models.CharField(help_text="The `iss` the client's app puts in its assertions, e.g. its base URL.", max_length=200, verbose_name='issuer (iss)')),
-                ('kid', models.CharField(help_text="The `kid` in the assertion's header.", max_length=64, verbose_name='key id (kid)')),
-                ('algorithm', models.CharField(choices=[('ES256', 'ES256 (ECDSA P-256, SHA-256)'), ('RS256', 'RS256 (RSA, SHA-256, at least 2048 bits)'), ('EdDSA', 'EdDSA (Ed25519)')], max_length=8, verbose_name='algorithm')),
-                ('public_key', models.TextField(help_text='-----BEGIN PUBLIC KEY-----… Never a private key or a shared secret.', verbose_name='public key (PEM)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(editable=False, verbose_name='registered')),
-                ('revoked_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='revoked')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assertion_keys', to='clients.client')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "issuer",
+                    models.CharField(
+                        help_text="The `iss` the client's app puts in its assertions, e.g. its base URL.",
+                        max_length=200,
+                        verbose_name="issuer (iss)",
+                    ),
+                ),
+                (
+                    "kid",
+                    models.CharField(
+                        help_text="The `kid` in the assertion's header.",
+                        max_length=64,
+                        verbose_name="key id (kid)",
+                    ),
+                ),
+                (
+                    "algorithm",
+                    models.CharField(
+                        choices=[
+                            ("ES256", "ES256 (ECDSA P-256, SHA-256)"),
+                            ("RS256", "RS256 (RSA, SHA-256, at least 2048 bits)"),
+                            ("EdDSA", "EdDSA (Ed25519)"),
+                        ],
+                        max_length=8,
+                        verbose_name="algorithm",
+                    ),
+                ),
+                (
+                    "public_key",
+                    models.TextField(
+                        help_text="-----BEGIN PUBLIC KEY-----… Never a private key or a shared secret.",
+                        verbose_name="public key (PEM)",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(editable=False, verbose_name="registered")),
+                (
+                    "revoked_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="revoked"
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assertion_keys",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'client app signing key',
-                'ordering': ['client', 'issuer', 'kid'],
-                'constraints': [models.UniqueConstraint(fields=('client', 'issuer', 'kid'), name='assertion_key_unique_client_iss_kid')],
+                "verbose_name": "client app signing key",
+                "ordering": ["client", "issuer", "kid"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("client", "issuer", "kid"),
+                        name="assertion_key_unique_client_iss_kid",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='UsedAssertion',
+            name="UsedAssertion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('jti', models.CharField(max_length=128)),
-                ('used_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='clients.client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("jti", models.CharField(max_length=128)),
+                ("used_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="clients.client",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['expires_at'], name='assertion_jti_expires')],
-                'constraints': [models.UniqueConstraint(fields=('client', 'jti'), name='assertion_jti_unique_client')],
+                "indexes": [models.Index(fields=["expires_at"], name="assertion_jti_expires")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("client", "jti"), name="assertion_jti_unique_client"
+                    )
+                ],
             },
         ),
     ]
