@@ -106,7 +106,6 @@ def assertion_refused(request: Request, *, api_key: ApiKey, refusal: AssertionRe
     assertion_refusal_record(
         client=api_key.client,
         refusal=refusal,
-        token=request.data.get("assertion") or "",
         api_key_prefix=api_key.prefix,
         request=request._request,
     )

@@ -52,6 +52,8 @@ class AssertionRefused(Exception):
         super().__init__(message)
         self.reason = reason
         self.status = status
+        # The (unverified) header's alg and kid, for the audit event; never the token.
+        self.header: dict[str, str] = {}
 
 
 def _refuse(reason: str, message: str, *, status: int = 400) -> AssertionRefused:
@@ -233,11 +235,27 @@ def _jti(value: Any) -> str:
     return value
 
 
-@transaction.atomic
+def _header_hint(token: str) -> dict[str, str]:
+    try:
+        header = jwt.get_unverified_header(token)
+    except (jwt.InvalidTokenError, TypeError, AttributeError):
+        return {}
+    return {"alg": str(header.get("alg", ""))[:16], "kid": str(header.get("kid", ""))[:64]}
+
+
 def assertion_verify(
     *, client: Client, token: str, customer_number: str | None
 ) -> VerifiedAssertion:
     """The assertion, checked and its `jti` spent; AssertionRefused saying why not."""
+    try:
+        return _verify(client=client, token=token, customer_number=customer_number)
+    except AssertionRefused as refusal:
+        refusal.header = _header_hint(token)
+        raise
+
+
+@transaction.atomic
+def _verify(*, client: Client, token: str, customer_number: str | None) -> VerifiedAssertion:
     header = _header(token)
     key = _key(client=client, token=token, header=header)
     claims = _claims(token=token, key=key)
@@ -342,24 +360,14 @@ def assertion_refusal_record(
     *,
     client: Client,
     refusal: AssertionRefused,
-    token: str,
     api_key_prefix: str = "",
     request: HttpRequest | None = None,
 ) -> None:
     """Audit a refused assertion: the reason and what names the key, never the token."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except (jwt.InvalidTokenError, TypeError, AttributeError):
-        header = {}
     audit_record(
         action="verification.assertion_refused",
         client=client,
-        data={
-            "reason": refusal.reason,
-            "alg": str(header.get("alg", ""))[:16],
-            "kid": str(header.get("kid", ""))[:64],
-            "api_key": api_key_prefix,
-        },
+        data={"reason": refusal.reason, **refusal.header, "api_key": api_key_prefix},
         request=request,
     )
 

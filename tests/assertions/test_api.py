@@ -96,6 +96,8 @@ def test_a_forged_assertion_is_401_and_opens_nothing(api, customer, app):
     forged = sign(claims_for(customer), private_key("ES256"), kid="k1")
     body = _refused(api, customer, forged, status=401, reason="bad_signature")
     assert body["detail"]
+    event = AuditEvent.objects.get(action="verification.assertion_refused")
+    assert (event.data["alg"], event.data["kid"], event.client.slug) == ("ES256", "k1", "northwind")
 
 
 @pytest.mark.parametrize(
