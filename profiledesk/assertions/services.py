@@ -39,6 +39,8 @@ from .rules import DEFAULT_LEVELS, level_for, levels_clean, public_key_load, pub
 METHOD_CODE = "assertion"
 TOKEN_MAX_LENGTH = 8192
 JTI_MAX_LENGTH = 128
+KID_MAX_LENGTH = 64  # AppKey.kid
+ISSUER_MAX_LENGTH = 200  # AppKey.issuer
 AMR_MAX_ITEMS = 10
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "jti", "auth_time", "amr"]
 
@@ -92,6 +94,12 @@ def levels_of(client: Client) -> dict[str, int]:
 # --- checking --------------------------------------------------------------------------
 
 
+def _printable(value: Any, max_length: int) -> bool:
+    """A non-empty printable string that fits its column: what may reach a query (a NUL
+    would be a database error, not a refusal)."""
+    return isinstance(value, str) and 0 < len(value) <= max_length and value.isprintable()
+
+
 def _header(token: str) -> dict[str, Any]:
     if not isinstance(token, str) or not token or len(token) > TOKEN_MAX_LENGTH:
         raise _refuse("malformed", _("The assertion is not a signed JWT."))
@@ -107,7 +115,7 @@ def _header(token: str) -> dict[str, Any]:
             _("Sign assertions with ES256, RS256 or EdDSA; no other algorithm is accepted."),
             status=401,
         )
-    if not isinstance(header.get("kid"), str) or not header["kid"]:
+    if not _printable(header.get("kid"), KID_MAX_LENGTH):
         raise _refuse("unknown_key", _("The assertion's header names no key (kid)."), status=401)
     return header
 
@@ -119,8 +127,10 @@ def _key(*, client: Client, token: str, header: dict[str, Any]) -> AppKey:
     except jwt.InvalidTokenError:
         raise _refuse("malformed", _("The assertion is not a signed JWT.")) from None
     issuer = unverified.get("iss")
-    if not isinstance(issuer, str) or not issuer:
-        raise _refuse("missing_claim", _("The assertion has no issuer (iss)."))
+    if "iss" not in unverified:
+        raise _refuse("missing_claim", _("The assertion lacks the iss claim."))
+    if not _printable(issuer, ISSUER_MAX_LENGTH):
+        raise _refuse("invalid_claim", _("iss must be a string of at most 200 characters."))
     key = AppKey.objects.usable().filter(client=client, issuer=issuer, kid=header["kid"]).first()
     if key is None:
         raise _refuse(

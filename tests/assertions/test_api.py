@@ -1,15 +1,17 @@
 """POST /api/v1/change-requests/ with an app assertion: accepted, it is the customer's
 verification evidence; refused, nothing is opened and the refusal is audited."""
 
+import threading
 import time
 
 import pytest
+from django.db import connection
 
 from audit.models import AuditEvent
 from profiledesk.api.models import IdempotencyRecord
 from profiledesk.assertions.models import UsedAssertion
 from profiledesk.tickets.models import State, Ticket
-from tests.api.conftest import email_change, submit
+from tests.api.conftest import bearer, email_change, submit
 from tests.assertions.conftest import AppSigner, claims_for, private_key, sign
 from tests.factories import complete_customer
 from verification.methods import level_of, method
@@ -191,3 +193,52 @@ def test_an_assertion_that_is_not_a_string_is_a_shape_error(api, customer, value
     response = submit(api, email_change(customer, assertion=value))
     assert response.status_code == 400 and "assertion" in response.json()
     assert not Ticket.objects.exists()
+
+
+def _at_once(raw_key: str, bodies_and_keys) -> list:
+    """Send the requests at the same moment, each on its own connection."""
+    barrier = threading.Barrier(len(bodies_and_keys))
+    responses = []
+
+    def send(body, key):
+        try:
+            barrier.wait()
+            responses.append(submit(bearer(raw_key), body, key=key))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=pair) for pair in bodies_and_keys]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return responses
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_assertion_in_two_simultaneous_requests_verifies_only_one(northwind_key, customer):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks (tests/with_services.sh)")
+    token = AppSigner(customer.client).token(customer)
+    responses = _at_once(
+        northwind_key[1],
+        [
+            (email_change(customer, assertion=token), "race-a"),
+            (email_change(customer, "other@example.com", assertion=token), "race-b"),
+        ],
+    )
+    assert sorted(r.status_code for r in responses) == [201, 400]
+    refused = next(r for r in responses if r.status_code == 400)
+    assert refused.json()["reason"] == "replayed"
+    assert Ticket.objects.count() == 1 and Attempt.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_racing_the_first_request_is_the_same_request(northwind_key, customer):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks (tests/with_services.sh)")
+    body = email_change(customer, assertion=AppSigner(customer.client).token(customer))
+    responses = _at_once(northwind_key[1], [(body, "same-key"), (body, "same-key")])
+    assert sorted(r.status_code for r in responses) == [200, 201]
+    assert len({r.json()["reference"] for r in responses}) == 1
+    assert Attempt.objects.count() == 1
