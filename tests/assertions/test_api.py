@@ -12,7 +12,7 @@ from profiledesk.api.models import IdempotencyRecord
 from profiledesk.assertions.models import UsedAssertion
 from profiledesk.tickets.models import State, Ticket
 from tests.api.conftest import bearer, email_change, submit
-from tests.assertions.conftest import AppSigner, claims_for, private_key, sign
+from tests.assertions.keys import AppSigner, claims_for, private_key, sign
 from tests.factories import complete_customer
 from verification.methods import level_of, method
 from verification.models import Attempt

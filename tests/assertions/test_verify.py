@@ -18,7 +18,7 @@ from profiledesk.assertions.services import (
     assertion_verify,
     level_policy_save,
 )
-from tests.assertions.conftest import AppSigner, claims_for, private_key, public_pem, sign
+from tests.assertions.keys import AppSigner, claims_for, private_key, public_pem, sign
 from tests.factories import complete_customer
 
 pytestmark = pytest.mark.django_db
