@@ -1,18 +1,23 @@
 """POST /api/v1/change-requests/ with an app assertion: accepted, it is the customer's
 verification evidence; refused, nothing is opened and the refusal is audited."""
 
+import importlib.util
 import threading
 import time
+from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings as django_settings
 from django.db import connection
 
 from audit.models import AuditEvent
 from profiledesk.api.models import IdempotencyRecord
 from profiledesk.assertions.models import UsedAssertion
+from profiledesk.assertions.services import app_key_register
 from profiledesk.tickets.models import State, Ticket
 from tests.api.conftest import bearer, email_change, submit
-from tests.assertions.keys import AppSigner, claims_for, private_key, sign
+from tests.assertions.keys import AppSigner, claims_for, private_key, public_pem, sign
 from tests.factories import complete_customer
 from verification.methods import level_of, method
 from verification.models import Attempt
@@ -242,3 +247,37 @@ def test_a_retry_racing_the_first_request_is_the_same_request(northwind_key, cus
     assert sorted(r.status_code for r in responses) == [200, 201]
     assert len({r.json()["reference"] for r in responses}) == 1
     assert Attempt.objects.count() == 1
+
+
+def test_the_documented_example_signs_an_assertion_the_desk_accepts(api, northwind, customer):
+    spec = importlib.util.spec_from_file_location(
+        "app_assertion", Path(django_settings.BASE_DIR) / "docs" / "examples" / "app_assertion.py"
+    )
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    key = private_key("EdDSA")
+    # The desk's side: the public key, registered by the client's admin.
+    app_key_register(
+        client=northwind,
+        issuer="https://app.example.com",
+        kid="2026-01",
+        algorithm="EdDSA",
+        public_key=public_pem(key),
+        by=None,
+    )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    token = example.sign_assertion(
+        pem,
+        issuer="https://app.example.com",
+        kid="2026-01",
+        audience=django_settings.ASSERTION_AUDIENCE,
+        customer_number=customer.number,
+        amr=["hwk"],
+        auth_time=int(time.time()) - 30,
+        algorithm="EdDSA",
+    )
+    response = submit(api, email_change(customer, assertion=token))
+    assert response.status_code == 201, response.json()
+    assert Attempt.objects.get().detail["level"] == 2
