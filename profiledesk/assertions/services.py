@@ -115,6 +115,11 @@ def _header(token: str) -> dict[str, Any]:
             _("Sign assertions with ES256, RS256 or EdDSA; no other algorithm is accepted."),
             status=401,
         )
+    # A plain compact JWS only: no critical extension (RFC 7515 §4.1.11), no unencoded
+    # payload (RFC 7797's b64). Keys named in the header (jwk, jku, x5u, x5c) are never
+    # used: the key is the one the client registered.
+    if "crit" in header or "b64" in header:
+        raise _refuse("malformed", _("The assertion uses a header extension (crit, b64)."))
     if not _printable(header.get("kid"), KID_MAX_LENGTH):
         raise _refuse("unknown_key", _("The assertion's header names no key (kid)."), status=401)
     return header

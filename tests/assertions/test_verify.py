@@ -71,6 +71,22 @@ def test_hs256_with_the_public_key_as_the_secret_is_refused(northwind, customer,
     assert refused(northwind, token, customer).reason == "algorithm_refused"
 
 
+def test_a_key_embedded_in_the_header_is_never_used(northwind, customer, app):
+    # The attacker signs with their own key and hands it over in the header (jwk / jku).
+    attacker = private_key("ES256")
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(attacker.public_key()))
+    headers = {"jwk": jwk, "jku": "https://evil.example/keys.json"}
+    token = sign(claims_for(customer), attacker, kid="k1", headers=headers)
+    assert refused(northwind, token, customer).reason == "bad_signature"
+
+
+@pytest.mark.parametrize("extension", [{"crit": ["exp"]}, {"crit": ["b64"], "b64": False}])
+def test_header_extensions_are_refused(northwind, customer, app, extension):
+    header = b64({"alg": "ES256", "kid": "k1", **extension})
+    token = f"{header}.{b64(claims_for(customer))}.c2ln"
+    assert refused(northwind, token, customer).reason == "malformed"
+
+
 def test_a_key_registered_for_another_algorithm_is_not_used_with_this_one(northwind, customer):
     rsa_app = AppSigner(northwind, algorithm="RS256", kid="r1")
     token = sign(claims_for(customer), private_key("ES256"), algorithm="ES256", kid="r1")
