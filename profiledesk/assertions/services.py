@@ -350,7 +350,9 @@ def assertion_record(*, ticket: Ticket, assertion: VerifiedAssertion) -> Attempt
         purpose=Purpose.IDENTITY,
         result=Result.PASSED,
         staff=None,
-        at=timezone.now(),
+        # The evidence is as old as the sign-in it vouches for: its validity on the ticket
+        # (VERIFICATION_VALID_MINUTES) runs from then, not from when the request arrived.
+        at=min(assertion.auth_time, timezone.now()),
         detail=detail,
     )
     audit_record(

@@ -56,6 +56,8 @@ def test_an_accepted_assertion_is_evidence_at_the_mapped_level(
     )
     assert attempt.detail["level"] == 2 and attempt.detail["kid"] == "k1"
     assert attempt.detail["amr"] == ["otp", "pwd"]
+    # Valid on the ticket from the sign-in it vouches for, not from the request.
+    assert attempt.at.timestamp() == pytest.approx(time.time() - 60, abs=5)
     # The evidence never holds the token, nor its signature.
     signature = token.split(".")[2]
     assert token not in str(attempt.detail) and signature not in str(attempt.detail)
