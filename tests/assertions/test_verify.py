@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from profiledesk.assertions.models import UsedAssertion
+from profiledesk.assertions.models import AppKey, UsedAssertion
 from profiledesk.assertions.services import (
     AssertionRefused,
     app_key_revoke,
@@ -106,6 +106,13 @@ def test_an_unknown_or_revoked_key_is_refused(northwind, customer, app):
     assert refused(northwind, other_kid, customer).reason == "unknown_key"
     app_key_revoke(key=app.registered, by=None)
     assert refused(northwind, app.token(customer), customer).reason == "unknown_key"
+
+
+def test_a_key_switched_off_signs_nothing_until_switched_on(northwind, customer, app):
+    AppKey.objects.filter(pk=app.registered.pk).update(is_active=False)
+    assert refused(northwind, app.token(customer), customer).reason == "unknown_key"
+    AppKey.objects.filter(pk=app.registered.pk).update(is_active=True)
+    assertion_verify(client=northwind, token=app.token(customer), customer_number=customer.number)
 
 
 def test_an_expired_assertion_is_refused(northwind, customer, app):
