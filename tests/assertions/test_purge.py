@@ -8,6 +8,7 @@ from django.utils import timezone
 from profiledesk.assertions.models import UsedAssertion
 from profiledesk.assertions.services import AssertionRefused, assertion_verify
 from profiledesk.assertions.tasks import used_purge
+from profiledesk.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 
@@ -28,3 +29,9 @@ def test_the_purge_forgets_only_expired_ones(northwind):
         )
     assert used_purge() == 1
     assert list(UsedAssertion.objects.values_list("jti", flat=True)) == ["live"]
+
+
+def test_the_purge_runs_hourly_from_beat(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["assertions-used-purge"]
+    assert entry == {"task": "assertions.used_purge", "schedule": 3600.0}
+    assert entry["task"] in celery_app.tasks
