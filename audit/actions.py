@@ -49,6 +49,8 @@ ACTION_GROUPS: dict[Promise, tuple[str, ...]] = {
         "verification.document_passed",
         "verification.document_failed",
         "verification.locked",
+        "verification.assertion_passed",
+        "verification.assertion_refused",
     ),
     _("Approvals"): (
         "approval.submitted",
@@ -64,6 +66,10 @@ ACTION_GROUPS: dict[Promise, tuple[str, ...]] = {
         "connectors.event_fetch_refused",
         "api_key.created",
         "api_key.revoked",
+        "assertion_key.registered",
+        "assertion_key.changed",
+        "assertion_key.revoked",
+        "assertion_policy.changed",
     ),
     _("Customer portal"): (
         "portal.code_requested",

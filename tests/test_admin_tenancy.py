@@ -28,12 +28,15 @@ from profiledesk.accounts.models import StaffSession, User
 from profiledesk.accounts.roles import Role
 from profiledesk.api.keys import api_key_create
 from profiledesk.api.models import ApiKey
+from profiledesk.assertions.models import AppKey, LevelPolicy
+from profiledesk.assertions.services import app_key_register, level_policy_save
 from profiledesk.clients.admin_scoping import ClientScopedAdmin, ClientScopedInline
 from profiledesk.clients.models import Client, Membership
 from profiledesk.connectors.models import Connector, Delivery
 from profiledesk.messaging.models import Message
 from profiledesk.policies.defaults import policies_ensure_defaults
 from profiledesk.policies.models import BusinessHours, Holiday, Policy
+from tests.assertions.keys import private_key, public_pem
 from tests.conftest import make_staff, signed_in
 from tests.connectors.helpers import connector_for, delivery_for
 from tests.factories import ClientFactory, MembershipFactory, TicketFactory, complete_customer
@@ -99,6 +102,14 @@ def one_of_each(client, staff) -> dict:
         created_at=now,
     )
     api_key, _raw = api_key_create(client=client, name=f"{client.name} app", by=None)
+    app_key = app_key_register(
+        client=client,
+        issuer=f"https://app.{slug}.example",
+        kid=f"{slug}-k1",
+        algorithm="ES256",
+        public_key=public_pem(private_key("ES256")),
+        by=None,
+    )
     sign_in = {"username": staff.username, "user_agent": "ua", "http_accept": "*/*"}
     objects = {
         Client: client,
@@ -112,6 +123,8 @@ def one_of_each(client, staff) -> dict:
         BusinessHours: BusinessHours.objects.filter(client=client).first(),
         Holiday: Holiday.objects.create(client=client, date=dt.date(2026, 6, 24), name="Midsummer"),
         ApiKey: api_key,
+        AppKey: app_key,
+        LevelPolicy: level_policy_save(client=client, levels={"pwd": 1}, by=None),
         Message: message,
         Connector: connector_for(client, url=f"https://crm.{slug}.example/hook", name="CRM 2"),
         Delivery: delivery,

@@ -95,6 +95,14 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "connectors.add_connector",
         "connectors.change_connector",
         "connectors.view_delivery",
+        # Client apps' assertion signing keys (public keys; registered and revoked, never
+        # deleted) and how much an app sign-in proves, audited (profiledesk/assertions).
+        "assertions.view_appkey",
+        "assertions.add_appkey",
+        "assertions.change_appkey",
+        "assertions.view_levelpolicy",
+        "assertions.add_levelpolicy",
+        "assertions.change_levelpolicy",
     ],
 }
 

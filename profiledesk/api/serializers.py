@@ -295,6 +295,23 @@ class ChangeRequestCreateSerializer(StrictSerializer):
         validators=[_validator(validators.validate_no_invisible)],
     )
 
+    # Checked by profiledesk.assertions (signature, claims, single use) once the request's
+    # shape is known good; here only its JSON type and size.
+    assertion = Text(
+        required=False,
+        allow_null=True,
+        max_length=8192,
+        default=None,
+        help_text=_(
+            "Optional: a JWT your app signed (ES256, RS256 or EdDSA, with a key registered "
+            "with the desk) saying this customer just signed in there — iss, aud, sub (the "
+            "customer number), amr, auth_time, iat, exp (at most 10 minutes after iat) and a "
+            "single-use jti. Accepted, it is the customer's verification evidence at the "
+            "level your client's policy gives its amr; refused, no ticket is opened (400 or "
+            "401 with a `reason`). See docs/api.md."
+        ),
+    )
+
     def validate_customer(self, value):
         if value in (None, ""):
             return None
@@ -328,6 +345,9 @@ class ChangeRequestStatusSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
+    reason = serializers.CharField(
+        required=False, help_text=_("Why an assertion was refused, such as bad_signature.")
+    )
 
 
 @extend_schema_field({"type": "array", "items": {"type": "string"}})
@@ -362,6 +382,10 @@ class ValidationErrorSerializer(serializers.Serializer):
     summary = _Messages(required=False)
     comment = _Messages(required=False)
     changes = _ChangesMessages(required=False)
+    assertion = _Messages(required=False)
+    reason = serializers.CharField(
+        required=False, help_text=_("Why an assertion was refused, such as expired or replayed.")
+    )
 
 
 # --- Thin events (docs/webhooks.md): what a thin connector's receiver fetches --------------

@@ -19,6 +19,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from profiledesk.assertions.services import assertion_record, assertion_verify
 from profiledesk.clients.models import Client
 from profiledesk.intake.capture import drafts_for
 from profiledesk.policies.categories import Category
@@ -80,7 +81,8 @@ def change_request_submit(
     (api/changes.py `capture_form`).
 
     Raises Django's ValidationError when capture finds nothing to change (the values are
-    what the profile already holds); the transaction, and so the key, is rolled back."""
+    what the profile already holds), AssertionRefused when `data["assertion"]` is not
+    accepted; the transaction, and so the key, is rolled back."""
     client = api_key.client
     try:
         with transaction.atomic():
@@ -97,6 +99,15 @@ def change_request_submit(
         return _replay(record, fingerprint)
     category = data["category"]
     customer = data.get("customer")
+    # The app's assertion is checked and its jti spent in this transaction: refused, it
+    # rolls back the key and opens nothing; a ticket that fails to open gives the jti back.
+    assertion = None
+    if data.get("assertion") is not None:
+        assertion = assertion_verify(
+            client=client,
+            token=data["assertion"],
+            customer_number=customer.number if customer is not None else None,
+        )
     ticket = ticket_create(
         client=client,
         channel=data["channel"],
@@ -118,6 +129,8 @@ def change_request_submit(
         target=ticket,
         data={"reference": ticket.reference, "api_key": api_key.prefix, "key_name": api_key.name},
     )
+    if assertion is not None:
+        assertion_record(ticket=ticket, assertion=assertion)
     return Submission(ticket=ticket, created=True)
 
 

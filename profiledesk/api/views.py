@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from profiledesk.accounts.access import public
+from profiledesk.assertions.services import AssertionRefused, assertion_refusal_record
 from profiledesk.connectors.thin import FetchRefused, thin_event_fetch
 from profiledesk.tickets.models import Ticket
 from profiledesk.tickets.services import TicketError
@@ -99,6 +100,27 @@ def _api_key(request: Request) -> ApiKey:
     return key
 
 
+def assertion_refused(request: Request, *, api_key: ApiKey, refusal: AssertionRefused) -> Response:
+    """A refused app assertion: audited (never the token), and answered with its reason;
+    the request's transaction has rolled back, so no ticket was opened."""
+    assertion_refusal_record(
+        client=api_key.client,
+        refusal=refusal,
+        api_key_prefix=api_key.prefix,
+        request=request._request,
+    )
+    if refusal.status == status.HTTP_401_UNAUTHORIZED:
+        return Response(
+            {"detail": str(refusal), "reason": refusal.reason},
+            status=status.HTTP_401_UNAUTHORIZED,
+            headers={"WWW-Authenticate": ApiKeyAuthentication().authenticate_header(request)},
+        )
+    return Response(
+        {"assertion": [str(refusal)], "reason": refusal.reason},
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
 class ApiView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiKey]
@@ -130,10 +152,11 @@ class ChangeRequestCreate(ApiView):
         description=(
             "Opens a ticket on the desk. Every request needs an `Idempotency-Key`: a retry "
             "with the same key and the same body returns the ticket the first request made "
-            "(200) instead of opening another; the same key with a different body is "
-            "refused (422). Keys are scoped to your client and remembered for 7 days (the "
-            "desk's API_IDEMPOTENCY_DAYS): a retry after that opens a new ticket. The "
-            "customer's identity is verified by the desk before anything changes."
+            "(200) instead of opening another (an `assertion` in it is not checked or spent "
+            "again); the same key with a different body is refused (422). Keys are scoped "
+            "to your client and remembered for 7 days (the desk's API_IDEMPOTENCY_DAYS): a "
+            "retry after that opens a new ticket. The customer's identity is verified by the "
+            "desk before anything changes, or by your app's signed `assertion` (docs/api.md)."
         ),
         parameters=[
             OpenApiParameter(
@@ -153,9 +176,22 @@ class ChangeRequestCreate(ApiView):
                 description="A retry: the ticket the first request with this key opened.",
             ),
             400: OpenApiResponse(
-                ValidationErrorSerializer, description="Invalid body or Idempotency-Key."
+                ValidationErrorSerializer,
+                description=(
+                    "Invalid body or Idempotency-Key, or an `assertion` refused (`reason`: "
+                    "expired, too_long_lived, too_old, stale_sign_in, wrong_audience, "
+                    "other_customer, replayed, no_assurance, missing_claim, invalid_claim, "
+                    "malformed, …): no ticket is opened."
+                ),
             ),
-            401: _401,
+            401: OpenApiResponse(
+                ErrorSerializer,
+                description=(
+                    "Missing, invalid or revoked API key; or an `assertion` whose signature "
+                    "or key is refused (`reason`: bad_signature, unknown_key, "
+                    "algorithm_refused): no ticket is opened."
+                ),
+            ),
             415: OpenApiResponse(ErrorSerializer, description="The body is not JSON."),
             422: OpenApiResponse(
                 ErrorSerializer, description="Idempotency-Key reused with a different body."
@@ -216,6 +252,8 @@ class ChangeRequestCreate(ApiView):
                     data=data,
                     cleaned_data=form.cleaned_data,
                 )
+        except AssertionRefused as refusal:
+            return assertion_refused(request, api_key=api_key, refusal=refusal)
         except IdempotencyConflict as error:
             return Response({"detail": str(error)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         except TicketError as error:

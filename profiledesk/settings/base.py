@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "profiledesk.notifications",
     "profiledesk.portal",
     "profiledesk.security",
+    "profiledesk.assertions",
     "profiledesk.demo",
     "profiledesk.i18n",
     "verification",
@@ -490,6 +491,17 @@ CELERY_BEAT_SCHEDULE["api-idempotency-purge"] = {
     "schedule": 86400.0,
 }
 # The customer portal's sign-in codes, failures and sessions are kept a week (portal/services.py).
+# Signed assertions from a client's app (profiledesk/assertions): the audience they must
+# name, and their limits — minutes, not hours. Used jtis are forgotten once expired.
+ASSERTION_AUDIENCE = env("ASSERTION_AUDIENCE", "profiledesk")
+ASSERTION_MAX_LIFETIME_SECONDS = int(env("ASSERTION_MAX_LIFETIME_SECONDS", "600"))  # exp - iat
+ASSERTION_MAX_AGE_SECONDS = int(env("ASSERTION_MAX_AGE_SECONDS", "300"))  # now - iat
+ASSERTION_MAX_AUTH_AGE_SECONDS = int(env("ASSERTION_MAX_AUTH_AGE_SECONDS", "900"))  # - auth_time
+ASSERTION_LEEWAY_SECONDS = int(env("ASSERTION_LEEWAY_SECONDS", "30"))  # clock skew
+CELERY_BEAT_SCHEDULE["assertions-used-purge"] = {
+    "task": "assertions.used_purge",
+    "schedule": 3600.0,
+}
 CELERY_BEAT_SCHEDULE["portal-purge"] = {"task": "portal.purge", "schedule": 86400.0}
 SPECTACULAR_SETTINGS = {
     "TITLE": "ProfileDesk API",
