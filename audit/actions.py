@@ -65,6 +65,11 @@ ACTION_GROUPS: dict[Promise, tuple[str, ...]] = {
         "api_key.created",
         "api_key.revoked",
     ),
+    _("Straight-through processing"): (
+        "automation.applied",
+        "automation.switched_on",
+        "automation.switched_off",
+    ),
     _("Customer portal"): (
         "portal.code_requested",
         "portal.code_failed",

@@ -95,6 +95,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "connectors.add_connector",
         "connectors.change_connector",
         "connectors.view_delivery",
+        # Straight-through processing's kill switch per client and category, audited.
+        "automation.view_automationswitch",
+        "automation.add_automationswitch",
+        "automation.change_automationswitch",
     ],
 }
 

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "profiledesk.notifications",
     "profiledesk.portal",
     "profiledesk.security",
+    "profiledesk.automation",
     "profiledesk.demo",
     "profiledesk.i18n",
     "verification",

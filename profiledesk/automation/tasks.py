@@ -1,0 +1,25 @@
+"""Celery interface of straight-through processing: load by id, call the service.
+
+Idempotent: a redelivered or duplicated task for the same pass finds its try recorded
+(or the ticket no longer waiting) and does nothing. A database error is retried."""
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from .services import straight_through_try
+
+
+@shared_task(
+    bind=True,
+    name="automation.straight_through",
+    max_retries=5,
+    ignore_result=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=2,
+    retry_jitter=True,
+)
+def straight_through(self, ticket_id: int, attempt_id: int | None = None) -> str:
+    outcome = straight_through_try(ticket_id=ticket_id, attempt_id=attempt_id)
+    if outcome is None:
+        return "skipped"
+    return "applied" if outcome.applied else "held"
