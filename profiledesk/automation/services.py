@@ -191,11 +191,14 @@ def switch_set(
     request: HttpRequest | None = None,
 ) -> AutomationSwitch:
     """Turn automation on or off for a client's category; audited when it changes."""
-    switch, _created = AutomationSwitch.objects.select_for_update().get_or_create(
-        client=client, category=category
+    switch = (
+        AutomationSwitch.objects.select_for_update()
+        .filter(client=client, category=category)
+        .first()
     )
-    if switch.enabled == enabled and not _created:
+    if switch is not None and switch.enabled == enabled:
         return switch  # nothing changed: nothing to record
+    switch = switch or AutomationSwitch(client=client, category=category)
     switch.enabled = enabled
     switch.changed_at = timezone.now()
     switch.changed_by = by
