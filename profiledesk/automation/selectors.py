@@ -3,11 +3,11 @@ the passes no agent recorded."""
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from profiledesk.tickets.models import Ticket
+from profiledesk.tickets.models import Channel, State, Ticket
 from verification.models import Attempt, Purpose, Result
 from verification.status import validity
 
@@ -78,3 +78,34 @@ def automatic_applies(
         .order_by()
         .values_list("at", "ticket__category")
     )
+
+
+# A pass is left to its signal this long before the sweep queues its try itself.
+SWEEP_GRACE = dt.timedelta(minutes=1)
+
+
+def untried_passes(*, now: dt.datetime | None = None, limit: int = 500) -> list[tuple[int, int]]:
+    """(ticket id, attempt id) of valid passes recorded without an agent on waiting app or
+    API tickets whose client switched automation on, that no try has seen: the signal
+    was lost (the broker was down when it came). One query."""
+    now = now or timezone.now()
+    switched_on = AutomationSwitch.objects.filter(
+        client_id=OuterRef("ticket__client_id"), category=OuterRef("ticket__category"), enabled=True
+    )
+    tried = StraightThroughTry.objects.filter(attempt_id=OuterRef("pk"))
+    rows = (
+        Attempt.objects.filter(
+            purpose=Purpose.IDENTITY,
+            result=Result.PASSED,
+            staff__isnull=True,
+            at__gt=now - validity(),
+            at__lte=now - SWEEP_GRACE,
+            ticket__state__in=(State.NEW, State.VERIFYING),
+            ticket__channel__in=(Channel.API, Channel.APP),
+        )
+        .filter(Exists(switched_on))
+        .exclude(Exists(tried))
+        .order_by("at")
+        .values_list("ticket_id", "pk")[:limit]
+    )
+    return list(rows)

@@ -35,7 +35,7 @@ from verification.models import Attempt
 from verification.services import verification_complete
 
 from .models import AutomationSwitch, StraightThroughTry
-from .rules import CANDIDATE_STATES, hold_reason
+from .rules import CANDIDATE_STATES, hold_reason, switch_problem
 from .selectors import already_tried, api_key_name, identity_passes
 
 logger = logging.getLogger(__name__)
@@ -121,9 +121,12 @@ def straight_through_try(*, ticket_id: int, attempt_id: int | None = None) -> Ou
             return None
         if attempt_id is not None and already_tried(ticket_id=ticket.pk, attempt_id=attempt_id):
             return None
+        passes = identity_passes(ticket)
+        off = switch_problem(ticket)
+        if off:  # the kill switch: nothing else is looked at, nothing re-assessed
+            return _held(ticket=ticket, attempt_id=attempt_id, reason=off, passes=passes)
         # The customer's other tickets may have moved since intake (the takeover sequence).
         risk_refresh(ticket=ticket)
-        passes = identity_passes(ticket)
         reason = hold_reason(ticket, passes=passes)
         if reason:
             return _held(ticket=ticket, attempt_id=attempt_id, reason=reason, passes=passes)

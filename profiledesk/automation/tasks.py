@@ -6,6 +6,7 @@ Idempotent: a redelivered or duplicated task for the same pass finds its try rec
 from celery import shared_task
 from django.db import DatabaseError
 
+from .selectors import untried_passes
 from .services import straight_through_try
 
 
@@ -23,3 +24,12 @@ def straight_through(self, ticket_id: int, attempt_id: int | None = None) -> str
     if outcome is None:
         return "skipped"
     return "applied" if outcome.applied else "held"
+
+
+@shared_task(name="automation.sweep", acks_late=False)
+def sweep() -> int:
+    """Queue the tries whose signal was lost (beat, every minute); each is idempotent."""
+    passes = untried_passes()
+    for ticket_id, attempt_id in passes:
+        straight_through.apply_async((ticket_id, attempt_id), retry=False)
+    return len(passes)

@@ -300,3 +300,25 @@ def test_a_ticket_past_new_or_verifying_is_not_touched(api, customer, northwind,
     ticket.save()
     assert straight_through_try(ticket_id=ticket.pk, attempt_id=evidence(ticket).pk) is None
     assert Ticket.objects.get(pk=ticket.pk).state == state
+
+
+def test_a_lost_signal_is_picked_up_by_the_sweep_once(api, customer, northwind, agent, monkeypatch):
+    queued: list[tuple] = []
+    monkeypatch.setattr(
+        tasks.straight_through, "apply_async", lambda args, **kwargs: queued.append(args)
+    )
+    switch_on(northwind)
+    ticket = api_request(api, customer)
+    attempt = evidence(ticket, at=timezone.now() - dt.timedelta(minutes=2))
+    other = api_request(api, customer)
+    evidence(other, at=timezone.now() - dt.timedelta(minutes=2))
+    # Not swept: an agent's pass, a pass of a client with automation off, a fresh pass
+    # (its signal is on its way).
+    evidence(api_request(api, customer), staff=agent, at=timezone.now() - dt.timedelta(minutes=2))
+    evidence(api_request(api, customer))
+    assert tasks.sweep() == 2
+    assert (ticket.pk, attempt.pk) in queued
+    # Once tried, never queued again.
+    straight_through_try(ticket_id=ticket.pk, attempt_id=attempt.pk)
+    queued.clear()
+    assert tasks.sweep() == 1 and (ticket.pk, attempt.pk) not in queued
