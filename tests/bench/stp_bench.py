@@ -24,52 +24,19 @@ status computation counts on every base). The receiver queues the try; the worke
     BENCH_STP_TICKETS=20 tests/with_services.sh .venv/bin/python -m tests.bench.stp_bench
 """
 
-import atexit
 import os
-import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from functools import partial
-from pathlib import Path
 
-_MEDIA = tempfile.mkdtemp(prefix="profiledesk-bench-media-")
-atexit.register(shutil.rmtree, _MEDIA, ignore_errors=True)
-os.environ["DJANGO_SETTINGS_MODULE"] = "profiledesk.settings.base"
-os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
-os.environ["DEBUG"] = "0"
-os.environ["SECURE_SSL_REDIRECT"] = "0"
-os.environ["PRIVATE_MEDIA_ROOT"] = _MEDIA
-os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.smtp.EmailBackend"
-os.environ["EMAIL_USE_TLS"] = "0"
 os.environ["API_RATE_CREATE"] = "1000000/min"  # the bench is one key sending fast
 
-from tests.bench.apply_bench import _free_port  # noqa: E402
-
-os.environ["EMAIL_HOST"] = "127.0.0.1"
-os.environ["EMAIL_PORT"] = str(_free_port())
-
-import django  # noqa: E402
-
-django.setup()
-
-from aiosmtpd.controller import Controller  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from rest_framework.test import APIClient  # noqa: E402
-
-from profiledesk.api.keys import api_key_create  # noqa: E402
-from profiledesk.automation.models import StraightThroughTry  # noqa: E402
-from profiledesk.automation.services import switch_set  # noqa: E402
-from profiledesk.messaging.models import Message, Status  # noqa: E402
-from profiledesk.tickets.models import State, Ticket, TicketEvent  # noqa: E402
-from tests.bench.apply_bench import (  # noqa: E402
+# isort: split
+# apply_bench's setup first: production settings, a throwaway media folder, SMTP to a
+# free local port (its module sets the environment and calls django.setup()).
+from tests.bench.apply_bench import (
     SmtpSink,
     emails,
     p95,
@@ -78,9 +45,26 @@ from tests.bench.apply_bench import (  # noqa: E402
     stop_worker,
     wait_until,
 )
-from tests.factories import ClientFactory, complete_customer  # noqa: E402
-from verification.models import Attempt, Method, Purpose, Result  # noqa: E402
-from verification.signals import evidence_recorded  # noqa: E402
+
+# isort: split
+import tempfile
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from django.conf import settings
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from profiledesk.api.keys import api_key_create
+from profiledesk.automation.models import StraightThroughTry
+from profiledesk.automation.services import switch_set
+from profiledesk.messaging.models import Message, Status
+from profiledesk.tickets.models import State, Ticket, TicketEvent
+from tests.factories import ClientFactory, complete_customer
+from verification.models import Attempt, Method, Purpose, Result
+from verification.signals import evidence_recorded
 
 TICKETS = int(os.environ.get("BENCH_STP_TICKETS", "100"))
 
@@ -177,7 +161,19 @@ def main() -> None:
                     sys.exit(f"{t.reference} was held: {held(t)}")
                 return confirmed_at(t) is not None
 
-            wait_until(done)
+            try:
+                wait_until(done, timeout=60)
+            except SystemExit:
+                ticket.refresh_from_db()
+                tries = StraightThroughTry.objects.filter(ticket=ticket)
+                messages = Message.objects.filter(ticket=ticket)
+                say(
+                    f"   {ticket.reference}: {ticket.state}, "
+                    f"tries {list(tries.values_list('outcome', 'reason'))}, "
+                    f"messages {list(messages.values_list('status', 'last_error'))}"
+                )
+                say(log.read_text()[-3000:])
+                raise
             to_applied.append((applied_at(ticket) - started) * 1000)
             to_confirmed.append((confirmed_at(ticket) - started) * 1000)
         for name, values in [
