@@ -203,7 +203,7 @@ def main() -> None:
             f"applies a second (with the confirmations' send tasks interleaved); "
             f"held: {still_held}"
         )
-        say(f"   e-mails accepted by the SMTP server: {emails.count}")
+        say(f"   e-mails accepted by the SMTP server so far: {emails.count}")
     finally:
         stop_worker(worker)
         smtp.stop()
