@@ -322,3 +322,15 @@ def test_a_lost_signal_is_picked_up_by_the_sweep_once(api, customer, northwind, 
     straight_through_try(ticket_id=ticket.pk, attempt_id=attempt.pk)
     queued.clear()
     assert tasks.sweep() == 1 and (ticket.pk, attempt.pk) not in queued
+
+
+def test_a_step_that_refuses_leaves_nothing_half_done(api, customer, northwind, monkeypatch):
+    # Apply's own rule refusing under its lock (e.g. the file store is down): the moves
+    # made before it are undone with it; the ticket waits, new, saying why.
+    from profiledesk.apply import services as apply_services
+
+    monkeypatch.setattr(apply_services, "apply_problem", lambda ticket: "The store is down.")
+    switch_on(northwind)
+    ticket = api_request(api, customer)
+    held(ticket, evidence(ticket), "The store is down.")
+    assert not TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.TRANSITION).exists()
