@@ -334,3 +334,17 @@ def test_a_step_that_refuses_leaves_nothing_half_done(api, customer, northwind, 
     ticket = api_request(api, customer)
     held(ticket, evidence(ticket), "The store is down.")
     assert not TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.TRANSITION).exists()
+
+
+def test_a_request_for_no_known_customer_waits(api, northwind):
+    switch_on(northwind)
+    response = api.post(
+        "/api/v1/change-requests/",
+        {"category": "preferences", "channel": "app", "changes": {"marketing_email": True}},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="no-customer-1",
+    )
+    ticket = Ticket.objects.get(reference=response.json()["reference"])
+    outcome = straight_through_try(ticket_id=ticket.pk)
+    assert outcome is not None and not outcome.applied
+    assert outcome.reason == "not matched to a customer"
