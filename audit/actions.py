@@ -71,6 +71,11 @@ ACTION_GROUPS: dict[Promise, tuple[str, ...]] = {
         "assertion_key.revoked",
         "assertion_policy.changed",
     ),
+    _("Straight-through processing"): (
+        "automation.applied",
+        "automation.switched_on",
+        "automation.switched_off",
+    ),
     _("Customer portal"): (
         "portal.code_requested",
         "portal.code_failed",

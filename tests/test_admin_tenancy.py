@@ -30,6 +30,8 @@ from profiledesk.api.keys import api_key_create
 from profiledesk.api.models import ApiKey
 from profiledesk.assertions.models import AppKey, LevelPolicy
 from profiledesk.assertions.services import app_key_register, level_policy_save
+from profiledesk.automation.models import AutomationSwitch
+from profiledesk.automation.services import switch_set
 from profiledesk.clients.admin_scoping import ClientScopedAdmin, ClientScopedInline
 from profiledesk.clients.models import Client, Membership
 from profiledesk.connectors.models import Connector, Delivery
@@ -134,6 +136,7 @@ def one_of_each(client, staff) -> dict:
         ),
         AccessLog: AccessLog.objects.create(**sign_in, path_info="/"),
         AccessFailureLog: AccessFailureLog.objects.create(**sign_in, path_info="/"),
+        AutomationSwitch: switch_set(client=client, category="preferences", enabled=True, by=None),
     }
     assert all(obj is not None for obj in objects.values())
     return objects

@@ -103,6 +103,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "assertions.view_levelpolicy",
         "assertions.add_levelpolicy",
         "assertions.change_levelpolicy",
+        # Straight-through processing's kill switch per client and category, audited.
+        "automation.view_automationswitch",
+        "automation.add_automationswitch",
+        "automation.change_automationswitch",
     ],
 }
 

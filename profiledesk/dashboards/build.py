@@ -14,7 +14,8 @@ figures only change when something is recorded late:
   ticket whose clock resumes moves to its new due day when both days are rebuilt);
 - verification attempts, lock-outs, escalations, security's decisions, approval
   decisions, deliveries and confirmations: the day of the attempt, lock-out, move,
-  decision, or the row's creation (deliveries and confirmations, with their outcome now).
+  decision, or the row's creation (deliveries and confirmations, with their outcome now);
+- applied automatically (straight-through processing): the day of the automatic apply.
 
 `figures_rebuild` replaces a client's day: every source is read first, then the day's
 rows are deleted and written in one transaction under the client's row lock (two
@@ -38,6 +39,7 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from profiledesk.approvals.models import Approval, ApprovalRound
+from profiledesk.automation.selectors import automatic_applies
 from profiledesk.clients.models import Client
 from profiledesk.confirmations.models import Confirmation
 from profiledesk.connectors.models import Delivery
@@ -382,6 +384,12 @@ def _downstream(tally: _Tally, client: Client, start: dt.datetime, end: dt.datet
         tally.add(created_at, Metric.CONFIRMATION, channel or "app", outcome)
 
 
+def _straight_through(tally: _Tally, client: Client, start: dt.datetime, end: dt.datetime) -> None:
+    rows = automatic_applies(client_id=client.pk, start=start, end=end)
+    for at, category in rows.iterator(chunk_size=2000):
+        tally.add(at, Metric.STRAIGHT_THROUGH, category)
+
+
 def figures_rebuild_days(
     *, client: Client, since: dt.date, until: dt.date, now: dt.datetime | None = None
 ) -> int:
@@ -401,6 +409,7 @@ def figures_rebuild_days(
     _verification(tally, client, start, end)
     _approvals(tally, client, start, end)
     _downstream(tally, client, start, end)
+    _straight_through(tally, client, start, end)
     rows = tally.rows(client, built_at=now)
     # Read first, write briefly: the write lock (SQLite's, the client row's) is held only
     # for the delete and insert.

@@ -49,6 +49,9 @@ class Metric(models.TextChoices):
     # Day: the confirmation's creation. Keys: channel ("email", "sms", "app"), outcome
     # ("sent", "failed", "gave_up", "pending").
     CONFIRMATION = "confirmation", _("Confirmations")
+    # Day: the automatic apply's (profiledesk/automation). Keys: category. Against
+    # FINISHED "applied" of the same day: the straight-through rate.
+    STRAIGHT_THROUGH = "straight_through", _("Applied automatically")
 
 
 class DailyFigure(models.Model):

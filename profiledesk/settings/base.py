@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "profiledesk.portal",
     "profiledesk.security",
     "profiledesk.assertions",
+    "profiledesk.automation",
     "profiledesk.demo",
     "profiledesk.i18n",
     "verification",
@@ -381,6 +382,8 @@ CELERY_BEAT_SCHEDULE["privacy-files-orphans-sweep"] = {
 }
 # Messages no worker picked up (or whose worker died) are queued again (messaging).
 CELERY_BEAT_SCHEDULE["messaging-sweep"] = {"task": "messaging.sweep", "schedule": 60.0}
+# Straight-through tries whose signal was lost (broker down): queued again, idempotent.
+CELERY_BEAT_SCHEDULE["automation-sweep"] = {"task": "automation.sweep", "schedule": 60.0}
 HEALTH_CELERY_TIMEOUT = float(env("HEALTH_CELERY_TIMEOUT", "5"))
 
 # --- Downstream systems (profiledesk/connectors, docs/webhooks.md) ------------------------

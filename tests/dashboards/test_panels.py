@@ -294,6 +294,7 @@ KEYS = {
     Metric.ESCALATION_OUTCOME: ("rejected", "", ""),
     Metric.DELIVERY: ("CRM", "delivered", ""),
     Metric.CONFIRMATION: ("email", "sent", ""),
+    Metric.STRAIGHT_THROUGH: ("preferences", "", ""),
 }
 
 

@@ -1,0 +1,102 @@
+"""When a machine may apply a change a person used to check (issue 18). Everything here is
+read on the ticket's locked row by `services.straight_through_try`, after the risk was
+re-assessed; each check returns why the ticket stays in the queue, or None.
+
+Automation decides nothing the desk's steps do not already decide: the verification
+level is `verification.status.verification_missing`, approvals `approvals.rules.plan_for`,
+cooling-off and freezes the approvals' rules, and the moves themselves are made by
+`verification_complete` and `ticket_apply`, which check their own rules again. What it
+adds is what a bank's identity team asks of a machine on top:
+
+- the client switched automation on for this category (the kill switch; default off);
+- the request came from the client's own app or API (channel app/api, sent with an API
+  key), not from a desk, the portal or an e-mail;
+- no agent has it in hand, and no agent recorded any of the evidence (every valid
+  identity pass has no staff member): the machine does not finish a person's work;
+- the risk is low and no rule found anything, outside business hours aside (an app is
+  used at night; that alone is no sign of fraud).
+"""
+
+from django.utils.translation import gettext as _
+
+from profiledesk.approvals.rules import cooling_off_problem, frozen_problem, plan_for
+from profiledesk.policies.categories import Category
+from profiledesk.tickets.models import Channel, RiskLevel, State, Ticket
+from verification.models import Attempt
+from verification.status import verification_missing
+
+from .selectors import api_key_name, automation_enabled
+
+# The states automation starts from: a request not yet worked by anyone.
+CANDIDATE_STATES = (State.NEW, State.VERIFYING)
+CHANNELS = (Channel.API, Channel.APP)
+# Risk rules that alone do not keep a low-risk request from automation.
+HARMLESS_RISK_RULES = frozenset({"outside_business_hours"})
+
+
+def switch_problem(ticket: Ticket) -> str | None:
+    if automation_enabled(client_id=ticket.client_id, category=ticket.category):
+        return None
+    return _("automation off for %(category)s") % {
+        "category": str(Category(ticket.category).label).lower()
+    }
+
+
+def channel_problem(ticket: Ticket, key_name: str | None) -> str | None:
+    if ticket.channel in CHANNELS and key_name is not None:
+        return None
+    return _("not sent by the client's app or API")
+
+
+def hands_problem(ticket: Ticket, passes: list[Attempt]) -> str | None:
+    if ticket.assignee_id is not None:
+        return _("an agent is working it")
+    if ticket.customer_id is None:
+        return _("not matched to a customer")
+    if not passes:
+        return _("no valid identity evidence")
+    if any(attempt.staff_id is not None for attempt in passes):
+        return _("an agent took part in verifying the customer")
+    return None
+
+
+def risk_problem(ticket: Ticket) -> str | None:
+    """Low, and nothing found but `HARMLESS_RISK_RULES`."""
+    found = [
+        reason
+        for reason in ticket.risk_reasons or []
+        if isinstance(reason, dict) and reason.get("rule") not in HARMLESS_RISK_RULES
+    ]
+    if ticket.risk_level == RiskLevel.LOW and not found:
+        return None
+    reasons = " ".join(str(reason.get("reason") or reason.get("rule")) for reason in found)
+    return _("risk %(level)s (%(score)d points%(reasons)s)") % {
+        "level": RiskLevel(ticket.risk_level).label.lower(),
+        "score": ticket.risk_score,
+        "reasons": f": {reasons}" if reasons else "",
+    }
+
+
+def approval_problem(ticket: Ticket) -> str | None:
+    plan = plan_for(ticket)
+    if not plan.tiers:
+        return None
+    return _("approval required by policy (%(reasons)s)") % {
+        "reasons": "; ".join(str(reason) for reason in plan.reasons)
+    }
+
+
+def hold_reason(ticket: Ticket, *, passes: list[Attempt]) -> str | None:
+    """Why this candidate ticket stays in the queue, or None: it may be applied now.
+    The cheap and decisive checks first; each is what the timeline says."""
+    key_name = api_key_name(ticket)
+    return (
+        switch_problem(ticket)
+        or channel_problem(ticket, key_name)
+        or hands_problem(ticket, passes)
+        or frozen_problem(ticket)
+        or verification_missing(ticket)
+        or cooling_off_problem(ticket)
+        or risk_problem(ticket)
+        or approval_problem(ticket)
+    )
