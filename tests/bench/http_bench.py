@@ -64,6 +64,9 @@ THINK = (2.0, 10.0)  # seconds an agent reads a page before the next one
 MIXED_SECONDS = int(os.environ.get("BENCH_MIXED_SECONDS", "60"))
 MIXED_TIMEOUT = 30.0  # an answer later than this counts as this late (and as timed out)
 QUEUE_P95_TARGET_MS = 300.0
+# Queries a page may make (all of the request: session, user, second factor, view): the
+# counts at 6f5ec84, which the pages' own tests fix too (e.g. tests/customers/test_search.py).
+BUDGET = {"bare": 4, "queue": 10, "ticket": 35, "search": 9, "history": 18, "dashboard": 10}
 DEEP_PAGES = 5  # "next" links followed for the deep page
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 BROWSER = {"X-Forwarded-Proto": "https", "User-Agent": "profiledesk-bench"}
@@ -182,6 +185,7 @@ class Gunicorn:
                 "gunicorn",
                 "-c",
                 "python:profiledesk.gunicorn_conf",
+                "--no-control-socket",  # one per user by default: other gunicorns may run
                 "--workers",
                 str(WORKERS),
                 "--bind",
@@ -197,14 +201,15 @@ class Gunicorn:
             if self.process.poll() is not None:
                 raise BenchError(f"gunicorn exited ({self.process.returncode}):\n{self.tail()}")
             with contextlib.suppress(OSError):
-                if get(self.port, "/healthz", {})[0] == 200:
+                # Any answer will do (/healthz would wait on the absent Celery workers).
+                if get(self.port, "/bench/bare/", {})[0]:
                     workers = child_pids(self.process.pid)
                     if len(workers) == WORKERS:
                         self.workers = workers
                         return
             time.sleep(0.3)
         self.stop()
-        raise BenchError(f"gunicorn did not answer /healthz within 60 s:\n{self.tail()}")
+        raise BenchError(f"gunicorn did not answer within 60 s:\n{self.tail()}")
 
     def check_workers(self) -> None:
         """A worker that was killed (timeout) and replaced would spoil the CPU figures."""
@@ -387,7 +392,7 @@ def refresh_cases(port: int, cookie: str, target: str) -> list[Case]:
         target,
         cookie,
         'id="queue"',
-        12,
+        BUDGET["queue"],
         headers,
         target="—",
     )
@@ -400,7 +405,7 @@ def refresh_cases(port: int, cookie: str, target: str) -> list[Case]:
         target,
         cookie,
         "",
-        12,
+        BUDGET["queue"],
         headers | {"If-None-Match": etag},
         status=304,
         target="≤ 1.5× bare",
@@ -440,16 +445,27 @@ def cases(port: int) -> list[Case]:
     ).split()[-1]
     queue_target = "≥ 150/s, ≤ 3× bare"
     found = [
-        Case("bare view: one indexed query", f"/bench/bare/?ref={reference}", agent, "(", 8),
         Case(
-            "queue: first page", "/tickets/", agent, 'data-testid="queue"', 16, target=queue_target
+            "bare view: one indexed query",
+            f"/bench/bare/?ref={reference}",
+            agent,
+            "(",
+            BUDGET["bare"],
+        ),
+        Case(
+            "queue: first page",
+            "/tickets/",
+            agent,
+            'data-testid="queue"',
+            BUDGET["queue"],
+            target=queue_target,
         ),
         Case(
             f"queue: page {DEEP_PAGES + 1} (next link × {DEEP_PAGES})",
             deep,
             agent,
             'data-testid="queue"',
-            16,
+            BUDGET["queue"],
             target=queue_target,
         ),
         Case(
@@ -457,7 +473,7 @@ def cases(port: int) -> list[Case]:
             "/tickets/?state=new",
             agent,
             'data-testid="queue"',
-            16,
+            BUDGET["queue"],
             target=queue_target,
         ),
         *refresh_cases(port, agent, "/tickets/"),
@@ -467,7 +483,7 @@ def cases(port: int) -> list[Case]:
                 f"/tickets/{ticket.reference}/",
                 agent,
                 'data-testid="sla"',
-                40,
+                BUDGET["ticket"],
                 target="≥ 150/s",
             )
             for state, ticket in tickets.items()
@@ -478,7 +494,7 @@ def cases(port: int) -> list[Case]:
             f"/customers/?q={surname}",
             agent,
             'data-testid="search-results"',
-            12,
+            BUDGET["search"],
             target="≥ 200/s",
         ),
         Case(
@@ -486,7 +502,7 @@ def cases(port: int) -> list[Case]:
             f"/customers/?q={email}",
             agent,
             'data-testid="search-results"',
-            12,
+            BUDGET["search"],
             target="≥ 300/s",
         ),
         Case(
@@ -494,7 +510,7 @@ def cases(port: int) -> list[Case]:
             f"/audit/customers/{history_customer(northwind).pk}/history/",
             compliance,
             'data-testid="group"',
-            30,
+            BUDGET["history"],
             target="≤ 3× bare",
         ),
         Case(
@@ -502,7 +518,7 @@ def cases(port: int) -> list[Case]:
             "/dashboard/",
             supervisor,
             'data-testid="panel-',
-            30,
+            BUDGET["dashboard"],
             target="—",
         ),
     ]
@@ -662,15 +678,16 @@ def mixed(port: int, meter: Meter, gunicorn: Gunicorn) -> None:
         f"PostgreSQL {cores['database']:.2f}, load generator {cores['clients']:.2f}, machine "
         f"{cores['busy']:.2f} of {os.cpu_count()}"
     )
-    say("\n| requests | count | a second | p50 | p95 | p99 | answers | timed out |")
-    say("|---|---:|---:|---:|---:|---:|---|---:|")
+    say("\n| requests | sent | sent/s | answered/s | p50 | p95 | p99 | answers | timed out |")
+    say("|---|---:|---:|---:|---:|---:|---:|---|---:|")
     for name, s in (
         ("refresh polls", polls),
         ("queue page (working agents)", queue),
         ("ticket page (working agents)", tickets),
     ):
         say(
-            f"| {name} | {len(s.latencies):,} | {len(s.latencies) / wall:.1f} "
+            f"| {name} | {len(s.latencies):,} | {len(s.latencies) / MIXED_SECONDS:.1f} "
+            f"| {(len(s.latencies) - s.timeouts) / wall:.1f} "
             f"| {s.pct(50):.0f} ms | {s.pct(95):.0f} ms | {s.pct(99):.0f} ms "
             f"| {dict(sorted(s.statuses.items()))} | {s.timeouts} |"
         )
@@ -686,7 +703,7 @@ def mixed(port: int, meter: Meter, gunicorn: Gunicorn) -> None:
 
 def refresh_case(cookie: str) -> Case:
     headers = REFRESH | {"HX-Current-URL": "https://127.0.0.1/tickets/"}
-    return Case("refresh", "/tickets/", cookie, 'id="queue"', 12, headers)
+    return Case("refresh", "/tickets/", cookie, 'id="queue"', BUDGET["queue"], headers)
 
 
 def main() -> None:
