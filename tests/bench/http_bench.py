@@ -363,14 +363,15 @@ def load(port: int, case: Case, script: Path, meter: Meter, gunicorn: Gunicorn) 
 def table(results: list[Result]) -> None:
     bare = results[0]
     say(
-        "\n| page | req/s | p50 | p90 | p99 | × bare (req/s) | worker CPU/req | × bare (CPU) "
+        "\n| page | req/s | p50 | p90 | p99 | × bare (req/s) | × bare (p99) | worker CPU/req "
+        "| × bare (CPU) "
         "| DB CPU/req | queries | bytes | load 1 min | other cores busy | issue 20's target |"
     )
-    say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
         say(
             f"| {r.case.name} | {r.rps:,.0f} | {r.p50:.1f} ms | {r.p90:.1f} ms | {r.p99:.1f} ms "
-            f"| {bare.rps / r.rps:.1f}× | {r.cpu_ms:.2f} ms | {r.cpu_ms / bare.cpu_ms:.1f}× "
+            f"| {bare.rps / r.rps:.1f}× | {r.p99 / bare.p99:.1f}× | {r.cpu_ms:.2f} ms | {r.cpu_ms / bare.cpu_ms:.1f}× "
             f"| {r.db_ms:.2f} ms | {r.queries} | {r.size:,} | {r.load:.1f} | {r.others:.2f} "
             f"| {r.case.target} |"
         )
