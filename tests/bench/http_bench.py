@@ -371,7 +371,8 @@ def table(results: list[Result]) -> None:
     for r in results:
         say(
             f"| {r.case.name} | {r.rps:,.0f} | {r.p50:.1f} ms | {r.p90:.1f} ms | {r.p99:.1f} ms "
-            f"| {bare.rps / r.rps:.1f}× | {r.p99 / bare.p99:.1f}× | {r.cpu_ms:.2f} ms | {r.cpu_ms / bare.cpu_ms:.1f}× "
+            f"| {bare.rps / r.rps:.1f}× | {r.p99 / bare.p99:.1f}× "
+            f"| {r.cpu_ms:.2f} ms | {r.cpu_ms / bare.cpu_ms:.1f}× "
             f"| {r.db_ms:.2f} ms | {r.queries} | {r.size:,} | {r.load:.1f} | {r.others:.2f} "
             f"| {r.case.target} |"
         )
