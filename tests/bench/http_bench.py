@@ -66,7 +66,7 @@ MIXED_TIMEOUT = 30.0  # an answer later than this counts as this late (and as ti
 QUEUE_P95_TARGET_MS = 300.0
 # Queries a page may make (all of the request: session, user, second factor, view): the
 # counts at 6f5ec84, which the pages' own tests fix too (e.g. tests/customers/test_search.py).
-BUDGET = {"bare": 4, "queue": 10, "ticket": 35, "search": 9, "history": 18, "dashboard": 7}
+BUDGET = {"bare": 4, "queue": 10, "ticket": 35, "search": 9, "history": 15, "dashboard": 7}
 DEEP_PAGES = 5  # "next" links followed for the deep page
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 BROWSER = {"X-Forwarded-Proto": "https", "User-Agent": "profiledesk-bench"}
@@ -592,9 +592,15 @@ async def timed(
     """A request whose latency counts from when it was due (`sent_at`), not when a free
     connection let it go: an open loop does not forgive a desk that falls behind."""
     loop = asyncio.get_running_loop()
-    try:
+
+    async def when_a_socket_is_free() -> tuple[int, dict[str, str]]:
         async with gate:
-            status, answer = await asyncio.wait_for(aget(port, path, headers), MIXED_TIMEOUT)
+            return await aget(port, path, headers)
+
+    # The wait for a free socket counts against the timeout too: a late answer is late.
+    left = max(0.001, MIXED_TIMEOUT - (loop.time() - sent_at))
+    try:
+        status, answer = await asyncio.wait_for(when_a_socket_is_free(), left)
     except (TimeoutError, OSError):
         into.timeouts += 1
         into.add(MIXED_TIMEOUT * 1000, 0)
