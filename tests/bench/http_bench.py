@@ -71,7 +71,12 @@ DEEP_PAGES = 5  # "next" links followed for the deep page
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 BROWSER = {"X-Forwarded-Proto": "https", "User-Agent": "profiledesk-bench"}
 # What htmx sends for the queue's refresh (templates/tickets/_queue_table.html).
-REFRESH = {"HX-Request": "true", "HX-Target": "queue", "X-Desk-Background": "1"}
+REFRESH = {
+    "HX-Request": "true",
+    "HX-Target": "queue",
+    "HX-Current-URL": "https://127.0.0.1/tickets/",
+    "X-Desk-Background": "1",
+}
 
 from django.conf import settings  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
@@ -387,30 +392,33 @@ def next_link(port: int, path: str, cookie: str) -> str:
     return html.unescape(found.group(1).decode())
 
 
-def refresh_cases(port: int, cookie: str, target: str) -> list[Case]:
-    """The queue's background refresh as htmx sends it; and, when the desk gives the
-    partial an ETag, again with If-None-Match as a browser that kept it sends it."""
-    headers = REFRESH | {"HX-Current-URL": f"https://127.0.0.1{target}"}
-    plain = Case(
+def refresh_case(cookie: str) -> Case:
+    return Case(
         "queue: background refresh (partial)",
-        target,
+        "/tickets/",
         cookie,
         'id="queue"',
         BUDGET["queue"],
-        headers,
+        REFRESH,
         target="—",
     )
+
+
+def refresh_cases(port: int, cookie: str) -> list[Case]:
+    """The queue's background refresh as htmx sends it; and, when the desk gives the
+    partial an ETag, again with If-None-Match as a browser that kept it sends it."""
+    plain = refresh_case(cookie)
     etag = check(port, plain, count=False)[2].get("etag")
     if not etag:
         say("   the refresh has no ETag: no conditional case")
         return [plain]
     conditional = Case(
         "queue: background refresh, unchanged (If-None-Match → 304)",
-        target,
+        "/tickets/",
         cookie,
         "",
         BUDGET["queue"],
-        headers | {"If-None-Match": etag},
+        REFRESH | {"If-None-Match": etag},
         status=304,
         target="≤ 1.5× bare",
     )
@@ -480,7 +488,7 @@ def cases(port: int) -> list[Case]:
             BUDGET["queue"],
             target=queue_target,
         ),
-        *refresh_cases(port, agent, "/tickets/"),
+        *refresh_cases(port, agent),
         *(
             Case(
                 f"ticket page: {state.label.lower()}",
@@ -618,10 +626,9 @@ async def floor(
     etags = dict.fromkeys(pollers, etag)
     start = loop.time()
     deadline = start + MIXED_SECONDS
-    headers = REFRESH | {"HX-Current-URL": "https://127.0.0.1/tickets/"}
 
     async def poll(cookie: str, due: float) -> None:
-        sent = headers | {"Cookie": cookie}
+        sent = REFRESH | {"Cookie": cookie}
         if etags[cookie]:
             sent["If-None-Match"] = etags[cookie]
         answer = await timed(port, "/tickets/", sent, due, polls, gate)
@@ -709,11 +716,6 @@ def mixed(port: int, meter: Meter, gunicorn: Gunicorn) -> None:
     wrong = {s: n for s, n in (polls.statuses | queue.statuses).items() if s not in (200, 304, 0)}
     if wrong:
         raise BenchError(f"the floor saw answers other than 200/304: {wrong}")
-
-
-def refresh_case(cookie: str) -> Case:
-    headers = REFRESH | {"HX-Current-URL": "https://127.0.0.1/tickets/"}
-    return Case("refresh", "/tickets/", cookie, 'id="queue"', BUDGET["queue"], headers)
 
 
 def main() -> None:
