@@ -10,7 +10,7 @@ DEPLOY_ENV := env -u DJANGO_SETTINGS_MODULE -u DEBUG SECRET_KEY=$$($(PYTHON) -c 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-faults test-scale lint check bench bench-apply scan deps messages system-run system-test clean
+.PHONY: run test test-faults test-scale lint check bench bench-apply bench-http scan deps messages system-run system-test system-bench clean
 
 ## set-up ------------------------------------------------------------------------------
 $(VENV)/.installed: requirements.txt
@@ -47,6 +47,11 @@ system-test: system-run
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-liberation >/dev/null; }
 	@command -v initdb >/dev/null || { echo "PostgreSQL 15 (initdb, pg_ctl) must be on PATH"; exit 1; }
 
+# The HTTP load generator of `make bench`.
+system-bench:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+
 ## the two commands --------------------------------------------------------------------
 run: deps messages system-run
 	$(DEMO) $(BIN)/python manage.py migrate --noinput -v0
@@ -77,12 +82,18 @@ check: deps
 	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(DEMO) $(BIN)/python manage.py makemigrations --check --dry-run
 
-# The queue at 1,000,000 tickets, then apply -> hand-off and confirmations a second,
-# then the history pages with 10,000 versions for one customer.
-bench: deps system-test
-	tests/with_services.sh $(BIN)/python -m tests.bench.run
+# The queue at 1,000,000 tickets (through the test client, then the hot pages over HTTP:
+# gunicorn and wrk, one seed), then apply -> hand-off and confirmations a second, then the
+# history pages with 10,000 versions for one customer.
+bench: deps system-test system-bench
+	tests/with_services.sh $(BIN)/python -m tests.bench.http_bench
 	tests/with_services.sh $(BIN)/python -m tests.bench.apply_bench
 	tests/with_services.sh $(BIN)/python -m tests.bench.history_bench
+	tests/with_services.sh $(BIN)/python -m tests.bench.stp_bench
+
+# The hot pages over HTTP through gunicorn, loaded by wrk (tests/bench/http_bench.py).
+bench-http: deps system-test system-bench
+	tests/with_services.sh $(BIN)/python -m tests.bench.http_bench
 
 # Apply -> provider hand-off, and confirmations a second of one worker (local sinks).
 bench-apply: deps system-test
