@@ -20,3 +20,7 @@ def test_the_agent_sees_the_app_sign_in_on_the_ticket(api, customer, app, person
     page = signed_in(agent).get(reverse("tickets:detail", args=[reference]))
     assert page.status_code == 200
     assert attempt.detail["jti"] not in page.content.decode()
+    # The evidence list says nobody at the desk did it, and names the app's sign-in.
+    text = page.content.decode()
+    assert "no agent: recorded by the desk" in text
+    assert "App sign-in" in text
