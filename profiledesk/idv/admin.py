@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.services import audit_record
 from profiledesk.clients.admin_scoping import ClientScopedAdmin
 
-from .models import IdentitySession, ProviderAccount
+from .models import STRIPE_API, IdentitySession, ProviderAccount
 
 
 def _secret_field(label, help_text, prefixes: tuple[str, ...]) -> forms.CharField:
@@ -37,6 +37,9 @@ def _prefix_validator(prefixes: tuple[str, ...]):
 
 
 class ProviderAccountForm(forms.ModelForm):
+    base_url = forms.URLField(
+        label=_("API base URL"), max_length=200, assume_scheme="https", initial=STRIPE_API
+    )
     secret_key = _secret_field(
         _("secret API key"),
         _("The restricted or secret key (rk_… / sk_…). Never shown again: leave empty to keep it."),
@@ -102,7 +105,7 @@ class IdentitySessionAdmin(ClientScopedAdmin, admin.ModelAdmin):
     list_display = ["ticket", "status", "contact_masked", "provider_id", "created_at"]
     list_filter = ["status"]
     list_select_related = ["ticket"]
-    fields = list_display + ["error_code", "tries", "updated_at"]
+    fields = [*list_display, "error_code", "tries", "updated_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
