@@ -95,6 +95,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "connectors.add_connector",
         "connectors.change_connector",
         "connectors.view_delivery",
+        # The identity provider's account of each client (secrets write-only), its sessions.
+        "idv.view_provideraccount",
+        "idv.add_provideraccount",
+        "idv.change_provideraccount",
+        "idv.view_identitysession",
     ],
 }
 
