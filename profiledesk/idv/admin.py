@@ -13,18 +13,6 @@ from profiledesk.clients.admin_scoping import ClientScopedAdmin
 from .models import STRIPE_API, IdentitySession, ProviderAccount
 
 
-def _secret_field(label, help_text, prefixes: tuple[str, ...]) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        required=False,
-        strip=True,
-        max_length=500,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=help_text,
-        validators=[_prefix_validator(prefixes)],
-    )
-
-
 def _prefix_validator(prefixes: tuple[str, ...]):
     def validate(value: str) -> None:
         if value and not value.startswith(prefixes):
@@ -40,15 +28,29 @@ class ProviderAccountForm(forms.ModelForm):
     base_url = forms.URLField(
         label=_("API base URL"), max_length=200, assume_scheme="https", initial=STRIPE_API
     )
-    secret_key = _secret_field(
-        _("secret API key"),
-        _("The restricted or secret key (rk_… / sk_…). Never shown again: leave empty to keep it."),
-        ("sk_", "rk_"),
+    secret_key = forms.CharField(
+        label=_("secret API key"),
+        required=False,
+        strip=True,
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "The restricted or secret key (rk_… / sk_…). Never shown again: leave empty to "
+            "keep the current one."
+        ),
+        validators=[_prefix_validator(("sk_", "rk_"))],
     )
-    webhook_secret = _secret_field(
-        _("webhook signing secret"),
-        _("The endpoint's signing secret (whsec_…). Never shown again: leave empty to keep it."),
-        ("whsec_",),
+    webhook_secret = forms.CharField(
+        label=_("webhook signing secret"),
+        required=False,
+        strip=True,
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "The signing secret of the desk's endpoint in the provider's dashboard (whsec_…). "
+            "Never shown again: leave empty to keep the current one."
+        ),
+        validators=[_prefix_validator(("whsec_",))],
     )
 
     class Meta:
@@ -56,7 +58,7 @@ class ProviderAccountForm(forms.ModelForm):
         fields = ["client", "base_url", "is_active"]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if self.instance.pk is None:
             for name in ("secret_key", "webhook_secret"):
                 if not cleaned.get(name) and name not in self.errors:
@@ -105,7 +107,16 @@ class IdentitySessionAdmin(ClientScopedAdmin, admin.ModelAdmin):
     list_display = ["ticket", "status", "contact_masked", "provider_id", "created_at"]
     list_filter = ["status"]
     list_select_related = ["ticket"]
-    fields = [*list_display, "error_code", "tries", "updated_at"]
+    fields = (
+        "ticket",
+        "status",
+        "contact_masked",
+        "provider_id",
+        "created_at",
+        "error_code",
+        "tries",
+        "updated_at",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:

@@ -231,7 +231,7 @@ def idv_session_claim(*, session_id: int) -> Outgoing | None:
         session_id=session.pk,
         base_url=account.base_url,
         secret_key=secret_key,
-        reference=session.ticket.reference,
+        reference=session.ticket.reference or "",
     )
 
 

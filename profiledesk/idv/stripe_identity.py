@@ -116,8 +116,10 @@ def session_create(
             raise ProviderUnavailable(f"http_{response.status_code}")
         body = _json(response)
         if response.status_code != 200:
-            error = body.get("error") if isinstance(body.get("error"), dict) else {}
-            code = _word(error.get("code")) or _word(error.get("type")) or "refused"
+            problem = body.get("error")
+            if not isinstance(problem, dict):
+                problem = {}
+            code = _word(problem.get("code")) or _word(problem.get("type")) or "refused"
             raise ProviderRefused(f"http_{response.status_code}:{code}")
     session_id, url, status = body.get("id"), body.get("url"), body.get("status")
     if not (

@@ -13,7 +13,6 @@ import hmac
 import json
 import secrets
 import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -72,7 +71,11 @@ class FakeStripe:
     ) -> requests.Response:
         """POST the event to the desk as Stripe does (its own HTTP request)."""
         payload = json.dumps(event).encode()
-        header = signature if signature is not None else sign(payload, secret=secret, timestamp=timestamp)
+        header = (
+            signature
+            if signature is not None
+            else sign(payload, secret=secret, timestamp=timestamp)
+        )
         return requests.post(
             url,
             data=payload,
@@ -102,14 +105,21 @@ def start(recorder: FakeStripe) -> ThreadingHTTPServer:
             if headers.get("authorization") != f"Bearer {SECRET_KEY}":
                 return self._send(
                     401,
-                    {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided: sk_***"}},
+                    {
+                        "error": {
+                            "type": "invalid_request_error",
+                            "message": "Invalid API Key provided: sk_***",
+                        }
+                    },
                 )
             if answer != 200:
                 return self._send(answer, {"error": {"type": "api_error"}})
             if form.get("type") != "document" or not headers.get("content-type", "").startswith(
                 "application/x-www-form-urlencoded"
             ):
-                return self._send(400, {"error": {"type": "invalid_request_error", "code": "parameter_missing"}})
+                return self._send(
+                    400, {"error": {"type": "invalid_request_error", "code": "parameter_missing"}}
+                )
             key = headers.get("idempotency-key")
             if key and key in recorder.by_idempotency:
                 return self._send(200, recorder.sessions[recorder.by_idempotency[key]])

@@ -41,13 +41,17 @@ def test_a_ticket_claimed_by_someone_else_cannot_start_a_check(
     assert not IdentitySession.objects.exists() and queued == []
 
 
-def test_a_ticket_not_being_verified_cannot_start_a_check(customer, agent, account, django_capture_on_commit_callbacks):
+def test_a_ticket_not_being_verified_cannot_start_a_check(
+    customer, agent, account, django_capture_on_commit_callbacks
+):
     ticket = claimed(open_ticket(customer, agent, verifying=False), agent)
     with pytest.raises(IdvError, match="Start verification"):
         start(ticket, agent, email_key(customer), django_capture_on_commit_callbacks)
 
 
-def test_the_link_never_goes_to_a_contact_not_on_file(ticket, agent, account, django_capture_on_commit_callbacks):
+def test_the_link_never_goes_to_a_contact_not_on_file(
+    ticket, agent, account, django_capture_on_commit_callbacks
+):
     for key in ("email:999999", "item:1", "new:attacker@example.com", "email:1 OR 1=1", ""):
         with pytest.raises(IdvError):
             start(ticket, agent, key, django_capture_on_commit_callbacks)
@@ -89,7 +93,9 @@ def test_one_check_at_a_time_and_three_links_a_day_at_most(
     assert first.pk
 
 
-def test_a_client_without_a_provider_account_cannot_start(ticket, agent, django_capture_on_commit_callbacks):
+def test_a_client_without_a_provider_account_cannot_start(
+    ticket, agent, django_capture_on_commit_callbacks
+):
     with pytest.raises(IdvError, match="no identity provider"):
         start(ticket, agent, email_key(ticket.customer), django_capture_on_commit_callbacks)
 
@@ -113,7 +119,10 @@ def test_the_link_goes_encrypted_through_the_outbox_and_nowhere_else(
     url = stripe.sessions[session.provider_id]["url"]
     message = Message.objects.get(template="identity_check")
     assert message.recipient == ticket.customer.emails.get().email
-    assert message.has_secret and url not in message.text_redacted + message.body_text + message.body_html
+    assert (
+        message.has_secret
+        and url not in message.text_redacted + message.body_text + message.body_html
+    )
     assert url in crypto.unseal(message.body_encrypted)["text"]
     # Not in the session row, the audit trail, the task's arguments or any log line.
     row = json.dumps(list(IdentitySession.objects.values()), default=str)
@@ -189,7 +198,9 @@ def test_after_the_last_try_the_session_fails_and_says_so(
     assert run_task(session.pk) == "gave_up"
     session.refresh_from_db()
     assert session.status == SessionStatus.FAILED and session.error_code.startswith("unreachable")
-    assert AuditEvent.objects.get(action="idv.session_failed").data["reason"].startswith("unreachable")
+    assert (
+        AuditEvent.objects.get(action="idv.session_failed").data["reason"].startswith("unreachable")
+    )
 
 
 def test_a_refused_key_fails_at_once_without_retrying(
@@ -206,11 +217,20 @@ def test_a_refused_key_fails_at_once_without_retrying(
     assert session.status == SessionStatus.FAILED
     assert session.error_code == "http_401:invalid_request_error"
     # The provider's own message is not kept (it may quote the key).
-    assert "Invalid API Key" not in json.dumps(list(AuditEvent.objects.values_list("data", flat=True)))
+    assert "Invalid API Key" not in json.dumps(
+        list(AuditEvent.objects.values_list("data", flat=True))
+    )
 
 
 def test_a_lost_task_is_queued_again_by_the_sweep(
-    ticket, agent, customer, account, stripe, django_capture_on_commit_callbacks, queued, time_machine
+    ticket,
+    agent,
+    customer,
+    account,
+    stripe,
+    django_capture_on_commit_callbacks,
+    queued,
+    time_machine,
 ):
     session = start(ticket, agent, email_key(customer), django_capture_on_commit_callbacks)
     queued.clear()  # the broker lost it
@@ -260,6 +280,8 @@ def test_the_agent_sends_the_link_from_the_panel_and_sees_its_status(
 def test_the_panel_says_why_a_start_was_refused(ticket, agent, account):
     http = signed_in(agent)
     response = http.post(
-        reverse("idv:start", args=[ticket.reference]), {"contact": "email:999999"}, HTTP_HX_REQUEST="true"
+        reverse("idv:start", args=[ticket.reference]),
+        {"contact": "email:999999"},
+        HTTP_HX_REQUEST="true",
     )
     assert "The link goes only to a verified contact on file." in response.content.decode()

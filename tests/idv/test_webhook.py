@@ -32,7 +32,9 @@ def session(ticket, agent, account, stripe, django_capture_on_commit_callbacks, 
 
 def post(http, event, *, slug="northwind", secret=WEBHOOK_SECRET, signature=None, timestamp=None):
     payload = json.dumps(event).encode() if not isinstance(event, bytes) else event
-    header = signature if signature is not None else sign(payload, secret=secret, timestamp=timestamp)
+    header = (
+        signature if signature is not None else sign(payload, secret=secret, timestamp=timestamp)
+    )
     extra = {"HTTP_STRIPE_SIGNATURE": header} if header else {}
     return http.post(
         reverse("idv:stripe_webhook", args=[slug]),
@@ -44,7 +46,9 @@ def post(http, event, *, slug="northwind", secret=WEBHOOK_SECRET, signature=None
 
 def refusals():
     return list(
-        AuditEvent.objects.filter(action="idv.webhook_refused").order_by("id").values_list("data", flat=True)
+        AuditEvent.objects.filter(action="idv.webhook_refused")
+        .order_by("id")
+        .values_list("data", flat=True)
     )
 
 
@@ -146,7 +150,13 @@ def test_hostile_metadata_is_compared_never_trusted(client, session, stripe, met
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[1, 2]", b'{"id": "evt_1"}', b'{"id": 5, "type": "x", "data": {}}', b"{" * 5000],
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"id": "evt_1"}',
+        b'{"id": 5, "type": "x", "data": {}}',
+        b"{" * 5000,
+    ],
 )
 def test_a_malformed_event_is_a_400_never_a_500(client, session, body):
     response = post(client, body)
@@ -169,12 +179,16 @@ def test_a_pass_after_a_fraud_like_decline_of_the_same_session_is_no_evidence(
     client, session, stripe
 ):
     declined = stripe.event(
-        session.provider_id, REQUIRES_INPUT, last_error={"code": "selfie_face_mismatch", "reason": "x"}
+        session.provider_id,
+        REQUIRES_INPUT,
+        last_error={"code": "selfie_face_mismatch", "reason": "x"},
     )
     assert post(client, declined).status_code == 200
     assert post(client, stripe.event(session.provider_id, VERIFIED)).status_code == 200
     assert not Attempt.objects.filter(method="provider", result="passed").exists()
-    assert AuditEvent.objects.get(action="idv.decision_ignored").data["reason"] == "declined_for_fraud"
+    assert (
+        AuditEvent.objects.get(action="idv.decision_ignored").data["reason"] == "declined_for_fraud"
+    )
 
 
 def test_an_oversized_body_is_refused(client, session):
@@ -211,14 +225,21 @@ def test_verified_is_an_al3_pass_without_staff_and_tells_straight_through_proces
         "decision": "verified",
     }
     assert heard == [
-        {"signal": evidence_recorded, "ticket_id": ticket.pk, "attempt_id": attempt.pk, "method": "provider"}
+        {
+            "signal": evidence_recorded,
+            "ticket_id": ticket.pk,
+            "attempt_id": attempt.pk,
+            "method": "provider",
+        }
     ]
     session.refresh_from_db()
     assert session.status == SessionStatus.VERIFIED and session.attempt == attempt
     assert AuditEvent.objects.get(action="idv.verified").data["attempt"] == attempt.pk
 
 
-def test_a_fraud_like_decline_is_a_failure_and_a_risk_reason_on_the_ticket(client, session, stripe, ticket):
+def test_a_fraud_like_decline_is_a_failure_and_a_risk_reason_on_the_ticket(
+    client, session, stripe, ticket
+):
     event = stripe.event(
         session.provider_id,
         REQUIRES_INPUT,
@@ -269,11 +290,15 @@ def test_the_webhook_needs_no_session_or_csrf_but_only_post(client, session):
     assert response.status_code == 405
 
 
-def test_one_clients_decision_never_touches_another_customers_ticket(client, stripe, northwind, agent, account, django_capture_on_commit_callbacks, queued):
+def test_one_clients_decision_never_touches_another_customers_ticket(
+    client, stripe, northwind, agent, account, django_capture_on_commit_callbacks, queued
+):
     first = claimed(open_ticket(complete_customer(northwind), agent), agent)
     second = claimed(open_ticket(complete_customer(northwind), agent), agent)
     s1 = started(first, agent, django_capture_on_commit_callbacks, queued)
     started(second, agent, django_capture_on_commit_callbacks, queued)
     assert post(client, stripe.event(s1.provider_id, VERIFIED)).status_code == 200
-    assert list(Attempt.objects.filter(method="provider").values_list("ticket_id", flat=True)) == [first.pk]
+    assert list(Attempt.objects.filter(method="provider").values_list("ticket_id", flat=True)) == [
+        first.pk
+    ]
     assert IdentitySession.objects.get(ticket=second).status == SessionStatus.SENT
