@@ -632,13 +632,10 @@ def _apply_event(
     event.outcome = decision
     event.save(update_fields=["session", "outcome"])
     sla_resume(ticket=ticket, at=now)
-    action = {
-        "verified": "idv.verified",
-        "requires_input": "idv.declined",
-        "canceled": "idv.canceled",
-    }
     _audit(
-        action[decision],
+        "idv.verified"
+        if passed
+        else ("idv.declined" if decision == "requires_input" else "idv.canceled"),
         client=client,
         target=ticket,
         data={
