@@ -258,7 +258,7 @@ def idv_session_created(*, session_id: int, created: Created) -> bool:
     """The provider made the session: keep its id and send its link to the contact on file.
     False (nothing sent) if the session was ended meanwhile or the ticket moved on."""
     session = (
-        IdentitySession.objects.select_for_update()
+        IdentitySession.objects.select_for_update(of=("self",))
         .select_related("ticket__client", "ticket__customer__language_region")
         .get(pk=session_id)
     )
