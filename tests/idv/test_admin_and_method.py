@@ -135,3 +135,20 @@ def test_the_panel_template_renders_from_the_methods_context(ticket, agent, acco
     html = render_to_string(method("provider").panel_template, {"ticket": ticket, **context})
     assert "Send identity check link" in html
     assert 'name="contact"' in html
+
+
+def test_reseal_lets_the_old_key_go_for_the_provider_accounts_secrets(settings, northwind):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.MESSAGE_ENCRYPTION_KEY = old
+    account = ProviderAccount(client=northwind)
+    account.set_secret_key(SECRET_KEY)
+    account.set_webhook_secret(WEBHOOK_SECRET)
+    account.save()
+    settings.MESSAGE_ENCRYPTION_KEY = f"{new},{old}"
+    call_command("reseal_secrets", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    settings.MESSAGE_ENCRYPTION_KEY = new
+    account.refresh_from_db()
+    assert account.secret_key() == SECRET_KEY and account.webhook_secret() == WEBHOOK_SECRET
