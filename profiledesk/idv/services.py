@@ -663,6 +663,12 @@ def _ignored_reason(ticket: Ticket, session: IdentitySession, decision: str) -> 
         return "ticket_not_verifying"
     if session.status in (SessionStatus.VERIFIED, SessionStatus.CANCELED, SessionStatus.FAILED):
         return "session_ended"
+    if ticket.customer_id != session.customer_id:
+        return "customer_changed"  # the ticket was matched to someone else meanwhile
+    if decision == "verified" and active_lock(ticket.customer) is not None:
+        # "Do not verify by any other means" while the customer is locked out: a pass
+        # arriving now is not taken, whoever produced it.
+        return "customer_locked"
     if (
         decision == "verified"
         and session.status == SessionStatus.DECLINED

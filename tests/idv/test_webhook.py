@@ -302,3 +302,23 @@ def test_one_clients_decision_never_touches_another_customers_ticket(
         first.pk
     ]
     assert IdentitySession.objects.get(ticket=second).status == SessionStatus.SENT
+
+
+def test_a_pass_while_the_customer_is_locked_out_is_no_evidence(client, session, stripe, ticket):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from verification.models import Lock
+
+    now = timezone.now()
+    Lock.objects.create(
+        customer=ticket.customer,
+        ticket=ticket,
+        created_at=now,
+        locked_until=now + dt.timedelta(minutes=30),
+        reason="3 failed attempts",
+    )
+    assert post(client, stripe.event(session.provider_id, VERIFIED)).status_code == 200
+    assert no_evidence()
+    assert AuditEvent.objects.get(action="idv.decision_ignored").data["reason"] == "customer_locked"
