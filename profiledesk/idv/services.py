@@ -569,7 +569,9 @@ def _apply_event(
         raise _Refused("unknown_session", _("No such verification session."))
     session_pk, session_client, ticket_id = found
     if session_client != client.pk:
-        raise _Refused("other_client", _("This session is not this endpoint's client's."))
+        # The same answer as an unknown session: the endpoint's client learns nothing of
+        # another client's sessions (the audit event says which it was).
+        raise _Refused("other_client", _("No such verification session."))
     metadata = obj.get("metadata")
     if not isinstance(metadata, dict) or metadata.get("desk_session") != str(session_pk):
         # Compared, never trusted nor stored: the row was found by the provider's id.

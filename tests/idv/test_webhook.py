@@ -322,3 +322,14 @@ def test_a_pass_while_the_customer_is_locked_out_is_no_evidence(client, session,
     assert post(client, stripe.event(session.provider_id, VERIFIED)).status_code == 200
     assert no_evidence()
     assert AuditEvent.objects.get(action="idv.decision_ignored").data["reason"] == "customer_locked"
+
+
+def test_another_clients_session_answers_exactly_as_an_unknown_one(
+    client, session, stripe, solaris
+):
+    account_for(solaris, stripe.base_url)
+    theirs = post(client, stripe.event(session.provider_id, VERIFIED), slug="solaris")
+    event = stripe.event(session.provider_id, VERIFIED)
+    event["data"]["object"]["id"] = "vs_nobodys"
+    unknown = post(client, event, slug="solaris")
+    assert (theirs.status_code, theirs.json()) == (unknown.status_code, unknown.json())
