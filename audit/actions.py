@@ -51,6 +51,16 @@ ACTION_GROUPS: dict[Promise, tuple[str, ...]] = {
         "verification.locked",
         "verification.assertion_passed",
         "verification.assertion_refused",
+        "idv.session_requested",
+        "idv.session_started",
+        "idv.session_retrying",
+        "idv.session_failed",
+        "idv.verified",
+        "idv.declined",
+        "idv.canceled",
+        "idv.decision_ignored",
+        "idv.webhook_refused",
+        "idv.webhook_replayed",
     ),
     _("Approvals"): (
         "approval.submitted",
@@ -105,6 +115,8 @@ ACTION_GROUPS: dict[Promise, tuple[str, ...]] = {
         "policy.created",
         "policy.changed",
         "policy.calendar_changed",
+        "idv.account_added",
+        "idv.account_changed",
     ),
 }
 ACTIONS: frozenset[str] = frozenset(a for group in ACTION_GROUPS.values() for a in group)

@@ -45,6 +45,7 @@ urlpatterns = [
     path("dashboard/", include("profiledesk.dashboards.urls")),
     path("api/", include("profiledesk.api.urls")),
     path("inbound/", include("profiledesk.inbound.urls")),
+    path("idv/", include("profiledesk.idv.urls")),  # identity provider (issue 18)
     path("dev/", include("profiledesk.messaging.urls")),  # DEBUG only: 404 otherwise
     path("demo/", include("profiledesk.demo.urls")),  # DEMO_MODE only: 404 otherwise
     path("admin/", admin.site.urls),

@@ -35,6 +35,7 @@ from profiledesk.automation.services import switch_set
 from profiledesk.clients.admin_scoping import ClientScopedAdmin, ClientScopedInline
 from profiledesk.clients.models import Client, Membership
 from profiledesk.connectors.models import Connector, Delivery
+from profiledesk.idv.models import IdentitySession, ProviderAccount
 from profiledesk.messaging.models import Message
 from profiledesk.policies.defaults import policies_ensure_defaults
 from profiledesk.policies.models import BusinessHours, Holiday, Policy
@@ -137,9 +138,29 @@ def one_of_each(client, staff) -> dict:
         AccessLog: AccessLog.objects.create(**sign_in, path_info="/"),
         AccessFailureLog: AccessFailureLog.objects.create(**sign_in, path_info="/"),
         AutomationSwitch: switch_set(client=client, category="preferences", enabled=True, by=None),
+        ProviderAccount: _provider_account(client),
+        IdentitySession: IdentitySession.objects.create(
+            client=client,
+            ticket=ticket,
+            customer=customer,
+            status="sent",
+            provider_id=f"vs_{slug}",
+            contact_key="email:1",
+            contact_masked="s•••@example.com",
+            created_at=now,
+            updated_at=now,
+        ),
     }
     assert all(obj is not None for obj in objects.values())
     return objects
+
+
+def _provider_account(client) -> ProviderAccount:
+    account = ProviderAccount(client=client)
+    account.set_secret_key("sk_test_tenancy")
+    account.set_webhook_secret("whsec_tenancy")
+    account.save()
+    return account
 
 
 @pytest.fixture

@@ -248,6 +248,12 @@ MATRIX: dict[str, Rule] = {
     "portal:change": Rule(gate="public", ok=302),
     "portal:request": Rule(gate="public", ok=302),
     "portal:report": Rule(gate="public", ok=302),
+    # The identity provider (issue 18): the floor works the wizard's panel (the fixture's
+    # ticket is new and unclaimed: starting is refused with a message, 302); the provider's
+    # decision webhook is public, its signature the credential (none here: 400).
+    "idv:panel": Rule(allowed=FLOOR, scoped=True),
+    "idv:start": Rule(method="post", allowed=FLOOR, ok=302, scoped=True),
+    "idv:stripe_webhook": Rule(method="post", gate="public", ok=400),
 }
 
 

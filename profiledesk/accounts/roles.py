@@ -107,6 +107,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "automation.view_automationswitch",
         "automation.add_automationswitch",
         "automation.change_automationswitch",
+        # The identity provider's account of each client (secrets write-only), its sessions.
+        "idv.view_provideraccount",
+        "idv.add_provideraccount",
+        "idv.change_provideraccount",
+        "idv.view_identitysession",
     ],
 }
 

@@ -608,3 +608,10 @@ RULES: list[Rule] = [
     shared_document,
     outside_business_hours,
 ]
+
+
+def risk_rule_register(rule: Rule) -> None:
+    """A rule of a layer above (an identity provider's decline, profiledesk.idv), added in
+    its app's ready(): this module imports nothing above it. Registering twice is one."""
+    if rule not in RULES:
+        RULES.append(rule)

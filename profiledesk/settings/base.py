@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "profiledesk.security",
     "profiledesk.assertions",
     "profiledesk.automation",
+    "profiledesk.idv",
     "profiledesk.demo",
     "profiledesk.i18n",
     "verification",
@@ -625,3 +626,15 @@ LOGGING: dict[str, Any] = {
 # Celery leaves the root logger to LOGGING when the logs are JSON (its own handlers would
 # print its plain format); the redact filter is on LOGGING's handlers either way.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+# --- Identity provider (profiledesk/idv, issue 18) --------------------------------------
+# Stripe Identity sessions are started by a Celery task: each try waits IDV_TIMEOUT s, then
+# 30 s, 60 s, 2 min … (at most IDV_RETRY_MAX_SECONDS) for IDV_MAX_TRIES tries; the sweep
+# queues again a session whose task was lost. A provider base URL must be https:// unless
+# IDV_ALLOW_HTTP (DEBUG, and the tests' local provider).
+IDV_TIMEOUT = float(env("IDV_TIMEOUT", "10"))
+IDV_MAX_TRIES = int(env("IDV_MAX_TRIES", "6"))
+IDV_RETRY_BASE_SECONDS = int(env("IDV_RETRY_BASE_SECONDS", "30"))
+IDV_RETRY_MAX_SECONDS = int(env("IDV_RETRY_MAX_SECONDS", "900"))
+IDV_ALLOW_HTTP = env_bool("IDV_ALLOW_HTTP", DEBUG)
+CELERY_BEAT_SCHEDULE["idv-sweep"] = {"task": "idv.sweep", "schedule": 60.0}
