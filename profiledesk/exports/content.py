@@ -31,6 +31,9 @@ from profiledesk.privacy.masking import display
 from profiledesk.privacy.sensitivity import Sensitivity
 from profiledesk.privacy.spreadsheet import spreadsheet_text
 from profiledesk.tickets.models import Ticket, TicketEvent
+from verification.methods import label as method_label
+from verification.methods import method as verification_method
+from verification.models import Attempt
 
 from . import statement
 from .models import Export, Kind
@@ -196,8 +199,11 @@ def history_rows(item: dict) -> list[list]:
 def tickets(customer, *, batch: int, for_subject: bool = False) -> Iterator[dict]:
     """The customer's tickets, oldest first; for compliance with their timelines (free
     text redacted of card numbers on arrival) and confirmations (masked recipients), for
-    the data subject without the staff's timeline and in words rather than codes. Three
-    queries a batch of tickets."""
+    the data subject without the staff's timeline and in words rather than codes. For
+    compliance each ticket also lists its verification evidence, named by the method
+    registry (verification/methods: label and evidence line, ids and masked values only;
+    "staff" empty when no agent recorded it — an app's assertion, a provider's decision).
+    Four queries a batch of tickets."""
     with_events = not for_subject
 
     mine = Ticket.objects.filter(customer=customer).order_by("id")
@@ -208,8 +214,26 @@ def tickets(customer, *, batch: int, for_subject: bool = False) -> Iterator[dict
             return
         events: dict[int, list[dict]] = {}
         confirmations: dict[int, list[dict]] = {}
+        evidence: dict[int, list[dict]] = {}
         ids = [t.pk for t in rows]
         if with_events:
+            for attempt in (
+                Attempt.objects.filter(ticket_id__in=ids)
+                .select_related("staff", "challenge__email", "challenge__phone")
+                .order_by("at", "id")
+            ):
+                plugin = verification_method(attempt.method)
+                evidence.setdefault(attempt.ticket_id, []).append(
+                    {
+                        "at": iso(attempt.at),
+                        "method": attempt.method,
+                        "method_label": method_label(attempt.method),
+                        "purpose": attempt.purpose,
+                        "result": attempt.result,
+                        "evidence": plugin.evidence(attempt) if plugin else attempt.method,
+                        "staff": attempt.staff.get_username() if attempt.staff else "",
+                    }
+                )
             for event in (
                 TicketEvent.objects.filter(ticket_id__in=ids)
                 .select_related("actor")
@@ -250,6 +274,7 @@ def tickets(customer, *, batch: int, for_subject: bool = False) -> Iterator[dict
             if with_events:
                 item["events"] = events.get(ticket.pk, [])
                 item["confirmations"] = confirmations.get(ticket.pk, [])
+                item["verification"] = evidence.get(ticket.pk, [])
             yield item
         last = rows[-1].pk
 

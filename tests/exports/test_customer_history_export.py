@@ -119,6 +119,36 @@ def test_the_json_adds_the_customers_tickets_with_their_timeline(personas, chang
     assert exported["confirmations"] == []
 
 
+def test_the_json_lists_each_tickets_verification_as_the_method_registry_names_it(
+    personas, changed_customer
+):
+    from django.utils import timezone
+
+    from tests.factories import TicketFactory
+    from verification.models import Attempt
+
+    ticket = TicketFactory(customer=changed_customer, created_by=personas["agent"])
+    common = {"ticket": ticket, "customer": changed_customer, "at": timezone.now()}
+    Attempt.objects.create(method="questions", result="passed", staff=personas["agent"], **common)
+    Attempt.objects.create(
+        method="provider",
+        result="passed",
+        staff=None,
+        detail={"provider_session": "vs_123", "decision": "verified"},
+        **common,
+    )
+
+    document = json.loads(built(_export(personas, changed_customer, Format.JSON)))
+
+    [exported] = document["tickets"]
+    by_method = {row["method"]: row for row in exported["verification"]}
+    assert by_method["questions"]["method_label"] == "Security questions"
+    assert by_method["questions"]["staff"] == "agent"
+    provider = by_method["provider"]
+    assert provider["staff"] == ""  # nobody at the desk: the provider decided
+    assert provider["evidence"] == "Identity provider: verified (session vs_123)"
+
+
 def test_the_dsar_lists_the_customers_requests_without_the_staff_timeline(
     personas, changed_customer
 ):
