@@ -12,6 +12,7 @@ from django.utils import timezone
 from profiledesk.accounts.roles import Role
 from profiledesk.tickets.models import Channel, RiskLevel, State
 from tests.conftest import make_staff, signed_in
+from tests.factories import complete_customer
 from tests.tickets.queue_helpers import many_open_tickets, queue_ticket, references_in
 
 QUEUE = reverse("tickets:queue")
@@ -257,3 +258,17 @@ def test_a_queue_with_filters_in_error_does_not_poll_its_alert_again(northwind, 
     page = response.content.decode()
     assert response.status_code == 400 and 'role="alert"' in page
     assert "data-queue-refresh" not in page
+
+
+def test_the_rows_print_hostile_text_as_text(northwind, agent):
+    # The rows are rendered by Jinja2 (tickets/queue_rows.py), not Django: its autoescape
+    # must hold for every value a customer or an e-mail wrote.
+    hostile = '<img src=x onerror="alert(1)">&'
+    customer = complete_customer(northwind, legal_name=hostile)
+    ticket = queue_ticket(northwind, customer=customer)
+    ticket.summary = hostile
+    ticket.save()
+    page = signed_in(agent).get(QUEUE).content.decode()
+    assert hostile not in page and "<img src=x" not in page
+    # Jinja2 writes a quote as &#34; where Django writes &quot;: the same text on screen.
+    assert page.count("&lt;img src=x onerror=&#34;alert(1)&#34;&gt;&amp;") == 2  # name, summary
