@@ -186,7 +186,8 @@ _VARIABLE = re.compile(r"\{\{(.*?)\}\}", re.S)
 _SAFE_FILTER = re.compile(r"\|\s*(safe|safeseq)\b")
 _STRING = r"""(?:"[^"]*"|'[^']*')"""
 _CONSTANT_SAFE = re.compile(rf"^\s*(?:_\(\s*{_STRING}\s*\)|{_STRING})\s*\|\s*safe\s*$")
-_AUTOESCAPE_OFF = re.compile(r"\{%-?\s*autoescape\s+off\s*-?%\}")
+# Django's "off", and Jinja2's "false" (the queue's rows: tickets/queue_rows.py).
+_AUTOESCAPE_OFF = re.compile(r"\{%-?\s*autoescape\s+(off|false)\s*-?%\}")
 _FILTER_SAFE = re.compile(r"\{%-?\s*filter\s+[^%]*\bsafe(seq)?\b[^%]*%\}")
 
 

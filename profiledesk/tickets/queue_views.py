@@ -11,27 +11,34 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotModified
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
+from django.utils.http import parse_etags, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from profiledesk.accounts.requests import StaffRequest
+from profiledesk.clients.models import Client, Membership
 from profiledesk.policies.sla import sla_status
 
 from .access import get_ticket_for_staff
 from .live import stale_refusal
 from .models import Ticket
 from .queue_forms import SORT_CHOICES, QueueFilterForm, ReassignForm, TakeOverForm
+from .queue_rows import queue_lines, queue_rows_html
 from .selectors import (
     COUNT_CAP,
+    AssigneeFilter,
+    QueueFingerprint,
     QueuePage,
     Sort,
     change_summary,
     queue_clients,
+    queue_fingerprint,
     queue_for,
     queue_people,
     reassign_candidate,
@@ -67,10 +74,14 @@ def _page_url(request: StaffRequest, **cursor: str) -> str:
 
 
 def _queue_context(
-    request: StaffRequest, form: QueueFilterForm, page: QueuePage | None, clients, people
+    request: StaffRequest,
+    form: QueueFilterForm,
+    page: QueuePage | None,
+    clients,
+    people,
+    now: dt.datetime,
 ) -> dict:
-    now = timezone.now()
-    rows = [queue_row(t, now) for t in page.tickets] if page else []
+    rows = queue_lines(page.tickets, now=now) if page else []
     can_reassign = request.user.has_perm("tickets.reassign_ticket")
     reassign_people: dict[int, list] = {}
     if can_reassign:
@@ -79,48 +90,131 @@ def _queue_context(
     next_cursor = page.next_cursor if page else None
     previous_cursor = page.previous_cursor if page else None
     sort = getattr(form, "cleaned_data", {}).get("sort") or Sort.DUE
+    can_work = request.user.has_perm("tickets.work_ticket")
+    show_client = len(clients) > 1
+    here = request.get_full_path()
+    rows_html = queue_rows_html(
+        rows,
+        user_id=request.user.pk,
+        show_client=show_client,
+        can_work=can_work,
+        can_reassign=can_reassign,
+        here=here,
+        # One CSRF token a page (the claim form's and the reassign forms'), not one a row.
+        csrf_token=get_token(request) if rows and (can_work or can_reassign) else "",
+    )
     return {
         "form": form,
         "sort_label": dict(SORT_CHOICES).get(sort, ""),
         "page": page,
         "rows": rows,
+        "rows_html": rows_html,
         "now": now,
         "count_cap": COUNT_CAP,
-        "show_client": len(clients) > 1,
-        "can_work": request.user.has_perm("tickets.work_ticket"),
+        "show_client": show_client,
+        "can_work": can_work,
         "can_reassign": can_reassign,
         "reassign_people": reassign_people,
         "next_url": next_cursor and _page_url(request, after=next_cursor.encode()),
         "previous_url": previous_cursor and _page_url(request, before=previous_cursor.encode()),
         "first_url": _page_url(request),
         "paged": any(request.GET.get(name) for name in PAGE_PARAMS),
-        "here": request.get_full_path(),
+        "here": here,
     }
+
+
+def _needs_people(request: StaffRequest, *, partial: bool) -> bool:
+    """The floor's people are printed by the page's assignee filter and, for those who may
+    reassign, by the list's reassign forms; the list alone needs them for neither unless
+    it is filtered to one person (the form checks the id among them)."""
+    if not partial or request.user.has_perm("tickets.reassign_ticket"):
+        return True
+    return request.GET.get("assignee", "") not in ("", AssigneeFilter.ME, AssigneeFilter.NOBODY)
+
+
+def _etag(
+    request: StaffRequest,
+    *,
+    fingerprint: QueueFingerprint,
+    clients: list[Client],
+    people: list[Membership],
+    as_of: dt.datetime,
+) -> str:
+    """The validator of the queue's list: everything the list prints or is printed for.
+    Equal, the list a browser has is still right; so it names who asks (user, session,
+    CSRF secret: the forms' tokens), what they may do and see (permissions, clients, the
+    people they may reassign to), how it is printed (language, time zone, the URL with its
+    filters and cursor), the minute the list is "as of", and the rows' raw values. Keyed
+    with the SECRET_KEY (salted_hmac), so the ETag tells nobody anything."""
+    user = request.user
+    parts = (
+        request.get_full_path(),
+        user.pk,
+        request.session.session_key,
+        request.META.get("CSRF_COOKIE", ""),
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        user.has_perm("tickets.work_ticket"),
+        user.has_perm("tickets.reassign_ticket"),
+        [(client.pk, client.name) for client in clients],
+        [(m.client_id, m.user.username, m.user.get_full_name()) for m in people],
+        as_of.isoformat(),
+        fingerprint,
+    )
+    digest = salted_hmac("tickets.queue.etag", repr(parts)).hexdigest()
+    return f'"{digest}"'
+
+
+def _not_modified(request: StaffRequest, etag: str) -> bool:
+    return etag in parse_etags(request.headers.get("If-None-Match", ""))
 
 
 @require_GET
 @permission_required("tickets.view_ticket", raise_exception=True)
 def queue(request: StaffRequest) -> HttpResponse:
+    """The queue, or its list alone for htmx. The list is "as of" the minute (its SLA and
+    age texts are in minutes), so the background refresh can be answered 304 when nothing
+    it shows changed: `If-None-Match` is checked against `queue_fingerprint`'s two small
+    queries before the page is read and rendered."""
+    # As of the minute: the SLA and age texts, the SLA and age filters and "updated at".
+    now = timezone.now().replace(second=0, microsecond=0)
+    partial = bool(request.htmx and not request.htmx.history_restore_request)
     clients = queue_clients(staff=request.user)
-    people = queue_people(client_ids=[client.pk for client in clients])
+    client_ids = [client.pk for client in clients]
+    people = queue_people(client_ids=client_ids) if _needs_people(request, partial=partial) else []
     form = QueueFilterForm(request.GET, clients=clients, people=people)
-    page, status = None, 200
+    page, status, etag = None, 200, ""
     if form.is_valid():
-        page = queue_for(
-            staff=request.user,
-            client_ids=[client.pk for client in clients],
-            filters=form.filters(),
-            sort=form.cleaned_data["sort"],
-            after=form.cleaned_data["after"],
-            before=form.cleaned_data["before"],
-            zones={client.pk: client.time_zone for client in clients},
-        )
+        query = {
+            "staff": request.user,
+            "client_ids": client_ids,
+            "filters": form.filters(),
+            "sort": form.cleaned_data["sort"],
+            "after": form.cleaned_data["after"],
+            "before": form.cleaned_data["before"],
+            "now": now,
+            "zones": {client.pk: client.time_zone for client in clients},
+        }
+        count = None
+        if partial:
+            fingerprint = queue_fingerprint(**query)
+            etag = _etag(
+                request, fingerprint=fingerprint, clients=clients, people=people, as_of=now
+            )
+            if _not_modified(request, etag):
+                response: HttpResponse = HttpResponseNotModified()
+                response["ETag"] = etag
+                return response
+            count = fingerprint.count
+        page = queue_for(**query, count=count)
     else:
         status = 400
-    partial = request.htmx and not request.htmx.history_restore_request
     template = "tickets/_queue_table.html" if partial else "tickets/queue.html"
-    context = _queue_context(request, form, page, clients, people)
-    return render(request, template, context, status=status)
+    context = _queue_context(request, form, page, clients, people, now)
+    response = render(request, template, context, status=status)
+    if etag:
+        response["ETag"] = etag
+    return response
 
 
 def _back_to_queue(request: StaffRequest, ticket: Ticket | None = None) -> str:

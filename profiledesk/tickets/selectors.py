@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, When
@@ -41,6 +42,7 @@ from profiledesk.policies.sla import DUE_SOON
 from .models import OPEN_STATES, ChangeItem, Ticket, TicketQuerySet
 
 PAGE_SIZE = 50
+_Row = TypeVar("_Row")
 _OPEN_Q = Q(state__in=OPEN_STATES)
 COUNT_CAP = 1000
 # The roles that work tickets: who the assignee filter and the reassign form offer.
@@ -378,6 +380,37 @@ def ticket_age(ticket: Ticket, now: dt.datetime) -> str:
     return timesince(ticket.created_at, now, depth=1)
 
 
+def _keyset_query(
+    matching: TicketQuerySet,
+    *,
+    sort: str,
+    after: Cursor | None,
+    before: Cursor | None,
+    size: int,
+) -> TicketQuerySet:
+    """The query for one page of `matching` (size + 1 rows: the extra one says whether more
+    follow), walking backwards from `before` when given."""
+    for cursor in (after, before):
+        if cursor is not None and cursor.sort != sort:
+            raise ValueError("a cursor of another sort")
+    if before is not None:
+        return matching.filter(_keyset(before, forward=False)).order_by(
+            *_order(sort, forward=False)
+        )[: size + 1]
+    if after is not None:
+        matching = matching.filter(_keyset(after, forward=True))
+    return matching.order_by(*_order(sort, forward=True))[: size + 1]
+
+
+def _page_bounds(
+    rows: list[_Row], *, after: Cursor | None, before: Cursor | None, size: int
+) -> tuple[list[_Row], bool, bool]:
+    """(the page's rows in queue order, has a next page, has a previous page)."""
+    if before is not None:
+        return rows[:size][::-1], True, len(rows) > size
+    return rows[:size], len(rows) > size, after is not None
+
+
 def keyset_page(
     matching: TicketQuerySet,
     *,
@@ -390,27 +423,9 @@ def keyset_page(
     query. `after`: the page that follows that row; `before`: the page that ends just
     before it (the "previous" link). Neither: the first page. A cursor of another sort is
     a ValueError (the forms refuse it first)."""
-    for cursor in (after, before):
-        if cursor is not None and cursor.sort != sort:
-            raise ValueError("a cursor of another sort")
     page = _with_summary(matching.select_related("customer__personal", "assignee", "client"))
-    if before is not None:
-        # Walk backwards from `before`, then show the rows in queue order.
-        rows = list(
-            page.filter(_keyset(before, forward=False)).order_by(*_order(sort, forward=False))[
-                : size + 1
-            ]
-        )
-        has_previous = len(rows) > size
-        rows = rows[:size][::-1]
-        has_next = True
-    else:
-        if after is not None:
-            page = page.filter(_keyset(after, forward=True))
-        rows = list(page.order_by(*_order(sort, forward=True))[: size + 1])
-        has_next = len(rows) > size
-        rows = rows[:size]
-        has_previous = after is not None
+    fetched = list(_keyset_query(page, sort=sort, after=after, before=before, size=size))
+    rows, has_next, has_previous = _page_bounds(fetched, after=after, before=before, size=size)
     return (
         rows,
         Cursor.of(rows[-1], sort) if has_next and rows else None,
@@ -429,17 +444,86 @@ def queue_for(
     size: int = PAGE_SIZE,
     now: dt.datetime | None = None,
     zones: Mapping[int, str] | None = None,
+    count: int | None = None,
 ) -> QueuePage:
     """One page of the queue in `sort` order (soonest SLA first by default) and the
-    capped count (two queries). `zones`: each client's time zone (the opened dates)."""
+    capped count (two queries; one when `count` is given: `queue_fingerprint` counted
+    already). `zones`: each client's time zone (the opened dates)."""
     now = now or timezone.now()
     matching = _filtered(staff=staff, client_ids=client_ids, filters=filters, now=now, zones=zones)
     rows, next_cursor, previous_cursor = keyset_page(
         matching, sort=sort, after=after, before=before, size=size
     )
-    count = matching.order_by()[: COUNT_CAP + 1].count()
+    if count is None:
+        count = matching.order_by()[: COUNT_CAP + 1].count()
     return QueuePage(
         tickets=rows, count=count, next_cursor=next_cursor, previous_cursor=previous_cursor
+    )
+
+
+# Every column of a ticket and of its joined rows that a queue row prints (or that its
+# cursors are made of). The change summary is not here: writing a change item bumps the
+# ticket's `version` (live.ticket_rows_register), which is.
+FINGERPRINT_COLUMNS = (
+    "id",
+    "reference",
+    "version",
+    "state",
+    "risk_level",
+    "risk_score",
+    "category",
+    "channel",
+    "summary",
+    "sla_due_at",
+    "sla_paused_at",
+    "created_at",
+    "client_id",
+    "client__name",
+    "customer_id",
+    "customer__number",
+    "customer__personal__legal_name",
+    "assignee_id",
+    "assignee__username",
+    "assignee__first_name",
+    "assignee__last_name",
+)
+
+
+@dataclass(frozen=True)
+class QueueFingerprint:
+    """What a queue page shows, as raw values: equal fingerprints (at the same moment, for
+    the same person and page) render the same rows."""
+
+    rows: tuple[tuple[object, ...], ...]  # FINGERPRINT_COLUMNS of the page's rows, in order
+    has_next: bool
+    has_previous: bool
+    count: int  # as QueuePage.count
+
+
+def queue_fingerprint(
+    *,
+    staff: User,
+    client_ids: list[int],
+    filters: QueueFilters,
+    sort: str = Sort.DUE,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    size: int = PAGE_SIZE,
+    now: dt.datetime | None = None,
+    zones: Mapping[int, str] | None = None,
+) -> QueueFingerprint:
+    """The page `queue_for` would give, as the raw values it prints (two queries: the
+    page's columns and the capped count, the same index walks as the page's own, with no
+    summary subqueries and no model objects): the queue's background refresh compares it
+    before rendering anything."""
+    now = now or timezone.now()
+    matching = _filtered(staff=staff, client_ids=client_ids, filters=filters, now=now, zones=zones)
+    query = _keyset_query(matching, sort=sort, after=after, before=before, size=size)
+    fetched: list[tuple[object, ...]] = list(query.values_list(*FINGERPRINT_COLUMNS))
+    rows, has_next, has_previous = _page_bounds(fetched, after=after, before=before, size=size)
+    count = matching.order_by()[: COUNT_CAP + 1].count()
+    return QueueFingerprint(
+        rows=tuple(rows), has_next=has_next, has_previous=has_previous, count=count
     )
 
 

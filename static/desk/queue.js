@@ -38,6 +38,27 @@
     }
   });
 
+  // The refresh is a conditional request (docs/performance.md "Queue rendering"): it sends
+  // the ETag of the list on screen, and a 304 ("what you have is still right") leaves the
+  // list as it is. The ETag is kept with the URL it was given for, and sent only for it.
+  let shown = { url: null, etag: null };
+  document.addEventListener("htmx:configRequest", (event) => {
+    if (!event.target.matches("[data-queue-refresh]")) return;
+    if (shown.etag && shown.url === event.detail.path) {
+      event.detail.headers["If-None-Match"] = shown.etag;
+    }
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const xhr = event.detail.xhr;
+    if (!event.detail.target || event.detail.target.id !== "queue" || !xhr) return;
+    if (xhr.status === 304) return; // the list on screen, and its ETag, still hold
+    const etag = xhr.status === 200 ? xhr.getResponseHeader("ETag") : null;
+    shown = { url: etag ? event.detail.pathInfo.finalRequestPath : null, etag };
+  });
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.xhr && event.detail.xhr.status === 304) event.detail.shouldSwap = false;
+  });
+
   document.addEventListener("keydown", (event) => {
     if (!queue() || typing() || event.altKey || event.ctrlKey || event.metaKey) return;
     const list = rows();

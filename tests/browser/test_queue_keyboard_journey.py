@@ -5,10 +5,11 @@ import datetime as dt
 import re
 
 import pytest
+import time_machine
 from playwright.sync_api import Page, expect
 
 from profiledesk.tickets.models import Ticket
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.tickets.queue_helpers import queue_ticket
 
 pytestmark = pytest.mark.browser
@@ -108,3 +109,37 @@ def test_the_refresh_waits_while_a_reassign_form_is_open(page: Page, personas, t
     with page.expect_request(lambda r: "/tickets/" in r.url and r.method == "GET"):
         page.clock.run_for(21_000)
     assert polls and "/tickets/" in polls[-1]
+
+
+def test_an_unchanged_list_is_answered_304_and_stays_a_changed_one_is_swapped_in(
+    page: Page, personas, three, northwind, customer
+):
+    """The refresh sends the ETag of the list on screen; a 304 leaves the list as it is
+    (htmx would otherwise swap in the empty body), a change comes back as the new list."""
+    # The server's clock starts on a minute (the list is "as of" the minute) and runs.
+    with time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, 1, tzinfo=dt.UTC), tick=True):
+        page.clock.install()
+        sign_in_to_the_queue(page, personas["agent"])
+        answers: list[tuple[int, str | None]] = []
+
+        def answered(response) -> None:
+            if response.request.resource_type in ("xhr", "fetch") and "/tickets/" in response.url:
+                answers.append((response.status, response.request.headers.get("if-none-match")))
+
+        page.on("response", answered)
+        for _ in range(2):
+            with page.expect_response(lambda r: "/tickets/" in r.url):
+                page.clock.run_for(21_000)
+        first, second = answers
+        assert first == (200, None)  # the page itself carries no ETag: the list's first poll
+        assert second[0] == 304 and second[1]
+        expect(page.locator("[data-queue-row]")).to_have_count(3)  # not swapped for nothing
+
+        newcomer = queue_ticket(northwind, customer=customer, due_in=dt.timedelta(minutes=1))
+        with page.expect_response(lambda r: "/tickets/" in r.url):
+            page.clock.run_for(21_000)
+        assert answers[-1][0] == 200 and answers[-1][1] == second[1]
+        expect(page.locator("[data-queue-row]").first).to_have_attribute(
+            "data-reference", newcomer.reference
+        )
+        page.screenshot(path=str(SCREENSHOTS / "queue" / "queue_after_refresh.png"))

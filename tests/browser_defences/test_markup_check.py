@@ -72,6 +72,8 @@ def test_constants_and_escaped_values_pass(tmp_path, source):
         ("<p>{{ rows|safeseq|join:', ' }}</p>", "|safe on a value"),
         ("<p>{{ note | safe }}</p>", "|safe on a value"),
         ("{% autoescape off %}{{ note }}{% endautoescape %}", "autoescape off"),
+        # A Jinja2 template (tickets/_queue_rows.html) says it this way.
+        ("{% autoescape false %}{{ note }}{% endautoescape %}", "autoescape off"),
         ("{% filter force_escape|safe %}{{ note }}{% endfilter %}", "filter"),
         ("{% with x=note|safe %}{{ x }}{% endwith %}", "template tag"),
     ],

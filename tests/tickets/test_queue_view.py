@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -11,9 +12,18 @@ from django.utils import timezone
 from profiledesk.accounts.roles import Role
 from profiledesk.tickets.models import Channel, RiskLevel, State
 from tests.conftest import make_staff, signed_in
+from tests.factories import complete_customer
 from tests.tickets.queue_helpers import many_open_tickets, queue_ticket, references_in
 
 QUEUE = reverse("tickets:queue")
+
+
+@pytest.fixture
+def on_the_minute():
+    """The list is "as of" the minute (queue_views.queue): a clock stopped on a whole
+    minute gives the texts these tests expect to the second."""
+    with time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC), tick=False) as clock:
+        yield clock
 
 
 def test_the_queue_lists_open_tickets_soonest_sla_first(northwind, agent, customer):
@@ -30,7 +40,7 @@ def test_the_queue_lists_open_tickets_soonest_sla_first(northwind, agent, custom
 
 
 def test_a_row_shows_customer_state_risk_assignee_and_sla_in_words(
-    northwind, agent, customer, personas
+    northwind, agent, customer, personas, on_the_minute
 ):
     ticket = queue_ticket(
         northwind,
@@ -52,7 +62,7 @@ def test_a_row_shows_customer_state_risk_assignee_and_sla_in_words(
     assert "breached 5 min ago" in page
 
 
-def test_a_ticket_due_later_says_how_long_is_left(northwind, agent):
+def test_a_ticket_due_later_says_how_long_is_left(northwind, agent, on_the_minute):
     queue_ticket(northwind, due_in=dt.timedelta(minutes=42, seconds=30))
     assert "due in 42 min" in signed_in(agent).get(QUEUE).content.decode()
 
@@ -248,3 +258,17 @@ def test_a_queue_with_filters_in_error_does_not_poll_its_alert_again(northwind, 
     page = response.content.decode()
     assert response.status_code == 400 and 'role="alert"' in page
     assert "data-queue-refresh" not in page
+
+
+def test_the_rows_print_hostile_text_as_text(northwind, agent):
+    # The rows are rendered by Jinja2 (tickets/queue_rows.py), not Django: its autoescape
+    # must hold for every value a customer or an e-mail wrote.
+    hostile = '<img src=x onerror="alert(1)">&'
+    customer = complete_customer(northwind, legal_name=hostile)
+    ticket = queue_ticket(northwind, customer=customer)
+    ticket.summary = hostile
+    ticket.save()
+    page = signed_in(agent).get(QUEUE).content.decode()
+    assert hostile not in page and "<img src=x" not in page
+    # Jinja2 writes a quote as &#34; where Django writes &quot;: the same text on screen.
+    assert page.count("&lt;img src=x onerror=&#34;alert(1)&#34;&gt;&amp;") == 2  # name, summary

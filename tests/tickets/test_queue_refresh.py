@@ -1,0 +1,259 @@
+"""The queue's background refresh is a conditional GET (issue 20): 304 only means "the list
+you have is still right" — for this person, with these rights, at this minute — and never
+hides a change or serves a list to someone who may no longer see it."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from profiledesk.clients.models import Membership
+from profiledesk.tickets.models import ChangeItem, RiskLevel, State
+from profiledesk.tickets.services import ticket_claim
+from tests.conftest import make_staff, signed_in
+from tests.tickets.queue_helpers import queue_ticket
+
+QUEUE = reverse("tickets:queue")
+HTMX = {"HX-Request": "true", "X-Desk-Background": "1"}
+MINUTE = dt.datetime(2026, 3, 2, 10, 0, 10, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(MINUTE, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def listed(northwind, customer, clock):
+    """Two Northwind tickets in the agent's queue."""
+    return [
+        queue_ticket(northwind, customer=customer, due_in=dt.timedelta(hours=2)),
+        queue_ticket(northwind, customer=customer, due_in=dt.timedelta(hours=3)),
+    ]
+
+
+def opened(user):
+    """A signed-in browser that has the queue page open (which gave it its CSRF cookie)."""
+    http = signed_in(user)
+    http.get(QUEUE)
+    return http
+
+
+def refresh(http, etag=None, url=QUEUE):
+    headers = dict(HTMX)
+    if etag:
+        headers["If-None-Match"] = etag
+    return http.get(url, headers=headers)
+
+
+def test_nothing_changed_is_a_304_without_a_body(listed, agent):
+    http = opened(agent)
+    first = refresh(http)
+    assert first.status_code == 200 and first["ETag"]
+    again = refresh(http, first["ETag"])
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == first["ETag"]
+
+
+def test_a_claim_by_someone_else_is_a_new_list(listed, agent, personas):
+    http = opened(agent)
+    etag = refresh(http)["ETag"]
+    ticket_claim(ticket=listed[0], by=personas["supervisor"])
+    response = refresh(http, etag)
+    assert response.status_code == 200
+    assert personas["supervisor"].get_full_name() in response.content.decode()
+    assert response["ETag"] != etag
+
+
+def test_a_new_ticket_is_a_new_list(listed, agent, northwind, customer):
+    http = opened(agent)
+    etag = refresh(http)["ETag"]
+    new = queue_ticket(northwind, customer=customer, due_in=dt.timedelta(hours=1))
+    response = refresh(http, etag)
+    assert response.status_code == 200 and new.reference in response.content.decode()
+
+
+def _change(what, ticket, personas, northwind):
+    """Each thing a row prints, changed the way the desk changes it."""
+    if what == "state":
+        ticket.state = State.VERIFYING
+    elif what == "risk":
+        ticket.risk_level = RiskLevel.CRITICAL
+    elif what == "sla_due":
+        ticket.sla_due_at += dt.timedelta(hours=5)
+    elif what == "sla_paused":
+        ticket.sla_paused_at = MINUTE
+    elif what == "channel":
+        ticket.channel = "chat"
+    elif what == "category":
+        ticket.category = "billing"
+    elif what == "summary":
+        ticket.summary = "A new subject"
+    elif what == "change_item":  # written through the ORM: bumps the ticket's version
+        ChangeItem.objects.create(
+            ticket=ticket, section="contact", field="email", label="E-mail", new_display="x"
+        )
+        return
+    elif what == "customer_name":
+        personal = ticket.customer.personal
+        personal.legal_name = "Grace Brewster Hopper"
+        personal.save()
+        return
+    elif what == "client_name":
+        northwind.name = "Northwind Power"
+        northwind.save()
+        return
+    ticket.save()
+
+
+CHANGES = [
+    "state",
+    "risk",
+    "sla_due",
+    "sla_paused",
+    "channel",
+    "category",
+    "summary",
+    "change_item",
+    "customer_name",
+    "client_name",
+]
+
+
+@pytest.mark.parametrize("what", CHANGES)
+def test_every_thing_a_row_prints_when_changed_is_a_new_list(
+    what, listed, agent, personas, northwind
+):
+    http = opened(agent)
+    etag = refresh(http)["ETag"]
+    _change(what, listed[0], personas, northwind)
+    assert refresh(http, etag).status_code == 200
+
+
+def test_an_assignee_renamed_is_a_new_list(listed, agent, personas):
+    supervisor = personas["supervisor"]
+    listed[0].assignee = supervisor
+    listed[0].save()
+    http = opened(agent)
+    etag = refresh(http)["ETag"]
+    supervisor.first_name = "Renamed"
+    supervisor.save()
+    assert refresh(http, etag).status_code == 200
+
+
+def test_the_next_minute_is_a_new_list_with_its_sla_texts(listed, agent, clock):
+    http = opened(agent)
+    first = refresh(http)
+    assert "due in 2 h" in first.content.decode()  # as of 10:00, due 12:00:10
+    clock.shift(dt.timedelta(seconds=45))  # 10:00:55: the same minute
+    assert refresh(http, first["ETag"]).status_code == 304
+    clock.shift(dt.timedelta(seconds=10))  # 10:01:05
+    later = refresh(http, first["ETag"])
+    assert later.status_code == 200 and "due in 1 h 59 min" in later.content.decode()
+
+
+def test_another_clients_change_is_still_a_304_and_never_shows(listed, agent, solaris):
+    http = opened(agent)
+    etag = refresh(http)["ETag"]
+    theirs = queue_ticket(solaris, due_in=dt.timedelta(minutes=5))
+    response = refresh(http, etag)
+    assert response.status_code == 304
+    assert theirs.reference not in refresh(http).content.decode()
+
+
+def test_someone_elses_etag_is_not_my_304(listed, agent, northwind):
+    other_agent = make_staff("agent2", "agent", northwind)
+    theirs = refresh(opened(other_agent))["ETag"]
+    mine = refresh(opened(agent), theirs)
+    assert mine.status_code == 200 and mine["ETag"] != theirs
+
+
+def test_a_new_session_is_not_served_the_old_sessions_304(listed, agent):
+    etag = refresh(opened(agent))["ETag"]
+    assert refresh(opened(agent), etag).status_code == 200
+
+
+def test_another_filter_or_page_is_not_the_same_list(listed, agent):
+    http = opened(agent)
+    etag = refresh(http)["ETag"]
+    assert refresh(http, etag, url=QUEUE + "?risk=low").status_code == 200
+    assert refresh(http, etag, url=QUEUE + "?sort=age").status_code == 200
+
+
+def test_a_staff_member_who_lost_the_client_gets_the_list_without_it(listed, agent, northwind):
+    http = opened(agent)
+    etag = refresh(http)["ETag"]
+    Membership.objects.filter(user=agent, client=northwind).delete()
+    response = refresh(http, etag)
+    assert response.status_code == 200
+    assert listed[0].reference not in response.content.decode()
+
+
+def test_a_staff_member_who_lost_the_permission_is_refused_not_told_304(listed, agent):
+    http = opened(agent)
+    etag = refresh(http)["ETag"]
+    agent.groups.clear()
+    agent.user_permissions.clear()
+    assert refresh(http, etag).status_code == 403
+
+
+def test_losing_the_claim_permission_is_a_new_list(listed, agent):
+    http = opened(agent)
+    first = refresh(http)
+    assert "data-claim" in first.content.decode()
+    group = agent.groups.get()
+    group.permissions.remove(Permission.objects.get(codename="work_ticket"))
+    response = refresh(http, first["ETag"])
+    assert response.status_code == 200 and "data-claim" not in response.content.decode()
+
+
+def test_a_full_page_load_is_always_rendered(listed, agent):
+    # The page carries the flashed messages and the filters: only the list is conditional.
+    http = opened(agent)
+    etag = refresh(http)["ETag"]
+    page = http.get(QUEUE, headers={"If-None-Match": etag})
+    assert page.status_code == 200 and "ETag" not in page
+
+
+def test_no_cache_may_keep_the_list(listed, agent):
+    http = opened(agent)
+    first = refresh(http)
+    again = refresh(http, first["ETag"])
+    for response in (first, again):
+        assert "no-store" in response["Cache-Control"]
+        assert "private" in response["Cache-Control"]
+
+
+def test_filters_in_error_are_never_a_304(listed, agent):
+    http = opened(agent)
+    response = refresh(http, '"anything"', url=QUEUE + "?state=closed")
+    assert response.status_code == 400 and "ETag" not in response
+
+
+def test_a_304_costs_eight_queries_and_no_page_read(listed, agent, django_assert_num_queries):
+    http = opened(agent)
+    etag = refresh(http)["ETag"]
+    # Expect 8 queries:
+    #  1. the session   2. the staff member   3. their TOTP device
+    #  4. their own permissions   5. their groups' permissions
+    #  6. the clients they serve
+    #  7. the page's rows, their printed columns only   8. the count, capped at 1,001
+    with django_assert_num_queries(8):
+        assert refresh(http, etag).status_code == 304
+
+
+def test_a_changed_list_costs_two_queries_more_than_a_304(
+    listed, agent, personas, django_assert_num_queries
+):
+    http = opened(agent)
+    etag = refresh(http)["ETag"]
+    ticket_claim(ticket=listed[0], by=personas["supervisor"])
+    # The eight of a 304, then 9. the page of tickets (customer, assignee, client joined,
+    # summary; the count is the fingerprint's) and 10. the role names (the layout's
+    # context processor runs for the list too).
+    with django_assert_num_queries(10):
+        assert refresh(http, etag).status_code == 200
