@@ -112,6 +112,18 @@ def policies_ensure_defaults(*, client, by=None) -> list[Policy]:
 
 
 def policy_for(*, client, category: str) -> Policy:
+    """The policy of `client` for `category`. One ticket page asks several rules (apply,
+    submit, verify again, the panels) and each reads the policy: what was read through a
+    Client instance is kept on it, so one request reads it once (an instance lives for
+    the request that fetched it; a service under lock fetches its own)."""
+    memo = client.__dict__.setdefault("_policies_read", {}) if hasattr(client, "pk") else {}
+    policy = memo.get(category)
+    if policy is None:
+        memo[category] = policy = _policy_read(client=client, category=category)
+    return policy
+
+
+def _policy_read(*, client, category: str) -> Policy:
     policy = Policy.objects.filter(client=client, category=category).first()
     if policy is None:
         # IntegrityError: another request created them at the same moment.

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,6 +27,9 @@ from .states import TransitionError, allowed_moves, transition
 
 def detail(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference)
+    # The rules behind the buttons and the panels each read the items (apply, submit,
+    # verify again, the wizard): one query, their `ticket.items.all()` reads this cache.
+    prefetch_related_objects([ticket], "items")
     context = {
         "ticket": ticket,
         "items": list(ticket.items.all()),
