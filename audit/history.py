@@ -35,6 +35,7 @@ from django.db import connection, connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Prefetch
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -84,6 +85,20 @@ BATCH = 500
 # --- the public shapes ----------------------------------------------------------------
 
 
+@dataclass
+class ValueCell:
+    """One value of a change as the page draws it (templates/audit/_version.html): the
+    masked text and, for a value compliance may reveal, its element's id (the htmx
+    target) and, once `reveal_urls` has run for the page, the reveal form's URL. Built
+    here rather than in the template: a page has ~100 of them."""
+
+    text: str
+    target: str = ""  # "hv-<table>-<side>-<field>-<history id>"; "" when not revealable
+    history_id: int | None = None  # the history row that holds this value
+    url: str = ""
+    dash: bool = False  # the "after" of a deletion: nothing, not even a masked value
+
+
 @dataclass(frozen=True)
 class FieldChange:
     field: str
@@ -94,6 +109,15 @@ class FieldChange:
     # that holds the "before" value (the previous version).
     revealable: bool = False
     before_history_id: int | None = None
+    cells: tuple[ValueCell, ValueCell] | tuple[()] = ()  # (before, after) as drawn
+
+    @property
+    def reveal_reason_label(self) -> str:
+        return _("Reason for revealing %(label)s (recorded)") % {"label": self.label}
+
+    @property
+    def reveal_label(self) -> str:
+        return _("Reveal %(label)s") % {"label": self.label}
 
 
 @dataclass(frozen=True)
@@ -419,6 +443,13 @@ def _subject(model, row: dict, revealed: bool) -> str:
     )
 
 
+def _cell(model, field_name: str, side: str, text: str, hid, revealable: bool) -> ValueCell:
+    if not (revealable and hid and text):
+        return ValueCell(text=text, history_id=hid)
+    target = f"hv-{model._meta.model_name}-{side}-{field_name}-{hid}"
+    return ValueCell(text=text, target=target, history_id=hid)
+
+
 def _changes(model, row: dict, prev: dict | None, kind: str, revealed: bool):
     changes = []
     for field_ in _shown_fields(model):
@@ -438,19 +469,31 @@ def _changes(model, row: dict, prev: dict | None, kind: str, revealed: bool):
         else:
             before = display(_value(field_, before_raw), policy, revealed=revealed)
             after = display(_value(field_, after_raw), policy, revealed=revealed)
+        revealable = policy.revealable and not revealed
+        # A deleted version holds the values it removed.
+        before_hid = (
+            row["history_id"]
+            if kind == "deleted"
+            else prev["history_id"]
+            if prev is not None
+            else None
+        )
+        if kind == "deleted":
+            after_cell = ValueCell(text=after, dash=True)
+        else:
+            after_cell = _cell(model, field_.name, "after", after, row["history_id"], revealable)
         changes.append(
             FieldChange(
                 field=field_.name,
                 label=str(field_.verbose_name),
                 before=before,
                 after=after,
-                revealable=policy.revealable and not revealed,
-                # A deleted version holds the values it removed.
-                before_history_id=row["history_id"]
-                if kind == "deleted"
-                else prev["history_id"]
-                if prev is not None
-                else None,
+                revealable=revealable,
+                before_history_id=before_hid,
+                cells=(
+                    _cell(model, field_.name, "before", before, before_hid, revealable),
+                    after_cell,
+                ),
             )
         )
     return tuple(changes)
@@ -635,6 +678,25 @@ def customer_history(
     groups = _groups(versions)
     _enrich(groups, client_id=customer.client_id)
     return HistoryPage(versions, groups, older, newer, time_zone)
+
+
+def reveal_urls(page: HistoryPage, *, customer_id: int) -> None:
+    """Give every revealable value of the page its reveal form's URL: one `reverse` for
+    the page and a substitution a value (a page has ~100; `{% url %}` twice for each was
+    a fifth of its rendering). For a viewer who may reveal (audit.views)."""
+    pattern = reverse("audit:history_reveal", args=[customer_id, "xmodelx", _URL_ID, "xfieldx"])
+    for version in page.versions:
+        for change in version.changes:
+            for cell in change.cells:
+                if cell.target:
+                    cell.url = (
+                        pattern.replace("xmodelx", version.model_key)
+                        .replace(str(_URL_ID), str(cell.history_id))
+                        .replace("xfieldx", change.field)
+                    )
+
+
+_URL_ID = 987654321987  # a stand-in no history id or customer id of a page is
 
 
 def staff_choices(*, customer) -> list[tuple[int, str]]:

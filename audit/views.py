@@ -24,7 +24,7 @@ from .forms import ActivityFilterForm, AuditEventFilterForm, HistoryFilterForm
 
 VIEW = "audit.view_history"
 REVEAL = "audit.reveal_history"
-# The id of one value on the history page (templates/audit/_value.html).
+# The id of one value on the history page (templates/audit/_version.html, audit.history.ValueCell).
 _TARGET = re.compile(r"hv-[a-z_]+-(before|after)-[a-z_0-9]+-[0-9]+")
 
 
@@ -52,11 +52,16 @@ def customer_history(request: StaffRequest, customer_id: int) -> HttpResponse:
             after=data.get("after"),
             before=data.get("before"),
         )
+    can_reveal = request.user.has_perm(REVEAL)
+    if page is not None and can_reveal:
+        history.reveal_urls(page, customer_id=customer.pk)
     context = {
         "customer": customer,
         "form": form,
         "page": page,
-        "can_reveal": request.user.has_perm(REVEAL),
+        "can_reveal": can_reveal,
+        # Asked once for the page, not once a version (rollback/_restore_version.html).
+        "may_restore": request.user.has_perm("rollback.request_rollback"),
         "query": _query_without_cursor(request),
     }
     return render(request, "audit/customer_history.html", context, status=status)

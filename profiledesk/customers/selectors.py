@@ -5,11 +5,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import phonenumbers
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
+from django.urls import reverse
 
 from audit.models import AuditEvent
 from profiledesk.accounts.models import User
 from profiledesk.clients.scoping import clients_for
+from profiledesk.privacy.masking import display
 
 from .models import Customer, EmailAddress, PaymentCard, PhoneNumber, PostalAddress
 from .normalise import fold
@@ -20,10 +22,51 @@ _PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{6,}$")
 
 
 @dataclass(frozen=True)
+class SearchRow:
+    """One customer as the result lists draw it (customers/_results.html, the ticket's
+    match card): masked and linked here, once, rather than by tags in every row."""
+
+    pk: int
+    number: str
+    name: str
+    client: str
+    url: str
+    email: str  # the primary e-mail, masked ("" without one)
+    phone: str  # the primary phone, masked
+
+
+@dataclass(frozen=True)
 class SearchResult:
     customers: Sequence[Customer]
     kind: str  # what the query was taken for: email, phone, number, name
     has_more: bool
+    rows: Sequence[SearchRow] = ()
+
+
+def _rows(customers: Sequence[Customer]) -> list[SearchRow]:
+    # One reverse for the page: the profile URL differs only by the customer's id.
+    pattern = reverse("customers:profile", args=[_URL_ID])
+    email_policy = EmailAddress.field_policies["email"]
+    phone_policy = PhoneNumber.field_policies["number"]
+    rows = []
+    for c in customers:
+        email, phone = getattr(c, "primary_email", None), getattr(c, "primary_phone", None)
+        rows.append(
+            SearchRow(
+                pk=c.pk,
+                number=c.number,
+                # A customer without personal details (never in practice) shows no name.
+                name=getattr(getattr(c, "personal", None), "legal_name", ""),
+                client=c.client.name,
+                url=pattern.replace(str(_URL_ID), str(c.pk)),
+                email=display(email, email_policy) if email else "",
+                phone=display(phone, phone_policy) if phone else "",
+            )
+        )
+    return rows
+
+
+_URL_ID = 987654321987  # a stand-in for the customer id in the reversed URL
 
 
 def _phone_candidates(query: str, regions: list[str]) -> set[str]:
@@ -66,20 +109,27 @@ def customer_search(
         kind = "name"
         for token in fold(query).split()[:5]:
             customers = customers.filter(search_name__contains=token)
+    # The primary e-mail and phone in the same query (at most one each: the models'
+    # one-primary constraints), not two prefetches of model rows.
     page = list(
         customers.distinct()
         .select_related("client", "personal")
-        .prefetch_related(
-            Prefetch(
-                "emails", EmailAddress.objects.filter(is_primary=True), to_attr="primary_emails"
+        .annotate(
+            primary_email=Subquery(
+                EmailAddress.objects.filter(customer=OuterRef("pk"), is_primary=True).values(
+                    "email"
+                )[:1]
             ),
-            Prefetch(
-                "phones", PhoneNumber.objects.filter(is_primary=True), to_attr="primary_phones"
+            primary_phone=Subquery(
+                PhoneNumber.objects.filter(customer=OuterRef("pk"), is_primary=True).values(
+                    "number"
+                )[:1]
             ),
         )
         .order_by("search_name", "pk")[: limit + 1]
     )
-    return SearchResult(customers=page[:limit], kind=kind, has_more=len(page) > limit)
+    found = page[:limit]
+    return SearchResult(customers=found, kind=kind, has_more=len(page) > limit, rows=_rows(found))
 
 
 def customer_profile(customer: Customer) -> Customer:

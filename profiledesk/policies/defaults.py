@@ -112,6 +112,26 @@ def policies_ensure_defaults(*, client, by=None) -> list[Policy]:
 
 
 def policy_for(*, client, category: str) -> Policy:
+    """The policy of `client` for `category`; on a page that asked for it (policy_memo),
+    read once through that Client instance."""
+    memo = getattr(client, "_policies_read", None)
+    if memo is None:
+        return _policy_read(client=client, category=category)
+    policy = memo.get(category)
+    if policy is None:
+        memo[category] = policy = _policy_read(client=client, category=category)
+    return policy
+
+
+def policy_memo(client) -> None:
+    """A read-only page about one ticket asks several rules (apply, submit, verify again,
+    the panels) and each reads the ticket's policy: from now on `policy_for` keeps what it
+    reads through this Client instance on it, so the page reads each policy once. Only
+    for an instance the page fetched itself: a service fetches its own under lock."""
+    client._policies_read = {}
+
+
+def _policy_read(*, client, category: str) -> Policy:
     policy = Policy.objects.filter(client=client, category=category).first()
     if policy is None:
         # IntegrityError: another request created them at the same moment.

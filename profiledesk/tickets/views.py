@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,6 +15,7 @@ from profiledesk.files import deleted_on_failure
 from profiledesk.intake.avatars import is_pending_name
 from profiledesk.intake.capture import drafts_for
 from profiledesk.intake.forms import form_for
+from profiledesk.policies.defaults import policy_memo
 from profiledesk.policies.sla import sla_status
 
 from .access import get_ticket_for_staff
@@ -26,6 +28,10 @@ from .states import TransitionError, allowed_moves, transition
 
 def detail(request: StaffRequest, reference: str) -> HttpResponse:
     ticket = get_ticket_for_staff(request.user, reference)
+    # The rules behind the buttons and the panels each read the items (apply, submit,
+    # verify again, the wizard): one query, their `ticket.items.all()` reads this cache.
+    prefetch_related_objects([ticket], "items")
+    policy_memo(ticket.client)  # and the policy, read by the same rules, once
     context = {
         "ticket": ticket,
         "items": list(ticket.items.all()),
