@@ -91,7 +91,9 @@ def page(request, browser: Browser, live_server) -> Iterator[Page]:
     page.on(
         "console",
         lambda msg: (
-            problems.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None
+            problems.append(f"console.{msg.type}: {msg.text} (at {msg.location}, on {page.url})")
+            if msg.type == "error"
+            else None
         ),
     )
     page.on(
