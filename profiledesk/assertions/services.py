@@ -334,7 +334,7 @@ def assertion_record(*, ticket: Ticket, assertion: VerifiedAssertion) -> Attempt
         transition(ticket=locked, to=State.VERIFYING, by=None, service=True)
     elif locked.state != State.VERIFYING:
         raise _refuse("ticket_state", _("This ticket no longer takes verification evidence."))
-    ticket.state = locked.state
+    ticket.refresh_from_db(fields=["state"])  # the caller's copy sees the move
     detail = {
         "iss": assertion.issuer,
         "kid": assertion.kid,
