@@ -8,6 +8,11 @@ cooling-off and freezes the approvals' rules, and the moves themselves are made 
 `verification_complete` and `ticket_apply`, which check their own rules again. What it
 adds is what a bank's identity team asks of a machine on top:
 
+- the category is one a machine may apply at all: never a credential (security), a
+  payment means (billing), an organisation's authority or a linked sign-in account
+  (`NEVER_AUTOMATED`), nor one whose policy asks an approval, AL3 or a document (refused
+  when switching on, `switch_on_problem`); a stolen app session must not be enough to
+  take an account over;
 - the client switched automation on for this category (the kill switch; default off);
 - the request came from the client's own app or API (channel app/api, sent with an API
   key), not from a desk, the portal or an e-mail;
@@ -20,7 +25,9 @@ adds is what a bank's identity team asks of a machine on top:
 from django.utils.translation import gettext as _
 
 from profiledesk.approvals.rules import cooling_off_problem, frozen_problem, plan_for
-from profiledesk.policies.categories import Category
+from profiledesk.clients.models import Client
+from profiledesk.policies.categories import AssuranceLevel, Category
+from profiledesk.policies.defaults import policy_for
 from profiledesk.tickets.models import Channel, RiskLevel, State, Ticket
 from verification.models import Attempt
 from verification.status import verification_missing
@@ -32,6 +39,42 @@ CANDIDATE_STATES = (State.NEW, State.VERIFYING)
 CHANNELS = (Channel.API, Channel.APP)
 # Risk rules that alone do not keep a low-risk request from automation.
 HARMLESS_RISK_RULES = frozenset({"outside_business_hours"})
+# What a bank's identity team keeps for a person, whatever a switch says: credentials
+# (password, 2FA), payment means, an organisation's authority, accounts linked for sign-in.
+NEVER_AUTOMATED = frozenset(
+    {Category.SECURITY, Category.BILLING, Category.ORGANISATION, Category.LINKED_ACCOUNTS}
+)
+
+
+def _label(category: str) -> str:
+    return str(Category(category).label).lower()
+
+
+def category_problem(ticket: Ticket) -> str | None:
+    if ticket.category not in NEVER_AUTOMATED:
+        return None
+    return _("%(category)s changes always need a person") % {"category": _label(ticket.category)}
+
+
+def switch_on_problem(*, client: Client, category: str) -> str | None:
+    """Why automation may not be switched on for the client's category, or None. The
+    category's policy must let a request through without a person's decision: no
+    approval of every request, no document, below AL3 (an app sign-in never reaches AL3).
+    Asked again on every try: a switch row written around the service, or a policy made
+    stricter after the switch, holds the request too."""
+    if category in NEVER_AUTOMATED:
+        return _("%(category)s changes always need a person") % {"category": _label(category)}
+    policy = policy_for(client=client, category=category)
+    if (
+        policy.approval_tiers
+        or policy.documents_required
+        or policy.verification_level >= AssuranceLevel.AL3
+    ):
+        return _(
+            "%(category)s changes need an approval, a document or AL3 under this client's "
+            "policy: a person decides them"
+        ) % {"category": _label(category)}
+    return None
 
 
 def switch_problem(ticket: Ticket) -> str | None:
@@ -91,7 +134,8 @@ def hold_reason(ticket: Ticket, *, passes: list[Attempt]) -> str | None:
     The cheap and decisive checks first; each is what the timeline says."""
     key_name = api_key_name(ticket)
     return (
-        switch_problem(ticket)
+        category_problem(ticket)
+        or switch_problem(ticket)
         or channel_problem(ticket, key_name)
         or hands_problem(ticket, passes)
         or frozen_problem(ticket)
@@ -99,4 +143,5 @@ def hold_reason(ticket: Ticket, *, passes: list[Attempt]) -> str | None:
         or cooling_off_problem(ticket)
         or risk_problem(ticket)
         or approval_problem(ticket)
+        or switch_on_problem(client=ticket.client, category=ticket.category)
     )

@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -35,7 +36,7 @@ from verification.models import Attempt
 from verification.services import verification_complete
 
 from .models import AutomationSwitch, StraightThroughTry
-from .rules import CANDIDATE_STATES, hold_reason, switch_problem
+from .rules import CANDIDATE_STATES, hold_reason, switch_on_problem, switch_problem
 from .selectors import already_tried, api_key_name, identity_passes
 
 logger = logging.getLogger(__name__)
@@ -193,7 +194,13 @@ def switch_set(
     by: User | None,
     request: HttpRequest | None = None,
 ) -> AutomationSwitch:
-    """Turn automation on or off for a client's category; audited when it changes."""
+    """Turn automation on or off for a client's category; audited when it changes.
+    ValidationError when the category may not be automated (`rules.switch_on_problem`);
+    switching off is always allowed."""
+    if enabled:
+        problem = switch_on_problem(client=client, category=category)
+        if problem:
+            raise ValidationError(problem[:1].upper() + problem[1:] + ".", code="not_automatable")
     switch = (
         AutomationSwitch.objects.select_for_update()
         .filter(client=client, category=category)
