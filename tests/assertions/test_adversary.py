@@ -1,0 +1,73 @@
+"""An adversarial pass over app assertions (issue 18): what a stolen signing key, a
+tampered policy row or hostile claim values can and cannot do."""
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from profiledesk.assertions.method import AppAssertion
+from profiledesk.assertions.models import LevelPolicy
+from profiledesk.assertions.services import AssertionRefused, assertion_verify
+from tests.assertions.keys import claims_for, sign
+from tests.factories import TicketFactory
+from verification.models import Attempt, Purpose, Result
+
+pytestmark = pytest.mark.django_db
+
+
+# --- an app sign-in never reaches AL3, whatever the stored mapping says ----------------
+
+
+def test_a_policy_row_saying_al3_written_around_the_form_gives_at_most_al2(
+    northwind, customer, app
+):
+    LevelPolicy.objects.create(
+        client=northwind, levels={"pwd": 3, "otp": 9}, updated_at=timezone.now()
+    )
+    verified = assertion_verify(
+        client=northwind, token=app.token(customer, amr=["pwd"]), customer_number=customer.number
+    )
+    assert verified.level == 2
+
+
+def test_a_pass_whose_detail_says_al3_grants_at_most_al2(northwind, customer):
+    ticket = TicketFactory(customer=customer)
+    attempt = Attempt.objects.create(
+        ticket=ticket,
+        customer=customer,
+        method="assertion",
+        purpose=Purpose.IDENTITY,
+        result=Result.PASSED,
+        at=timezone.now(),
+        detail={"level": 3, "amr": ["pwd"], "jti": "x", "kid": "k1"},
+    )
+    assert AppAssertion().grant(attempt).level == 2
+
+
+# --- hostile amr values never reach the database, the timeline or the history ---------
+
+
+@pytest.mark.parametrize(
+    "amr",
+    [["pwd\x00"], ["pw\nd"], ["\u202epwd"], ["<script>"], ["pwd otp"], ["p" * 33]],
+)
+def test_a_hostile_amr_value_is_refused_with_a_reason(northwind, customer, app, amr):
+    token = sign(claims_for(customer, iss=app.issuer, amr=amr), app.key)
+    with pytest.raises(AssertionRefused) as caught:
+        assertion_verify(client=northwind, token=token, customer_number=customer.number)
+    assert caught.value.reason == "invalid_claim"
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=st.text(min_size=1, max_size=32))
+def test_an_amr_value_is_a_plain_token_or_refused(northwind, customer, app, value):
+    token = sign(claims_for(customer, iss=app.issuer, amr=["pwd", value]), app.key)
+    try:
+        verified = assertion_verify(client=northwind, token=token, customer_number=customer.number)
+    except AssertionRefused as refusal:
+        assert refusal.reason in {"invalid_claim", "no_assurance"}
+        return
+    assert all(m.isascii() and m.replace("_", "").replace("-", "").isalnum() for m in verified.amr)
