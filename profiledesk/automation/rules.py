@@ -32,7 +32,13 @@ from profiledesk.tickets.models import Channel, RiskLevel, State, Ticket
 from verification.models import Attempt
 from verification.status import verification_missing
 
-from .selectors import api_key_name, automation_enabled
+from .selectors import (
+    api_key_name,
+    api_key_revoked,
+    automation_enabled,
+    person_touched,
+    revoked_signing_keys,
+)
 
 # The states automation starts from: a request not yet worked by anyone.
 CANDIDATE_STATES = (State.NEW, State.VERIFYING)
@@ -100,6 +106,22 @@ def hands_problem(ticket: Ticket, passes: list[Attempt]) -> str | None:
         return _("no valid identity evidence")
     if any(attempt.staff_id is not None for attempt in passes):
         return _("an agent took part in verifying the customer")
+    if person_touched(ticket):
+        # Claimed and released, edited, noted: what the app's evidence vouched for may
+        # no longer be what the ticket holds, and a person's work is a person's to finish.
+        return _("a person has worked on it")
+    return None
+
+
+def key_problem(ticket: Ticket, passes: list[Attempt]) -> str | None:
+    """The keys the request came with must still be good when the machine acts on it:
+    a client revokes a leaked key, and what it sent that is still waiting applies
+    nothing (a person may still verify and apply it)."""
+    if api_key_revoked(ticket):
+        return _("the API key it was sent with was revoked")
+    revoked = revoked_signing_keys(ticket, passes)
+    if revoked:
+        return _("the app's signing key %(kid)s was revoked") % {"kid": ", ".join(revoked)[:64]}
     return None
 
 
@@ -138,6 +160,7 @@ def hold_reason(ticket: Ticket, *, passes: list[Attempt]) -> str | None:
         or switch_problem(ticket)
         or channel_problem(ticket, key_name)
         or hands_problem(ticket, passes)
+        or key_problem(ticket, passes)
         or frozen_problem(ticket)
         or verification_missing(ticket)
         or cooling_off_problem(ticket)

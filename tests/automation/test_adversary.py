@@ -2,15 +2,23 @@
 client's API key, a stolen app signing key, or a desk admin of another client would
 attack it. Each test is a hole that was open, or an attack that held."""
 
+import uuid
+
 import pytest
 from django.core.exceptions import ValidationError
 
+from profiledesk.api.keys import api_key_revoke
+from profiledesk.assertions.services import app_key_revoke
 from profiledesk.automation.models import AutomationSwitch
 from profiledesk.automation.services import straight_through_try, switch_set
-from profiledesk.tickets.models import State
+from profiledesk.tickets.models import State, Ticket
+from tests.assertions.keys import AppSigner
 from tests.conftest import signed_in
+from tests.editing.helpers import edit
+from tests.factories import claimed
+from verification.models import Attempt
 
-from .conftest import api_request, evidence
+from .conftest import PREFS, api_request, evidence, switch_on
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +62,78 @@ def test_the_admin_form_refuses_switching_security_on(personas, northwind):
     assert response.status_code == 200  # the form again, with the reason
     assert b"always need a person" in response.content
     assert not AutomationSwitch.objects.filter(client=northwind, enabled=True).exists()
+
+
+# --- the machine does not finish what a person touched ----------------------------------
+
+
+def test_items_edited_by_an_agent_after_the_evidence_are_not_applied_automatically(
+    api, customer, northwind, agent
+):
+    """The app's assertion vouched for the change the app sent. An agent claims the ticket
+    in the moment between the signal and the task, edits the change, and the claim is
+    gone when the task runs (a release, a data fix): the edited items were never covered
+    by the customer's sign-in, so the machine leaves them to a person."""
+    switch_on(northwind)
+    ticket = api_request(api, customer)
+    attempt = evidence(ticket)
+    # Confirmations of changes stop reaching the customer: the classic silencing edit.
+    edit(
+        claimed(ticket, agent),
+        agent,
+        {"marketing_email": "True", "confirm_by_email": "False", "confirm_in_app": "True"},
+    )
+    ticket.refresh_from_db()
+    ticket.assignee = None
+    ticket._change_reason = "released"
+    ticket.save(update_fields=["assignee"])
+    outcome = straight_through_try(ticket_id=ticket.pk, attempt_id=attempt.pk)
+    assert outcome is not None and not outcome.applied
+    assert "a person has worked on it" in outcome.reason
+    customer.preferences.refresh_from_db()
+    assert customer.preferences.confirm_by_email is True
+
+
+# --- a key revoked between the request and the task -------------------------------------
+
+
+def test_an_api_key_revoked_before_the_task_stops_the_automatic_apply(
+    api, customer, northwind, northwind_key
+):
+    switch_on(northwind)
+    ticket = api_request(api, customer)
+    attempt = evidence(ticket)
+    api_key_revoke(api_key=northwind_key[0])
+    outcome = straight_through_try(ticket_id=ticket.pk, attempt_id=attempt.pk)
+    assert outcome is not None and not outcome.applied
+    assert "the API key it was sent with was revoked" in outcome.reason
+
+
+def test_an_app_key_revoked_before_the_task_stops_the_automatic_apply(
+    api, customer, northwind, django_capture_on_commit_callbacks
+):
+    """A client finds its signing key leaked and revokes it: assertions it signed that
+    are still waiting for the worker apply nothing."""
+    switch_on(northwind)
+    app = AppSigner(northwind)
+    response = api.post(
+        "/api/v1/change-requests/",
+        {
+            "customer": customer.number,
+            "category": "preferences",
+            "channel": "app",
+            "changes": PREFS,
+            "assertion": app.token(customer),
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+    assert response.status_code == 201, response.content
+    ticket = Ticket.objects.get(reference=response.json()["reference"])
+    attempt = Attempt.objects.get(ticket=ticket, method="assertion")
+    app_key_revoke(key=app.registered, by=None)
+    outcome = straight_through_try(ticket_id=ticket.pk, attempt_id=attempt.pk)
+    assert outcome is not None and not outcome.applied
+    assert "signing key" in outcome.reason and "revoked" in outcome.reason
+    customer.preferences.refresh_from_db()
+    assert customer.preferences.marketing_email is not True
