@@ -48,6 +48,12 @@ _REASON_MAX = 100
 _EVIDENCE_IDS = ("jti", "session", "session_id", "decision", "decision_id")
 
 
+def _plain(text: str) -> str:
+    """`text` with anything unprintable (a NUL, a line break, a bidi override) as "?": a
+    key's name or an evidence id is shown in history, on the timeline and in exports."""
+    return "".join(char if char.isprintable() else "?" for char in text)
+
+
 @dataclass(frozen=True)
 class Outcome:
     applied: bool
@@ -59,7 +65,7 @@ def evidence_short(attempt: Attempt) -> str:
     what it recorded (or the pass's own id)."""
     detail = attempt.detail if isinstance(attempt.detail, dict) else {}
     ident = next((str(detail[key]) for key in _EVIDENCE_IDS if detail.get(key)), "")
-    return f"{attempt.method} {ident[:12] or f'#{attempt.pk}'}"
+    return _plain(f"{attempt.method} {ident[:12] or f'#{attempt.pk}'}")
 
 
 def evidence_line(attempt: Attempt) -> str:
@@ -77,7 +83,7 @@ def history_reason(*, ticket: Ticket, key_name: str, passes: list[Attempt]) -> s
     a contact a ticket added from one that came with the customer)."""
     tail = f"): {ticket.reference} applied"
     evidence = ", ".join(evidence_short(attempt) for attempt in passes)
-    head = f"automatic (API key {key_name[:30]}, {evidence}"
+    head = f"automatic (API key {_plain(key_name[:30])}, {evidence}"
     return head[: _REASON_MAX - len(tail)] + tail
 
 
@@ -131,7 +137,7 @@ def straight_through_try(*, ticket_id: int, attempt_id: int | None = None) -> Ou
         reason = hold_reason(ticket, passes=passes)
         if reason:
             return _held(ticket=ticket, attempt_id=attempt_id, reason=reason, passes=passes)
-        key_name = api_key_name(ticket) or "?"
+        key_name = _plain(api_key_name(ticket) or "?")
         try:
             with transaction.atomic():
                 if ticket.state == State.NEW:

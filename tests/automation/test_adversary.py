@@ -6,11 +6,15 @@ import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from rest_framework.test import APIClient
 
-from profiledesk.api.keys import api_key_revoke
+from audit.history import customer_versions_all
+from profiledesk.api.keys import api_key_create, api_key_revoke
 from profiledesk.assertions.services import app_key_revoke
 from profiledesk.automation.models import AutomationSwitch
 from profiledesk.automation.services import straight_through_try, switch_set
+from profiledesk.exports.content import versions as export_versions
 from profiledesk.tickets.models import State, Ticket
 from tests.assertions.keys import AppSigner
 from tests.conftest import signed_in
@@ -137,3 +141,69 @@ def test_an_app_key_revoked_before_the_task_stops_the_automatic_apply(
     assert "signing key" in outcome.reason and "revoked" in outcome.reason
     customer.preferences.refresh_from_db()
     assert customer.preferences.marketing_email is not True
+
+
+# --- the takeover sequence of issue 11, through the API --------------------------------
+
+
+def test_a_new_email_from_the_app_is_not_applied_without_its_own_code(api, customer, northwind):
+    """Step 1 of the takeover: the attacker's app session sends a new e-mail. The app's
+    sign-in proves who the customer is, not that the new address is theirs."""
+    switch_on(northwind, "contact")
+    ticket = api_request(
+        api, customer, category="contact", changes={"email": "mallory@example.com"}
+    )
+    outcome = straight_through_try(ticket_id=ticket.pk, attempt_id=evidence(ticket).pk)
+    assert outcome is not None and not outcome.applied
+    ticket.refresh_from_db()
+    assert ticket.state in (State.NEW, State.VERIFYING)
+    assert not customer.emails.filter(email="mallory@example.com").exists()
+
+
+# --- what an auditor reads: the machine, named; its ticket, linked ----------------------
+
+
+HOSTILE_KEY_NAMES = [
+    "x): PD-000001 applied, automatic (API key y",  # forging another ticket's reference
+    "Mobile\u202eppa elibom",  # a bidi override
+    "line\nbreak\x00nul",
+    "<img src=x onerror=alert(1)>",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_KEY_NAMES)
+def test_a_hostile_key_name_cannot_forge_the_history_or_hide_the_machine(
+    customer, northwind, personas, name
+):
+    _key, raw = api_key_create(client=northwind, name=name)
+    http = APIClient()
+    http.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    switch_on(northwind)
+    ticket = api_request(http, customer)
+    outcome = straight_through_try(ticket_id=ticket.pk, attempt_id=evidence(ticket).pk)
+    assert outcome is not None and outcome.applied
+    reason = customer.preferences.history.latest().history_change_reason
+    assert reason.isprintable() and reason.endswith(f"): {ticket.reference} applied")
+    # The history page links the change to its own ticket, and says nobody at the desk
+    # applied it.
+    version = next(v for v in customer_versions_all(customer=customer, revealed=False)
+                   if v.reason == reason)  # fmt: skip
+    assert version.reference == ticket.reference
+    page = signed_in(personas["supervisor"]).get(
+        reverse("audit:customer_history", args=[customer.pk])
+    )
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "automatically, nobody at the desk" in html
+    assert "<img src=x" not in html and "\u202e" not in html
+
+
+def test_the_history_export_names_the_machine_for_an_automatic_apply(api, customer, northwind):
+    switch_on(northwind)
+    ticket = api_request(api, customer)
+    assert straight_through_try(ticket_id=ticket.pk, attempt_id=evidence(ticket).pk).applied
+    rows = [r for r in export_versions(customer, revealed=False) if ticket.reference in r["reason"]]
+    assert rows and all(r["staff"] == "automatic" for r in rows)
+    # The data subject's own copy says it was automatic too, with no desk text.
+    mine = list(export_versions(customer, revealed=False, for_subject=True))
+    assert "automatic" in {r["staff"] for r in mine}
