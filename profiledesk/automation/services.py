@@ -115,8 +115,8 @@ def _held(*, ticket: Ticket, attempt_id: int | None, reason: str, passes: list[A
 
 def straight_through_try(*, ticket_id: int, attempt_id: int | None = None) -> Outcome | None:
     """Apply the ticket without an agent if nothing holds it back, else leave it in the
-    queue with a note. None: nothing to do (no such ticket, no longer waiting, or this
-    pass was already tried)."""
+    queue with a note. None: nothing to do (no such ticket, no longer waiting, a pass
+    that is not this ticket's, or this pass was already tried)."""
     with transaction.atomic():
         ticket = (
             Ticket.objects.select_for_update(of=("self",))
@@ -126,7 +126,12 @@ def straight_through_try(*, ticket_id: int, attempt_id: int | None = None) -> Ou
         )
         if ticket is None or ticket.state not in CANDIDATE_STATES:
             return None
-        if attempt_id is not None and already_tried(ticket_id=ticket.pk, attempt_id=attempt_id):
+        if attempt_id is not None and (
+            # The signal carries ids only: a pass of another ticket (of another client,
+            # maybe) neither tries this one nor uses up that pass's one try.
+            not Attempt.objects.filter(pk=attempt_id, ticket_id=ticket.pk).exists()
+            or already_tried(ticket_id=ticket.pk, attempt_id=attempt_id)
+        ):
             return None
         passes = identity_passes(ticket)
         off = switch_problem(ticket)

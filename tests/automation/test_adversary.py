@@ -12,14 +12,14 @@ from rest_framework.test import APIClient
 from audit.history import customer_versions_all
 from profiledesk.api.keys import api_key_create, api_key_revoke
 from profiledesk.assertions.services import app_key_revoke
-from profiledesk.automation.models import AutomationSwitch
+from profiledesk.automation.models import AutomationSwitch, StraightThroughTry
 from profiledesk.automation.services import straight_through_try, switch_set
 from profiledesk.exports.content import versions as export_versions
 from profiledesk.tickets.models import State, Ticket
 from tests.assertions.keys import AppSigner
 from tests.conftest import signed_in
 from tests.editing.helpers import edit
-from tests.factories import claimed
+from tests.factories import TicketFactory, claimed, complete_customer
 from verification.models import Attempt
 
 from .conftest import PREFS, api_request, evidence, switch_on
@@ -207,3 +207,24 @@ def test_the_history_export_names_the_machine_for_an_automatic_apply(api, custom
     # The data subject's own copy says it was automatic too, with no desk text.
     mine = list(export_versions(customer, revealed=False, for_subject=True))
     assert "automatic" in {r["staff"] for r in mine}
+
+
+# --- a signal naming a pass of another ticket --------------------------------------------
+
+
+def test_a_signal_pairing_a_ticket_with_another_tickets_pass_does_nothing(
+    api, customer, northwind, solaris
+):
+    """The signal carries ids only. A pass of one ticket named with another ticket (of
+    another client, here) neither applies that ticket nor uses up the pass's one try."""
+    switch_on(northwind)
+    ours = api_request(api, customer)
+    theirs = TicketFactory(customer=complete_customer(solaris))
+    stray = evidence(theirs)
+    assert straight_through_try(ticket_id=ours.pk, attempt_id=stray.pk) is None
+    assert not StraightThroughTry.objects.filter(attempt=stray).exists()
+    ours.refresh_from_db()
+    assert ours.state == State.NEW
+    # Its own pass is still tried, once.
+    outcome = straight_through_try(ticket_id=ours.pk, attempt_id=evidence(ours).pk)
+    assert outcome is not None and outcome.applied
