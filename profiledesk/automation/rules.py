@@ -52,6 +52,15 @@ NEVER_AUTOMATED = frozenset(
 )
 
 
+# Where the customer hears of changes made to their profile: the channel a victim would
+# learn of a takeover by. Moving it is how an attacker silences them first, so it is a
+# person's decision even in a category switched on. `ChangeItem.field`, as the policies'
+# approval fields name them.
+NEVER_AUTOMATED_FIELDS = frozenset(
+    {"preferences.confirm_by_email", "preferences.confirm_by_sms", "preferences.confirm_in_app"}
+)
+
+
 def _label(category: str) -> str:
     return str(Category(category).label).lower()
 
@@ -60,6 +69,14 @@ def category_problem(ticket: Ticket) -> str | None:
     if ticket.category not in NEVER_AUTOMATED:
         return None
     return _("%(category)s changes always need a person") % {"category": _label(ticket.category)}
+
+
+def items_problem(ticket: Ticket) -> str | None:
+    """One query: the ticket's change touches a field a machine never changes."""
+    touched = set(ticket.items.values_list("field", flat=True))
+    if touched & NEVER_AUTOMATED_FIELDS:
+        return _("it changes where the customer is told of changes")
+    return None
 
 
 def switch_on_problem(*, client: Client, category: str) -> str | None:
@@ -158,6 +175,7 @@ def hold_reason(ticket: Ticket, *, passes: list[Attempt]) -> str | None:
     return (
         category_problem(ticket)
         or switch_problem(ticket)
+        or items_problem(ticket)
         or channel_problem(ticket, key_name)
         or hands_problem(ticket, passes)
         or key_problem(ticket, passes)

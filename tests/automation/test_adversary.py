@@ -81,11 +81,12 @@ def test_items_edited_by_an_agent_after_the_evidence_are_not_applied_automatical
     switch_on(northwind)
     ticket = api_request(api, customer)
     attempt = evidence(ticket)
-    # Confirmations of changes stop reaching the customer: the classic silencing edit.
+    # Boxes left out of the form are unticked, as in the browser: marketing SMS added.
+    edited = {"marketing_email": "True", "marketing_sms": "True", "email_notifications": "True"}
     edit(
         claimed(ticket, agent),
         agent,
-        {"marketing_email": "True", "confirm_by_email": "False", "confirm_in_app": "True"},
+        {**edited, "sms_notifications": "True", "confirm_by_email": "True"},
     )
     ticket.refresh_from_db()
     ticket.assignee = None
@@ -95,7 +96,7 @@ def test_items_edited_by_an_agent_after_the_evidence_are_not_applied_automatical
     assert outcome is not None and not outcome.applied
     assert "a person has worked on it" in outcome.reason
     customer.preferences.refresh_from_db()
-    assert customer.preferences.confirm_by_email is True
+    assert customer.preferences.marketing_sms is False
 
 
 # --- a key revoked between the request and the task -------------------------------------
@@ -166,7 +167,7 @@ def test_a_new_email_from_the_app_is_not_applied_without_its_own_code(api, custo
 HOSTILE_KEY_NAMES = [
     "x): PD-000001 applied, automatic (API key y",  # forging another ticket's reference
     "Mobile\u202eppa elibom",  # a bidi override
-    "line\nbreak\x00nul",
+    "line\nbreak\x1b[31mred",  # (a NUL cannot be stored on PostgreSQL at all)
     "<img src=x onerror=alert(1)>",
 ]
 
@@ -228,3 +229,28 @@ def test_a_signal_pairing_a_ticket_with_another_tickets_pass_does_nothing(
     # Its own pass is still tried, once.
     outcome = straight_through_try(ticket_id=ours.pk, attempt_id=evidence(ours).pk)
     assert outcome is not None and outcome.applied
+
+
+# --- silencing the customer is not a standard update ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"confirm_by_email": False, "confirm_in_app": True},
+        {"confirm_by_sms": False, "confirm_by_email": False, "confirm_in_app": True},
+    ],
+)
+def test_moving_where_the_customer_hears_of_changes_is_not_automated(
+    api, customer, northwind, changes
+):
+    """A stolen app session first turns the e-mail confirmations off (so the real customer
+    hears of nothing), then works the desk. Where changes are confirmed is a person's
+    decision, even in a category switched on."""
+    switch_on(northwind)
+    ticket = api_request(api, customer, changes=changes)
+    outcome = straight_through_try(ticket_id=ticket.pk, attempt_id=evidence(ticket).pk)
+    assert outcome is not None and not outcome.applied
+    assert "where the customer is told of changes" in outcome.reason
+    customer.preferences.refresh_from_db()
+    assert customer.preferences.confirm_by_email is True
