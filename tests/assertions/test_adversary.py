@@ -1,14 +1,19 @@
 """An adversarial pass over app assertions (issue 18): what a stolen signing key, a
 tampered policy row or hostile claim values can and cannot do."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from profiledesk.assertions.method import AppAssertion
-from profiledesk.assertions.models import LevelPolicy
+from profiledesk.assertions.models import LevelPolicy, UsedAssertion
 from profiledesk.assertions.services import AssertionRefused, assertion_verify
+from profiledesk.tickets.models import Ticket
+from tests.api.conftest import email_change, submit
 from tests.assertions.keys import claims_for, sign
 from tests.factories import TicketFactory
 from verification.models import Attempt, Purpose, Result
@@ -71,3 +76,25 @@ def test_an_amr_value_is_a_plain_token_or_refused(northwind, customer, app, valu
         assert refusal.reason in {"invalid_claim", "no_assurance"}
         return
     assert all(m.isascii() and m.replace("_", "").replace("-", "").isalnum() for m in verified.amr)
+
+
+# --- the Idempotency-Key retry path -----------------------------------------------------
+
+
+def test_a_retry_after_the_assertion_expired_replays_and_adds_no_evidence(api, customer, app):
+    body = email_change(customer, assertion=app.token(customer))
+    assert submit(api, body, key="late-retry").status_code == 201
+    with time_machine.travel(dt.timedelta(hours=1)):
+        again = submit(api, body, key="late-retry")
+    assert again.status_code == 200  # the first request's answer, not a new verification
+    assert Attempt.objects.count() == 1 and UsedAssertion.objects.count() == 1
+
+
+def test_the_same_idempotency_key_with_a_fresh_assertion_is_a_conflict(api, customer, app):
+    assert (
+        submit(api, email_change(customer, assertion=app.token(customer)), key="k").status_code
+        == 201
+    )
+    other = submit(api, email_change(customer, assertion=app.token(customer)), key="k")
+    assert other.status_code in (409, 422)
+    assert Attempt.objects.count() == 1 and Ticket.objects.count() == 1
