@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,8 +15,9 @@ from profiledesk.assertions.models import LevelPolicy, UsedAssertion
 from profiledesk.assertions.services import AssertionRefused, assertion_verify
 from profiledesk.tickets.models import Ticket
 from tests.api.conftest import email_change, submit
-from tests.assertions.keys import claims_for, sign
-from tests.factories import TicketFactory
+from tests.assertions.keys import AppSigner, claims_for, sign
+from tests.conftest import signed_in
+from tests.factories import TicketFactory, claimed
 from verification.models import Attempt, Purpose, Result
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +100,29 @@ def test_the_same_idempotency_key_with_a_fresh_assertion_is_a_conflict(api, cust
     other = submit(api, email_change(customer, assertion=app.token(customer)), key="k")
     assert other.status_code in (409, 422)
     assert Attempt.objects.count() == 1 and Ticket.objects.count() == 1
+
+
+# --- hostile strings an insider or a client's developer controls ------------------------
+
+
+def test_hostile_kid_and_jti_are_escaped_and_cut_on_the_ticket_and_audit_pages(
+    api, northwind, customer, personas
+):
+    kid = '<img src=x onerror="alert(1)">'
+    app = AppSigner(northwind, kid=kid)
+    jti = "<script>alert(2)</script>" + "j" * 80
+    response = submit(api, email_change(customer, assertion=app.token(customer, jti=jti)))
+    assert response.status_code == 201, response.content
+    reference = response.json()["reference"]
+    attempt = Attempt.objects.get()
+    supervisor = personas["supervisor"]
+    claimed(attempt.ticket, supervisor)
+    for url in (
+        reverse("tickets:detail", args=[reference]),
+        reverse("audit:ticket_audit", args=[reference]),
+    ):
+        page = signed_in(supervisor).get(url)
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "<img src=x" not in html and "<script>alert(2)" not in html
+        assert jti not in html  # the full jti is never shown, only its first characters
