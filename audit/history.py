@@ -76,8 +76,12 @@ SUBJECT_FIELD = {
     m.BankAccount: "iban_masked",
 }
 KIND = {"+": "created", "~": "changed", "-": "deleted"}
-# Apply (and rollback) write "<reference> applied" as each history row's change reason.
-REFERENCE_RE = re.compile(r"^(?P<reference>[A-Z]{2,5}-\d+) ")
+# Apply (and rollback) write "<reference> applied" as each history row's change reason;
+# an automatic apply "automatic (API key …, assertion …): <reference> applied"
+# (automation.services.history_reason). The greedy head takes the LAST "): <reference> ",
+# the one the desk wrote after the key's name: a key named "x): PD-1 applied" forges none.
+REFERENCE_RE = re.compile(r"^(?:automatic \(.*\): )?(?P<reference>[A-Z]{2,5}-\d+) ")
+AUTOMATIC_PREFIX = "automatic ("
 PAGE_SIZE = 25
 BATCH = 500
 
@@ -403,6 +407,14 @@ def _rows(keys: list[tuple[int, int, dt.datetime]]) -> dict[tuple[int, int], dic
 # --- from rows to versions ------------------------------------------------------------
 
 
+def _automatic(reason: str) -> str:
+    """Who applied a row no staff member wrote: an auditor must see that it was the
+    machine, not read "system" and wonder (issue 18)."""
+    return (
+        str(_("automatically, nobody at the desk")) if reason.startswith(AUTOMATIC_PREFIX) else ""
+    )
+
+
 def _value(field_: models.Field, raw):
     """A stored value as a person reads it (masking comes after)."""
     if raw is None:
@@ -528,7 +540,7 @@ def _versions(keys, rows: dict, *, revealed: bool = False) -> list[Version]:
                 history_id=history_id,
                 kind=kind,
                 staff_username=row["_who"],
-                staff_name=row["_who_name"],
+                staff_name=row["_who_name"] or _automatic(reason),
                 reason=reason,
                 reference=match["reference"] if match else "",
                 changes=_changes(model, row, prev, kind, revealed),

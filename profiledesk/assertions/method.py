@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from verification.methods import Grant, VerificationMethod, register
 from verification.models import Attempt
 
+from .rules import MAX_LEVEL
 from .services import METHOD_CODE
 
 
@@ -26,7 +27,10 @@ class AppAssertion(VerificationMethod):
 
     def grant(self, attempt: Attempt) -> Grant:
         level = attempt.detail.get("level", 0)
-        return Grant(level=level if isinstance(level, int) else 0)
+        if isinstance(level, bool) or not isinstance(level, int):
+            return Grant(level=0)
+        # Whatever the pass's detail says, an app sign-in proves no identity document.
+        return Grant(level=max(0, min(level, MAX_LEVEL)))
 
     def evidence(self, attempt: Attempt) -> str:
         detail = attempt.detail

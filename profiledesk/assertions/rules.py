@@ -68,7 +68,10 @@ def level_for(amr: Iterable[str], levels: Mapping[str, int]) -> int:
     """The level an assertion's `amr` reaches: the highest entry whose methods were all
     used. Methods the mapping does not name add nothing; none known: 0 (no evidence)."""
     used = frozenset(amr)
-    return max((level for entry, level in levels.items() if _method_set(entry) <= used), default=0)
+    level = max((level for entry, level in levels.items() if _method_set(entry) <= used), default=0)
+    # Capped here too, not only in the admin's form: a row written around it (a shell, a
+    # data migration, a restored backup) must not turn an app sign-in into AL3.
+    return max(0, min(int(level), MAX_LEVEL))
 
 
 def public_key_load(pem: str, algorithm: str) -> Any:

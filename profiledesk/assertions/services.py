@@ -12,6 +12,7 @@ ticket, and a ticket that fails to open gives the `jti` back (a retry may use it
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -42,6 +43,9 @@ JTI_MAX_LENGTH = 128
 KID_MAX_LENGTH = 64  # AppKey.kid
 ISSUER_MAX_LENGTH = 200  # AppKey.issuer
 AMR_MAX_ITEMS = 10
+# An RFC 8176 method name is a short token ("pwd", "otp", "hwk"); anything else (a NUL, a
+# newline, a bidi override, markup) would only reach the timeline, history and exports.
+AMR_VALUE = re.compile(r"[A-Za-z0-9_-]{1,32}", re.ASCII)
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "jti", "auth_time", "amr"]
 
 
@@ -232,7 +236,7 @@ def _amr(value: Any) -> tuple[str, ...]:
     if (
         not isinstance(value, list)
         or not 0 < len(value) <= AMR_MAX_ITEMS
-        or not all(isinstance(m, str) and 0 < len(m) <= 32 for m in value)
+        or not all(isinstance(m, str) and AMR_VALUE.fullmatch(m) for m in value)
     ):
         raise _refuse(
             "invalid_claim", _('amr must list how the customer signed in, e.g. ["pwd", "otp"].')

@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from profiledesk.clients.admin_scoping import ClientScopedAdmin
 
 from .models import AutomationSwitch
+from .rules import switch_on_problem
 from .services import switch_set
 
 
@@ -16,6 +17,16 @@ class SwitchForm(forms.ModelForm):
     class Meta:
         model = AutomationSwitch
         fields = ["client", "category", "enabled"]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        client = cleaned.get("client") or getattr(self.instance, "client", None)
+        category = cleaned.get("category") or self.instance.category
+        if cleaned.get("enabled") and client is not None and category:
+            problem = switch_on_problem(client=client, category=category)
+            if problem:
+                self.add_error("enabled", problem[:1].upper() + problem[1:] + ".")
+        return cleaned
 
 
 @admin.register(AutomationSwitch)

@@ -7,7 +7,9 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from profiledesk.tickets.models import Channel, State, Ticket
+from profiledesk.assertions.models import AppKey
+from profiledesk.assertions.services import METHOD_CODE as ASSERTION
+from profiledesk.tickets.models import Channel, State, Ticket, TicketEvent
 from verification.models import Attempt, Purpose, Result
 from verification.status import validity
 
@@ -17,6 +19,8 @@ from .models import AutomationSwitch, StraightThroughTry
 # key sent it. Read from the audit log, which outlives the idempotency record, and which
 # sits below this app (the API sits above it).
 API_RECEIVED = "api.change_request_received"
+# Recorded by api.keys.api_key_revoke, with the key's prefix (the audit log is below us).
+API_KEY_REVOKED = "api_key.revoked"
 
 
 def automation_enabled(*, client_id: int, category: str) -> bool:
@@ -29,7 +33,52 @@ def automation_enabled(*, client_id: int, category: str) -> bool:
 def api_key_name(ticket: Ticket) -> str | None:
     """The name of the API key that sent the ticket, or None when no key did (the desk,
     the portal, inbound e-mail). One query."""
-    data = (
+    data = _api_received(ticket)
+    if data is None:
+        return None
+    return str(data.get("key_name") or data.get("api_key") or "?")
+
+
+def api_key_revoked(ticket: Ticket) -> bool:
+    """Whether the API key that sent the ticket has been revoked since (a client that
+    finds its key leaked revokes it: what it sent and is still waiting applies nothing).
+    A ticket whose key cannot be named counts as revoked. Two queries."""
+    data = _api_received(ticket)
+    prefix = data.get("api_key") if data is not None else None
+    if not prefix:
+        return True
+    return AuditEvent.objects.filter(
+        action=API_KEY_REVOKED, client_id=ticket.client_id, data__prefix=prefix
+    ).exists()
+
+
+def revoked_signing_keys(ticket: Ticket, passes: list[Attempt]) -> list[str]:
+    """The kids of the client app signing keys, among those that signed `passes`, that
+    are no longer usable (revoked or switched off). One query when an assertion is among
+    them, none otherwise."""
+    signed = {
+        (str(attempt.detail.get("iss", "")), str(attempt.detail.get("kid", "")))
+        for attempt in passes
+        if attempt.method == ASSERTION and isinstance(attempt.detail, dict)
+    }
+    if not signed:
+        return []
+    usable = set(
+        AppKey.objects.usable()
+        .filter(client_id=ticket.client_id, kid__in={kid for _iss, kid in signed})
+        .values_list("issuer", "kid")
+    )
+    return sorted(kid for iss, kid in signed if (iss, kid) not in usable)
+
+
+def person_touched(ticket: Ticket) -> bool:
+    """Whether a staff member did anything on the ticket's timeline (claimed, edited,
+    noted, moved it): the evidence vouched for what the app sent, not for their work."""
+    return TicketEvent.objects.filter(ticket_id=ticket.pk, actor__isnull=False).exists()
+
+
+def _api_received(ticket: Ticket) -> dict[str, object] | None:
+    data: dict[str, object] | None = (
         AuditEvent.objects.filter(
             action=API_RECEIVED,
             client_id=ticket.client_id,
@@ -40,9 +89,7 @@ def api_key_name(ticket: Ticket) -> str | None:
         .values_list("data", flat=True)
         .first()
     )
-    if data is None:
-        return None
-    return str(data.get("key_name") or data.get("api_key") or "?")
+    return data
 
 
 def identity_passes(ticket: Ticket, now: dt.datetime | None = None) -> list[Attempt]:

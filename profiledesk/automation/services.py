@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -35,7 +36,7 @@ from verification.models import Attempt
 from verification.services import verification_complete
 
 from .models import AutomationSwitch, StraightThroughTry
-from .rules import CANDIDATE_STATES, hold_reason, switch_problem
+from .rules import CANDIDATE_STATES, hold_reason, switch_on_problem, switch_problem
 from .selectors import already_tried, api_key_name, identity_passes
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,12 @@ _REASON_MAX = 100
 # Keys of a pass's detail that name the evidence (ids only, never a secret): a client
 # app's assertion (its jti), an identity provider's session or decision.
 _EVIDENCE_IDS = ("jti", "session", "session_id", "decision", "decision_id")
+
+
+def _plain(text: str) -> str:
+    """`text` with anything unprintable (a NUL, a line break, a bidi override) as "?": a
+    key's name or an evidence id is shown in history, on the timeline and in exports."""
+    return "".join(char if char.isprintable() else "?" for char in text)
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ def evidence_short(attempt: Attempt) -> str:
     what it recorded (or the pass's own id)."""
     detail = attempt.detail if isinstance(attempt.detail, dict) else {}
     ident = next((str(detail[key]) for key in _EVIDENCE_IDS if detail.get(key)), "")
-    return f"{attempt.method} {ident[:12] or f'#{attempt.pk}'}"
+    return _plain(f"{attempt.method} {ident[:12] or f'#{attempt.pk}'}")
 
 
 def evidence_line(attempt: Attempt) -> str:
@@ -76,7 +83,7 @@ def history_reason(*, ticket: Ticket, key_name: str, passes: list[Attempt]) -> s
     a contact a ticket added from one that came with the customer)."""
     tail = f"): {ticket.reference} applied"
     evidence = ", ".join(evidence_short(attempt) for attempt in passes)
-    head = f"automatic (API key {key_name[:30]}, {evidence}"
+    head = f"automatic (API key {_plain(key_name[:30])}, {evidence}"
     return head[: _REASON_MAX - len(tail)] + tail
 
 
@@ -108,8 +115,8 @@ def _held(*, ticket: Ticket, attempt_id: int | None, reason: str, passes: list[A
 
 def straight_through_try(*, ticket_id: int, attempt_id: int | None = None) -> Outcome | None:
     """Apply the ticket without an agent if nothing holds it back, else leave it in the
-    queue with a note. None: nothing to do (no such ticket, no longer waiting, or this
-    pass was already tried)."""
+    queue with a note. None: nothing to do (no such ticket, no longer waiting, a pass
+    that is not this ticket's, or this pass was already tried)."""
     with transaction.atomic():
         ticket = (
             Ticket.objects.select_for_update(of=("self",))
@@ -119,7 +126,12 @@ def straight_through_try(*, ticket_id: int, attempt_id: int | None = None) -> Ou
         )
         if ticket is None or ticket.state not in CANDIDATE_STATES:
             return None
-        if attempt_id is not None and already_tried(ticket_id=ticket.pk, attempt_id=attempt_id):
+        if attempt_id is not None and (
+            # The signal carries ids only: a pass of another ticket (of another client,
+            # maybe) neither tries this one nor uses up that pass's one try.
+            not Attempt.objects.filter(pk=attempt_id, ticket_id=ticket.pk).exists()
+            or already_tried(ticket_id=ticket.pk, attempt_id=attempt_id)
+        ):
             return None
         passes = identity_passes(ticket)
         off = switch_problem(ticket)
@@ -130,7 +142,7 @@ def straight_through_try(*, ticket_id: int, attempt_id: int | None = None) -> Ou
         reason = hold_reason(ticket, passes=passes)
         if reason:
             return _held(ticket=ticket, attempt_id=attempt_id, reason=reason, passes=passes)
-        key_name = api_key_name(ticket) or "?"
+        key_name = _plain(api_key_name(ticket) or "?")
         try:
             with transaction.atomic():
                 if ticket.state == State.NEW:
@@ -193,7 +205,13 @@ def switch_set(
     by: User | None,
     request: HttpRequest | None = None,
 ) -> AutomationSwitch:
-    """Turn automation on or off for a client's category; audited when it changes."""
+    """Turn automation on or off for a client's category; audited when it changes.
+    ValidationError when the category may not be automated (`rules.switch_on_problem`);
+    switching off is always allowed."""
+    if enabled:
+        problem = switch_on_problem(client=client, category=category)
+        if problem:
+            raise ValidationError(problem[:1].upper() + problem[1:] + ".", code="not_automatable")
     switch = (
         AutomationSwitch.objects.select_for_update()
         .filter(client=client, category=category)

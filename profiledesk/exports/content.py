@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import get_history_manager_for_model
 
-from audit.history import customer_versions_all
+from audit.history import AUTOMATIC_PREFIX, customer_versions_all
 from audit.models import AuditEvent
 from audit.services import chained_fields
 from profiledesk.confirmations.models import Confirmation
@@ -153,8 +153,14 @@ def versions(
         if left_out and version.changes and not changes:
             continue
         staff, reason = version.staff_username, version.reason
+        # Applied by the desk's straight-through processing (issue 18): no staff member,
+        # and the export says so rather than leave the column empty.
+        automatic = not staff and reason.startswith(AUTOMATIC_PREFIX)
         if for_subject:
-            staff, reason = _("desk staff") if staff else "", ""
+            staff = _("desk staff") if staff else _("automatic") if automatic else ""
+            reason = ""
+        elif automatic:
+            staff = _("automatic")
             changes = [
                 dataclasses.replace(c, label=str(SUBJECT_LABELS.get(c.field, c.label)))
                 for c in changes

@@ -16,8 +16,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from profiledesk.api.keys import api_key_create
+from profiledesk.assertions.models import AppKey
+from profiledesk.assertions.services import app_key_register
 from profiledesk.automation.services import switch_set
 from profiledesk.tickets.models import Ticket
+from tests.assertions.keys import ISSUER, private_key, public_pem
 from verification.models import Attempt, Purpose, Result
 
 STP_METHOD = "assertion"  # profiledesk/assertions/method.py
@@ -62,8 +65,23 @@ def api_request(http: APIClient, customer, *, category="preferences", changes=No
     return Ticket.objects.get(reference=response.json()["reference"])
 
 
+def signing_key(client) -> None:
+    """The client app's key "k1" the passes name, registered once (a revoked or unknown
+    signing key holds the request: automation.rules.key_problem)."""
+    if not AppKey.objects.filter(client=client, issuer=ISSUER, kid="k1").exists():
+        app_key_register(
+            client=client,
+            issuer=ISSUER,
+            kid="k1",
+            algorithm="ES256",
+            public_key=public_pem(private_key("ES256")),
+            by=None,
+        )
+
+
 def evidence(ticket, *, level: int = 2, staff=None, at=None, jti: str | None = None) -> Attempt:
     """A pass as a client app's assertion records one (no agent: staff None)."""
+    signing_key(ticket.client)
     return Attempt.objects.create(
         ticket=ticket,
         customer=ticket.customer,
@@ -75,7 +93,7 @@ def evidence(ticket, *, level: int = 2, staff=None, at=None, jti: str | None = N
         detail={
             "level": level,
             "jti": jti or uuid.uuid4().hex,
-            "iss": "https://app.northwind.example",
+            "iss": ISSUER,
             "kid": "k1",
             "amr": ["hwk"],
             "auth_time": (at or timezone.now()).isoformat(),

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from profiledesk.automation import tasks
-from profiledesk.automation.models import StraightThroughTry
+from profiledesk.automation.models import AutomationSwitch, StraightThroughTry
 from profiledesk.automation.services import straight_through_try, switch_set
 from profiledesk.confirmations.models import Confirmation
 from profiledesk.policies.defaults import policy_for
@@ -120,7 +120,9 @@ def test_a_frozen_profile_is_not_changed(api, customer, northwind):
 
 
 def test_cooling_off_after_a_contact_change_holds_a_security_change(api, customer, northwind):
-    switch_on(northwind, "security")
+    # Security is never automated (rules.NEVER_AUTOMATED): a switch row written around
+    # the service does not change that, nor does AL3 from the app in a cooling-off.
+    AutomationSwitch.objects.create(client=northwind, category="security", enabled=True)
     contact = TicketFactory(customer=customer, category="contact")
     contact.state = State.APPLIED
     contact.save()
@@ -132,13 +134,11 @@ def test_cooling_off_after_a_contact_change_holds_a_security_change(api, custome
         to_state=State.APPLIED,
     )
     ticket = api_request(api, customer, category="security", changes={"password_reset": True})
-    # AL3 from the app does not lift it either: the takeover sequence is high risk, and
-    # AL3 in a cooling-off is a second person's decision (approvals.rules.plan_from).
-    for level, expected in ((2, "security and billing changes wait"), (3, "takeover sequence")):
+    for level in (2, 3):
         attempt = evidence(ticket, level=level)
         outcome = straight_through_try(ticket_id=ticket.pk, attempt_id=attempt.pk)
         assert outcome is not None and not outcome.applied
-        assert expected in outcome.reason
+        assert "security changes always need a person" in outcome.reason
     ticket.refresh_from_db()
     assert ticket.state == State.NEW
 
