@@ -411,7 +411,9 @@ def _automatic(reason: str) -> str:
     """Who applied a row no staff member wrote: an auditor must see that it was the
     machine, not read "system" and wonder (issue 18)."""
     return (
-        str(_("automatically, nobody at the desk")) if reason.startswith(AUTOMATIC_PREFIX) else ""
+        str(_("the desk itself (automatic, no staff member)"))
+        if reason.startswith(AUTOMATIC_PREFIX)
+        else ""
     )
 
 

@@ -195,7 +195,8 @@ def test_a_hostile_key_name_cannot_forge_the_history_or_hide_the_machine(
     )
     html = page.content.decode()
     assert page.status_code == 200
-    assert "automatically, nobody at the desk" in html
+    assert "the desk itself (automatic, no staff member)" in html
+    assert "no agent: recorded by the desk" in html  # the app sign-in that verified it
     assert "<img src=x" not in html and "\u202e" not in html
 
 
