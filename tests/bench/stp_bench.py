@@ -8,11 +8,10 @@ settings module, like apply_bench. One client with automation switched on for
 straight-through tries and the confirmation e-mails; a local aiosmtpd server accepts them.
 
 Each request is the whole path: the API's POST through Django's test client (middleware,
-key check, capture, ticket), then evidence recorded without an agent and
+key check, assertion check, capture, ticket), the evidence recorded without an agent and
 `verification.signals.evidence_recorded` sent on commit — what a client app's assertion
-does (the assertions app is built in parallel; here the pass is the portal's kind, a
-one-time code with no agent, AL1, which the preferences policy needs and which the
-status computation counts on every base). The receiver queues the try; the worker applies.
+does: the request carries an assertion signed with the client app's registered key, the
+API verifies it and records the pass. The receiver queues the try; the worker applies.
 
 1. latency: one request at a time, each after the previous one's e-mail arrived: from the
    POST to the automatic apply (its timeline move) and to the messaging outbox marking the
@@ -29,7 +28,6 @@ import statistics
 import sys
 import time
 import uuid
-from functools import partial
 
 os.environ["API_RATE_CREATE"] = "1000000/min"  # the bench is one key sending fast
 
@@ -53,8 +51,6 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.management import call_command
-from django.db import transaction
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from profiledesk.api.keys import api_key_create
@@ -62,16 +58,16 @@ from profiledesk.automation.models import StraightThroughTry
 from profiledesk.automation.services import switch_set
 from profiledesk.messaging.models import Message, Status
 from profiledesk.tickets.models import State, Ticket, TicketEvent
+from tests.assertions.keys import AppSigner
 from tests.factories import ClientFactory, complete_customer
-from verification.models import Attempt, Method, Purpose, Result
-from verification.signals import evidence_recorded
 
 TICKETS = int(os.environ.get("BENCH_STP_TICKETS", "100"))
 
 
-def request(http: APIClient, customer) -> Ticket:
-    """The client's app: a preferences change through the API, then its evidence (no
-    agent) recorded and announced on commit."""
+def request(http: APIClient, customer, app: AppSigner) -> Ticket:
+    """The client's app: a preferences change through the API with a signed assertion of
+    the customer's sign-in there (ES256, pwd+otp: AL2). The API verifies it, records the
+    pass (no agent) and announces it on commit; the receiver queues the try."""
     response = http.post(
         "/api/v1/change-requests/",
         {
@@ -79,34 +75,14 @@ def request(http: APIClient, customer) -> Ticket:
             "category": "preferences",
             "channel": "app",
             "changes": {"marketing_email": True},
+            "assertion": app.token(customer, amr=["pwd", "otp"]),
         },
         format="json",
         HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
     )
     if response.status_code != 201:
         sys.exit(f"the API refused the request: {response.status_code} {response.content!r}")
-    ticket = Ticket.objects.get(reference=response.json()["reference"])
-    with transaction.atomic():
-        attempt = Attempt.objects.create(
-            ticket=ticket,
-            customer=customer,
-            method=Method.OTP,
-            purpose=Purpose.IDENTITY,
-            result=Result.PASSED,
-            staff=None,
-            at=timezone.now(),
-            detail={"bench": True, "session": uuid.uuid4().hex[:12]},
-        )
-        transaction.on_commit(
-            partial(
-                evidence_recorded.send_robust,
-                sender=Attempt,
-                ticket_id=ticket.pk,
-                attempt_id=attempt.pk,
-                method=attempt.method,
-            )
-        )
-    return ticket
+    return Ticket.objects.get(reference=response.json()["reference"])
 
 
 def applied_at(ticket: Ticket) -> float | None:
@@ -138,6 +114,7 @@ def main() -> None:
     client = ClientFactory(slug="stpbench", name="STP Bench Energy", customer_prefix="STP")
     switch_set(client=client, category="preferences", enabled=True, by=None)
     _key, raw = api_key_create(client=client, name="Bench app")
+    app = AppSigner(client)  # the client's app, its public key registered with the desk
     http = APIClient()
     http.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     first = [complete_customer(client, phones=0) for _ in range(TICKETS)]
@@ -153,7 +130,7 @@ def main() -> None:
         to_applied, to_confirmed, api_ms = [], [], []
         for customer in first:
             started = time.time()
-            ticket = request(http, customer)
+            ticket = request(http, customer, app)
             api_ms.append((time.time() - started) * 1000)
 
             def done(t=ticket) -> bool:
@@ -189,7 +166,7 @@ def main() -> None:
         say(f"\n== throughput: {TICKETS} requests with no worker running, then one worker")
         stop_worker(worker)
         started = time.time()
-        tickets = [request(http, customer) for customer in second]
+        tickets = [request(http, customer, app) for customer in second]
         took = time.time() - started
         say(f"   the API took {took:.1f} s ({TICKETS / took:.0f} requests a second)")
         worker = start_worker(log)
