@@ -239,6 +239,12 @@ def queue_clients(*, staff: User) -> list[Client]:
     return list(clients_for(staff).order_by("name"))
 
 
+def queue_client_ids(*, staff: User) -> list[int]:
+    """The ids of `queue_clients`, in id order (one query, on the membership index): what
+    the queue's background refresh reads of the database before it may answer 304."""
+    return sorted(clients_for(staff).values_list("pk", flat=True))
+
+
 def queue_people(*, client_ids: list[int]) -> list[Membership]:
     """Memberships of the agents and supervisors of these clients, with their users (one
     query): the assignee filter and, grouped by client, who a ticket can go to."""
