@@ -34,11 +34,12 @@ from .queue_rows import queue_lines, queue_rows_html
 from .selectors import (
     COUNT_CAP,
     AssigneeFilter,
+    QueueAccess,
     QueueFingerprint,
     QueuePage,
     Sort,
     change_summary,
-    queue_client_ids,
+    queue_access,
     queue_clients,
     queue_fingerprint,
     queue_for,
@@ -172,25 +173,26 @@ def _not_modified(request: StaffRequest, etag: str) -> bool:
 
 
 def _stamped_etag(
-    request: StaffRequest, *, client_ids: list[int], stamps: dict[str, str], as_of: dt.datetime
+    request: StaffRequest,
+    *,
+    access: QueueAccess,
+    stamps: dict[str, str],
+    as_of: dt.datetime,
 ) -> str:
     """The validator of the list from the queue's stamps (queue_stamps.py): who asks
     (user, session, CSRF secret: the forms' tokens), what they may do and see (the
-    work/reassign permissions, read fresh; the client ids, read fresh), how it is printed
+    permissions and client ids, read fresh by `queue_access`), how it is printed
     (language, time zone, the URL with its filters and cursor), the minute it is "as of",
     and the stamps of the desk and of those clients, which are renewed by every write the
     list prints. Another namespace than `_etag`'s: the two never match each other."""
-    user = request.user
     parts = (
         request.get_full_path(),
-        user.pk,
+        request.user.pk,
         request.session.session_key,
         request.META.get("CSRF_COOKIE", ""),
         translation.get_language(),
         timezone.get_current_timezone_name(),
-        user.has_perm("tickets.work_ticket"),
-        user.has_perm("tickets.reassign_ticket"),
-        client_ids,
+        access,
         as_of.isoformat(),
         sorted(stamps.items()),
     )
@@ -198,30 +200,50 @@ def _stamped_etag(
     return f'"s{digest}"'
 
 
+def _stamped(request: StaffRequest, as_of: dt.datetime) -> tuple[QueueAccess | None, str]:
+    """Who asks and the list's validator from the stamps; "" when the cache cannot say.
+    The stamps are read before anything the list renders: never newer than its rows."""
+    access = queue_access(staff=request.user)
+    stamps = queue_stamps.stamps(client_ids=access.client_ids, create=True)
+    if stamps is None:
+        return access, ""
+    return access, _stamped_etag(request, access=access, stamps=stamps, as_of=as_of)
+
+
 @require_GET
-@permission_required("tickets.view_ticket", raise_exception=True)
 def queue(request: StaffRequest) -> HttpResponse:
     """The queue, or its list alone for htmx. The list is "as of" the minute (its SLA and
     age texts are in minutes), so the background refresh can be answered 304 when nothing
-    it shows changed: `If-None-Match` is checked against the queue's stamps (one cache read,
-    and the client ids from the database) before anything else is read or rendered; with
-    the cache unreachable, against `queue_fingerprint`'s two small queries."""
+    it shows changed: `If-None-Match` is checked against the queue's stamps (one cache
+    read) and who asks (`queue_access`: one query, the permissions and clients read
+    fresh) before anything else is read or rendered; with the cache unreachable, against
+    `queue_fingerprint`'s rows."""
     # As of the minute: the SLA and age texts, the SLA and age filters and "updated at".
     now = timezone.now().replace(second=0, microsecond=0)
     partial = bool(request.htmx and not request.htmx.history_restore_request)
-    etag, client_ids = "", []
-    if partial:
-        # Stamps first, rows after: a stamp sent with a list is never newer than its rows.
-        client_ids = queue_client_ids(staff=request.user)
-        stamps = queue_stamps.stamps(client_ids=client_ids, create=True)
-        if stamps is not None:
-            etag = _stamped_etag(request, client_ids=client_ids, stamps=stamps, as_of=now)
-            if _not_modified(request, etag):
-                return _not_modified_response(etag)
+    stamped: tuple[QueueAccess | None, str] = (None, "")
+    if partial and request.user.is_authenticated:
+        stamped = _stamped(request, now)
+        access, etag = stamped
+        # Without the permission, the decorator's 403 below (its own read), never a 304.
+        if etag and access is not None and access.view and _not_modified(request, etag):
+            return _not_modified_response(etag)
+    return _queue(request, now=now, partial=partial, stamped=stamped)
+
+
+@permission_required("tickets.view_ticket", raise_exception=True)
+def _queue(
+    request: StaffRequest,
+    *,
+    now: dt.datetime,
+    partial: bool,
+    stamped: tuple[QueueAccess | None, str],
+) -> HttpResponse:
+    access, etag = stamped
     clients = queue_clients(staff=request.user)
-    if etag and sorted(client.pk for client in clients) != client_ids:
-        etag = ""  # a membership changed meanwhile: no validator for this list
     client_ids = [client.pk for client in clients]
+    if etag and access is not None and tuple(sorted(client_ids)) != access.client_ids:
+        etag = ""  # a membership changed meanwhile: no validator for this list
     people = queue_people(client_ids=client_ids) if _needs_people(request, partial=partial) else []
     form = QueueFilterForm(request.GET, clients=clients, people=people)
     page, status = None, 200
