@@ -37,6 +37,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Model
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def _skip(kwargs: dict[str, Any]) -> bool:
     return bool(kwargs.get("raw"))  # loaddata: fixtures, no desk is polling
 
 
-def _ticket_written(sender: type, instance: Any, **kwargs: Any) -> None:
+def _ticket_written(sender: type[Model], instance: Any, **kwargs: Any) -> None:
     if _skip(kwargs):
         return
     client_id = instance.client_id
@@ -163,7 +164,7 @@ def connect() -> None:
 
     from .models import Ticket
 
-    receivers: list[tuple[type, Callable[..., None]]] = [
+    receivers: list[tuple[type[Model], Callable[..., None]]] = [
         (Ticket, _ticket_written),
         (Customer, _customer_written),
         (PersonalDetails, _personal_written),

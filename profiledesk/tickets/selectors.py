@@ -287,7 +287,7 @@ def queue_access(*, staff: User) -> QueueAccess:
     and their three ticket permissions (`has_perm`'s rule: active, and superuser or the
     permission given to them or to one of their groups), in one plain SQL query: the
     refresh's check before it may answer 304 costs no ORM query building."""
-    perms = ["tickets", *QUEUE_PERMS, staff.pk]
+    perms: list[str | int] = ["tickets", *QUEUE_PERMS, staff.pk]
     with connection.cursor() as cursor:
         cursor.execute(_queue_access_sql(), [staff.pk, *perms, *perms])
         rows = cursor.fetchall()
