@@ -19,3 +19,7 @@ class TicketsConfig(AppConfig):
         from .live import tickets_rows_register
 
         tickets_rows_register()
+        # Writes a queue list prints renew its stamps (the background refresh's 304s).
+        from .queue_stamps import connect as queue_stamps_connect
+
+        queue_stamps_connect()

@@ -25,6 +25,7 @@ from profiledesk.accounts.requests import StaffRequest
 from profiledesk.clients.models import Client, Membership
 from profiledesk.policies.sla import sla_status
 
+from . import queue_stamps
 from .access import get_ticket_for_staff
 from .live import stale_refusal
 from .models import Ticket
@@ -33,10 +34,12 @@ from .queue_rows import queue_lines, queue_rows_html
 from .selectors import (
     COUNT_CAP,
     AssigneeFilter,
+    QueueAccess,
     QueueFingerprint,
     QueuePage,
     Sort,
     change_summary,
+    queue_access,
     queue_clients,
     queue_fingerprint,
     queue_for,
@@ -169,21 +172,81 @@ def _not_modified(request: StaffRequest, etag: str) -> bool:
     return etag in parse_etags(request.headers.get("If-None-Match", ""))
 
 
+def _stamped_etag(
+    request: StaffRequest,
+    *,
+    access: QueueAccess,
+    stamps: dict[str, str],
+    as_of: dt.datetime,
+) -> str:
+    """The validator of the list from the queue's stamps (queue_stamps.py): who asks
+    (user, session, CSRF secret: the forms' tokens), what they may do and see (the
+    permissions and client ids, read fresh by `queue_access`), how it is printed
+    (language, time zone, the URL with its filters and cursor), the minute it is "as of",
+    and the stamps of the desk and of those clients, which are renewed by every write the
+    list prints. Another namespace than `_etag`'s: the two never match each other."""
+    parts = (
+        request.get_full_path(),
+        request.user.pk,
+        request.session.session_key,
+        request.META.get("CSRF_COOKIE", ""),
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        access,
+        as_of.isoformat(),
+        sorted(stamps.items()),
+    )
+    digest = salted_hmac("tickets.queue.stamped-etag", repr(parts)).hexdigest()
+    return f'"s{digest}"'
+
+
+def _stamped(request: StaffRequest, as_of: dt.datetime) -> tuple[QueueAccess | None, str]:
+    """Who asks and the list's validator from the stamps; "" when the cache cannot say.
+    The stamps are read before anything the list renders: never newer than its rows."""
+    access = queue_access(staff=request.user)
+    stamps = queue_stamps.stamps(client_ids=access.client_ids, create=True)
+    if stamps is None:
+        return access, ""
+    return access, _stamped_etag(request, access=access, stamps=stamps, as_of=as_of)
+
+
 @require_GET
-@permission_required("tickets.view_ticket", raise_exception=True)
 def queue(request: StaffRequest) -> HttpResponse:
     """The queue, or its list alone for htmx. The list is "as of" the minute (its SLA and
     age texts are in minutes), so the background refresh can be answered 304 when nothing
-    it shows changed: `If-None-Match` is checked against `queue_fingerprint`'s two small
-    queries before the page is read and rendered."""
+    it shows changed: `If-None-Match` is checked against the queue's stamps (one cache
+    read) and who asks (`queue_access`: one query, the permissions and clients read
+    fresh) before anything else is read or rendered; with the cache unreachable, against
+    `queue_fingerprint`'s rows."""
     # As of the minute: the SLA and age texts, the SLA and age filters and "updated at".
     now = timezone.now().replace(second=0, microsecond=0)
     partial = bool(request.htmx and not request.htmx.history_restore_request)
+    stamped: tuple[QueueAccess | None, str] = (None, "")
+    if partial and request.user.is_authenticated:
+        stamped = _stamped(request, now)
+        access, etag = stamped
+        # Without the permission, the decorator's 403 below (its own read), never a 304.
+        if etag and access is not None and access.view and _not_modified(request, etag):
+            return _not_modified_response(etag)
+    return _queue(request, now=now, partial=partial, stamped=stamped)
+
+
+@permission_required("tickets.view_ticket", raise_exception=True)
+def _queue(
+    request: StaffRequest,
+    *,
+    now: dt.datetime,
+    partial: bool,
+    stamped: tuple[QueueAccess | None, str],
+) -> HttpResponse:
+    access, etag = stamped
     clients = queue_clients(staff=request.user)
     client_ids = [client.pk for client in clients]
+    if etag and access is not None and tuple(sorted(client_ids)) != access.client_ids:
+        etag = ""  # a membership changed meanwhile: no validator for this list
     people = queue_people(client_ids=client_ids) if _needs_people(request, partial=partial) else []
     form = QueueFilterForm(request.GET, clients=clients, people=people)
-    page, status, etag = None, 200, ""
+    page, status = None, 200
     if form.is_valid():
         query = {
             "staff": request.user,
@@ -196,24 +259,29 @@ def queue(request: StaffRequest) -> HttpResponse:
             "zones": {client.pk: client.time_zone for client in clients},
         }
         count = None
-        if partial:
+        if partial and not etag:
+            # The cache could not say: the rows' printed values are the validator.
             fingerprint = queue_fingerprint(**query)
             etag = _etag(
                 request, fingerprint=fingerprint, clients=clients, people=people, as_of=now
             )
             if _not_modified(request, etag):
-                response: HttpResponse = HttpResponseNotModified()
-                response["ETag"] = etag
-                return response
+                return _not_modified_response(etag)
             count = fingerprint.count
         page = queue_for(**query, count=count)
     else:
-        status = 400
+        status, etag = 400, ""
     template = "tickets/_queue_table.html" if partial else "tickets/queue.html"
     context = _queue_context(request, form, page, clients, people, now)
     response = render(request, template, context, status=status)
     if etag:
         response["ETag"] = etag
+    return response
+
+
+def _not_modified_response(etag: str) -> HttpResponse:
+    response = HttpResponseNotModified()
+    response["ETag"] = etag
     return response
 
 
