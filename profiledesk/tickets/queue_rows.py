@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import jinja2
+from django import forms
 from django.conf import settings
 from django.db.models import Field
 from django.urls import reverse
@@ -195,3 +196,63 @@ def queue_rows_html(
             "csrf_token": csrf_token,
         }
     ).__html__()
+
+
+@dataclass(frozen=True, slots=True)
+class FilterField:
+    """A filter field as Django's widget would print it: a `<select>` (options given) or
+    an `<input>`; the value is the bound one, as the widget formats it."""
+
+    name: str
+    id: str
+    label: str
+    css: str
+    input_type: str
+    value: str | None  # an <input> without a value attribute: None
+    options: list[tuple[str, str]] | None
+
+
+def _filter_field(field: forms.BoundField) -> FilterField | None:
+    widget = field.field.widget
+    extra = set(widget.attrs) - {"class", "type"}
+    if extra or field.errors or type(widget) not in (forms.Select, forms.DateInput):
+        return None  # not a plain one: Django's widget prints it
+    context = {"name": field.html_name, "id": field.id_for_label, "label": str(field.label)}
+    css = widget.attrs.get("class", "")
+    if isinstance(widget, forms.Select):
+        assert isinstance(field.field, forms.ChoiceField)
+        options = []
+        for value, text in field.field.choices:
+            if isinstance(text, list | tuple):
+                return None  # an <optgroup>: Django's widget prints it
+            options.append((str(value), str(text)))
+        # Select.format_value: None is "" (the "any" option selected), a value its str.
+        value = field.value()
+        value = "" if value is None else str(value)
+        return FilterField(**context, css=css, input_type="", value=value, options=options)
+    # The widget's own format_value (a date in its format; None prints no value attribute).
+    value = widget.format_value(field.value())
+    return FilterField(
+        **context,
+        css=css,
+        input_type=widget.input_type,
+        value=None if value is None else str(value),
+        options=None,
+    )
+
+
+def queue_filters_html(form: forms.Form) -> Markup | None:
+    """The queue's filter fields (label and control each), rendered by Jinja2: Django's
+    widgets render a template a `<select>` and a template a option, ~70 a page. None when
+    the form has errors or a field Django must print (its widget's own markup: aria-invalid,
+    the error's id); the page then prints the fields the Django way."""
+    if form.is_bound and form.errors:
+        return None
+    fields = []
+    for bound in form.visible_fields():
+        field = _filter_field(bound)
+        if field is None:
+            return None
+        fields.append(field)
+    template = _environment().get_template("tickets/_queue_filters.html")
+    return template.make_module({"fields": fields}).__html__()
