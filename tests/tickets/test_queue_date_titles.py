@@ -18,9 +18,10 @@ EVERY_CHARACTER = (
     r"a A b c d D e E f F g G h H i I j l L m M n N o O P r s S t T U u w W y Y z Z \d\e"
 )
 
+# Hypothesis takes naive bounds and makes the moments aware in `timezones`.
 moments = st.datetimes(
-    min_value=dt.datetime(2000, 1, 1),
-    max_value=dt.datetime(2999, 12, 31),
+    min_value=dt.datetime(2000, 1, 1),  # noqa: DTZ001
+    max_value=dt.datetime(2999, 12, 31),  # noqa: DTZ001
     timezones=st.just(dt.UTC),
 )
 # Pages hold dates close together (the same days, the same hours) and far apart.
