@@ -25,12 +25,11 @@ from django.utils import dateformat, formats, timezone
 from django.utils.translation import gettext as _
 from markupsafe import Markup
 
-from profiledesk.accounts.models import User
-from profiledesk.accounts.naming import staff_name
+from profiledesk.accounts.naming import staff_name_of
 from profiledesk.policies.sla import sla_status
 
 from .models import Ticket
-from .selectors import change_summary, ticket_age
+from .selectors import QueueTicket, change_summary, ticket_age
 
 # A reference as the URL patterns are reversed with, then replaced by each row's own
 # (references are "PD-" and digits: nothing to quote).
@@ -125,17 +124,8 @@ def _url_pattern(name: str) -> str:
     return reverse(name, args=[_MARK])
 
 
-def _customer(ticket: Ticket) -> tuple[str, str]:
-    if ticket.customer_id is None:
-        return "", ""
-    customer = ticket.customer
-    assert customer is not None  # the join filled it
-    personal = getattr(customer, "personal", None)
-    return (getattr(personal, "legal_name", "") or customer.number), customer.number
-
-
-def queue_lines(tickets: Iterable[Ticket], *, now: dt.datetime) -> list[QueueLine]:
-    """The rows of a queue page (tickets from `keyset_page`: customer, assignee and
+def queue_lines(tickets: Iterable[QueueTicket], *, now: dt.datetime) -> list[QueueLine]:
+    """The rows of a queue page (`queue_for`'s page: raw values, customer, assignee and
     client joined, summary annotated). No query."""
     states, risks = _labels("state"), _labels("risk_level")
     categories, channels = _labels("category"), _labels("channel")
@@ -150,8 +140,7 @@ def queue_lines(tickets: Iterable[Ticket], *, now: dt.datetime) -> list[QueueLin
         created = timezone.localtime(ticket.created_at)
         due = timezone.localtime(ticket.sla_due_at)
         sla, sla_text = sla_status(ticket, now)
-        name, number = _customer(ticket)
-        assignee: User | None = ticket.assignee if ticket.assignee_id else None
+        number = (ticket.customer_number or "") if ticket.customer_id is not None else ""
         lines.append(
             QueueLine(
                 pk=ticket.pk,
@@ -161,10 +150,11 @@ def queue_lines(tickets: Iterable[Ticket], *, now: dt.datetime) -> list[QueueLin
                 claim_url=claim.replace(_MARK, reference),
                 reassign_url=reassign.replace(_MARK, reference),
                 summary=change_summary(ticket),
-                customer_name=name,
+                # The legal name, or the customer number when no details are captured.
+                customer_name=(ticket.customer_legal_name or number) if number else "",
                 customer_number=number,
                 client_id=ticket.client_id,
-                client_name=ticket.client.name,
+                client_name=ticket.client_name,
                 category=categories.get(ticket.category, ticket.category),
                 channel=channels.get(ticket.channel, ticket.channel),
                 state=ticket.state,
@@ -172,7 +162,13 @@ def queue_lines(tickets: Iterable[Ticket], *, now: dt.datetime) -> list[QueueLin
                 risk=ticket.risk_level,
                 risk_label=risks.get(ticket.risk_level, ticket.risk_level),
                 assignee_id=ticket.assignee_id,
-                assignee_name=staff_name(assignee) if assignee is not None else "",
+                assignee_name=staff_name_of(
+                    username=ticket.assignee_username or "",
+                    first_name=ticket.assignee_first_name or "",
+                    last_name=ticket.assignee_last_name or "",
+                )
+                if ticket.assignee_id
+                else "",
                 created_iso=created.isoformat(),  # the |date:"c" of old
                 created_title=title(created),
                 age=ticket_age(ticket, now),
@@ -265,8 +261,11 @@ def _filter_field(field: forms.BoundField) -> FilterField | None:
     css = widget.attrs.get("class", "")
     if isinstance(widget, forms.Select):
         assert isinstance(field.field, forms.ChoiceField)
+        choices = field.field.choices
+        if not isinstance(choices, list):
+            return None  # a callable's choices: Django's widget prints them
         options = []
-        for value, text in field.field.choices:
+        for value, text in choices:
             if isinstance(text, list | tuple):
                 return None  # an <optgroup>: Django's widget prints it
             options.append((str(value), str(text)))

@@ -35,6 +35,7 @@ from .selectors import (
     AssigneeFilter,
     QueueFingerprint,
     QueuePage,
+    QueueTicket,
     Sort,
     change_summary,
     queue_clients,
@@ -76,7 +77,7 @@ def _page_url(request: StaffRequest, **cursor: str) -> str:
 def _queue_context(
     request: StaffRequest,
     form: QueueFilterForm,
-    page: QueuePage | None,
+    page: QueuePage[QueueTicket] | None,
     clients,
     people,
     now: dt.datetime,
