@@ -14,14 +14,14 @@ of rows prints about 1,500 (docs/performance.md, "Queue rendering").
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import jinja2
 from django import forms
 from django.conf import settings
 from django.db.models import Field
 from django.urls import reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import dateformat, formats, timezone, translation
 from django.utils.translation import gettext as _
 from markupsafe import Markup
 
@@ -70,7 +70,13 @@ class QueueLine:
 
 
 def _labels(field: str) -> dict[str, str]:
-    """A choice field's labels in the current language, read once a page."""
+    """A choice field's labels in the current language (read once a language: the choices
+    are the model's, fixed in code; the dict is shared, never changed)."""
+    return _labels_in(field, translation.get_language())
+
+
+@lru_cache(maxsize=64)
+def _labels_in(field: str, language: str | None) -> dict[str, str]:
     choices = Ticket._meta.get_field(field)
     assert isinstance(choices, Field)
     return {str(k): str(v) for k, v in choices.flatchoices}
@@ -134,11 +140,12 @@ def queue_lines(tickets: Iterable[QueueTicket], *, now: dt.datetime) -> list[Que
     )
     title = DateTitles(str(formats.get_format("DATETIME_FORMAT")))
     reassign_text = _("Reassign %(reference)s to (username)")
+    zone = timezone.get_current_timezone()
     lines = []
     for ticket in tickets:
         reference = ticket.reference or ""
-        created = timezone.localtime(ticket.created_at)
-        due = timezone.localtime(ticket.sla_due_at)
+        created = ticket.created_at.astimezone(zone)  # timezone.localtime, the zone read once
+        due = ticket.sla_due_at.astimezone(zone)
         sla, sla_text = sla_status(ticket, now)
         number = (ticket.customer_number or "") if ticket.customer_id is not None else ""
         lines.append(
