@@ -23,7 +23,7 @@ from django.db.models import Field
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone, translation
 from django.utils.translation import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from profiledesk.accounts.naming import staff_name_of
 from profiledesk.policies.sla import sla_status
@@ -231,16 +231,18 @@ def queue_rows_html(
         "username": _("username"),
     }
     template = _environment().get_template("tickets/_queue_rows.html")
+    # The page's constants escaped once here, not once a row: `escape` gives Markup, which
+    # autoescape prints as it is.
     return template.make_module(
         {
             "rows": lines,
-            "labels": labels,
+            "labels": {name: escape(text) for name, text in labels.items()},
             "user_id": user_id,
             "show_client": show_client,
             "can_work": can_work,
             "can_reassign": can_reassign,
-            "here": here,
-            "csrf_token": csrf_token,
+            "here": escape(here),
+            "csrf_token": escape(csrf_token),
         }
     ).__html__()
 
