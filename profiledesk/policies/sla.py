@@ -20,6 +20,7 @@ the time left when the clock stopped is the time left when it starts again.
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.db import models, transaction
@@ -219,7 +220,17 @@ def _duration(delta: dt.timedelta) -> str:
     return days_text
 
 
-def sla_status(ticket: Ticket, now: dt.datetime) -> tuple[str, str]:
+class SlaClock(Protocol):
+    """What `sla_status` reads: a ticket, or a queue row's raw values (tickets.selectors)."""
+
+    @property
+    def sla_due_at(self) -> dt.datetime: ...
+
+    @property
+    def sla_paused_at(self) -> dt.datetime | None: ...
+
+
+def sla_status(ticket: SlaClock, now: dt.datetime) -> tuple[str, str]:
     """(status, text) for the queue and the ticket: ("due_soon", "due in 42 min").
 
     No queries: it reads `sla_due_at` and `sla_paused_at` only. While the clock is paused

@@ -42,7 +42,7 @@ def security_queue(
     after: Cursor | None = None,
     before: Cursor | None = None,
     size: int = PAGE_SIZE,
-) -> QueuePage:
+) -> QueuePage[Ticket]:
     """One page of security's queue and its capped count (two queries)."""
     matching = security_tickets(client_ids=client_ids)
     rows, next_cursor, previous_cursor = keyset_page(

@@ -14,22 +14,22 @@ of rows prints about 1,500 (docs/performance.md, "Queue rendering").
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import jinja2
+from django import forms
 from django.conf import settings
 from django.db.models import Field
 from django.urls import reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import dateformat, formats, timezone, translation
 from django.utils.translation import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from profiledesk.accounts.models import User
-from profiledesk.accounts.naming import staff_name
+from profiledesk.accounts.naming import staff_name_of
 from profiledesk.policies.sla import sla_status
 
 from .models import Ticket
-from .selectors import change_summary, ticket_age
+from .selectors import QueueTicket, change_summary, ticket_age
 
 # A reference as the URL patterns are reversed with, then replaced by each row's own
 # (references are "PD-" and digits: nothing to quote).
@@ -70,43 +70,84 @@ class QueueLine:
 
 
 def _labels(field: str) -> dict[str, str]:
-    """A choice field's labels in the current language, read once a page."""
+    """A choice field's labels in the current language (read once a language: the choices
+    are the model's, fixed in code; the dict is shared, never changed)."""
+    return _labels_in(field, translation.get_language())
+
+
+@lru_cache(maxsize=64)
+def _labels_in(field: str, language: str | None) -> dict[str, str]:
     choices = Ticket._meta.get_field(field)
     assert isinstance(choices, Field)
     return {str(k): str(v) for k, v in choices.flatchoices}
+
+
+# Format characters (django.utils.dateformat) whose text depends on the date alone, or on
+# the hour and minute alone; the others (seconds, time zone, DST) are worked out each time.
+_DATE_CHARS = frozenset("bdDEFjlLmMnNoStwWyYz")
+_TIME_CHARS = frozenset("aAfgGhHiP")
+
+
+class DateTitles:
+    """`dateformat.format(value, fmt)` for the many local datetimes of one page. Django's
+    splits the format, builds a formatter and translates month names and "p.m." on every
+    call (~40 µs); here the format is split once and each character's text is kept for the
+    date (or the hour and minute) it depends on, so a page's rows mostly reuse them. One
+    page, one language and time zone: make a new one a page."""
+
+    def __init__(self, fmt: str) -> None:
+        self._parts: list[tuple[bool, str]] = []
+        for i, piece in enumerate(dateformat.re_formatchars.split(fmt)):
+            if i % 2:
+                self._parts.append((True, piece))
+            elif piece:
+                self._parts.append((False, dateformat.re_escaped.sub(r"\1", piece)))
+        self._memo: dict[tuple, str] = {}
+
+    def __call__(self, value: dt.datetime) -> str:
+        formatter = None
+        texts = []
+        for is_char, piece in self._parts:
+            if not is_char:
+                texts.append(piece)
+                continue
+            key: tuple | None = None
+            if piece in _DATE_CHARS:
+                key = (piece, value.year, value.month, value.day)
+            elif piece in _TIME_CHARS:
+                key = (piece, value.hour, value.minute)
+            text = self._memo.get(key) if key else None
+            if text is None:
+                formatter = formatter or dateformat.DateFormat(value)
+                text = str(getattr(formatter, piece)())
+                if key:
+                    self._memo[key] = text
+            texts.append(text)
+        return "".join(texts)
 
 
 def _url_pattern(name: str) -> str:
     return reverse(name, args=[_MARK])
 
 
-def _customer(ticket: Ticket) -> tuple[str, str]:
-    if ticket.customer_id is None:
-        return "", ""
-    customer = ticket.customer
-    assert customer is not None  # the join filled it
-    personal = getattr(customer, "personal", None)
-    return (getattr(personal, "legal_name", "") or customer.number), customer.number
-
-
-def queue_lines(tickets: Iterable[Ticket], *, now: dt.datetime) -> list[QueueLine]:
-    """The rows of a queue page (tickets from `keyset_page`: customer, assignee and
+def queue_lines(tickets: Iterable[QueueTicket], *, now: dt.datetime) -> list[QueueLine]:
+    """The rows of a queue page (`queue_for`'s page: raw values, customer, assignee and
     client joined, summary annotated). No query."""
     states, risks = _labels("state"), _labels("risk_level")
     categories, channels = _labels("category"), _labels("channel")
     detail, claim, reassign = (
         _url_pattern(name) for name in ("tickets:detail", "tickets:claim", "tickets:reassign")
     )
-    long_format = formats.get_format("DATETIME_FORMAT")
+    title = DateTitles(str(formats.get_format("DATETIME_FORMAT")))
     reassign_text = _("Reassign %(reference)s to (username)")
+    zone = timezone.get_current_timezone()
     lines = []
     for ticket in tickets:
         reference = ticket.reference or ""
-        created = timezone.localtime(ticket.created_at)
-        due = timezone.localtime(ticket.sla_due_at)
+        created = ticket.created_at.astimezone(zone)  # timezone.localtime, the zone read once
+        due = ticket.sla_due_at.astimezone(zone)
         sla, sla_text = sla_status(ticket, now)
-        name, number = _customer(ticket)
-        assignee: User | None = ticket.assignee if ticket.assignee_id else None
+        number = (ticket.customer_number or "") if ticket.customer_id is not None else ""
         lines.append(
             QueueLine(
                 pk=ticket.pk,
@@ -116,10 +157,11 @@ def queue_lines(tickets: Iterable[Ticket], *, now: dt.datetime) -> list[QueueLin
                 claim_url=claim.replace(_MARK, reference),
                 reassign_url=reassign.replace(_MARK, reference),
                 summary=change_summary(ticket),
-                customer_name=name,
+                # The legal name, or the customer number when no details are captured.
+                customer_name=(ticket.customer_legal_name or number) if number else "",
                 customer_number=number,
                 client_id=ticket.client_id,
-                client_name=ticket.client.name,
+                client_name=ticket.client_name,
                 category=categories.get(ticket.category, ticket.category),
                 channel=channels.get(ticket.channel, ticket.channel),
                 state=ticket.state,
@@ -127,14 +169,20 @@ def queue_lines(tickets: Iterable[Ticket], *, now: dt.datetime) -> list[QueueLin
                 risk=ticket.risk_level,
                 risk_label=risks.get(ticket.risk_level, ticket.risk_level),
                 assignee_id=ticket.assignee_id,
-                assignee_name=staff_name(assignee) if assignee is not None else "",
+                assignee_name=staff_name_of(
+                    username=ticket.assignee_username or "",
+                    first_name=ticket.assignee_first_name or "",
+                    last_name=ticket.assignee_last_name or "",
+                )
+                if ticket.assignee_id
+                else "",
                 created_iso=created.isoformat(),  # the |date:"c" of old
-                created_title=dateformat.format(created, long_format),
+                created_title=title(created),
                 age=ticket_age(ticket, now),
                 sla=str(sla),
                 sla_text=str(sla_text),
                 due_iso=due.isoformat(),
-                due_title=dateformat.format(due, long_format),
+                due_title=title(due),
                 reassign_label=reassign_text % {"reference": reference},
             )
         )
@@ -183,15 +231,80 @@ def queue_rows_html(
         "username": _("username"),
     }
     template = _environment().get_template("tickets/_queue_rows.html")
+    # The page's constants escaped once here, not once a row: `escape` gives Markup, which
+    # autoescape prints as it is.
     return template.make_module(
         {
             "rows": lines,
-            "labels": labels,
+            "labels": {name: escape(text) for name, text in labels.items()},
             "user_id": user_id,
             "show_client": show_client,
             "can_work": can_work,
             "can_reassign": can_reassign,
-            "here": here,
-            "csrf_token": csrf_token,
+            "here": escape(here),
+            "csrf_token": escape(csrf_token),
         }
     ).__html__()
+
+
+@dataclass(frozen=True, slots=True)
+class FilterField:
+    """A filter field as Django's widget would print it: a `<select>` (options given) or
+    an `<input>`; the value is the bound one, as the widget formats it."""
+
+    name: str
+    id: str
+    label: str
+    css: str
+    input_type: str
+    value: str | None  # an <input> without a value attribute: None
+    options: list[tuple[str, str]] | None
+
+
+def _filter_field(field: forms.BoundField) -> FilterField | None:
+    widget = field.field.widget
+    extra = set(widget.attrs) - {"class", "type"}
+    if extra or field.errors or type(widget) not in (forms.Select, forms.DateInput):
+        return None  # not a plain one: Django's widget prints it
+    context = {"name": field.html_name, "id": field.id_for_label, "label": str(field.label)}
+    css = widget.attrs.get("class", "")
+    if isinstance(widget, forms.Select):
+        assert isinstance(field.field, forms.ChoiceField)
+        choices = field.field.choices
+        if not isinstance(choices, list):
+            return None  # a callable's choices: Django's widget prints them
+        options = []
+        for value, text in choices:
+            if isinstance(text, list | tuple):
+                return None  # an <optgroup>: Django's widget prints it
+            options.append((str(value), str(text)))
+        # Select.format_value: None is "" (the "any" option selected), a value its str.
+        value = field.value()
+        value = "" if value is None else str(value)
+        return FilterField(**context, css=css, input_type="", value=value, options=options)
+    # The widget's own format_value (a date in its format; None prints no value attribute).
+    value = widget.format_value(field.value())
+    return FilterField(
+        **context,
+        css=css,
+        input_type=widget.input_type,
+        value=None if value is None else str(value),
+        options=None,
+    )
+
+
+def queue_filters_html(form: forms.Form) -> Markup | None:
+    """The queue's filter fields (label and control each), rendered by Jinja2: Django's
+    widgets render a template a `<select>` and a template a option, ~70 a page. None when
+    the form has errors or a field Django must print (its widget's own markup: aria-invalid,
+    the error's id); the page then prints the fields the Django way."""
+    if form.is_bound and form.errors:
+        return None
+    fields = []
+    for bound in form.visible_fields():
+        field = _filter_field(bound)
+        if field is None:
+            return None
+        fields.append(field)
+    template = _environment().get_template("tickets/_queue_filters.html")
+    return template.make_module({"fields": fields}).__html__()

@@ -30,13 +30,14 @@ from .access import get_ticket_for_staff
 from .live import stale_refusal
 from .models import Ticket
 from .queue_forms import SORT_CHOICES, QueueFilterForm, ReassignForm, TakeOverForm
-from .queue_rows import queue_lines, queue_rows_html
+from .queue_rows import queue_filters_html, queue_lines, queue_rows_html
 from .selectors import (
     COUNT_CAP,
     AssigneeFilter,
     QueueAccess,
     QueueFingerprint,
     QueuePage,
+    QueueTicket,
     Sort,
     change_summary,
     queue_access,
@@ -79,7 +80,7 @@ def _page_url(request: StaffRequest, **cursor: str) -> str:
 def _queue_context(
     request: StaffRequest,
     form: QueueFilterForm,
-    page: QueuePage | None,
+    page: QueuePage[QueueTicket] | None,
     clients,
     people,
     now: dt.datetime,
@@ -273,6 +274,8 @@ def _queue(
         status, etag = 400, ""
     template = "tickets/_queue_table.html" if partial else "tickets/queue.html"
     context = _queue_context(request, form, page, clients, people, now)
+    if not partial:
+        context["filters_html"] = queue_filters_html(form)
     response = render(request, template, context, status=status)
     if etag:
         response["ETag"] = etag

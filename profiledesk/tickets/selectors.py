@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group, Permission
@@ -201,7 +201,7 @@ class Cursor:
         return cls(sort, tuple(values), number)
 
     @classmethod
-    def of(cls, ticket: Ticket, sort: str = Sort.DUE) -> "Cursor":
+    def of(cls, ticket: "Ticket | QueueTicket", sort: str = Sort.DUE) -> "Cursor":
         return cls(sort, tuple(getattr(ticket, f) for f, _desc in SORT_KEYS[sort]), ticket.pk)
 
 
@@ -226,9 +226,72 @@ def _order(sort: str, *, forward: bool) -> list[str]:
     return [("-" if descending == forward else "") + field for field, descending in keys]
 
 
+@dataclass(frozen=True, slots=True)
+class QueueTicket:
+    """A queue row's ticket as the raw values it prints (QUEUE_COLUMNS, in order): the
+    queue's page is read as tuples, not model objects — building 51 tickets with their
+    customer, assignee and client cost more than the query (issue 20)."""
+
+    pk: int
+    reference: str
+    version: int
+    state: str
+    risk_level: str
+    risk_score: int
+    category: str
+    channel: str
+    summary: str
+    sla_due_at: dt.datetime
+    sla_paused_at: dt.datetime | None
+    created_at: dt.datetime
+    client_id: int
+    client_name: str
+    customer_id: int | None
+    customer_number: str | None
+    customer_legal_name: str | None  # None: no personal details (or no customer)
+    assignee_id: int | None
+    assignee_username: str | None
+    assignee_first_name: str | None
+    assignee_last_name: str | None
+    first_item_label: str | None  # `_with_summary`'s annotations
+    first_item_new: str | None
+    item_count: int
+
+
+QUEUE_COLUMNS = (
+    "id",
+    "reference",
+    "version",
+    "state",
+    "risk_level",
+    "risk_score",
+    "category",
+    "channel",
+    "summary",
+    "sla_due_at",
+    "sla_paused_at",
+    "created_at",
+    "client_id",
+    "client__name",
+    "customer_id",
+    "customer__number",
+    "customer__personal__legal_name",
+    "assignee_id",
+    "assignee__username",
+    "assignee__first_name",
+    "assignee__last_name",
+    "first_item_label",
+    "first_item_new",
+    "item_count",
+)
+
+
+_PageRow = TypeVar("_PageRow", "QueueTicket", Ticket)
+
+
 @dataclass(frozen=True)
-class QueuePage:
-    tickets: list[Ticket]
+class QueuePage(Generic[_PageRow]):
+    tickets: list[_PageRow]  # QueueTicket: the ticket queue's; Ticket: the security queue's
     count: int  # matching open tickets, at most COUNT_CAP + 1
     next_cursor: Cursor | None  # the last row, if more follow
     previous_cursor: Cursor | None  # the first row, if this is not the first page
@@ -424,16 +487,18 @@ def _with_summary(tickets: TicketQuerySet) -> TicketQuerySet:
     )
 
 
-def change_summary(ticket: Ticket) -> str:
+def change_summary(ticket: "Ticket | QueueTicket") -> str:
     """One line for a ticket annotated by `_with_summary`: "E-mail address → n•••@example.org
     (+1 more)" from the masked display the item keeps; the ticket's own summary (an e-mail's
     subject, a report) when nothing is captured yet."""
     count = getattr(ticket, "item_count", 0)
     if not count:
         return ticket.summary or str(_("No change captured yet"))
-    line = str(ticket.first_item_label)  # type: ignore[attr-defined]
-    if ticket.first_item_new:  # type: ignore[attr-defined]
-        line = f"{line} → {ticket.first_item_new}"  # type: ignore[attr-defined]
+    # Annotations on a Ticket (not its declared fields), fields of a QueueTicket.
+    label, new = getattr(ticket, "first_item_label", None), getattr(ticket, "first_item_new", None)
+    line = str(label)
+    if new:
+        line = f"{line} → {new}"
     if count > 1:
         line += " " + str(
             ngettext("(+%(n)d more change)", "(+%(n)d more changes)", count - 1) % {"n": count - 1}
@@ -441,7 +506,7 @@ def change_summary(ticket: Ticket) -> str:
     return line
 
 
-def ticket_age(ticket: Ticket, now: dt.datetime) -> str:
+def ticket_age(ticket: "Ticket | QueueTicket", now: dt.datetime) -> str:
     """How long ago the ticket was opened, in its largest unit: "3 hours", "2 days"."""
     return timesince(ticket.created_at, now, depth=1)
 
@@ -511,15 +576,18 @@ def queue_for(
     now: dt.datetime | None = None,
     zones: Mapping[int, str] | None = None,
     count: int | None = None,
-) -> QueuePage:
+) -> QueuePage[QueueTicket]:
     """One page of the queue in `sort` order (soonest SLA first by default) and the
     capped count (two queries; one when `count` is given: `queue_fingerprint` counted
     already). `zones`: each client's time zone (the opened dates)."""
     now = now or timezone.now()
     matching = _filtered(staff=staff, client_ids=client_ids, filters=filters, now=now, zones=zones)
-    rows, next_cursor, previous_cursor = keyset_page(
-        matching, sort=sort, after=after, before=before, size=size
-    )
+    # keyset_page's query, read as the printed columns only (joins as select_related's).
+    query = _keyset_query(_with_summary(matching), sort=sort, after=after, before=before, size=size)
+    fetched = [QueueTicket(*values) for values in query.values_list(*QUEUE_COLUMNS)]
+    rows, has_next, has_previous = _page_bounds(fetched, after=after, before=before, size=size)
+    next_cursor = Cursor.of(rows[-1], sort) if has_next and rows else None
+    previous_cursor = Cursor.of(rows[0], sort) if has_previous and rows else None
     if count is None:
         count = matching.order_by()[: COUNT_CAP + 1].count()
     return QueuePage(

@@ -272,3 +272,20 @@ def test_the_rows_print_hostile_text_as_text(northwind, agent):
     assert hostile not in page and "<img src=x" not in page
     # Jinja2 writes a quote as &#34; where Django writes &quot;: the same text on screen.
     assert page.count("&lt;img src=x onerror=&#34;alert(1)&#34;&gt;&amp;") == 2  # name, summary
+
+
+ROLE_NAMES = 'SELECT "auth_group"."name"'  # accounts.roles.roles_of's query
+
+
+def test_the_role_names_are_read_for_the_layout_only(northwind, agent):
+    # The layout's role badges (accounts.context_processors.desk) are lazy: the full page
+    # reads and prints them, the htmx list (every 20 s, every agent) never queries them.
+    http = signed_in(agent)
+    with CaptureQueriesContext(connection) as full:
+        page = http.get(QUEUE).content.decode()
+    assert '<span class="badge text-bg-secondary">agent</span>' in page
+    assert any(ROLE_NAMES in query["sql"] for query in full.captured_queries)
+    with CaptureQueriesContext(connection) as listed:
+        response = http.get(QUEUE, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert not any(ROLE_NAMES in query["sql"] for query in listed.captured_queries)
