@@ -77,17 +77,18 @@ def panel_context(ticket: Ticket, user: User, **extra: Any) -> dict[str, Any]:
     if not working:
         return {"ticket": ticket, "verification": context}
     unproven = {item.pk for item in unproven_contacts(ticket)}
-    open_challenges = [
-        challenge
-        for challenge in OtpChallenge.objects.filter(
-            ticket=ticket, used_at__isnull=True, expires_at__gt=now
-        )
-        if challenge.wrong_tries < CODE_MAX_WRONG_TRIES
-    ]
+    # One read of the ticket's codes: the latest to each destination, shown while it is
+    # unused, unexpired and not tried too often (a newer code replaces an older one).
     latest: dict[str, OtpChallenge] = {}
     for challenge in OtpChallenge.objects.filter(ticket=ticket).order_by("created_at", "id"):
         latest[challenge.destination] = challenge
-    pending = [c for c in open_challenges if latest.get(c.destination) == c]
+    pending = [
+        challenge
+        for challenge in sorted(latest.values(), key=lambda c: (c.created_at, c.id), reverse=True)
+        if challenge.used_at is None
+        and challenge.expires_at > now
+        and challenge.wrong_tries < CODE_MAX_WRONG_TRIES
+    ]
     sections = []
     for code in state.methods_needed:
         plugin = method(code)
