@@ -13,7 +13,7 @@ from profiledesk.tickets.models import State, Ticket
 from .methods import method
 from .models import Attempt, DocumentCheck, OtpChallenge
 from .services import CODE_MAX_WRONG_TRIES, details_reveal_refusal, new_contacts
-from .status import Verified, progress, unproven_contacts, verification_reached
+from .status import Verified, progress, ticket_attempts, unproven_contacts, verification_reached
 
 EVIDENCE_SHOWN = 20
 # States in which the panel shows the wizard's live progress; after them, the
@@ -56,11 +56,8 @@ def panel_context(ticket: Ticket, user: User, **extra: Any) -> dict[str, Any]:
     live = ticket.state in LIVE_STATES
     # One read of the ticket's attempts serves both the evidence list and, past
     # verification, the fact (a ticket's attempts are few: codes and rounds lock out).
-    attempts = list(
-        Attempt.objects.filter(ticket=ticket).select_related(
-            "staff", "challenge__email", "challenge__phone"
-        )
-    )
+    # On the ticket page (page_memo) the same read the passes were taken from.
+    attempts = ticket_attempts(ticket)
     fact = None if live else verification_reached(ticket, attempts=attempts)
     context: dict[str, Any] = {
         "progress": state,

@@ -166,15 +166,18 @@ def cooling_off_hours(ticket) -> int:
     return longest or 0
 
 
-def _contact_history(customer_id: int) -> tuple[dt.datetime | None, dict[str, list[tuple]]]:
-    """The customer's first version's date, and their e-mails' and phones' versions (id,
-    date, type, address or number, primary, reason) in the order they were written."""
-    born = (
+def _customer_born(customer_id: int) -> dt.datetime | None:
+    return (
         Customer.history.filter(id=customer_id)
         .order_by("history_date")
         .values_list("history_date", flat=True)
         .first()
     )
+
+
+def _contact_history(customer_id: int) -> dict[str, list[tuple]]:
+    """The customer's e-mails' and phones' versions (id, date, type, address or number,
+    primary, reason) in the order they were written."""
     versions: dict[str, list[tuple]] = {}
     for model in (EmailAddress, PhoneNumber):
         name = str(model._meta.model_name)  # "emailaddress", "phonenumber"
@@ -190,7 +193,7 @@ def _contact_history(customer_id: int) -> tuple[dt.datetime | None, dict[str, li
                 "history_change_reason",
             )
         )
-    return born, versions
+    return versions
 
 
 def recent_contact_changes(
@@ -198,17 +201,35 @@ def recent_contact_changes(
 ) -> dict[str, dict[int, tuple[str, dt.datetime]]]:
     """{model name: {row id: (what, when)}} for the customer's e-mails and phones added,
     changed (address or number) or made primary after `since`, read from their
-    simple-history rows (whoever wrote them: a ticket, a rollback, the admin). Three
-    queries; a customer has few contact versions. With the `ticket` whose page asked for
+    simple-history rows (whoever wrote them: a ticket, a rollback, the admin). Two
+    queries (a third, the customer's first version, only for a recent contact no ticket
+    wrote); a customer has few contact versions. With the `ticket` whose page asked for
     it (page_memo), read once a request."""
     if ticket is None:
-        born, versions = _contact_history(customer_id)
+        versions = _contact_history(customer_id)
     else:
-        born, versions = memoized(
+        versions = memoized(
             ticket,
             ("verification.contact_history", customer_id),
             lambda: _contact_history(customer_id),
         )
+
+    read: list[dt.datetime | None] = []
+
+    def born() -> dt.datetime | None:
+        # Read only when a contact's first version is recent and no ticket wrote it, once.
+        if not read:
+            read.append(
+                _customer_born(customer_id)
+                if ticket is None
+                else memoized(
+                    ticket,
+                    ("verification.born", customer_id),
+                    lambda: _customer_born(customer_id),
+                )
+            )
+        return read[0]
+
     changes: dict[str, dict[int, tuple[str, dt.datetime]]] = {}
     for name, rows in versions.items():
         found: dict[int, tuple[str, dt.datetime]] = {}
@@ -221,8 +242,10 @@ def recent_contact_changes(
             if previous is None:
                 # A ticket's apply writes "<reference> applied": always an addition.
                 by_ticket = (reason or "").endswith(" applied")
-                if not by_ticket and born is not None and at - born <= WITH_THE_CUSTOMER:
-                    continue
+                if not by_ticket:
+                    first = born()
+                    if first is not None and at - first <= WITH_THE_CUSTOMER:
+                        continue
                 what = _("added")
             elif value != previous[0]:
                 what = _("changed")
@@ -355,6 +378,22 @@ class Progress:
         return [(m, m.code in self.passed) for m in methods() if m.code in toward | self.passed]
 
 
+def ticket_attempts(ticket) -> list[Attempt]:
+    """Every attempt on the ticket, newest first, with who made it and where its code
+    went: what the wizard's evidence list shows. On a page that asked for it (page_memo)
+    read once, and the passes that count are taken from it (a ticket's attempts are few:
+    failures lock the customer out)."""
+    return memoized(
+        ticket,
+        "verification.attempts",
+        lambda: list(
+            Attempt.objects.filter(ticket=ticket).select_related(
+                "staff", "challenge__email", "challenge__phone"
+            )
+        ),
+    )
+
+
 def _valid_passes(ticket, now: dt.datetime, *, unmasking: bool = False) -> list[Attempt]:
     """This ticket's identity passes that count now: within the validity window, of a
     registered method, and kept by the method's own rule (`counting`: a code to a contact
@@ -362,16 +401,13 @@ def _valid_passes(ticket, now: dt.datetime, *, unmasking: bool = False) -> list[
     (page_memo), the ticket's passes are read once and the window applied to them here."""
     if memo_active(ticket):
         since = now - validity()
-        every = memoized(
-            ticket,
-            "verification.passes",
-            lambda: list(
-                Attempt.objects.filter(
-                    ticket=ticket, purpose=Purpose.IDENTITY, result=Result.PASSED
-                ).select_related("challenge")
-            ),
-        )
-        rows = [row for row in every if since < row.at <= now]
+        rows = [
+            row
+            for row in ticket_attempts(ticket)
+            if row.purpose == Purpose.IDENTITY
+            and row.result == Result.PASSED
+            and since < row.at <= now
+        ]
     else:
         rows = list(
             Attempt.objects.filter(

@@ -26,7 +26,7 @@ def memoized(ticket: Any, key: Hashable, read: Callable[[], T]) -> T:
         return read()
     if key not in memo:
         memo[key] = read()
-    return memo[key]  # type: ignore[no-any-return]
+    return memo[key]
 
 
 def memo_active(ticket: Any) -> bool:
