@@ -13,7 +13,7 @@ from profiledesk.tickets.models import State, Ticket
 from .methods import method
 from .models import Attempt, DocumentCheck, OtpChallenge
 from .services import CODE_MAX_WRONG_TRIES, details_reveal_refusal, new_contacts
-from .status import Verified, progress, unproven_contacts, verification_reached
+from .status import Verified, progress, ticket_attempts, unproven_contacts, verification_reached
 
 EVIDENCE_SHOWN = 20
 # States in which the panel shows the wizard's live progress; after them, the
@@ -56,11 +56,8 @@ def panel_context(ticket: Ticket, user: User, **extra: Any) -> dict[str, Any]:
     live = ticket.state in LIVE_STATES
     # One read of the ticket's attempts serves both the evidence list and, past
     # verification, the fact (a ticket's attempts are few: codes and rounds lock out).
-    attempts = list(
-        Attempt.objects.filter(ticket=ticket).select_related(
-            "staff", "challenge__email", "challenge__phone"
-        )
-    )
+    # On the ticket page (page_memo) the same read the passes were taken from.
+    attempts = ticket_attempts(ticket)
     fact = None if live else verification_reached(ticket, attempts=attempts)
     context: dict[str, Any] = {
         "progress": state,
@@ -77,17 +74,18 @@ def panel_context(ticket: Ticket, user: User, **extra: Any) -> dict[str, Any]:
     if not working:
         return {"ticket": ticket, "verification": context}
     unproven = {item.pk for item in unproven_contacts(ticket)}
-    open_challenges = [
-        challenge
-        for challenge in OtpChallenge.objects.filter(
-            ticket=ticket, used_at__isnull=True, expires_at__gt=now
-        )
-        if challenge.wrong_tries < CODE_MAX_WRONG_TRIES
-    ]
+    # One read of the ticket's codes: the latest to each destination, shown while it is
+    # unused, unexpired and not tried too often (a newer code replaces an older one).
     latest: dict[str, OtpChallenge] = {}
     for challenge in OtpChallenge.objects.filter(ticket=ticket).order_by("created_at", "id"):
         latest[challenge.destination] = challenge
-    pending = [c for c in open_challenges if latest.get(c.destination) == c]
+    pending = [
+        challenge
+        for challenge in sorted(latest.values(), key=lambda c: (c.created_at, c.id), reverse=True)
+        if challenge.used_at is None
+        and challenge.expires_at > now
+        and challenge.wrong_tries < CODE_MAX_WRONG_TRIES
+    ]
     sections = []
     for code in state.methods_needed:
         plugin = method(code)

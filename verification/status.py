@@ -36,6 +36,7 @@ from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
 from profiledesk.policies.categories import AssuranceLevel, Category
 from profiledesk.policies.defaults import policy_for
 from profiledesk.policies.models import Policy
+from profiledesk.tickets.memo import memo_active, memoized
 from profiledesk.tickets.models import OPEN_STATES, ChangeItem
 
 from .methods import Grant, VerificationMethod, helpful, level_of, method, methods
@@ -58,9 +59,17 @@ _CONTACT_ROW_FIELDS = {
 }
 
 
+def _prefetched_items(ticket) -> list | None:
+    """The ticket's items when its page prefetched them (tickets.views.detail), else None."""
+    cache = getattr(ticket, "_prefetched_objects_cache", {})
+    return list(cache["items"]) if "items" in cache else None
+
+
 def required_level(ticket, *, policy=None, items=None) -> int:
     """The policy's level for the category; AL3 when a stricter field is changed."""
     policy = policy or policy_for(client=ticket.client, category=ticket.category)
+    if items is None:
+        items = _prefetched_items(ticket)
     if items is None:
         fields = set(ticket.items.values_list("field", flat=True))
     else:
@@ -103,6 +112,23 @@ def active_lock(customer, now: dt.datetime | None = None) -> Lock | None:
     return Lock.objects.filter(customer=customer, locked_until__gt=now).first()
 
 
+def _ticket_lock(ticket, now: dt.datetime) -> Lock | None:
+    """`active_lock` of the ticket's customer; on a page that asked for it (page_memo),
+    the locks running at the page's first ask read once, each later `now` answered from
+    them (a lock running at a later moment was running then). An earlier `now` reads."""
+    customer = ticket.customer
+    if customer is None or not memo_active(ticket):
+        return active_lock(customer, now)
+    since, running = memoized(
+        ticket,
+        "verification.locks",
+        lambda: (now, list(Lock.objects.filter(customer=customer, locked_until__gt=now))),
+    )
+    if now < since:
+        return active_lock(customer, now)
+    return next((lock for lock in running if lock.locked_until > now), None)
+
+
 # Ticket categories whose identity codes never go to a contact changed within the
 # cooling-off period (issue 11); a personal change too when it needs AL3. Dual
 # confirmation of a new contact is another purpose and is not affected.
@@ -140,25 +166,24 @@ def cooling_off_hours(ticket) -> int:
     return longest or 0
 
 
-def recent_contact_changes(
-    customer_id: int, *, since: dt.datetime
-) -> dict[str, dict[int, tuple[str, dt.datetime]]]:
-    """{model name: {row id: (what, when)}} for the customer's e-mails and phones added,
-    changed (address or number) or made primary after `since`, read from their
-    simple-history rows (whoever wrote them: a ticket, a rollback, the admin). Three
-    queries; a customer has few contact versions."""
-    born = (
+def _customer_born(customer_id: int) -> dt.datetime | None:
+    return (
         Customer.history.filter(id=customer_id)
         .order_by("history_date")
         .values_list("history_date", flat=True)
         .first()
     )
-    changes: dict[str, dict[int, tuple[str, dt.datetime]]] = {}
+
+
+def _contact_history(customer_id: int) -> dict[str, list[tuple]]:
+    """The customer's e-mails' and phones' versions (id, date, type, address or number,
+    primary, reason) in the order they were written."""
+    versions: dict[str, list[tuple]] = {}
     for model in (EmailAddress, PhoneNumber):
         name = str(model._meta.model_name)  # "emailaddress", "phonenumber"
-        rows = (
+        versions[name] = list(
             model.history.filter(customer_id=customer_id)
-            .order_by("id", "history_id")  # the order they were written in
+            .order_by("id", "history_id")
             .values_list(
                 "id",
                 "history_date",
@@ -168,6 +193,45 @@ def recent_contact_changes(
                 "history_change_reason",
             )
         )
+    return versions
+
+
+def recent_contact_changes(
+    customer_id: int, *, since: dt.datetime, ticket=None
+) -> dict[str, dict[int, tuple[str, dt.datetime]]]:
+    """{model name: {row id: (what, when)}} for the customer's e-mails and phones added,
+    changed (address or number) or made primary after `since`, read from their
+    simple-history rows (whoever wrote them: a ticket, a rollback, the admin). Two
+    queries (a third, the customer's first version, only for a recent contact no ticket
+    wrote); a customer has few contact versions. With the `ticket` whose page asked for
+    it (page_memo), read once a request."""
+    if ticket is None:
+        versions = _contact_history(customer_id)
+    else:
+        versions = memoized(
+            ticket,
+            ("verification.contact_history", customer_id),
+            lambda: _contact_history(customer_id),
+        )
+
+    read: list[dt.datetime | None] = []
+
+    def born() -> dt.datetime | None:
+        # Read only when a contact's first version is recent and no ticket wrote it, once.
+        if not read:
+            read.append(
+                _customer_born(customer_id)
+                if ticket is None
+                else memoized(
+                    ticket,
+                    ("verification.born", customer_id),
+                    lambda: _customer_born(customer_id),
+                )
+            )
+        return read[0]
+
+    changes: dict[str, dict[int, tuple[str, dt.datetime]]] = {}
+    for name, rows in versions.items():
         found: dict[int, tuple[str, dt.datetime]] = {}
         before: dict[int, tuple[str, bool]] = {}
         for pk, at, kind, value, primary, reason in rows:
@@ -178,8 +242,10 @@ def recent_contact_changes(
             if previous is None:
                 # A ticket's apply writes "<reference> applied": always an addition.
                 by_ticket = (reason or "").endswith(" applied")
-                if not by_ticket and born is not None and at - born <= WITH_THE_CUSTOMER:
-                    continue
+                if not by_ticket:
+                    first = born()
+                    if first is not None and at - first <= WITH_THE_CUSTOMER:
+                        continue
                 what = _("added")
             elif value != previous[0]:
                 what = _("changed")
@@ -215,12 +281,18 @@ def withheld_contacts(
         return withheld
     if ticket.category == Category.SECURITY:
         fields = [name for names in _CONTACT_ROW_FIELDS.values() for name in names]
-        targets = ChangeItem.objects.filter(
-            ticket__customer_id=ticket.customer_id,
-            ticket__state__in=OPEN_STATES,
-            field__in=fields,
-            target_id__isnull=False,
-        ).values_list("field", "ticket__reference", "target_id")
+        targets = memoized(
+            ticket,
+            "verification.targets",
+            lambda: list(
+                ChangeItem.objects.filter(
+                    ticket__customer_id=ticket.customer_id,
+                    ticket__state__in=OPEN_STATES,
+                    field__in=fields,
+                    target_id__isnull=False,
+                ).values_list("field", "ticket__reference", "target_id")
+            ),
+        )
         for item_field, reference, target in targets:
             assert target is not None  # target_id__isnull=False
             withheld[item_field.split(".")[0]][target] = _(
@@ -228,11 +300,12 @@ def withheld_contacts(
             ) % {"reference": reference}
     if not (unmasking or withholds_changed_contacts(ticket)):
         return withheld
-    hours = cooling_off_hours(ticket)
+    hours = memoized(ticket, "verification.cooling_off_hours", lambda: cooling_off_hours(ticket))
     if not hours:
         return withheld
     since = now - dt.timedelta(hours=hours)
-    for name, rows in recent_contact_changes(ticket.customer_id, since=since).items():
+    changes = recent_contact_changes(ticket.customer_id, since=since, ticket=ticket)
+    for name, rows in changes.items():
         for pk, (what, at) in rows.items():
             withheld[name].setdefault(
                 pk,
@@ -305,19 +378,46 @@ class Progress:
         return [(m, m.code in self.passed) for m in methods() if m.code in toward | self.passed]
 
 
+def ticket_attempts(ticket) -> list[Attempt]:
+    """Every attempt on the ticket, newest first, with who made it and where its code
+    went: what the wizard's evidence list shows. On a page that asked for it (page_memo)
+    read once, and the passes that count are taken from it (a ticket's attempts are few:
+    failures lock the customer out)."""
+    return memoized(
+        ticket,
+        "verification.attempts",
+        lambda: list(
+            Attempt.objects.filter(ticket=ticket).select_related(
+                "staff", "challenge__email", "challenge__phone"
+            )
+        ),
+    )
+
+
 def _valid_passes(ticket, now: dt.datetime, *, unmasking: bool = False) -> list[Attempt]:
     """This ticket's identity passes that count now: within the validity window, of a
     registered method, and kept by the method's own rule (`counting`: a code to a contact
-    withheld now counts for nothing). Oldest first."""
-    rows = list(
-        Attempt.objects.filter(
-            ticket=ticket,
-            purpose=Purpose.IDENTITY,
-            result=Result.PASSED,
-            at__gt=now - validity(),
-            at__lte=now,
-        ).select_related("challenge")
-    )
+    withheld now counts for nothing). Oldest first. On a page that asked for it
+    (page_memo), the ticket's passes are read once and the window applied to them here."""
+    if memo_active(ticket):
+        since = now - validity()
+        rows = [
+            row
+            for row in ticket_attempts(ticket)
+            if row.purpose == Purpose.IDENTITY
+            and row.result == Result.PASSED
+            and since < row.at <= now
+        ]
+    else:
+        rows = list(
+            Attempt.objects.filter(
+                ticket=ticket,
+                purpose=Purpose.IDENTITY,
+                result=Result.PASSED,
+                at__gt=now - validity(),
+                at__lte=now,
+            ).select_related("challenge")
+        )
     by_method: dict[str, list[Attempt]] = {}
     for row in rows:
         by_method.setdefault(row.method, []).append(row)
@@ -362,7 +462,7 @@ def achieved_level(ticket, now: dt.datetime | None = None, *, unmasking: bool = 
     `unmasking`: not counting a code to a contact changed within the cooling-off period,
     whatever the ticket's category (see `withheld_contacts`)."""
     now = now or timezone.now()
-    if active_lock(ticket.customer, now) is not None:
+    if _ticket_lock(ticket, now) is not None:
         return 0
     return _level(_valid_passes(ticket, now, unmasking=unmasking))
 
@@ -375,6 +475,8 @@ def contact_items(ticket, *, policy=None, items=None) -> list:
     if not policy.dual_confirmation:
         return []
     if items is None:
+        items = _prefetched_items(ticket)
+    if items is None:
         items = ticket.items.filter(field__in=NEW_CONTACT_FIELDS)
     return [item for item in items if item.field in NEW_CONTACT_FIELDS and item.new_value.strip()]
 
@@ -384,13 +486,17 @@ def unproven_contacts(ticket, *, policy=None, items=None) -> list:
     items = contact_items(ticket, policy=policy, items=items)
     if not items:
         return []
-    proven = set(
-        Attempt.objects.filter(
-            ticket=ticket,
-            purpose=Purpose.NEW_CONTACT,
-            result=Result.PASSED,
-            challenge__change_item__in=items,
-        ).values_list("challenge__change_item_id", "challenge__new_value")
+    proven = memoized(
+        ticket,
+        ("verification.proven", tuple(item.pk for item in items)),
+        lambda: set(
+            Attempt.objects.filter(
+                ticket=ticket,
+                purpose=Purpose.NEW_CONTACT,
+                result=Result.PASSED,
+                challenge__change_item__in=items,
+            ).values_list("challenge__change_item_id", "challenge__new_value")
+        ),
     )
     return [item for item in items if (item.pk, item.new_value) not in proven]
 
@@ -403,7 +509,7 @@ def progress(ticket, now: dt.datetime | None = None) -> Progress:
     now = now or timezone.now()
     policy = policy_for(client=ticket.client, category=ticket.category)
     items = list(ticket.items.all())
-    lock = active_lock(ticket.customer, now)
+    lock = _ticket_lock(ticket, now)
     passes = [] if lock else _valid_passes(ticket, now)
     level = _level(passes)
     # Valid until the earliest pass that the level relies on expires.
@@ -477,7 +583,7 @@ def verification_missing(ticket, now: dt.datetime | None = None) -> str | None:
     if waiver_standing(ticket) is not None:
         return None
     now = now or timezone.now()
-    lock = active_lock(ticket.customer, now)
+    lock = _ticket_lock(ticket, now)
     if lock is not None:
         return _("Verification is locked for this customer until %(until)s.") % {
             "until": timezone.localtime(lock.locked_until).strftime("%H:%M")

@@ -21,6 +21,7 @@ from profiledesk.policies.sla import sla_status
 from .access import get_ticket_for_staff
 from .forms import CommentForm, MoveForm, RequestStartForm
 from .live import stale_refusal
+from .memo import page_memo
 from .panels import ticket_panels
 from .services import TicketError, ticket_comment, ticket_create
 from .states import TransitionError, allowed_moves, transition
@@ -32,6 +33,8 @@ def detail(request: StaffRequest, reference: str) -> HttpResponse:
     # verify again, the wizard): one query, their `ticket.items.all()` reads this cache.
     prefetch_related_objects([ticket], "items")
     policy_memo(ticket.client)  # and the policy, read by the same rules, once
+    # and the verification's reads (its status, asked by the same rules and the wizard).
+    page_memo(ticket)
     context = {
         "ticket": ticket,
         "items": list(ticket.items.all()),
