@@ -166,11 +166,27 @@ def _etag(
         fingerprint,
     )
     digest = salted_hmac("tickets.queue.etag", repr(parts)).hexdigest()
-    return f'"{digest}"'
+    return f'"f{digest}"'
 
 
-def _not_modified(request: StaffRequest, etag: str) -> bool:
-    return etag in parse_etags(request.headers.get("If-None-Match", ""))
+def _sent(request: StaffRequest) -> dict[str, str]:
+    """{validator: the ETag it came in} for every part of every ETag the browser sent. A
+    list's ETag holds one or two validators, "s…" (the stamps) and "f…" (the printed rows),
+    joined by a dot: either one equal means the list on screen is still right."""
+    found: dict[str, str] = {}
+    for tag in parse_etags(request.headers.get("If-None-Match", "")):
+        for part in tag.strip('"').split("."):
+            if part:
+                found.setdefault(part, tag)
+    return found
+
+
+def _bare(etag: str) -> str:
+    return etag.strip('"')
+
+
+def _combined(stamped: str, printed: str) -> str:
+    return f'"{_bare(stamped)}.{_bare(printed)}"' if stamped else printed
 
 
 def _stamped_etag(
@@ -226,9 +242,10 @@ def queue(request: StaffRequest) -> HttpResponse:
     if partial and request.user.is_authenticated:
         stamped = _stamped(request, now)
         access, etag = stamped
+        held = _sent(request).get(_bare(etag)) if etag else None
         # Without the permission, the decorator's 403 below (its own read), never a 304.
-        if etag and access is not None and access.view and _not_modified(request, etag):
-            return _not_modified_response(etag)
+        if held and access is not None and access.view:
+            return _not_modified_response(held)
     return _queue(request, now=now, partial=partial, stamped=stamped)
 
 
@@ -260,13 +277,20 @@ def _queue(
             "zones": {client.pk: client.time_zone for client in clients},
         }
         count = None
-        if partial and not etag:
-            # The cache could not say: the rows' printed values are the validator.
+        if partial:
+            # The stamps moved since the browser's list (a write somewhere in its clients:
+            # on a busy floor, most polls), it sent none, or the cache could not say: the
+            # rows' printed values decide, two small queries instead of a render (the
+            # count is reused by the page). Equal, the list on screen is still right, and
+            # its ETag takes the new stamps; rendered, the ETag carries both validators,
+            # so the next poll after a write elsewhere is decided by the rows too.
+            sent = _sent(request)
             fingerprint = queue_fingerprint(**query)
-            etag = _etag(
+            printed = _etag(
                 request, fingerprint=fingerprint, clients=clients, people=people, as_of=now
             )
-            if _not_modified(request, etag):
+            etag = _combined(etag, printed)
+            if _bare(printed) in sent:
                 return _not_modified_response(etag)
             count = fingerprint.count
         page = queue_for(**query, count=count)

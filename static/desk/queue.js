@@ -51,7 +51,13 @@
   document.addEventListener("htmx:afterRequest", (event) => {
     const xhr = event.detail.xhr;
     if (!event.detail.target || event.detail.target.id !== "queue" || !xhr) return;
-    if (xhr.status === 304) return; // the list on screen, and its ETag, still hold
+    if (xhr.status === 304) {
+      // The list on screen still holds; its ETag may name newer stamps (the server found
+      // the rows unchanged after a write elsewhere): keep that one for the next poll.
+      const fresh = xhr.getResponseHeader("ETag");
+      if (fresh && shown.etag) shown.etag = fresh;
+      return;
+    }
     const etag = xhr.status === 200 ? xhr.getResponseHeader("ETag") : null;
     shown = { url: etag ? event.detail.pathInfo.finalRequestPath : null, etag };
   });

@@ -246,16 +246,46 @@ def test_a_304_costs_four_queries_as_the_bare_view_and_no_page_read(
         assert refresh(http, etag).status_code == 304
 
 
-def test_a_changed_list_costs_five_queries_more_than_a_304(
+def test_a_changed_list_costs_six_queries_more_than_a_304(
     listed, agent, personas, django_assert_num_queries
 ):
     http = opened(agent)
     etag = refresh(http)["ETag"]
     ticket_claim(ticket=listed[0], by=personas["supervisor"])
     # The four of a 304, then 5.-6. their own and their groups' permissions (the view's
-    # permission check) 7. the clients (names, time zones) 8. the page of tickets
-    # (customer, assignee, client joined, summary) and 9. the count, capped. Not the role
-    # names: the layout's context processor reads them only when a template prints them,
-    # and the list does not.
-    with django_assert_num_queries(9):
+    # permission check) 7. the clients (names, time zones) 8.-9. the rows' printed values
+    # and the count, capped (`queue_fingerprint`: the stamps moved, so the rows decide)
+    # and 10. the page of tickets (customer, assignee, client joined, summary). Not the
+    # role names: the layout's context processor reads them only when a template prints
+    # them, and the list does not.
+    with django_assert_num_queries(10):
         assert refresh(http, etag).status_code == 200
+
+
+def test_a_write_the_list_does_not_print_is_a_304_that_takes_the_new_stamps(
+    listed, agent, northwind, customer, django_assert_num_queries
+):
+    """On a busy floor every write renews the client's stamps, so most polls find them
+    moved: the rows' printed values decide, and an unchanged list is still a 304 — with
+    an ETag naming the new stamps, so the next poll is the cheap one again."""
+    http = opened(agent)
+    first = refresh(http, url=QUEUE + "?sort=due")
+    # A ticket of the client on no page this list shows (it is cancelled).
+    queue_ticket(northwind, customer=customer, due_in=dt.timedelta(hours=1), state=State.CANCELLED)
+    with django_assert_num_queries(9):  # the rows decide: no render
+        second = refresh(http, first["ETag"], url=QUEUE + "?sort=due")
+    assert second.status_code == 304 and second.content == b""
+    assert second["ETag"] != first["ETag"]
+    with django_assert_num_queries(4):  # the new stamps are the browser's now
+        third = refresh(http, second["ETag"], url=QUEUE + "?sort=due")
+    assert third.status_code == 304 and third["ETag"] == second["ETag"]
+
+
+def test_an_etag_made_of_someone_elses_parts_is_no_304(listed, agent, northwind):
+    """Either validator of an ETag must be this person's own: the rows' part of another
+    person's list (same rows, same minute) never stands for mine."""
+    other = make_staff("agent3", "agent", northwind)
+    theirs = refresh(opened(other))["ETag"]
+    mine = opened(agent)
+    queue_ticket(northwind, due_in=dt.timedelta(hours=9), state=State.CANCELLED)  # stamps move
+    assert refresh(mine, theirs).status_code == 200

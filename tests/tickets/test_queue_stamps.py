@@ -184,11 +184,22 @@ def test_a_rolled_back_write_only_costs_a_render(listed, northwind):
     assert _stamps(northwind) != before  # renewed once; the list is rendered again
 
 
-def test_a_flushed_cache_is_a_new_list_never_an_old_304(listed, agent):
+def test_a_flushed_cache_leaves_the_rows_to_decide(listed, agent, monkeypatch):
+    """New stamps after a flush never stand for an old list: the rows' part of the ETag
+    decides — the same rows are a 304, rows changed (even with every stamp renewal lost)
+    a new list."""
     http = opened(agent)
     etag = refresh(http)["ETag"]
     queue_stamps.cache.clear()
-    assert refresh(http, etag).status_code == 200
+    unchanged = refresh(http, etag)
+    assert unchanged.status_code == 304 and unchanged["ETag"] != etag
+    queue_stamps.cache.clear()
+    monkeypatch.setattr(queue_stamps, "_renew", lambda keys: None)  # every renewal lost
+    listed[0].summary = "Changed after the flush"
+    listed[0].save()
+    changed = refresh(http, unchanged["ETag"])
+    assert changed.status_code == 200
+    assert "Changed after the flush" in changed.content.decode()
 
 
 class Unreachable:
@@ -215,12 +226,16 @@ def test_the_cache_unreachable_the_rows_are_the_validator(listed, agent, persona
     assert personas["supervisor"].get_full_name() in response.content.decode()
 
 
-def test_a_stamped_etag_is_no_304_while_the_cache_is_down(listed, agent, monkeypatch):
+def test_a_stamped_etag_is_decided_by_the_rows_while_the_cache_is_down(listed, agent, monkeypatch):
     http = opened(agent)
     etag = refresh(http)["ETag"]
     monkeypatch.setattr(queue_stamps, "cache", Unreachable())
-    response = refresh(http, etag)
-    assert response.status_code == 200 and response["ETag"] != etag
+    unchanged = refresh(http, etag)
+    assert unchanged.status_code == 304 and unchanged["ETag"] != etag  # the rows' part only
+    listed[0].summary = "Changed while the cache was down"
+    listed[0].save()
+    changed = refresh(http, unchanged["ETag"])
+    assert changed.status_code == 200 and "Changed while the cache was down" in changed.text
 
 
 def test_a_renewal_lost_to_the_cache_lasts_at_most_to_the_minute(listed, agent, clock, monkeypatch):
