@@ -73,19 +73,49 @@ def _capfirst(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+@dataclass(frozen=True, slots=True)
+class _PageWords:
+    """What every version of a page shares, translated and reversed once a page."""
+
+    zone: ZoneInfo
+    staff_pattern: str
+    restore_pattern: str
+    kinds: dict[str, str]
+    system: str
+    reason_text: str
+    reveal_text: str
+
+
+def _page_words(time_zone: str) -> _PageWords:
+    return _PageWords(
+        zone=ZoneInfo(time_zone),
+        staff_pattern=reverse("audit:staff_activity", args=[_ID]),
+        restore_pattern=reverse("rollback:version", args=[_SLUG, _ID]),
+        kinds={"created": _("created"), "deleted": _("deleted"), "changed": _("changed")},
+        system=_("system"),
+        reason_text=_("Reason for revealing %(label)s (recorded)"),
+        reveal_text=_("Reveal %(label)s"),
+    )
+
+
+_BADGES = {"created": "text-bg-success", "deleted": "text-bg-danger"}
+
+
 def version_lines(
-    versions: list[Version], *, time_zone: str, can_reveal: bool, may_restore: bool
+    versions: list[Version],
+    *,
+    time_zone: str,
+    can_reveal: bool,
+    may_restore: bool,
+    words: _PageWords | None = None,
 ) -> list[VersionLine]:
     """What each version of a customer's history page prints. No query. Reveal URLs come
     from `history.reveal_urls` (set only for a viewer who may reveal)."""
-    zone = ZoneInfo(time_zone)
-    staff_pattern = reverse("audit:staff_activity", args=[_ID])
-    restore_pattern = reverse("rollback:version", args=[_SLUG, _ID])
-    kinds = {"created": _("created"), "deleted": _("deleted"), "changed": _("changed")}
-    badges = {"created": "text-bg-success", "deleted": "text-bg-danger"}
-    system = _("system")
-    reason_text = _("Reason for revealing %(label)s (recorded)")
-    reveal_text = _("Reveal %(label)s")
+    w = words or _page_words(time_zone)
+    zone, kinds, system = w.zone, w.kinds, w.system
+    staff_pattern, restore_pattern = w.staff_pattern, w.restore_pattern
+    reason_text, reveal_text = w.reason_text, w.reveal_text
+    badges = _BADGES
     lines = []
     for version in versions:
         at: dt.datetime = version.at.astimezone(zone)
@@ -98,7 +128,7 @@ def version_lines(
                 cells=tuple(
                     CellLine(
                         dash=cell.dash,
-                        text=cell.text or "—",
+                        text=str(cell.text) if cell.text else "—",
                         target=cell.target if can_reveal and cell.url else "",
                         url=cell.url if can_reveal else "",
                     )
@@ -115,14 +145,14 @@ def version_lines(
                 at_iso=at.isoformat(),
                 at_text=f"{at:%Y-%m-%d %H:%M:%S}",
                 model_label=_capfirst(version.model_label),
-                subject=version.subject,
+                subject=str(version.subject),
                 kind=version.kind,
                 kind_label=kinds.get(version.kind, kinds["changed"]),
                 badge=badges.get(version.kind, "text-bg-secondary"),
                 staff_url=staff_pattern.replace(str(_ID), str(version.staff_id))
                 if version.staff_id
                 else "",
-                staff_name=version.staff_name or ("" if version.staff_id else system),
+                staff_name=str(version.staff_name) or ("" if version.staff_id else system),
                 changes=changes,
                 restore_url=restore_pattern.replace(_SLUG, version.model_key).replace(
                     str(_ID), str(version.history_id)
@@ -166,10 +196,15 @@ def group_versions_html(
         "restore": _("Restore these values"),
     }
     template = _environment().get_template("audit/_versions.html")
+    words = _page_words(time_zone)
     rendered = []
     for group in groups:
         lines = version_lines(
-            group.versions, time_zone=time_zone, can_reveal=can_reveal, may_restore=may_restore
+            group.versions,
+            time_zone=time_zone,
+            can_reveal=can_reveal,
+            may_restore=may_restore,
+            words=words,
         )
         module = template.make_module(
             {"versions": lines, "labels": labels, "csrf_token": csrf_token}
