@@ -7,6 +7,7 @@ import re
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -19,7 +20,7 @@ from profiledesk.customers.reveal import RevealRefused
 from profiledesk.replica import reads_from_replica
 from profiledesk.tickets.access import get_ticket_for_staff
 
-from . import events, history, reveal, trail
+from . import events, history, history_rows, reveal, trail
 from .forms import ActivityFilterForm, AuditEventFilterForm, HistoryFilterForm
 
 VIEW = "audit.view_history"
@@ -53,15 +54,28 @@ def customer_history(request: StaffRequest, customer_id: int) -> HttpResponse:
             before=data.get("before"),
         )
     can_reveal = request.user.has_perm(REVEAL)
-    if page is not None and can_reveal:
-        history.reveal_urls(page, customer_id=customer.pk)
+    # Asked once for the page, not once a version.
+    may_restore = request.user.has_perm("rollback.request_rollback")
+    sections: list = []
+    if page is not None:
+        if can_reveal:
+            history.reveal_urls(page, customer_id=customer.pk)
+        # Each group with its versions rendered by Jinja2 (audit/history_rows.py); the
+        # page's reveal forms share one CSRF token.
+        sections = history_rows.group_versions_html(
+            page.groups,
+            time_zone=page.time_zone,
+            can_reveal=can_reveal,
+            may_restore=may_restore,
+            csrf_token=get_token(request),
+        )
     context = {
         "customer": customer,
         "form": form,
         "page": page,
+        "sections": sections,
         "can_reveal": can_reveal,
-        # Asked once for the page, not once a version (rollback/_restore_version.html).
-        "may_restore": request.user.has_perm("rollback.request_rollback"),
+        "may_restore": may_restore,
         "query": _query_without_cursor(request),
     }
     return render(request, "audit/customer_history.html", context, status=status)
