@@ -159,12 +159,12 @@ def versions(
         if for_subject:
             staff = _("desk staff") if staff else _("automatic") if automatic else ""
             reason = ""
-        elif automatic:
-            staff = _("automatic")
             changes = [
                 dataclasses.replace(c, label=str(SUBJECT_LABELS.get(c.field, c.label)))
                 for c in changes
             ]
+        elif automatic:
+            staff = _("automatic")
         yield {
             "at": iso(version.at),
             "section": version.section,
