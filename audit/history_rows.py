@@ -14,15 +14,13 @@ rendering").
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache
 from zoneinfo import ZoneInfo
 
-import jinja2
-from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from markupsafe import Markup
 
+from profiledesk.browser.jinja import jinja_environment
 from profiledesk.rollback.rules import RESTORABLE_KEYS
 
 from .history import Group, Version
@@ -164,16 +162,6 @@ def version_lines(
     return lines
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(settings.BASE_DIR / "templates"),
-        autoescape=True,  # every value printed is escaped, as in a Django template
-        undefined=jinja2.StrictUndefined,  # a misspelt name fails, never prints ""
-        auto_reload=settings.DEBUG,
-    )
-
-
 def group_versions_html(
     groups: list[Group],
     *,
@@ -195,7 +183,7 @@ def group_versions_html(
         "no_change": _("No visible field changed."),
         "restore": _("Restore these values"),
     }
-    template = _environment().get_template("audit/_versions.html")
+    template = jinja_environment().get_template("audit/_versions.html")
     words = _page_words(time_zone)
     rendered = []
     for group in groups:

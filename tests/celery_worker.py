@@ -23,6 +23,13 @@ def _test_database_url() -> dict[str, str]:
     return {"DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
 
 
+def purge_broker() -> int:
+    """Drop every task waiting on the broker. Tests before this one may have queued tasks
+    on commit (sends, straight-through tries) that no worker ran: a worker started to
+    count its own test's tasks must not run theirs."""
+    return desk_celery.control.purge() or 0
+
+
 def start_worker(log_path, *, name: str = "worker", loglevel: str = "INFO", **env):
     """Start a worker and wait until it answers a ping; returns the process."""
     node = f"{name}-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"

@@ -14,11 +14,9 @@ of rows prints about 1,500 (docs/performance.md, "Queue rendering").
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 
-import jinja2
 from django import forms
-from django.conf import settings
 from django.db.models import Field
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone, translation
@@ -26,6 +24,7 @@ from django.utils.translation import gettext as _
 from markupsafe import Markup, escape
 
 from profiledesk.accounts.naming import staff_name_of
+from profiledesk.browser.jinja import jinja_environment
 from profiledesk.policies.sla import sla_status
 
 from .models import Ticket
@@ -189,16 +188,6 @@ def queue_lines(tickets: Iterable[QueueTicket], *, now: dt.datetime) -> list[Que
     return lines
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(settings.BASE_DIR / "templates"),
-        autoescape=True,  # every value printed is escaped, as in a Django template
-        undefined=jinja2.StrictUndefined,  # a misspelt name fails, never prints ""
-        auto_reload=settings.DEBUG,
-    )
-
-
 def queue_rows_html(
     lines: list[QueueLine],
     *,
@@ -230,7 +219,7 @@ def queue_rows_html(
         "assign": _("Assign"),
         "username": _("username"),
     }
-    template = _environment().get_template("tickets/_queue_rows.html")
+    template = jinja_environment().get_template("tickets/_queue_rows.html")
     # The page's constants escaped once here, not once a row: `escape` gives Markup, which
     # autoescape prints as it is.
     return template.make_module(
@@ -306,5 +295,5 @@ def queue_filters_html(form: forms.Form) -> Markup | None:
         if field is None:
             return None
         fields.append(field)
-    template = _environment().get_template("tickets/_queue_filters.html")
+    template = jinja_environment().get_template("tickets/_queue_filters.html")
     return template.make_module({"fields": fields}).__html__()

@@ -58,8 +58,10 @@ def _token() -> str:
 def _renew(keys: list[str]) -> None:
     try:
         cache.set_many({key: _token() for key in keys}, TIMEOUT)
-    except Exception:  # any cache error: the write stands, the lists follow at the minute
-        logger.exception("queue stamps not renewed: %s", keys)
+    except Exception as error:  # any cache error: the write stands, the lists follow
+        # A warning, not a traceback: the demo writes before its Redis is up, and an outage
+        # would fill the log with one stack a write.
+        logger.warning("queue stamps not renewed (%s): %s", type(error).__name__, keys)
 
 
 def bump(*, client_ids: Iterable[int | None] = (), desk: bool = False) -> None:
@@ -89,8 +91,8 @@ def stamps(*, client_ids: Sequence[int], create: bool) -> dict[str, str] | None:
             for key in missing:
                 cache.add(key, _token(), TIMEOUT)
             found.update(cache.get_many(missing))
-    except Exception:
-        logger.exception("queue stamps unreadable")
+    except Exception as error:
+        logger.warning("queue stamps unreadable (%s)", type(error).__name__)
         return None
     if any(not isinstance(found.get(key), str) for key in keys):
         return None

@@ -16,7 +16,7 @@ from audit.services import audit_record
 from profiledesk.exports.models import Export, Format, Kind, Status
 from profiledesk.exports.services import export_request
 from profiledesk.exports.tasks import build
-from tests.celery_worker import start_worker, stop_worker, wait_for
+from tests.celery_worker import purge_broker, start_worker, stop_worker, wait_for
 
 
 @pytest.fixture
@@ -35,6 +35,7 @@ def exports_worker(redis_up, tmp_path):
     """A worker of the desk's app on the test database, writing files where this test's
     storage reads them (conftest.private_media), two rows a batch."""
     log = tmp_path / "worker.log"
+    purge_broker()  # other tests' queued tasks are not this worker's to count
     worker = start_worker(
         log,
         name="exports",

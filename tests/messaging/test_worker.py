@@ -10,7 +10,7 @@ from django.db import transaction
 
 from profiledesk.messaging.models import Message, Status
 from profiledesk.messaging.tasks import send_message
-from tests.celery_worker import start_worker, stop_worker, wait_for
+from tests.celery_worker import purge_broker, start_worker, stop_worker, wait_for
 
 from .helpers import CODE, queue_otp
 
@@ -20,6 +20,7 @@ def sms_worker(redis_up, sms_gateway, tmp_path):
     """A worker process of the desk's app, on the test database, sending SMS to the
     recording gateway of `sms_gateway`."""
     log = tmp_path / "worker.log"
+    purge_broker()  # other tests' queued tasks are not this worker's to count
     worker = start_worker(
         log,
         name="messaging",

@@ -253,3 +253,19 @@ def test_a_renewal_lost_to_the_cache_lasts_at_most_to_the_minute(listed, agent, 
     later = refresh(http, etag)
     assert later.status_code == 200
     assert "Changed while the cache was down" in later.content.decode()
+
+
+def test_a_write_with_the_cache_down_stands_and_logs_one_line_not_a_stack(
+    listed, monkeypatch, caplog
+):
+    """The demo seeds before its Redis is up, and an outage must not fill the log with a
+    stack a write (the demo's own test fails on any traceback in its output)."""
+    monkeypatch.setattr(queue_stamps, "cache", Unreachable())
+    with caplog.at_level("WARNING", logger="profiledesk.tickets.queue_stamps"):
+        listed[0].summary = "Written while the cache was down"
+        listed[0].save()
+    listed[0].refresh_from_db()
+    assert listed[0].summary == "Written while the cache was down"
+    records = [r for r in caplog.records if r.name == "profiledesk.tickets.queue_stamps"]
+    assert records and all(r.levelname == "WARNING" and r.exc_info is None for r in records)
+    assert "ConnectionError" in records[0].getMessage()
