@@ -258,7 +258,10 @@ class QueueTicket:
     item_count: int
 
 
-QUEUE_COLUMNS = (
+# Every column of a ticket and of its joined rows that a queue row prints (or that its
+# cursors are made of). The change summary is not here: writing a change item bumps the
+# ticket's `version` (live.ticket_rows_register), which is.
+FINGERPRINT_COLUMNS = (
     "id",
     "reference",
     "version",
@@ -280,10 +283,9 @@ QUEUE_COLUMNS = (
     "assignee__username",
     "assignee__first_name",
     "assignee__last_name",
-    "first_item_label",
-    "first_item_new",
-    "item_count",
 )
+# The page's rows: the fingerprint's columns, then the change summary's (annotated).
+QUEUE_COLUMNS = (*FINGERPRINT_COLUMNS, "first_item_label", "first_item_new", "item_count")
 
 
 _PageRow = TypeVar("_PageRow", "QueueTicket", Ticket)
@@ -593,34 +595,6 @@ def queue_for(
     return QueuePage(
         tickets=rows, count=count, next_cursor=next_cursor, previous_cursor=previous_cursor
     )
-
-
-# Every column of a ticket and of its joined rows that a queue row prints (or that its
-# cursors are made of). The change summary is not here: writing a change item bumps the
-# ticket's `version` (live.ticket_rows_register), which is.
-FINGERPRINT_COLUMNS = (
-    "id",
-    "reference",
-    "version",
-    "state",
-    "risk_level",
-    "risk_score",
-    "category",
-    "channel",
-    "summary",
-    "sla_due_at",
-    "sla_paused_at",
-    "created_at",
-    "client_id",
-    "client__name",
-    "customer_id",
-    "customer__number",
-    "customer__personal__legal_name",
-    "assignee_id",
-    "assignee__username",
-    "assignee__first_name",
-    "assignee__last_name",
-)
 
 
 @dataclass(frozen=True)
