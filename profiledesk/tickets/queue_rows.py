@@ -28,6 +28,7 @@ from profiledesk.browser.jinja import jinja_environment
 from profiledesk.policies.sla import sla_status
 
 from .models import Ticket
+from .queue_clock import epoch_us
 from .selectors import QueueTicket, change_summary, ticket_age
 
 # A reference as the URL patterns are reversed with, then replaced by each row's own
@@ -61,8 +62,10 @@ class QueueLine:
     created_iso: str
     created_title: str
     age: str
+    created_us: int  # microseconds since the epoch, for the browser's clock (queue_clock.py)
     sla: str  # sla_status's status: "ok", "due_soon", "breached"
     sla_text: str
+    due_us: int | None  # as created_us; None while the clock is paused (its text stands)
     due_iso: str
     due_title: str
     reassign_label: str  # "Reassign PD-000123 to (username)", for its field's label
@@ -178,8 +181,10 @@ def queue_lines(tickets: Iterable[QueueTicket], *, now: dt.datetime) -> list[Que
                 created_iso=created.isoformat(),  # the |date:"c" of old
                 created_title=title(created),
                 age=ticket_age(ticket, now),
+                created_us=epoch_us(ticket.created_at),
                 sla=str(sla),
                 sla_text=str(sla_text),
+                due_us=None if ticket.sla_paused_at is not None else epoch_us(ticket.sla_due_at),
                 due_iso=due.isoformat(),
                 due_title=title(due),
                 reassign_label=reassign_text % {"reference": reference},

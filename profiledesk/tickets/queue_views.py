@@ -29,6 +29,7 @@ from . import queue_stamps
 from .access import get_ticket_for_staff
 from .live import stale_refusal
 from .models import Ticket
+from .queue_clock import clock_words_json, epoch_us, printed_bands
 from .queue_forms import SORT_CHOICES, QueueFilterForm, ReassignForm, TakeOverForm
 from .queue_rows import queue_filters_html, queue_lines, queue_rows_html
 from .selectors import (
@@ -108,6 +109,10 @@ def _queue_context(
         csrf_token=get_token(request) if rows and (can_work or can_reassign) else "",
     )
     return {
+        # The browser's clock (queue_clock.py): the exact moment of the answer, in ms.
+        "clock_now": epoch_us(timezone.now()) // 1000 if rows else "",
+        "clock_zone": timezone.get_current_timezone_name(),
+        "clock_words": clock_words_json() if rows else "",
         "form": form,
         "sort_label": dict(SORT_CHOICES).get(sort, ""),
         "page": page,
@@ -142,14 +147,14 @@ def _etag(
     fingerprint: QueueFingerprint,
     clients: list[Client],
     people: list[Membership],
-    as_of: dt.datetime,
+    clock: object,
 ) -> str:
     """The validator of the queue's list: everything the list prints or is printed for.
     Equal, the list a browser has is still right; so it names who asks (user, session,
     CSRF secret: the forms' tokens), what they may do and see (permissions, clients, the
     people they may reassign to), how it is printed (language, time zone, the URL with its
-    filters and cursor), the minute the list is "as of", and the rows' raw values. Keyed
-    with the SECRET_KEY (salted_hmac), so the ETag tells nobody anything."""
+    filters and cursor), what of it moves with the time (`_clock`), and the rows' raw
+    values. Keyed with the SECRET_KEY (salted_hmac), so the ETag tells nobody anything."""
     user = request.user
     parts = (
         request.get_full_path(),
@@ -162,11 +167,20 @@ def _etag(
         user.has_perm("tickets.reassign_ticket"),
         [(client.pk, client.name) for client in clients],
         [(m.client_id, m.user.username, m.user.get_full_name()) for m in people],
-        as_of.isoformat(),
+        clock,
         fingerprint,
     )
     digest = salted_hmac("tickets.queue.etag", repr(parts)).hexdigest()
     return f'"f{digest}"'
+
+
+def _clock(fingerprint: QueueFingerprint, as_of: dt.datetime) -> tuple[str, ...]:
+    """What of a list changes with the time alone, beyond which tickets it holds (the
+    fingerprint is read as of the minute, so a list filtered by SLA or age that gains or
+    loses a ticket as the time passes is a new list): its rows' SLA bands, which colour
+    the badges. Not its SLA and age texts: the browser moves them on to the minute
+    (queue_clock.py), so an unchanged list stays a 304 across minutes."""
+    return printed_bands(fingerprint.rows, as_of)
 
 
 def _sent(request: StaffRequest) -> dict[str, str]:
@@ -287,7 +301,11 @@ def _queue(
             sent = _sent(request)
             fingerprint = queue_fingerprint(**query)
             printed = _etag(
-                request, fingerprint=fingerprint, clients=clients, people=people, as_of=now
+                request,
+                fingerprint=fingerprint,
+                clients=clients,
+                people=people,
+                clock=_clock(fingerprint, now),
             )
             etag = _combined(etag, printed)
             if _bare(printed) in sent:

@@ -56,6 +56,7 @@
       // the rows unchanged after a write elsewhere): keep that one for the next poll.
       const fresh = xhr.getResponseHeader("ETag");
       if (fresh && shown.etag) shown.etag = fresh;
+      if (window.deskClock) window.deskClock.confirmed(); // "updated at" now; texts to the minute
       return;
     }
     const etag = xhr.status === 200 ? xhr.getResponseHeader("ETag") : null;

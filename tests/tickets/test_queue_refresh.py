@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from profiledesk.clients.models import Membership
 from profiledesk.tickets.models import ChangeItem, RiskLevel, State
+from profiledesk.tickets.queue_clock import epoch_us
 from profiledesk.tickets.services import ticket_claim
 from tests.conftest import make_staff, signed_in
 from tests.tickets.queue_helpers import queue_ticket
@@ -145,15 +146,74 @@ def test_an_assignee_renamed_is_a_new_list(listed, agent, personas):
     assert refresh(http, etag).status_code == 200
 
 
-def test_the_next_minute_is_a_new_list_with_its_sla_texts(listed, agent, clock):
+def test_the_next_minute_is_a_304_the_browser_moves_the_texts_on(listed, agent, clock):
+    """The SLA and age texts move with the time alone: the browser moves them on between
+    refreshes (static/desk/clock.js, the same texts: test_queue_clock_js), so an unchanged
+    list stays a 304 across minutes, and each row carries the instants they come from."""
     http = opened(agent)
     first = refresh(http)
-    assert "due in 2 h" in first.content.decode()  # as of 10:00, due 12:00:10
-    clock.shift(dt.timedelta(seconds=45))  # 10:00:55: the same minute
-    assert refresh(http, first["ETag"]).status_code == 304
-    clock.shift(dt.timedelta(seconds=10))  # 10:01:05
-    later = refresh(http, first["ETag"])
-    assert later.status_code == 200 and "due in 1 h 59 min" in later.content.decode()
+    page = first.content.decode()
+    assert "due in 2 h" in page  # as of 10:00, due 12:00:10
+    due = epoch_us(listed[0].sla_due_at)
+    assert f'data-clock="sla" data-at="{due}"' in page
+    assert f'data-clock="age" data-at="{epoch_us(listed[0].created_at)}"' in page
+    clock.shift(dt.timedelta(minutes=5))  # 10:05:10: "due in 1 h 55 min" in the browser
+    again = refresh(http, first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_a_row_changing_sla_band_is_a_new_list(listed, agent, clock, northwind, customer):
+    """The band colours the badge (on time, due soon, breached): the server renders the
+    list again at the minute a row's band changes."""
+    soon = queue_ticket(northwind, customer=customer, due_in=dt.timedelta(minutes=64))
+    http = opened(agent)
+    etag = refresh(http)["ETag"]
+    clock.shift(dt.timedelta(minutes=3, seconds=50))  # 10:04:00: 1 h 0 min 10 s left, on time
+    assert refresh(http, etag).status_code == 304
+    clock.shift(dt.timedelta(minutes=1))  # 10:05: 59 min left, due soon
+    later = refresh(http, etag)
+    assert later.status_code == 200
+    row = later.content.decode().split(f'data-reference="{soon.reference}"')[1].split("</tr>")[0]
+    assert "sla-due_soon" in row and "due in 59 min" in row
+
+
+def test_a_list_filtered_by_sla_gains_the_ticket_the_time_brings(
+    listed, agent, clock, northwind, customer
+):
+    """Which tickets a list filtered by SLA or age holds changes with the time alone: a
+    ticket coming due soon joins the "due soon" list at its minute, nothing written."""
+    soon = queue_ticket(northwind, customer=customer, due_in=dt.timedelta(minutes=62))
+    http = opened(agent)
+    url = QUEUE + "?sla=due_soon"
+    first = refresh(http, url=url)
+    assert first.status_code == 200 and soon.reference not in first.content.decode()
+    clock.shift(dt.timedelta(minutes=1))  # 10:01: still 1 h 1 min left
+    assert refresh(http, first["ETag"], url=url).status_code == 304
+    clock.shift(dt.timedelta(minutes=1, seconds=50))  # 10:03: 59 min left
+    later = refresh(http, first["ETag"], url=url)
+    assert later.status_code == 200 and soon.reference in later.content.decode()
+
+
+def test_an_age_filtered_list_gains_the_tickets_the_time_brings(listed, agent, clock):
+    http = opened(agent)
+    url = QUEUE + "?age=1h-4h"
+    first = refresh(http, url=url)  # 10:00: both opened 59 min 50 s ago
+    assert listed[0].reference not in first.content.decode()
+    clock.shift(dt.timedelta(minutes=1))  # 10:01: an hour and more
+    later = refresh(http, first["ETag"], url=url)
+    assert later.status_code == 200 and listed[0].reference in later.content.decode()
+    clock.shift(dt.timedelta(minutes=10))
+    assert refresh(http, later["ETag"], url=url).status_code == 304
+
+
+def test_a_paused_clock_carries_no_instant_its_text_stands(listed, agent):
+    """A clock stopped while the ticket waits on the customer keeps its text; the browser
+    must not move it."""
+    listed[0].sla_paused_at = listed[0].created_at
+    listed[0].save()
+    page = refresh(opened(agent)).content.decode()
+    assert "clock paused" in page
+    assert page.count('data-clock="sla"') == 1  # the running one only
 
 
 def test_another_clients_change_is_still_a_304_and_never_shows(listed, agent, solaris):
