@@ -10,33 +10,41 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.crypto import salted_hmac
-from django.utils.http import parse_etags, url_has_allowed_host_and_scheme
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from profiledesk.accounts.requests import StaffRequest
-from profiledesk.clients.models import Client, Membership
 from profiledesk.policies.sla import sla_status
 
 from . import queue_stamps
 from .access import get_ticket_for_staff
 from .live import stale_refusal
 from .models import Ticket
-from .queue_clock import clock_words_json, epoch_us, printed_bands
+from .queue_clock import clock_words_json, epoch_us
 from .queue_forms import SORT_CHOICES, QueueFilterForm, ReassignForm, TakeOverForm
 from .queue_rows import queue_filters_html, queue_lines, queue_rows_html
+from .queue_validators import (
+    bare,
+    combined,
+    keep_digest,
+    known_digest,
+    printed_etag,
+    rows_digest,
+    rows_key,
+    sent,
+    stamped_etag,
+)
 from .selectors import (
     COUNT_CAP,
     AssigneeFilter,
     QueueAccess,
-    QueueFingerprint,
     QueuePage,
     QueueTicket,
     Sort,
@@ -80,6 +88,7 @@ def _page_url(request: StaffRequest, **cursor: str) -> str:
 
 def _queue_context(
     request: StaffRequest,
+    may: "QueueAccess | _May",
     form: QueueFilterForm,
     page: QueuePage[QueueTicket] | None,
     clients,
@@ -87,7 +96,7 @@ def _queue_context(
     now: dt.datetime,
 ) -> dict:
     rows = queue_lines(page.tickets, now=now) if page else []
-    can_reassign = request.user.has_perm("tickets.reassign_ticket")
+    can_reassign = may.reassign
     reassign_people: dict[int, list] = {}
     if can_reassign:
         for membership in people:
@@ -95,7 +104,7 @@ def _queue_context(
     next_cursor = page.next_cursor if page else None
     previous_cursor = page.previous_cursor if page else None
     sort = getattr(form, "cleaned_data", {}).get("sort") or Sort.DUE
-    can_work = request.user.has_perm("tickets.work_ticket")
+    can_work = may.work
     show_client = len(clients) > 1
     here = request.get_full_path()
     rows_html = queue_rows_html(
@@ -132,153 +141,91 @@ def _queue_context(
     }
 
 
-def _needs_people(request: StaffRequest, *, partial: bool) -> bool:
+def _needs_people(request: StaffRequest, *, partial: bool, reassign: bool) -> bool:
     """The floor's people are printed by the page's assignee filter and, for those who may
     reassign, by the list's reassign forms; the list alone needs them for neither unless
     it is filtered to one person (the form checks the id among them)."""
-    if not partial or request.user.has_perm("tickets.reassign_ticket"):
+    if not partial or reassign:
         return True
     return request.GET.get("assignee", "") not in ("", AssigneeFilter.ME, AssigneeFilter.NOBODY)
 
 
-def _etag(
-    request: StaffRequest,
-    *,
-    fingerprint: QueueFingerprint,
-    clients: list[Client],
-    people: list[Membership],
-    clock: object,
-) -> str:
-    """The validator of the queue's list: everything the list prints or is printed for.
-    Equal, the list a browser has is still right; so it names who asks (user, session,
-    CSRF secret: the forms' tokens), what they may do and see (permissions, clients, the
-    people they may reassign to), how it is printed (language, time zone, the URL with its
-    filters and cursor), what of it moves with the time (`_clock`), and the rows' raw
-    values. Keyed with the SECRET_KEY (salted_hmac), so the ETag tells nobody anything."""
-    user = request.user
-    parts = (
-        request.get_full_path(),
-        user.pk,
-        request.session.session_key,
-        request.META.get("CSRF_COOKIE", ""),
-        translation.get_language(),
-        timezone.get_current_timezone_name(),
-        user.has_perm("tickets.work_ticket"),
-        user.has_perm("tickets.reassign_ticket"),
-        [(client.pk, client.name) for client in clients],
-        [(m.client_id, m.user.username, m.user.get_full_name()) for m in people],
-        clock,
-        fingerprint,
-    )
-    digest = salted_hmac("tickets.queue.etag", repr(parts)).hexdigest()
-    return f'"f{digest}"'
+class _May:
+    """has_perm's answers, as QueueAccess gives them."""
+
+    def __init__(self, user) -> None:
+        self.work = user.has_perm("tickets.work_ticket")
+        self.reassign = user.has_perm("tickets.reassign_ticket")
 
 
-def _clock(fingerprint: QueueFingerprint, as_of: dt.datetime) -> tuple[str, ...]:
-    """What of a list changes with the time alone, beyond which tickets it holds (the
-    fingerprint is read as of the minute, so a list filtered by SLA or age that gains or
-    loses a ticket as the time passes is a new list): its rows' SLA bands, which colour
-    the badges. Not its SLA and age texts: the browser moves them on to the minute
-    (queue_clock.py), so an unchanged list stays a 304 across minutes."""
-    return printed_bands(fingerprint.rows, as_of)
+@dataclass(frozen=True)
+class _Asked:
+    """What the refresh learnt before reading the list (queue_validators.py)."""
 
-
-def _sent(request: StaffRequest) -> dict[str, str]:
-    """{validator: the ETag it came in} for every part of every ETag the browser sent. A
-    list's ETag holds one or two validators, "s…" (the stamps) and "f…" (the printed rows),
-    joined by a dot: either one equal means the list on screen is still right."""
-    found: dict[str, str] = {}
-    for tag in parse_etags(request.headers.get("If-None-Match", "")):
-        for part in tag.strip('"').split("."):
-            if part:
-                found.setdefault(part, tag)
-    return found
-
-
-def _bare(etag: str) -> str:
-    return etag.strip('"')
-
-
-def _combined(stamped: str, printed: str) -> str:
-    return f'"{_bare(stamped)}.{_bare(printed)}"' if stamped else printed
-
-
-def _stamped_etag(
-    request: StaffRequest,
-    *,
-    access: QueueAccess,
-    stamps: dict[str, str],
-    as_of: dt.datetime,
-) -> str:
-    """The validator of the list from the queue's stamps (queue_stamps.py): who asks
-    (user, session, CSRF secret: the forms' tokens), what they may do and see (the
-    permissions and client ids, read fresh by `queue_access`), how it is printed
-    (language, time zone, the URL with its filters and cursor), the minute it is "as of",
-    and the stamps of the desk and of those clients, which are renewed by every write the
-    list prints. Another namespace than `_etag`'s: the two never match each other."""
-    parts = (
-        request.get_full_path(),
-        request.user.pk,
-        request.session.session_key,
-        request.META.get("CSRF_COOKIE", ""),
-        translation.get_language(),
-        timezone.get_current_timezone_name(),
-        access,
-        as_of.isoformat(),
-        sorted(stamps.items()),
-    )
-    digest = salted_hmac("tickets.queue.stamped-etag", repr(parts)).hexdigest()
-    return f'"s{digest}"'
-
-
-def _stamped(request: StaffRequest, as_of: dt.datetime) -> tuple[QueueAccess | None, str]:
-    """Who asks and the list's validator from the stamps; "" when the cache cannot say.
-    The stamps are read before anything the list renders: never newer than its rows."""
-    access = queue_access(staff=request.user)
-    stamps = queue_stamps.stamps(client_ids=access.client_ids, create=True)
-    if stamps is None:
-        return access, ""
-    return access, _stamped_etag(request, access=access, stamps=stamps, as_of=as_of)
+    access: QueueAccess  # who asks, read fresh from the database
+    stamps: dict[str, str] | None  # None: the cache could not say
+    stamped: str  # the "s" validator ("" without stamps)
 
 
 @require_GET
 def queue(request: StaffRequest) -> HttpResponse:
-    """The queue, or its list alone for htmx. The list is "as of" the minute (its SLA and
-    age texts are in minutes), so the background refresh can be answered 304 when nothing
-    it shows changed: `If-None-Match` is checked against the queue's stamps (one cache
-    read) and who asks (`queue_access`: one query, the permissions and clients read
-    fresh) before anything else is read or rendered; with the cache unreachable, against
-    `queue_fingerprint`'s rows."""
-    # As of the minute: the SLA and age texts, the SLA and age filters and "updated at".
+    """The queue, or its list alone for htmx. The background refresh is a conditional
+    request (queue_validators.py): `If-None-Match` is checked against the queue's stamps
+    (one cache read) and who asks (`queue_access`: one query, the permissions and clients
+    read fresh) before anything else is read or rendered; after a write elsewhere in the
+    client, against the list's rows digest another refresh of the same list kept under the
+    new stamps; else against the rows themselves (`queue_fingerprint`)."""
+    # As of the minute: the rows the SLA and age filters match, the SLA bands, "updated
+    # at"; the SLA and age texts are moved on in the browser (queue_clock.py).
     now = timezone.now().replace(second=0, microsecond=0)
     partial = bool(request.htmx and not request.htmx.history_restore_request)
-    stamped: tuple[QueueAccess | None, str] = (None, "")
+    asked = None
     if partial and request.user.is_authenticated:
-        stamped = _stamped(request, now)
-        access, etag = stamped
-        held = _sent(request).get(_bare(etag)) if etag else None
-        # Without the permission, the decorator's 403 below (its own read), never a 304.
-        if held and access is not None and access.view:
-            return _not_modified_response(held)
-    return _queue(request, now=now, partial=partial, stamped=stamped)
+        access = queue_access(staff=request.user)
+        stamps = queue_stamps.stamps(client_ids=access.client_ids, create=True)
+        stamped = (
+            "" if stamps is None else stamped_etag(request, access=access, stamps=stamps, as_of=now)
+        )
+        asked = _Asked(access, stamps, stamped)
+        if not access.view:
+            raise PermissionDenied  # never a 304 without the permission
+        held = sent(request)
+        if stamped and bare(stamped) in held:
+            return _not_modified_response(held[bare(stamped)])
+        digest = known_digest(_rows_key(request, asked, now)) if stamps and held else None
+        if digest:
+            printed = printed_etag(request, access=access, digest=digest)
+            if bare(printed) in held:
+                return _not_modified_response(combined(stamped, printed))
+    elif not request.user.has_perm("tickets.view_ticket"):
+        raise PermissionDenied
+    return _queue(request, now=now, partial=partial, asked=asked)
 
 
-@permission_required("tickets.view_ticket", raise_exception=True)
+def _rows_key(request: StaffRequest, asked: _Asked, now: dt.datetime) -> str:
+    assert asked.stamps is not None
+    return rows_key(
+        request,
+        access=asked.access,
+        stamps=asked.stamps,
+        as_of=now,
+        with_people=_needs_people(request, partial=True, reassign=asked.access.reassign),
+    )
+
+
 def _queue(
-    request: StaffRequest,
-    *,
-    now: dt.datetime,
-    partial: bool,
-    stamped: tuple[QueueAccess | None, str],
+    request: StaffRequest, *, now: dt.datetime, partial: bool, asked: _Asked | None
 ) -> HttpResponse:
-    access, etag = stamped
     clients = queue_clients(staff=request.user)
     client_ids = [client.pk for client in clients]
-    if etag and access is not None and tuple(sorted(client_ids)) != access.client_ids:
-        etag = ""  # a membership changed meanwhile: no validator for this list
-    people = queue_people(client_ids=client_ids) if _needs_people(request, partial=partial) else []
+    if asked is not None and tuple(sorted(client_ids)) != asked.access.client_ids:
+        asked = None  # a membership changed meanwhile: no validator for this list
+    # What they may do: read fresh by the refresh's `queue_access`, else has_perm's.
+    may = asked.access if asked is not None else _May(request.user)
+    needed = _needs_people(request, partial=partial, reassign=may.reassign)
+    people = queue_people(client_ids=client_ids) if needed else []
     form = QueueFilterForm(request.GET, clients=clients, people=people)
-    page, status = None, 200
+    page, status, etag = None, 200, ""
     if form.is_valid():
         query = {
             "staff": request.user,
@@ -291,31 +238,28 @@ def _queue(
             "zones": {client.pk: client.time_zone for client in clients},
         }
         count = None
-        if partial:
+        if asked is not None:
             # The stamps moved since the browser's list (a write somewhere in its clients:
             # on a busy floor, most polls), it sent none, or the cache could not say: the
             # rows' printed values decide, two small queries instead of a render (the
-            # count is reused by the page). Equal, the list on screen is still right, and
-            # its ETag takes the new stamps; rendered, the ETag carries both validators,
-            # so the next poll after a write elsewhere is decided by the rows too.
-            sent = _sent(request)
+            # count is reused by the page), and their digest is kept for the other
+            # refreshes of this list under these stamps. Equal, the list on screen is
+            # still right and its ETag takes the new stamps; rendered, the ETag carries
+            # both validators, so the next poll after a write is decided by the rows too.
             fingerprint = queue_fingerprint(**query)
-            printed = _etag(
-                request,
-                fingerprint=fingerprint,
-                clients=clients,
-                people=people,
-                clock=_clock(fingerprint, now),
-            )
-            etag = _combined(etag, printed)
-            if _bare(printed) in sent:
+            digest = rows_digest(fingerprint=fingerprint, clients=clients, people=people, as_of=now)
+            if asked.stamps is not None:
+                keep_digest(_rows_key(request, asked, now), digest)
+            printed = printed_etag(request, access=asked.access, digest=digest)
+            etag = combined(asked.stamped, printed)
+            if bare(printed) in sent(request):
                 return _not_modified_response(etag)
             count = fingerprint.count
         page = queue_for(**query, count=count)
     else:
-        status, etag = 400, ""
+        status = 400
     template = "tickets/_queue_table.html" if partial else "tickets/queue.html"
-    context = _queue_context(request, form, page, clients, people, now)
+    context = _queue_context(request, may, form, page, clients, people, now)
     if not partial:
         context["filters_html"] = queue_filters_html(form)
     response = render(request, template, context, status=status)
