@@ -25,11 +25,10 @@ from markupsafe import Markup, escape
 
 from profiledesk.accounts.naming import staff_name_of
 from profiledesk.browser.jinja import jinja_environment
-from profiledesk.policies.sla import sla_status
 
 from .models import Ticket
-from .queue_clock import epoch_us
-from .selectors import QueueTicket, change_summary, ticket_age
+from .queue_clock import ClockTexts, epoch_us
+from .selectors import QueueTicket, change_summary
 
 # A reference as the URL patterns are reversed with, then replaced by each row's own
 # (references are "PD-" and digits: nothing to quote).
@@ -142,13 +141,14 @@ def queue_lines(tickets: Iterable[QueueTicket], *, now: dt.datetime) -> list[Que
     )
     title = DateTitles(str(formats.get_format("DATETIME_FORMAT")))
     reassign_text = _("Reassign %(reference)s to (username)")
+    texts = ClockTexts(now)
     zone = timezone.get_current_timezone()
     lines = []
     for ticket in tickets:
         reference = ticket.reference or ""
         created = ticket.created_at.astimezone(zone)  # timezone.localtime, the zone read once
         due = ticket.sla_due_at.astimezone(zone)
-        sla, sla_text = sla_status(ticket, now)
+        sla, sla_text = texts.sla(ticket.sla_due_at, ticket.sla_paused_at)
         number = (ticket.customer_number or "") if ticket.customer_id is not None else ""
         lines.append(
             QueueLine(
@@ -180,7 +180,7 @@ def queue_lines(tickets: Iterable[QueueTicket], *, now: dt.datetime) -> list[Que
                 else "",
                 created_iso=created.isoformat(),  # the |date:"c" of old
                 created_title=title(created),
-                age=ticket_age(ticket, now),
+                age=texts.age(ticket.created_at),
                 created_us=epoch_us(ticket.created_at),
                 sla=str(sla),
                 sla_text=str(sla_text),
