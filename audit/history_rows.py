@@ -23,12 +23,15 @@ from markupsafe import Markup, escape
 
 from profiledesk.approvals.models import Approval
 from profiledesk.browser.jinja import jinja_environment
+from profiledesk.connectors.models import Delivery
+from profiledesk.messaging.models import Message
 from profiledesk.rollback.rules import RESTORABLE_KEYS
-from profiledesk.rollback.templatetags.rollback_tags import rollback_links
+from profiledesk.rollback.templatetags.rollback_tags import links_for
 from profiledesk.tickets.models import Ticket
+from verification.methods import label as method_label
 from verification.models import Attempt
 
-from .history import Group, Version
+from .history import Group, TicketFacts, Version
 
 if TYPE_CHECKING:
     from profiledesk.accounts.models import User
@@ -265,6 +268,10 @@ class _HeadWords:
         self.state = _choices(Ticket, "state")
         self.result = _choices(Attempt, "result")
         self.decision = _choices(Approval, "decision")
+        self.message_channel = _choices(Message, "channel")
+        self.message_status = _choices(Message, "status")
+        self.delivery_status = _choices(Delivery, "status")
+        self.app = _("App")
         self.audit_pattern = reverse("audit:ticket_audit", args=[_SLUG])
         self.ticket_pattern = reverse("tickets:detail", args=[_SLUG])
         self.rollback_pattern = reverse("rollback:ticket", args=[_SLUG])
@@ -288,50 +295,59 @@ def _label(labels: dict[str, str], value: str) -> str:
     return labels.get(value, value)
 
 
-def _ticket_head(group: Group, words: _HeadWords, user: "User") -> TicketHead:
-    ticket = group.ticket
-    assert isinstance(ticket, Ticket)  # _ticket_head is called for ticket groups only
-    # No waiver: the reverse one-to-one raises (an AttributeError), the template showed none.
-    waiver = getattr(ticket, "verification_waiver", None)
-    links = rollback_links(ticket, user)
+def _ticket_head(ticket: TicketFacts, words: _HeadWords, user: "User") -> TicketHead:
+    waiver = ticket.waiver
+    # The same rules as the ticket page's links (profiledesk.rollback.templatetags).
+    links = links_for(
+        state=ticket.state,
+        is_rollback=ticket.is_rollback,
+        of=ticket.rollback_of or None,
+        rollbacks=lambda: ticket.rollbacks,
+        user=user,
+    )
     return TicketHead(
         reference=ticket.reference,
         url=words.url(words.audit_pattern, ticket.reference),
         category=_label(words.category, ticket.category),
         channel=_label(words.channel, ticket.channel),
         state=_label(words.state, ticket.state),
-        opened_by=str(ticket.created_by) if ticket.created_by else words.client_systems,
+        opened_by=ticket.created_by or words.client_systems,
         waiver=words.waived % {"who": waiver.by, "at": words.when(waiver.at)} if waiver else "",
         waiver_reason=waiver.reason if waiver else "",
         attempts=tuple(
             AttemptLine(
-                method=attempt.get_method_display(),
+                method=method_label(attempt.method),
                 new_contact=attempt.purpose == "new_contact",
                 result=_label(words.result, attempt.result),
-                staff=str(attempt.staff) if attempt.staff else words.no_agent,
+                staff=attempt.staff or words.no_agent,
                 at=words.when(attempt.at),
             )
-            for attempt in group.attempts
+            for attempt in ticket.attempts
         ),
         approvals=tuple(
             ApprovalLine(
                 tier=words.tier % {"tier": approval.tier},
-                approver=str(approval.approver),
+                approver=approval.approver,
                 decision=_label(words.decision, approval.decision),
                 reason=approval.reason,
                 at=words.when(approval.decided_at),
-                voided=bool(approval.voided_at),
+                voided=approval.voided_at is not None,
             )
-            for approval in group.approvals
+            for approval in ticket.approvals
         ),
         confirmations=tuple(
             ConfirmationLine(
-                channel=str(confirmation.channel_label),
+                channel=_label(words.message_channel, confirmation.channel)
+                if confirmation.channel
+                else words.app,
                 recipient_masked=confirmation.recipient_masked,
-                status=str(confirmation.status_label),
+                status=_label(
+                    words.message_status if confirmation.channel else words.delivery_status,
+                    confirmation.status,
+                ),
                 at=words.when(confirmation.done_at),
             )
-            for confirmation in group.confirmations
+            for confirmation in ticket.confirmations
         ),
         rollback_of=links["of"] or "",
         rollback_of_url=words.url(words.ticket_pattern, links["of"]) if links["of"] else "",
@@ -371,7 +387,7 @@ def group_lines(
         lines.append(
             GroupLine(
                 reference=group.reference,
-                ticket=_ticket_head(group, head, user) if group.ticket is not None else None,
+                ticket=_ticket_head(group.ticket, head, user) if group.ticket is not None else None,
                 heading=group.reason or head.no_ticket,
                 staff_url=head.staff_pattern.replace(str(_ID), str(group.staff_id))
                 if group.staff_id

@@ -9,9 +9,11 @@ customer, a client's system or a staff member typed stays text."""
 import datetime as dt
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import time_machine
+from django.db.models import Prefetch
 from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +23,7 @@ from profiledesk.approvals.models import Approval, ApprovalRound
 from profiledesk.confirmations.models import Confirmation
 from profiledesk.messaging.models import Message
 from profiledesk.rollback.services import rollback_open
-from profiledesk.tickets.models import State
+from profiledesk.tickets.models import State, Ticket
 from tests.approvals.helpers import WEDNESDAY
 from tests.audit.history_helpers import applied, write
 from tests.conftest import signed_in
@@ -66,8 +68,54 @@ def both(page, user) -> tuple[list[str], list[str]]:
         may_restore=False,
         csrf_token="t",
     )
-    django_way = DJANGO_WAY.render({"groups": page.groups, "user": user, "tz": page.time_zone})
+    django_way = DJANGO_WAY.render(
+        {"groups": django_groups(page.groups), "user": user, "tz": page.time_zone}
+    )
     return headers(str(fast)), headers(django_way)
+
+
+def django_groups(groups) -> list[SimpleNamespace]:
+    """The groups as the Django template read them: model instances, fetched the way the
+    selector did before it read values (so the data path is compared too)."""
+    tickets = {
+        t.reference: t
+        for t in Ticket.objects.filter(reference__in={g.reference for g in groups})
+        .select_related("created_by", "rollback_of", "verification_waiver__by")
+        .prefetch_related(Prefetch("rollbacks", queryset=Ticket.objects.order_by("id")))
+    }
+    shown = []
+    for group in groups:
+        ticket = tickets.get(group.reference)
+        shown.append(
+            SimpleNamespace(
+                reference=group.reference,
+                reason=group.reason,
+                staff_id=group.staff_id,
+                staff_name=group.staff_name,
+                at=group.at,
+                ticket=ticket,
+                attempts=list(
+                    Attempt.objects.filter(ticket=ticket).select_related("staff").order_by("at")
+                )
+                if ticket
+                else [],
+                approvals=list(
+                    Approval.objects.filter(ticket=ticket)
+                    .select_related("approver")
+                    .order_by("decided_at", "pk")
+                )
+                if ticket
+                else [],
+                confirmations=list(
+                    Confirmation.objects.filter(ticket=ticket)
+                    .select_related("message", "delivery")
+                    .order_by("pk")
+                )
+                if ticket
+                else [],
+            )
+        )
+    return shown
 
 
 def page_of(customer, viewer):
