@@ -639,7 +639,9 @@ def _groups(versions: list[Version]) -> list[Group]:
 
 
 def _column(model: type[models.Model], name: str) -> str:
-    return _q(model._meta.get_field(name).column)
+    field_ = model._meta.get_field(name)
+    assert isinstance(field_, models.Field) and field_.column  # a concrete field
+    return _q(field_.column)
 
 
 def _table(model: type[models.Model]) -> str:

@@ -95,7 +95,11 @@ def django_groups(groups) -> list[SimpleNamespace]:
                 at=group.at,
                 ticket=ticket,
                 attempts=list(
-                    Attempt.objects.filter(ticket=ticket).select_related("staff").order_by("at")
+                    Attempt.objects.filter(ticket=ticket)
+                    .select_related("staff")
+                    # Attempts at the same moment in the order they were made (the
+                    # selector's order_by("at") left that to the database).
+                    .order_by("at", "pk")
                 )
                 if ticket
                 else [],

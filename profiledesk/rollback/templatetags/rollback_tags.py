@@ -42,7 +42,7 @@ def rollback_links(ticket: Ticket, user) -> dict:
         is_rollback=ticket.is_rollback,
         of=of,
         rollbacks=lambda: [
-            (rollback.reference, rollback.state)
+            (rollback.reference or "", rollback.state)
             for rollback in sorted(_rollbacks(ticket), key=lambda t: t.pk)
         ],
         user=user,
