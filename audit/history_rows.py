@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from markupsafe import Markup, escape
 
 from profiledesk.approvals.models import Approval
+from profiledesk.browser.filter_fields import filter_fields
 from profiledesk.browser.jinja import jinja_environment
 from profiledesk.connectors.models import Delivery
 from profiledesk.messaging.models import Message
@@ -459,3 +461,15 @@ def groups_html(
         {"groups": lines, "labels": _labels(), "csrf_token": escape(csrf_token)}
     )
     return module.__html__()
+
+
+def filters_html(form: forms.Form) -> Markup | None:
+    """The history page's filter fields (label and control each), rendered by Jinja2
+    (Django's widgets render a template a `<select>` and one a `<option>`). None when the
+    form has errors or a field Django must print: the page then prints them the Django
+    way, with each error tied to its field."""
+    fields = filter_fields(form)
+    if fields is None:
+        return None
+    template = jinja_environment().get_template("audit/_history_filters.html")
+    return template.make_module({"fields": fields}).__html__()

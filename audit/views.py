@@ -73,6 +73,8 @@ def customer_history(request: StaffRequest, customer_id: int) -> HttpResponse:
     context = {
         "customer": customer,
         "form": form,
+        # The fields by Jinja2 unless the form is in error (then Django's widgets).
+        "filters_html": history_rows.filters_html(form),
         "page": page,
         "groups_html": groups_html,
         "can_reveal": can_reveal,
