@@ -13,12 +13,14 @@ rendering").
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from markupsafe import Markup, escape
 
@@ -255,8 +257,15 @@ class GroupLine:
 
 
 def _choices(model, name: str) -> dict[str, str]:
-    """A field's labels, translated once a page (`get_FOO_display` rebuilds the dict on
-    every call)."""
+    """A field's labels in the request's language (`get_FOO_display` rebuilds the dict
+    on every call)."""
+    return _choices_in(model, name, get_language())
+
+
+@functools.cache
+def _choices_in(model, name: str, language: str | None) -> dict[str, str]:
+    # Keyed on the language: the labels are constants of the code in each (a few dozen
+    # entries in all). Callers only read the dict.
     return {str(value): str(text) for value, text in model._meta.get_field(name).flatchoices}
 
 
