@@ -33,7 +33,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection, connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Prefetch
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -45,11 +44,13 @@ from profiledesk.accounts.naming import staff_name_of
 from profiledesk.approvals.models import Approval
 from profiledesk.clients.scoping import client_ids_for
 from profiledesk.confirmations.models import Confirmation
+from profiledesk.connectors.models import Delivery
 from profiledesk.customers import models as m
+from profiledesk.messaging.models import Message
 from profiledesk.privacy.masking import SECRET_SET, display
 from profiledesk.privacy.sensitivity import SECRET, FieldPolicy
-from profiledesk.tickets.models import Ticket, TicketEvent
-from verification.models import Attempt
+from profiledesk.tickets.models import Channel, Ticket, TicketEvent
+from verification.models import Attempt, Waiver
 
 from .models import AuditEvent
 
@@ -187,6 +188,64 @@ class Cursor:
         return cursor
 
 
+@dataclass(frozen=True)
+class Waived:
+    """Compliance waived the ticket's verification (a rollback's evidence)."""
+
+    by: str
+    at: dt.datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class AttemptFacts:
+    method: str
+    purpose: str
+    result: str
+    staff: str  # "" when the desk recorded it with no agent
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ApprovalFacts:
+    tier: int
+    decision: str
+    reason: str
+    approver: str
+    decided_at: dt.datetime
+    voided_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ConfirmationFacts:
+    channel: str  # the message's channel; "" for the client's app (a delivery)
+    status: str  # the message's or the delivery's
+    recipient_masked: str
+    done_at: dt.datetime | None  # sent, or delivered to the app
+
+
+@dataclass
+class TicketFacts:
+    """What a ticket group shows of its ticket, read as values (`_enrich`)."""
+
+    pk: int
+    reference: str
+    category: str
+    channel: str
+    state: str
+    created_by: str  # "" when the client's systems opened it
+    rollback_of: str  # the reference of the ticket it rolls back, or ""
+    waiver: Waived | None
+    attempts: list[AttemptFacts] = field(default_factory=list)
+    approvals: list[ApprovalFacts] = field(default_factory=list)
+    confirmations: list[ConfirmationFacts] = field(default_factory=list)
+    rollbacks: list[tuple[str, str]] = field(default_factory=list)  # (reference, state)
+
+    @property
+    def is_rollback(self) -> bool:
+        return self.channel == Channel.INTERNAL
+
+
 @dataclass
 class Group:
     """Consecutive versions written by one ticket (or, without one, one reason and user)."""
@@ -197,10 +256,10 @@ class Group:
     staff_id: int | None
     versions: list[Version] = field(default_factory=list)
     staff_name: str = ""  # as the desk names staff everywhere (accounts/naming.py)
-    ticket: object | None = None  # tickets.Ticket, with created_by
-    attempts: list = field(default_factory=list)  # verification.Attempt
-    approvals: list = field(default_factory=list)  # approvals.Approval
-    confirmations: list = field(default_factory=list)  # confirmations.Confirmation
+    ticket: TicketFacts | None = None
+    attempts: list[AttemptFacts] = field(default_factory=list)
+    approvals: list[ApprovalFacts] = field(default_factory=list)
+    confirmations: list[ConfirmationFacts] = field(default_factory=list)
 
     @property
     def at(self) -> dt.datetime:
@@ -579,46 +638,176 @@ def _groups(versions: list[Version]) -> list[Group]:
     return groups
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    field_ = model._meta.get_field(name)
+    assert isinstance(field_, models.Field) and field_.column  # a concrete field
+    return _q(field_.column)
+
+
+def _table(model: type[models.Model]) -> str:
+    return _q(model._meta.db_table)
+
+
+def _name(username, first, last) -> str:
+    """A staff member named as the desk names them; "" for nobody."""
+    return staff_name_of(username=username or "", first_name=first or "", last_name=last or "")
+
+
+def _ticket_facts(client_id: int, references: list[str]) -> dict[str, TicketFacts]:
+    """Query 1 of the enrichment: the groups' tickets with who opened them, the ticket
+    each rolls back and its verification waiver."""
+    users, ticket = _table(get_user_model()), _table(Ticket)
+    column = functools.partial(_column, Ticket)
+    waiver = functools.partial(_column, Waiver)
+    marks = ", ".join(["%s"] * len(references))
+    # Identifiers from model metadata; values are parameters.
+    sql = (
+        f"SELECT t.id, t.{column('reference')}, t.{column('category')}, "  # noqa: S608
+        f"t.{column('channel')}, t.{column('state')}, o.{column('reference')}, "
+        "cu.username, cu.first_name, cu.last_name, "
+        f"w.id, w.{waiver('reason')}, w.{waiver('at')}, wu.username, wu.first_name, "
+        f"wu.last_name FROM {ticket} t "
+        f"LEFT JOIN {ticket} o ON o.id = t.{column('rollback_of')} "
+        f"LEFT JOIN {users} cu ON cu.id = t.{column('created_by')} "
+        f"LEFT JOIN {_table(Waiver)} w ON w.{waiver('ticket')} = t.id "
+        f"LEFT JOIN {users} wu ON wu.id = w.{waiver('by')} "
+        f"WHERE t.{column('client')} = %s AND t.{column('reference')} IN ({marks})"
+    )
+    found = {}
+    with _reading_connection().cursor() as db:
+        db.execute(sql, [client_id, *references])
+        for row in db.fetchall():
+            pk, reference, category, channel, state, of, *creator = row[:9]
+            waiver_id, reason, at, *by = row[9:]
+            found[reference] = TicketFacts(
+                pk=pk,
+                reference=reference,
+                category=category,
+                channel=channel,
+                state=state,
+                created_by=_name(*creator),
+                rollback_of=of or "",
+                waiver=Waived(by=_name(*by), at=_aware(at), reason=reason)
+                if waiver_id is not None
+                else None,
+            )
+    return found
+
+
+def _evidence(ids: list[int]) -> list[tuple]:
+    """Query 2 of the enrichment: the tickets' verification attempts, approvals,
+    confirmations (with their outbox) and rollback tickets, one UNION ALL whose rows say
+    which they are (the first column). The first branch types every column, so that
+    PostgreSQL can match the NULLs of the others."""
+    users = _table(get_user_model())
+    attempt = functools.partial(_column, Attempt)
+    approval = functools.partial(_column, Approval)
+    confirmation = functools.partial(_column, Confirmation)
+    message = functools.partial(_column, Message)
+    delivery = functools.partial(_column, Delivery)
+    ticket = functools.partial(_column, Ticket)
+    marks = ", ".join(["%s"] * len(ids))
+    # (kind, ticket id, at, id, s1, s2, s3, s4, s5, s6, at2, n): identifiers from model
+    # metadata, ids as parameters.
+    sql = " UNION ALL ".join(
+        [
+            f"SELECT {_ATTEMPT} AS k, a.{attempt('ticket')} AS tid, a.{attempt('at')} AS at, "  # noqa: S608
+            f"a.id AS id, a.{attempt('method')} AS s1, a.{attempt('purpose')} AS s2, "
+            f"a.{attempt('result')} AS s3, su.username AS s4, su.first_name AS s5, "
+            "su.last_name AS s6, CAST(NULL AS TIMESTAMP WITH TIME ZONE) AS at2, "
+            f"CAST(NULL AS INTEGER) AS n FROM {_table(Attempt)} a "
+            f"LEFT JOIN {users} su ON su.id = a.{attempt('staff')} "
+            f"WHERE a.{attempt('ticket')} IN ({marks})",
+            f"SELECT {_APPROVAL}, p.{approval('ticket')}, p.{approval('decided_at')}, p.id, "  # noqa: S608
+            f"p.{approval('decision')}, p.{approval('reason')}, NULL, au.username, "
+            f"au.first_name, au.last_name, p.{approval('voided_at')}, p.{approval('tier')} "
+            f"FROM {_table(Approval)} p "
+            f"LEFT JOIN {users} au ON au.id = p.{approval('approver')} "
+            f"WHERE p.{approval('ticket')} IN ({marks})",
+            f"SELECT {_CONFIRMATION}, c.{confirmation('ticket')}, mg.{message('sent_at')}, "  # noqa: S608
+            f"c.id, mg.{message('channel')}, mg.{message('status')}, dl.{delivery('status')}, "
+            f"c.{confirmation('recipient_masked')}, NULL, NULL, dl.{delivery('delivered_at')}, "
+            f"c.{confirmation('message')} FROM {_table(Confirmation)} c "
+            f"LEFT JOIN {_table(Message)} mg ON mg.id = c.{confirmation('message')} "
+            f"LEFT JOIN {_table(Delivery)} dl ON dl.id = c.{confirmation('delivery')} "
+            f"WHERE c.{confirmation('ticket')} IN ({marks})",
+            f"SELECT {_ROLLBACK}, r.{ticket('rollback_of')}, NULL, r.id, "  # noqa: S608
+            f"r.{ticket('reference')}, r.{ticket('state')}, NULL, NULL, NULL, NULL, NULL, NULL "
+            f"FROM {_table(Ticket)} r WHERE r.{ticket('rollback_of')} IN ({marks})",
+        ]
+    )
+    with _reading_connection().cursor() as db:
+        db.execute(sql, ids * 4)
+        return db.fetchall()
+
+
+_ATTEMPT, _APPROVAL, _CONFIRMATION, _ROLLBACK = range(4)
+
+
 def _enrich(groups: list[Group], *, client_id: int) -> None:
-    """Tickets (with the tickets rolling them back), their verification evidence,
-    approvals and confirmations: 5 queries."""
-    references = {g.reference for g in groups if g.reference}
+    """Each ticket group's ticket, its verification evidence (attempts, a waiver),
+    approvals, confirmations and the tickets rolling it back, as values the page prints
+    (audit/history_rows.py): 2 queries whatever the number of groups, none without
+    tickets."""
+    references = sorted({g.reference for g in groups if g.reference})
     if not references:
         return
-    tickets = {
-        t.reference: t
-        for t in Ticket.objects.filter(client_id=client_id, reference__in=references)
-        # verification_waiver: a rollback ticket's waiver is its verification evidence.
-        .select_related("created_by", "rollback_of", "verification_waiver__by")
-        # The rollback links of each group (templates/rollback/_restore_ticket.html).
-        .prefetch_related(Prefetch("rollbacks", queryset=Ticket.objects.order_by("id")))
-    }
-    ids = [t.pk for t in tickets.values()]
-    attempts: dict[int, list[Attempt]] = {}
-    approvals: dict[int, list[Approval]] = {}
-    confirmations: dict[int, list[Confirmation]] = {}
-    for attempt in Attempt.objects.filter(ticket_id__in=ids).select_related("staff").order_by("at"):
-        attempts.setdefault(attempt.ticket_id, []).append(attempt)
-    for approval in (
-        Approval.objects.filter(ticket_id__in=ids)
-        .select_related("approver")
-        .order_by("decided_at", "pk")
-    ):
-        approvals.setdefault(approval.ticket_id, []).append(approval)
-    for confirmation in (
-        Confirmation.objects.filter(ticket_id__in=ids)
-        .select_related("message", "delivery")
-        .order_by("pk")
-    ):
-        confirmations.setdefault(confirmation.ticket_id, []).append(confirmation)
+    tickets = _ticket_facts(client_id, references)
+    if not tickets:
+        return
+    by_id = {facts.pk: facts for facts in tickets.values()}
+    rows = sorted(_evidence(list(by_id)), key=_evidence_order)
+    for kind, ticket_id, at, _pk, s1, s2, s3, s4, s5, s6, at2, n in rows:
+        facts = by_id[ticket_id]
+        if kind == _ATTEMPT:
+            facts.attempts.append(
+                AttemptFacts(
+                    method=s1, purpose=s2, result=s3, staff=_name(s4, s5, s6), at=_aware(at)
+                )
+            )
+        elif kind == _APPROVAL:
+            facts.approvals.append(
+                ApprovalFacts(
+                    tier=n,
+                    decision=s1,
+                    reason=s2,
+                    approver=_name(s4, s5, s6),
+                    decided_at=_aware(at),
+                    voided_at=_aware(at2) if at2 is not None else None,
+                )
+            )
+        elif kind == _CONFIRMATION:
+            in_app = n is None  # no message: the client's app carried it (a delivery)
+            done = at2 if in_app else at
+            facts.confirmations.append(
+                ConfirmationFacts(
+                    channel="" if in_app else s1,
+                    status=(s3 if in_app else s2) or "",
+                    recipient_masked=s4,
+                    done_at=_aware(done) if done is not None else None,
+                )
+            )
+        else:
+            facts.rollbacks.append((s1, s2))
     for group in groups:
         ticket = tickets.get(group.reference)
         if ticket is None:
             continue
         group.ticket = ticket
-        group.attempts = attempts.get(ticket.pk, [])
-        group.approvals = approvals.get(ticket.pk, [])
-        group.confirmations = confirmations.get(ticket.pk, [])
+        group.attempts = ticket.attempts
+        group.approvals = ticket.approvals
+        group.confirmations = ticket.confirmations
+
+
+_NO_TIME = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _evidence_order(row: tuple) -> tuple:
+    """Attempts by time, approvals by decision time (then id), confirmations and
+    rollbacks by id: the order the page lists them in."""
+    kind, _ticket, at, pk = row[:4]
+    timed = kind in (_ATTEMPT, _APPROVAL) and at is not None
+    return (kind, _aware(at) if timed else _NO_TIME, pk)
 
 
 # --- the public selectors ---------------------------------------------------------------

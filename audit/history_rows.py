@@ -13,17 +13,32 @@ rendering").
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from profiledesk.approvals.models import Approval
+from profiledesk.browser.filter_fields import filter_fields
 from profiledesk.browser.jinja import jinja_environment
+from profiledesk.connectors.models import Delivery
+from profiledesk.messaging.models import Message
 from profiledesk.rollback.rules import RESTORABLE_KEYS
+from profiledesk.rollback.templatetags.rollback_tags import links_for
+from profiledesk.tickets.models import Ticket
+from verification.methods import label as method_label
+from verification.models import Attempt
 
-from .history import Group, Version
+from .history import Group, TicketFacts, Version
+
+if TYPE_CHECKING:
+    from profiledesk.accounts.models import User
 
 # Stand-ins reversed with, then replaced by each version's own values.
 _ID = 987654321987
@@ -162,18 +177,251 @@ def version_lines(
     return lines
 
 
-def group_versions_html(
+@dataclass(frozen=True, slots=True)
+class AttemptLine:
+    method: str
+    new_contact: bool
+    result: str
+    staff: str  # "no agent: recorded by the desk" when none
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalLine:
+    tier: str  # "Tier 2"
+    approver: str
+    decision: str
+    reason: str
+    at: str
+    voided: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmationLine:
+    channel: str
+    recipient_masked: str
+    status: str
+    at: str  # "" when not sent yet
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackLine:
+    """A rollback ticket of this one: "Rolled back by", "Rollback requested in" or
+    "Rollback … (state)" (templates/rollback/_restore_ticket.html)."""
+
+    reference: str
+    url: str
+    done: bool
+    open: bool
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketHead:
+    """What a ticket group's header prints about its ticket (the evidence an auditor
+    reads: verification, approvals, confirmations, rollbacks)."""
+
+    reference: str
+    url: str
+    category: str
+    channel: str
+    state: str
+    opened_by: str
+    waiver: str  # "Waived by … · …"; "" when verification was not waived
+    waiver_reason: str
+    attempts: tuple[AttemptLine, ...]
+    approvals: tuple[ApprovalLine, ...]
+    confirmations: tuple[ConfirmationLine, ...]
+    # The rollback links (profiledesk.rollback.templatetags.rollback_links, same rules).
+    rollback_of: str
+    rollback_of_url: str
+    is_rollback: bool
+    rollbacks: tuple[RollbackLine, ...]
+    rollback_url: str  # "" unless the viewer may roll it back now
+
+    @property
+    def rollback_links(self) -> bool:
+        return bool(self.rollback_of or self.rollbacks or self.is_rollback or self.rollback_url)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLine:
+    reference: str
+    ticket: TicketHead | None
+    heading: str  # without a ticket: its reason, or "Change without a ticket"
+    staff_url: str  # "" when no staff member wrote it
+    staff_name: str
+    at_iso: str
+    at_text: str  # "Y-m-d H:i" in the client's zone
+    versions: list[VersionLine]
+
+
+def _choices(model, name: str) -> dict[str, str]:
+    """A field's labels in the request's language (`get_FOO_display` rebuilds the dict
+    on every call)."""
+    return _choices_in(model, name, get_language())
+
+
+@functools.cache
+def _choices_in(model, name: str, language: str | None) -> dict[str, str]:
+    # Keyed on the language: the labels are constants of the code in each (a few dozen
+    # entries in all). Callers only read the dict.
+    return {str(value): str(text) for value, text in model._meta.get_field(name).flatchoices}
+
+
+class _HeadWords:
+    """What every group header of a page shares, translated and reversed once a page."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self.category = _choices(Ticket, "category")
+        self.channel = _choices(Ticket, "channel")
+        self.state = _choices(Ticket, "state")
+        self.result = _choices(Attempt, "result")
+        self.decision = _choices(Approval, "decision")
+        self.message_channel = _choices(Message, "channel")
+        self.message_status = _choices(Message, "status")
+        self.delivery_status = _choices(Delivery, "status")
+        self.app = _("App")
+        self.audit_pattern = reverse("audit:ticket_audit", args=[_SLUG])
+        self.ticket_pattern = reverse("tickets:detail", args=[_SLUG])
+        self.rollback_pattern = reverse("rollback:ticket", args=[_SLUG])
+        self.staff_pattern = reverse("audit:staff_activity", args=[_ID])
+        self.client_systems = _("the client's systems")
+        self.no_agent = _("no agent: recorded by the desk")
+        self.no_ticket = _("Change without a ticket")
+        self.system = _("system")
+        self.waived = _("Waived by %(who)s · %(at)s")
+        self.tier = _("Tier %(tier)s")
+
+    def when(self, moment: dt.datetime | None) -> str:
+        """`|date:"Y-m-d H:i"` in the client's zone ("" for none, as the filter)."""
+        return "" if moment is None else f"{moment.astimezone(self.zone):%Y-%m-%d %H:%M}"
+
+    def url(self, pattern: str, reference: str) -> str:
+        return pattern.replace(_SLUG, reference)
+
+
+def _label(labels: dict[str, str], value: str) -> str:
+    return labels.get(value, value)
+
+
+def _ticket_head(ticket: TicketFacts, words: _HeadWords, user: "User") -> TicketHead:
+    waiver = ticket.waiver
+    # The same rules as the ticket page's links (profiledesk.rollback.templatetags).
+    links = links_for(
+        state=ticket.state,
+        is_rollback=ticket.is_rollback,
+        of=ticket.rollback_of or None,
+        rollbacks=lambda: ticket.rollbacks,
+        user=user,
+    )
+    return TicketHead(
+        reference=ticket.reference,
+        url=words.url(words.audit_pattern, ticket.reference),
+        category=_label(words.category, ticket.category),
+        channel=_label(words.channel, ticket.channel),
+        state=_label(words.state, ticket.state),
+        opened_by=ticket.created_by or words.client_systems,
+        waiver=words.waived % {"who": waiver.by, "at": words.when(waiver.at)} if waiver else "",
+        waiver_reason=waiver.reason if waiver else "",
+        attempts=tuple(
+            AttemptLine(
+                method=method_label(attempt.method),
+                new_contact=attempt.purpose == "new_contact",
+                result=_label(words.result, attempt.result),
+                staff=attempt.staff or words.no_agent,
+                at=words.when(attempt.at),
+            )
+            for attempt in ticket.attempts
+        ),
+        approvals=tuple(
+            ApprovalLine(
+                tier=words.tier % {"tier": approval.tier},
+                approver=approval.approver,
+                decision=_label(words.decision, approval.decision),
+                reason=approval.reason,
+                at=words.when(approval.decided_at),
+                voided=approval.voided_at is not None,
+            )
+            for approval in ticket.approvals
+        ),
+        confirmations=tuple(
+            ConfirmationLine(
+                channel=_label(words.message_channel, confirmation.channel)
+                if confirmation.channel
+                else words.app,
+                recipient_masked=confirmation.recipient_masked,
+                status=_label(
+                    words.message_status if confirmation.channel else words.delivery_status,
+                    confirmation.status,
+                ),
+                at=words.when(confirmation.done_at),
+            )
+            for confirmation in ticket.confirmations
+        ),
+        rollback_of=links["of"] or "",
+        rollback_of_url=words.url(words.ticket_pattern, links["of"]) if links["of"] else "",
+        is_rollback=bool(links["is_rollback"]),
+        rollbacks=tuple(
+            RollbackLine(
+                reference=row["reference"],
+                url=words.url(words.ticket_pattern, row["reference"]),
+                done=row["state"] in ("applied", "closed"),
+                open=row["open"],
+                label=str(row["label"]),
+            )
+            for row in links["by"]
+        ),
+        rollback_url=words.url(words.rollback_pattern, ticket.reference)
+        if links["can_request"]
+        else "",
+    )
+
+
+def group_lines(
     groups: list[Group],
     *,
     time_zone: str,
+    user: "User",
     can_reveal: bool,
     may_restore: bool,
-    csrf_token: str,
-) -> list[tuple[Group, Markup]]:
-    """Each group of the page with its versions' `<li>`s, rendered, every value escaped
-    by Jinja2's autoescape. The output comes as Markup through the `__html__` protocol,
-    which the Django template around it prints as it is."""
-    labels = {
+) -> list[GroupLine]:
+    """What each group of a customer's history page prints, its header and versions.
+    No query: the groups come enriched (`history._enrich`: tickets with their rollbacks
+    and waiver, attempts, approvals, confirmations)."""
+    words = _page_words(time_zone)
+    head = _HeadWords(words.zone)
+    lines = []
+    for group in groups:
+        at = group.at.astimezone(words.zone)
+        lines.append(
+            GroupLine(
+                reference=group.reference,
+                ticket=_ticket_head(group.ticket, head, user) if group.ticket is not None else None,
+                heading=group.reason or head.no_ticket,
+                staff_url=head.staff_pattern.replace(str(_ID), str(group.staff_id))
+                if group.staff_id
+                else "",
+                staff_name=group.staff_name if group.staff_id else group.staff_name or head.system,
+                at_iso=at.isoformat(),
+                at_text=f"{at:%Y-%m-%d %H:%M}",
+                versions=version_lines(
+                    group.versions,
+                    time_zone=time_zone,
+                    can_reveal=can_reveal,
+                    may_restore=may_restore,
+                    words=words,
+                ),
+            )
+        )
+    return lines
+
+
+def _labels() -> dict[str, Markup]:
+    """The words of the page's groups, translated once a page and escaped once (`escape`
+    gives Markup, which autoescape prints as it is)."""
+    words = {
         "by": _("by"),
         "field": _("Field"),
         "before": _("Before"),
@@ -182,20 +430,55 @@ def group_versions_html(
         "reason_placeholder": _("Reason (recorded)"),
         "no_change": _("No visible field changed."),
         "restore": _("Restore these values"),
+        "opened_by": _("opened by"),
+        "applied_by": _("applied by"),
+        "verification": _("Verification"),
+        "new_contact": _("new contact"),
+        "none_recorded": _("None recorded."),
+        "approvals": _("Approvals"),
+        "none_needed": _("None needed."),
+        "voided": _("voided"),
+        "confirmations": _("Confirmations"),
+        "none_sent": _("None sent."),
+        "rollback": _("Rollback"),
+        "rollback_of": _("Rollback of"),
+        "restores": _("Restores a past version (see the first comment)"),
+        "rolled_back_by": _("Rolled back by"),
+        "rollback_requested": _("Rollback requested in"),
+        "roll_back": _("Roll back this change"),
     }
+    return {name: escape(text) for name, text in words.items()}
+
+
+def groups_html(
+    groups: list[Group],
+    *,
+    time_zone: str,
+    user: "User",
+    can_reveal: bool,
+    may_restore: bool,
+    csrf_token: str,
+) -> Markup:
+    """The page's groups, headers and versions, rendered by Jinja2 with every value
+    escaped by its autoescape. The output comes as Markup through the `__html__`
+    protocol, which the Django template around it prints as it is."""
+    lines = group_lines(
+        groups, time_zone=time_zone, user=user, can_reveal=can_reveal, may_restore=may_restore
+    )
     template = jinja_environment().get_template("audit/_versions.html")
-    words = _page_words(time_zone)
-    rendered = []
-    for group in groups:
-        lines = version_lines(
-            group.versions,
-            time_zone=time_zone,
-            can_reveal=can_reveal,
-            may_restore=may_restore,
-            words=words,
-        )
-        module = template.make_module(
-            {"versions": lines, "labels": labels, "csrf_token": csrf_token}
-        )
-        rendered.append((group, module.__html__()))
-    return rendered
+    module = template.make_module(
+        {"groups": lines, "labels": _labels(), "csrf_token": escape(csrf_token)}
+    )
+    return module.__html__()
+
+
+def filters_html(form: forms.Form) -> Markup | None:
+    """The history page's filter fields (label and control each), rendered by Jinja2
+    (Django's widgets render a template a `<select>` and one a `<option>`). None when the
+    form has errors or a field Django must print: the page then prints them the Django
+    way, with each error tied to its field."""
+    fields = filter_fields(form)
+    if fields is None:
+        return None
+    template = jinja_environment().get_template("audit/_history_filters.html")
+    return template.make_module({"fields": fields}).__html__()

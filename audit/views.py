@@ -56,15 +56,16 @@ def customer_history(request: StaffRequest, customer_id: int) -> HttpResponse:
     can_reveal = request.user.has_perm(REVEAL)
     # Asked once for the page, not once a version.
     may_restore = request.user.has_perm("rollback.request_rollback")
-    sections: list = []
+    groups_html = None
     if page is not None:
         if can_reveal:
             history.reveal_urls(page, customer_id=customer.pk)
-        # Each group with its versions rendered by Jinja2 (audit/history_rows.py); the
-        # page's reveal forms share one CSRF token.
-        sections = history_rows.group_versions_html(
+        # The groups, headers and versions, rendered by Jinja2 (audit/history_rows.py);
+        # the page's reveal forms share one CSRF token.
+        groups_html = history_rows.groups_html(
             page.groups,
             time_zone=page.time_zone,
+            user=request.user,
             can_reveal=can_reveal,
             may_restore=may_restore,
             csrf_token=get_token(request),
@@ -72,8 +73,10 @@ def customer_history(request: StaffRequest, customer_id: int) -> HttpResponse:
     context = {
         "customer": customer,
         "form": form,
+        # The fields by Jinja2 unless the form is in error (then Django's widgets).
+        "filters_html": history_rows.filters_html(form),
         "page": page,
-        "sections": sections,
+        "groups_html": groups_html,
         "can_reveal": can_reveal,
         "may_restore": may_restore,
         "query": _query_without_cursor(request),

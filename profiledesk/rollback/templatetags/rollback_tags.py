@@ -5,6 +5,8 @@ when `rollback_of` is select_related), the list of rollbacks one for a rolled-ba
 ticket, or for an applied or closed one viewed by someone who may roll it back (none
 when `rollbacks` is prefetched, as audit.history does)."""
 
+from collections.abc import Callable
+
 from django import template
 
 from profiledesk.rollback.rules import PERMISSION, RESTORABLE_KEYS, ROLLABLE_STATES
@@ -23,33 +25,52 @@ def _rollbacks(ticket: Ticket) -> list[Ticket]:
 def rollback_links(ticket: Ticket, user) -> dict:
     """What templates/rollback/_restore_ticket.html shows: the ticket this one rolls back,
     the rollback tickets of this one, and whether `user` may roll it back now."""
-    may_request = ticket.state in ROLLABLE_STATES and user.has_perm(PERMISSION)
-    links: dict = {
-        "of": None,
-        "by": [],
-        "is_rollback": ticket.is_rollback,
-        "can_request": False,
-    }
+    of = None
     if ticket.rollback_of_id:
         if Ticket.rollback_of.is_cached(ticket):
             original = ticket.rollback_of
             assert original is not None  # rollback_of_id is set
-            links["of"] = original.reference
+            of = original.reference
         else:
-            links["of"] = (
+            of = (
                 Ticket.objects.filter(pk=ticket.rollback_of_id)
                 .values_list("reference", flat=True)
                 .first()
             )
-    if ticket.state == State.ROLLED_BACK or may_request:
+    return links_for(
+        state=ticket.state,
+        is_rollback=ticket.is_rollback,
+        of=of,
+        rollbacks=lambda: [
+            (rollback.reference or "", rollback.state)
+            for rollback in sorted(_rollbacks(ticket), key=lambda t: t.pk)
+        ],
+        user=user,
+    )
+
+
+def links_for(
+    *,
+    state: str,
+    is_rollback: bool,
+    of: str | None,
+    rollbacks: Callable[[], list[tuple[str, str]]],
+    user,
+) -> dict:
+    """The rollback links of a ticket in `state` (the ticket page's tag above, and the
+    history page's groups, which read the same facts as values): `rollbacks` gives the
+    (reference, state) of the tickets rolling it back, oldest first, read only when shown."""
+    may_request = state in ROLLABLE_STATES and user.has_perm(PERMISSION)
+    links: dict = {"of": of, "by": [], "is_rollback": is_rollback, "can_request": False}
+    if state == State.ROLLED_BACK or may_request:
         links["by"] = [
             {
-                "reference": rollback.reference,
-                "state": rollback.state,
-                "open": rollback.state in OPEN_STATES,
-                "label": State(rollback.state).label,
+                "reference": reference,
+                "state": rollback_state,
+                "open": rollback_state in OPEN_STATES,
+                "label": State(rollback_state).label,
             }
-            for rollback in sorted(_rollbacks(ticket), key=lambda t: t.pk)
+            for reference, rollback_state in rollbacks()
         ]
         links["can_request"] = may_request and not any(row["open"] for row in links["by"])
     return links
