@@ -5,8 +5,8 @@ of four fields cost ~1 ms a page that way. `filter_fields` gives each field's na
 label, classes, value and options as the widget would print them, for a template of the
 shared environment (profiledesk/browser/jinja.py) to print with autoescape on. A field
 that is not plain (another widget, extra attributes, an `<optgroup>`, errors) gives None:
-the page then prints the form the Django way (aria-invalid, the error's id). The queue's
-filters (tickets/queue_rows.py) were the first to do this."""
+the page then prints the form the Django way (aria-invalid, the error's id). Used by the
+queue's filters (tickets/queue_rows.py) and the history page's."""
 
 from dataclasses import dataclass
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from markupsafe import Markup, escape
 
 from profiledesk.accounts.naming import staff_name_of
+from profiledesk.browser.filter_fields import filter_fields
 from profiledesk.browser.jinja import jinja_environment
 
 from .models import Ticket
@@ -241,64 +242,13 @@ def queue_rows_html(
     ).__html__()
 
 
-@dataclass(frozen=True, slots=True)
-class FilterField:
-    """A filter field as Django's widget would print it: a `<select>` (options given) or
-    an `<input>`; the value is the bound one, as the widget formats it."""
-
-    name: str
-    id: str
-    label: str
-    css: str
-    input_type: str
-    value: str | None  # an <input> without a value attribute: None
-    options: list[tuple[str, str]] | None
-
-
-def _filter_field(field: forms.BoundField) -> FilterField | None:
-    widget = field.field.widget
-    extra = set(widget.attrs) - {"class", "type"}
-    if extra or field.errors or type(widget) not in (forms.Select, forms.DateInput):
-        return None  # not a plain one: Django's widget prints it
-    context = {"name": field.html_name, "id": field.id_for_label, "label": str(field.label)}
-    css = widget.attrs.get("class", "")
-    if isinstance(widget, forms.Select):
-        assert isinstance(field.field, forms.ChoiceField)
-        choices = field.field.choices
-        if not isinstance(choices, list):
-            return None  # a callable's choices: Django's widget prints them
-        options = []
-        for value, text in choices:
-            if isinstance(text, list | tuple):
-                return None  # an <optgroup>: Django's widget prints it
-            options.append((str(value), str(text)))
-        # Select.format_value: None is "" (the "any" option selected), a value its str.
-        value = field.value()
-        value = "" if value is None else str(value)
-        return FilterField(**context, css=css, input_type="", value=value, options=options)
-    # The widget's own format_value (a date in its format; None prints no value attribute).
-    value = widget.format_value(field.value())
-    return FilterField(
-        **context,
-        css=css,
-        input_type=widget.input_type,
-        value=None if value is None else str(value),
-        options=None,
-    )
-
-
 def queue_filters_html(form: forms.Form) -> Markup | None:
     """The queue's filter fields (label and control each), rendered by Jinja2: Django's
     widgets render a template a `<select>` and a template a option, ~70 a page. None when
     the form has errors or a field Django must print (its widget's own markup: aria-invalid,
     the error's id); the page then prints the fields the Django way."""
-    if form.is_bound and form.errors:
+    fields = filter_fields(form)
+    if fields is None:
         return None
-    fields = []
-    for bound in form.visible_fields():
-        field = _filter_field(bound)
-        if field is None:
-            return None
-        fields.append(field)
     template = jinja_environment().get_template("tickets/_queue_filters.html")
     return template.make_module({"fields": fields}).__html__()
