@@ -12,7 +12,7 @@ from profiledesk.accounts.layout import Layout
 
 register = template.Library()
 
-_KEY = object()  # this module's slot in the render context
+_KEY = "profiledesk.accounts.layout"  # this module's slot in the render context
 
 
 def _layout(context: template.Context) -> Layout:
