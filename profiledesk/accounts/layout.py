@@ -89,15 +89,23 @@ def _signed_in(user: Any) -> bool:
 class _Constants:
     urls: dict[str, str]
     static: dict[str, str]
+    head: dict[bool, Markup]  # the static files' tags, signed in (idle.js) or not
 
 
 @lru_cache(maxsize=16)
 def _constants(prefix: str, urlconf: str | None) -> _Constants:
-    """URLs and static files' URLs: fixed for a process once its URL configuration and
-    static storage are loaded (`prefix`, `urlconf`: what `reverse` depends on)."""
+    """URLs, static files' URLs and the head's tags of them: fixed for a process once its
+    URL configuration and static storage are loaded (`prefix`, `urlconf`: what `reverse`
+    depends on)."""
+    files = {key: static(path) for key, path in _STATIC.items()}
+    head = jinja_environment().get_template("_desk_head.html")
     return _Constants(
         urls={key: reverse(name, urlconf=urlconf) for key, name in _URLS.items()},
-        static={key: static(path) for key, path in _STATIC.items()},
+        static=files,
+        head={
+            signed_in: head.make_module({"static": files, "signed_in": signed_in}).__html__()
+            for signed_in in (True, False)
+        },
     )
 
 
@@ -248,7 +256,7 @@ class Layout:
         ).__html__()
 
     def head(self) -> Markup:
-        return self._render("_desk_head.html", signed_in=self.signed_in)
+        return self._constants.head[self.signed_in]
 
     def nav(self) -> Markup:
         if not self.signed_in:
