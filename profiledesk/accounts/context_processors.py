@@ -1,26 +1,18 @@
-from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from .layout import may_open_dev_outbox
 from .roles import roles_of
 
 
 def desk(request):
-    """What the layout needs on every page: the signed-in staff member's roles, the idle
-    limit the sign-out warning counts down from, and whether the demo's Dev outbox is
-    theirs to open (DEBUG only, desk admins: `messaging.views.dev_outbox`).
+    """What the desk's templates ask of the signed-in staff member besides the layout
+    (`accounts/layout.py` draws base.html's): their roles (security's claim button) and
+    whether the demo's Dev outbox is theirs to open (the admin's link).
 
-    The roles are read only when a template asks (`in`, a loop): the layout prints them,
-    but the htmx partials (the queue's list every 20 s) do not, and should not pay the
-    query (issue 20)."""
+    Each read only when a template asks (`in`, a loop, `if`): the htmx partials (the
+    queue's list every 20 s) print none of them and should not pay a query (issue 20)."""
     user = getattr(request, "user", None)
     return {
         "desk_roles": SimpleLazyObject(lambda: roles_of(user)),
-        "idle_seconds": int(settings.SESSION_IDLE_TIMEOUT.total_seconds()),
-        "idle_warning_seconds": int(settings.SESSION_IDLE_WARNING.total_seconds()),
-        "dev_outbox": bool(
-            settings.DEBUG
-            and user is not None
-            and user.is_authenticated
-            and user.has_perm("messaging.view_message")
-        ),
+        "dev_outbox": SimpleLazyObject(lambda: may_open_dev_outbox(user)),
     }

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from profiledesk.customers.models import Customer
 from profiledesk.customers.selectors import customer_search
 from tests.conftest import signed_in
 from tests.factories import complete_customer
@@ -58,7 +59,10 @@ def carmen(solaris):
 
 
 def _found(staff, query: str) -> list:
-    return customer_search(staff=staff, query=query).customers
+    return [
+        Customer.objects.get(pk=row.pk)
+        for row in customer_search(staff=staff, query=query).customers
+    ]
 
 
 @pytest.mark.parametrize(
