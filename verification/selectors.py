@@ -11,7 +11,7 @@ from profiledesk.accounts.naming import staff_name
 from profiledesk.tickets.models import State, Ticket
 
 from .methods import method
-from .models import Attempt, DocumentCheck, OtpChallenge
+from .models import Attempt, DocumentCheck, Method, OtpChallenge
 from .services import CODE_MAX_WRONG_TRIES, details_reveal_refusal, new_contacts
 from .status import Verified, progress, ticket_attempts, unproven_contacts, verification_reached
 
@@ -103,7 +103,14 @@ def panel_context(ticket: Ticket, user: User, **extra: Any) -> dict[str, Any]:
                 c for c in new_contacts(ticket) if int(c.key.split(":")[1]) in unproven
             ],
             "pending": pending,
-            "documents": list(DocumentCheck.objects.filter(ticket=ticket)),
+            # A document check is recorded with its attempt in one transaction
+            # (services._document_check_record, their only writer): none among the
+            # ticket's attempts, none to list, no read.
+            "documents": (
+                list(DocumentCheck.objects.filter(ticket=ticket))
+                if any(row.method == Method.DOCUMENT for row in attempts)
+                else []
+            ),
         }
     )
     return {"ticket": ticket, "verification": context}

@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import CharField, F, Value
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -46,6 +47,7 @@ from profiledesk.policies.services import risk_refresh
 from profiledesk.policies.sla import sla_pause, sla_resume
 from profiledesk.privacy.masking import display, mask_email, mask_phone
 from profiledesk.tickets.claims import claim_problem
+from profiledesk.tickets.memo import memoized
 from profiledesk.tickets.models import ChangeItem, State, Ticket
 from profiledesk.tickets.states import TransitionError, transition
 from profiledesk.vault.cards import redact_card_numbers
@@ -145,36 +147,38 @@ def identity_destinations(ticket: Ticket) -> list[Contact]:
     """Verified e-mails and phones on file, as the wizard lists them: never a value the
     ticket asks for; a contact withheld for this ticket (status.withheld_contacts: being
     changed, or changed within the cooling-off period) is listed with the reason and
-    cannot be chosen."""
-    customer = ticket.customer
-    if customer is None:
+    cannot be chosen. On the ticket page (page_memo) worked out once a request (the
+    code step and the identity provider's link both list them); a service's own locked
+    instance reads afresh."""
+    return memoized(ticket, "verification.destinations", lambda: _destinations(ticket))
+
+
+def _destinations(ticket: Ticket) -> list[Contact]:
+    if ticket.customer_id is None:
         return []
     requested = {item.new_value.strip().lower() for item in ticket.items.all() if item.new_value}
     withheld = withheld_contacts(ticket)
-    contacts = []
-    for row in EmailAddress.objects.filter(customer=customer, verified_at__isnull=False):
-        if row.email.lower() in requested:
-            continue
-        contacts.append(
-            Contact(
-                f"email:{row.pk}",
-                OtpChannel.EMAIL,
-                mask_email(row.email),
-                Purpose.IDENTITY,
-                withheld["emailaddress"].get(row.pk, ""),
-            )
+    # The e-mails and phones in one read, e-mails first, each in the order it was added.
+    verified = [
+        model.objects.filter(customer_id=ticket.customer_id, verified_at__isnull=False)
+        .order_by()
+        .annotate(destination=Value(kind, output_field=CharField()), value=F(column))
+        .values_list("destination", "pk", "value")
+        for model, kind, column in (
+            (EmailAddress, "email", "email"),
+            (PhoneNumber, "phone", "number"),
         )
-    for row in PhoneNumber.objects.filter(customer=customer, verified_at__isnull=False):
-        if row.number.lower() in requested:
+    ]
+    contacts = []
+    for kind, pk, value in verified[0].union(verified[1], all=True).order_by("destination", "pk"):
+        if value.lower() in requested:
             continue
+        if kind == "email":
+            channel, masked, rows = OtpChannel.EMAIL, mask_email(value), "emailaddress"
+        else:
+            channel, masked, rows = OtpChannel.SMS, mask_phone(value), "phonenumber"
         contacts.append(
-            Contact(
-                f"phone:{row.pk}",
-                OtpChannel.SMS,
-                mask_phone(row.number),
-                Purpose.IDENTITY,
-                withheld["phonenumber"].get(row.pk, ""),
-            )
+            Contact(f"{kind}:{pk}", channel, masked, Purpose.IDENTITY, withheld[rows].get(pk, ""))
         )
     return contacts
 

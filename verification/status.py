@@ -27,15 +27,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import CharField, F, Value
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from profiledesk.accounts.models import User
 from profiledesk.customers.models import Customer, EmailAddress, PhoneNumber
 from profiledesk.policies.categories import AssuranceLevel, Category
-from profiledesk.policies.defaults import policy_for
-from profiledesk.policies.models import Policy
+from profiledesk.policies.defaults import longest_cooling_off, policy_for
 from profiledesk.tickets.memo import memo_active, memoized
 from profiledesk.tickets.models import OPEN_STATES, ChangeItem
 
@@ -158,17 +157,20 @@ def cooling_off_hours(ticket) -> int:
     or, for a category without one (contact, organisation, personal), the longest any of
     the client's policies sets (security and billing: 24 h by default)."""
     own = policy_for(client=ticket.client, category=ticket.category).cooling_off_hours
-    if own:
-        return own
-    longest = Policy.objects.filter(client_id=ticket.client_id).aggregate(
-        hours=Max("cooling_off_hours")
-    )["hours"]
-    return longest or 0
+    return own or longest_cooling_off(ticket.client)
+
+
+# The historical models themselves: `Model.history` builds a manager class on each access.
+_CUSTOMER_HISTORY = Customer.history.model
+_CONTACT_HISTORY = {
+    "emailaddress": EmailAddress.history.model,
+    "phonenumber": PhoneNumber.history.model,
+}
 
 
 def _customer_born(customer_id: int) -> dt.datetime | None:
     return (
-        Customer.history.filter(id=customer_id)
+        _CUSTOMER_HISTORY._default_manager.filter(id=customer_id)
         .order_by("history_date")
         .values_list("history_date", flat=True)
         .first()
@@ -177,22 +179,28 @@ def _customer_born(customer_id: int) -> dt.datetime | None:
 
 def _contact_history(customer_id: int) -> dict[str, list[tuple]]:
     """The customer's e-mails' and phones' versions (id, date, type, address or number,
-    primary, reason) in the order they were written."""
-    versions: dict[str, list[tuple]] = {}
-    for model in (EmailAddress, PhoneNumber):
-        name = str(model._meta.model_name)  # "emailaddress", "phonenumber"
-        versions[name] = list(
-            model.history.filter(customer_id=customer_id)
-            .order_by("id", "history_id")
-            .values_list(
-                "id",
-                "history_date",
-                "history_type",
-                _CONTACT_VALUE[name],
-                "is_primary",
-                "history_change_reason",
-            )
+    primary, reason) in the order they were written: one query (the two tables' rows
+    as one UNION ALL, each tagged with its model's name)."""
+    parts = [
+        history._default_manager.filter(customer_id=customer_id)
+        .order_by()
+        .annotate(model_name=Value(name, output_field=CharField()), value=F(_CONTACT_VALUE[name]))
+        .values_list(
+            "model_name",
+            "id",
+            "history_id",
+            "history_date",
+            "history_type",
+            "value",
+            "is_primary",
+            "history_change_reason",
         )
+        for name, history in _CONTACT_HISTORY.items()
+    ]
+    rows = parts[0].union(*parts[1:], all=True).order_by("model_name", "id", "history_id")
+    versions: dict[str, list[tuple]] = {name: [] for name in _CONTACT_HISTORY}
+    for name, pk, _history_id, at, kind, value, primary, reason in rows:
+        versions[name].append((pk, at, kind, value, primary, reason))
     return versions
 
 

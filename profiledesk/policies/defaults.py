@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from simple_history.utils import bulk_create_with_history
 
 from .categories import AssuranceLevel as AL
@@ -114,13 +115,29 @@ def policies_ensure_defaults(*, client, by=None) -> list[Policy]:
 def policy_for(*, client, category: str) -> Policy:
     """The policy of `client` for `category`; on a page that asked for it (policy_memo),
     read once through that Client instance."""
-    memo = getattr(client, "_policies_read", None)
+    memo = _page_policies(client)
     if memo is None:
         return _policy_read(client=client, category=category)
     policy = memo.get(category)
     if policy is None:
-        memo[category] = policy = _policy_read(client=client, category=category)
+        # Missing when the page read them (a client set up before its defaults): created
+        # now, and the page's snapshot read again so that it holds every row there is.
+        policy = _policy_read(client=client, category=category)
+        client._policies_read = None
+        _page_policies(client)
     return policy
+
+
+def longest_cooling_off(client) -> int:
+    """The longest cooling-off any of `client`'s policies sets (0 when none does); on a
+    page that asked for it (policy_memo), from the policies it read."""
+    memo = _page_policies(client)
+    if memo is None:
+        longest = Policy.objects.filter(client=client).aggregate(hours=Max("cooling_off_hours"))[
+            "hours"
+        ]
+        return longest or 0
+    return max((policy.cooling_off_hours for policy in memo.values()), default=0)
 
 
 def policy_memo(client) -> None:
@@ -128,7 +145,19 @@ def policy_memo(client) -> None:
     the panels) and each reads the ticket's policy: from now on `policy_for` keeps what it
     reads through this Client instance on it, so the page reads each policy once. Only
     for an instance the page fetched itself: a service fetches its own under lock."""
-    client._policies_read = {}
+    client._policies_read = None  # read at the first ask: every category in one query
+
+
+def _page_policies(client) -> dict[str, Policy] | None:
+    """The page's policies of `client` by category (None without policy_memo): at the
+    first ask, all of them in one read (a client has one a category), so that the ticket's
+    own and the longest cooling-off (`longest_cooling_off`) cost one query together."""
+    if not hasattr(client, "_policies_read"):
+        return None
+    memo = client._policies_read
+    if memo is None:
+        memo = client._policies_read = {p.category: p for p in Policy.objects.filter(client=client)}
+    return memo
 
 
 def _policy_read(*, client, category: str) -> Policy:

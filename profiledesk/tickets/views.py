@@ -25,6 +25,7 @@ from .memo import page_memo
 from .panels import ticket_panels
 from .services import TicketError, ticket_comment, ticket_create
 from .states import TransitionError, allowed_moves, transition
+from .timeline_rows import timeline_html
 
 
 def detail(request: StaffRequest, reference: str) -> HttpResponse:
@@ -35,10 +36,12 @@ def detail(request: StaffRequest, reference: str) -> HttpResponse:
     policy_memo(ticket.client)  # and the policy, read by the same rules, once
     # and the verification's reads (its status, asked by the same rules and the wizard).
     page_memo(ticket)
+    timeline = list(ticket.events.select_related("actor"))
     context = {
         "ticket": ticket,
         "items": list(ticket.items.all()),
-        "timeline": list(ticket.events.select_related("actor")),
+        "timeline": timeline,
+        "timeline_html": timeline_html(timeline),
         "moves": allowed_moves(ticket, request.user),
         "comment_form": CommentForm(),
         "sla": sla_status(ticket, timezone.now()),
