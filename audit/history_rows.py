@@ -276,7 +276,7 @@ class _HeadWords:
         self.zone = zone
         self.category = _choices(Ticket, "category")
         self.channel = _choices(Ticket, "channel")
-        self.state = _choices(Ticket, "state")
+        self.states = _choices(Ticket, "state")
         self.result = _choices(Attempt, "result")
         self.decision = _choices(Approval, "decision")
         self.message_channel = _choices(Message, "channel")
@@ -321,7 +321,7 @@ def _ticket_head(ticket: TicketFacts, words: _HeadWords, user: "User") -> Ticket
         url=words.url(words.audit_pattern, ticket.reference),
         category=_label(words.category, ticket.category),
         channel=_label(words.channel, ticket.channel),
-        state=_label(words.state, ticket.state),
+        state=_label(words.states, ticket.state),
         opened_by=ticket.created_by or words.client_systems,
         waiver=words.waived % {"who": waiver.by, "at": words.when(waiver.at)} if waiver else "",
         waiver_reason=waiver.reason if waiver else "",
