@@ -22,7 +22,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -421,6 +421,12 @@ def _refuse(
     return Received(400, detail)
 
 
+def _plain(value: object) -> TypeGuard[str]:
+    """A provider's id as the desk may query and audit it: printable text (PostgreSQL
+    refuses a NUL in a query or a JSON value)."""
+    return isinstance(value, str) and value.isprintable()
+
+
 def _event_fields(payload: bytes) -> tuple[str, str, dict[str, Any]]:
     """(event id, type, the session object) of a Stripe event, or _Refused."""
     try:
@@ -439,6 +445,7 @@ def _event_fields(payload: bytes) -> tuple[str, str, dict[str, Any]]:
         and event_id.isprintable()
         and isinstance(event_type, str)
         and len(event_type) <= 100
+        and event_type.isprintable()  # no NUL: PostgreSQL refuses it in text (a 500)
         and isinstance(obj, dict)
     ):
         raise _Refused("malformed", _("The event has no id, type or object."))
@@ -496,7 +503,7 @@ def idv_webhook_receive(
     provider_id = obj.get("id")
     ids = {
         "event": event_id,
-        "provider_session": provider_id if isinstance(provider_id, str) else "",
+        "provider_session": provider_id if _plain(provider_id) else "",
     }
     ids["provider_session"] = ids["provider_session"][:255]
     try:
@@ -556,7 +563,7 @@ def _apply_event(
         event.save(update_fields=["outcome"])
         return _Outcome(_("Event type not used by the desk."))
     provider_id = obj.get("id")
-    if not (isinstance(provider_id, str) and provider_id.startswith("vs_")):
+    if not (_plain(provider_id) and provider_id.startswith("vs_")):
         raise _Refused("malformed", _("The event names no verification session."))
     if obj.get("status") != decision:
         raise _Refused("status_mismatch", _("The session's status does not match the event."))
