@@ -118,10 +118,14 @@ def rows_key(
     with_people: bool,
 ) -> str:
     """Where a list's rows digest is kept: the same for the same clients, URL (filters,
-    sort, cursor), minute, stamps and people shown; "assigned to me" names the user."""
+    sort, cursor), minute, stamps and people shown; "assigned to me" names the user. The
+    language and time zone too: the URL's dates are read in the language's input formats
+    ("01/02/2026" is 2 January in English, 1 February in Spanish)."""
     me = request.GET.get("assignee") == AssigneeFilter.ME
     parts = (
         request.get_full_path(),
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
         access.client_ids,
         as_of.isoformat(),
         sorted(stamps.items()),
