@@ -1,5 +1,7 @@
 """Staff of the BPO. Customers are not users: they live in `customers`."""
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -7,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .naming import staff_name
+from .permissions import prime
 
 
 class User(AbstractUser):
@@ -20,6 +23,27 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return staff_name(self)
+
+    # Permissions and roles in one query the first time a request asks (permissions.py);
+    # the answers are ModelBackend's.
+    def has_perm(self, perm: str, obj: models.Model | None = None) -> bool:
+        if obj is None:
+            prime(self)
+        return super().has_perm(perm, obj)
+
+    def has_perms(self, perm_list: Iterable[str], obj: models.Model | None = None) -> bool:
+        if obj is None:
+            prime(self)
+        return super().has_perms(perm_list, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        prime(self)
+        return super().has_module_perms(app_label)
+
+    def get_all_permissions(self, obj: models.Model | None = None) -> set[str]:
+        if obj is None:
+            prime(self)
+        return super().get_all_permissions(obj)
 
 
 class StaffSession(models.Model):

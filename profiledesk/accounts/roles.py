@@ -10,6 +10,8 @@ from django.apps import apps
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 
+from .permissions import prime
+
 
 class Role(StrEnum):
     AGENT = "agent"
@@ -135,6 +137,9 @@ def roles_of(user) -> set[str]:
     if not getattr(user, "is_authenticated", False):
         return set()
     cached = getattr(user, "_role_names", None)
+    if cached is None:
+        prime(user)  # the roles with the permissions, in one query (permissions.py)
+        cached = getattr(user, "_role_names", None)
     if cached is None:
         cached = set(user.groups.values_list("name", flat=True))
         user._role_names = cached

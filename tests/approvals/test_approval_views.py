@@ -105,10 +105,10 @@ def test_the_queue_costs_a_fixed_number_of_queries(
         approval_submit(ticket=ticket, by=personas["agent"])
     http = signed_in(personas["supervisor"])
     http.get(QUEUE)  # warm the session's cached bits
-    # Expect 13: session, user, OTP device, permissions (user, group), the page of rounds
+    # Expect 11: session, user, OTP device, permissions and roles (one), the page of rounds
     # with ticket, customer and client, their items, the makers (timeline actors, item
     # history users, verifiers), the decisions already given, the identity documents with
-    # their checkers, and the role names the layout reads.
-    with django_assert_num_queries(13):
+    # their checkers.
+    with django_assert_num_queries(11):
         page = http.get(QUEUE)
     assert page.content.decode().count('data-testid="approval-row"') == rows

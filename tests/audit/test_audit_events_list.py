@@ -17,9 +17,9 @@ from tests.factories import TicketFactory, complete_customer
 pytestmark = pytest.mark.django_db
 
 URL = "/audit/events/"
-# Every page: session, user, TOTP device, the user's and their groups' permissions, and
-# the role names the base template reads (tests/audit/test_history_queries.py).
-FRAME = 6
+# Every page: session, user, TOTP device, and the user's permissions and role names in
+# one query (accounts/permissions.py; tests/audit/test_history_queries.py).
+FRAME = 4
 
 
 def shown(response) -> list[int]:

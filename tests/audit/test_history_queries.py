@@ -11,9 +11,9 @@ from verification.models import Attempt
 
 pytestmark = pytest.mark.django_db
 
-# Every page: session, user, TOTP device, the user's and their groups' permissions, and
-# the role names the base template reads.
-FRAME = 6
+# Every page: session, user, TOTP device, and the user's permissions and the role names
+# the base template reads, in one query (accounts/permissions.py).
+FRAME = 4
 
 
 def tickets_writing_phones(customer, by, count: int):

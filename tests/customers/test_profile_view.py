@@ -150,14 +150,14 @@ def test_the_profile_page_runs_the_same_queries_for_1_or_8_rows_per_section(
             data={"section": "personal", "field": "national_id", "label": "national ID"},
         )
     http = signed_in(personas["agent"])
-    # Expect 18 queries: the session, the staff member, their TOTP device (second factor),
-    # their own and their groups' permissions; the customer with client and one-row
+    # Expect 16 queries: the session, the staff member, their TOTP device (second factor),
+    # their permissions and groups (one query); the customer with client and one-row
     # sections (access helper); the customer's open requests and their finished ones
     # (each with its summary and assignee in the one query); the staff member's open
     # tickets of the customer (may they reveal? none here); e-mails, phones, addresses,
     # security questions, linked accounts, cards, bank accounts (one each); the recent
-    # reveals; and the staff member's groups for the layout.
-    with django_assert_num_queries(18):
+    # reveals.
+    with django_assert_num_queries(16):
         response = http.get(reverse("customers:profile", args=[customer.pk]))
     page = response.content.decode()
     assert len(re.findall(r'data-testid="email"', page)) == rows

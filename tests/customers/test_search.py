@@ -177,11 +177,11 @@ def test_the_search_page_runs_the_same_queries_for_1_or_20_results(
     for i in range(matching):
         complete_customer(northwind, legal_name=f"Ada Lovelace {i}", emails=2, phones=2)
     http = signed_in(personas["agent"])
-    # Expect 7 queries: the session, the staff member, their TOTP device (second factor),
-    # their own and their groups' permissions, the matching customers with their client,
-    # personal details and primary e-mail and phone (subqueries of the same query), and
-    # the staff member's groups for the layout.
-    with django_assert_num_queries(7):
+    # Expect 5 queries: the session, the staff member, their TOTP device (second factor),
+    # their permissions and groups in one query (accounts/permissions.py), the matching
+    # customers with their client, personal details and primary e-mail and phone
+    # (subqueries of the same query).
+    with django_assert_num_queries(5):
         response = http.get(reverse("customers:search"), {"q": "lovelace"})
     assert len(re.findall(r'href="/customers/\d+/"', response.content.decode())) == matching
 
@@ -190,8 +190,8 @@ def test_a_phone_search_adds_one_query_for_the_agents_client_countries(
     personas, grace, django_assert_num_queries
 ):
     http = signed_in(personas["agent"])
-    # Expect 8 queries: the 7 of a search by name, and the countries of the agent's
+    # Expect 6 queries: the 5 of a search by name, and the countries of the agent's
     # clients, to read a national phone number.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = http.get(reverse("customers:search"), {"q": "07700 900123"})
     assert "NWE-0001234" in response.content.decode()

@@ -24,7 +24,7 @@ def agent(personas):
     return personas["agent"]
 
 
-QUERIES_EDIT_PAGE = 13
+QUERIES_EDIT_PAGE = 11
 
 
 def _url(ticket):
@@ -202,10 +202,10 @@ def test_the_edit_page_query_budget_does_not_grow_with_the_items(
     ticket = captured(customer, agent, category="organisation", data=data)
     http = signed_in(agent)
     http.get(_url(ticket))  # warm the session's cached bits
-    # Expect 13: session, user, OTP device, permissions (user, group), the ticket with its
+    # Expect 11: session, user, OTP device, permissions and roles (one), the ticket with its
     # client, customer and people, "has items", the form's reads (the customer's client,
     # their language-and-region for the country, the organisation row for "Now: …"), the
-    # items once (table, prefill and stamp), the approvals an edit would void, role names.
+    # items once (table, prefill and stamp), the approvals an edit would void.
     with django_assert_num_queries(QUERIES_EDIT_PAGE):
         assert http.get(_url(ticket)).status_code == 200
 

@@ -215,15 +215,15 @@ def test_the_list_takes_a_fixed_number_of_queries(compliance, northwind, django_
     http = signed_in(compliance)
     queued_export(northwind, compliance)
     http.get(reverse("exports:list"))  # warm the session
-    # Expect 8 queries: session, user, TOTP device, the user's own and group permissions
-    # (2), the exports with client, requester and customer (one join), the user's roles
-    # (the navigation), the form's clients.
-    with django_assert_num_queries(8):
+    # Expect 6 queries: session, user, TOTP device, the user's permissions and roles (one
+    # query: accounts/permissions.py), the exports with client, requester and customer
+    # (one join), the form's clients.
+    with django_assert_num_queries(6):
         http.get(reverse("exports:list"))
     other = complete_customer(northwind)
     for _ in range(5):
         queued_export(northwind, compliance, kind=Kind.DSAR, fmt=Format.JSON, customer=other)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = http.get(reverse("exports:list"))
     assert response.content.decode().count('data-testid="export-row"') == 6
 

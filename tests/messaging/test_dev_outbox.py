@@ -61,10 +61,9 @@ def test_the_page_says_so_when_nothing_was_sent(personas, demo_sinks):
 
 def test_the_page_reads_files_not_the_database(personas, demo_sinks, django_assert_num_queries):
     http = signed_in(personas["desk_admin"])
-    # Expect 6 queries: the session, the staff member, their TOTP device (second factor),
-    # their own and their groups' permissions, their groups for the layout; none for the
-    # messages (read from files).
-    with django_assert_num_queries(6):
+    # Expect 4 queries: the session, the staff member, their TOTP device (second factor),
+    # their permissions and groups (one query); none for the messages (read from files).
+    with django_assert_num_queries(4):
         http.get(reverse("messaging:dev_outbox"))
 
 

@@ -195,15 +195,15 @@ def test_the_poll_costs_a_fixed_number_of_queries_whatever_the_rows(
     settings.NOTIFICATIONS_BADGE_CACHE_SECONDS = 0  # every poll computes
     http = signed_in(personas["supervisor"])
     headers = {"X-Desk-Background": "1"}
-    # Expect 10 queries: the session, the user and their TOTP device (the sign-in
-    # middleware); the user's and their groups' permissions; the client ids; the
-    # supervisor's role names; the three counts (approvals, failing systems, unread).
-    with django_assert_num_queries(10):
+    # Expect 8 queries: the session, the user and their TOTP device (the sign-in
+    # middleware); the user's permissions and role names (one query); the client ids;
+    # the three counts (approvals, failing systems, unread).
+    with django_assert_num_queries(8):
         http.get(BADGES, headers=headers)
     for _ in range(3):
         pending_ticket(customer, personas["agent"])
     delivery_for(TicketFactory(customer=customer, created_by=personas["agent"]))
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         answer = http.get(BADGES, headers=headers)
     assert {b["key"]: b["count"] for b in answer.json()["badges"]}["approvals"] == 3
 
@@ -212,9 +212,9 @@ def test_a_cached_poll_asks_no_count_again(personas, django_assert_num_queries):
     http = signed_in(personas["supervisor"])
     headers = {"X-Desk-Background": "1"}
     http.get(BADGES, headers=headers)
-    # Expect 5 queries: the session, the user, the TOTP device and the two permission
-    # reads of the middleware and the view; no count (cached per user).
-    with django_assert_num_queries(5):
+    # Expect 4 queries: the session, the user, the TOTP device and the permissions (one
+    # read: accounts/permissions.py); no count (cached per user).
+    with django_assert_num_queries(4):
         http.get(BADGES, headers=headers)
 
 

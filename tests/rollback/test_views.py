@@ -82,12 +82,12 @@ def test_the_confirm_page_costs_a_fixed_number_of_queries(
     ticket = applied(customer, personas, "contact", data)
     http = signed_in(personas["compliance"])
     http.get(url(ticket))
-    # Expect 14: session, user, OTP device, permissions (user, group); the ticket with
+    # Expect 12: session, user, OTP device, permissions and roles (one query); the ticket with
     # its client, customer and people; the pending-rollback check; the ticket's items;
     # per model of the category: its history rows written by the ticket (each with the
     # id of the version before it) — e-mail, phone, address — and, for the model that
-    # has some, the versions before and the rows now; the role names of the page header.
-    with django_assert_num_queries(14):
+    # has some, the versions before and the rows now.
+    with django_assert_num_queries(12):
         assert http.get(url(ticket)).status_code == 200
 
 

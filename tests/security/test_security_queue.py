@@ -76,11 +76,11 @@ def test_the_queue_costs_the_same_queries_for_one_or_many_rows(
     for count in (1, 12):
         for _ in range(count):
             queue_ticket(northwind, customer=customer, state=State.ESCALATED)
-        # Expect 9 queries: the session, the staff member, the TOTP device, the role names
-        # (security? and the layout's badges), own and groups' permissions; the clients;
+        # Expect 7 queries: the session, the staff member, the TOTP device, the role names
+        # (security? and the layout's badges) and permissions in one query; the clients;
         # the page (customer with name, assignee, client, summary, whether a report); the
         # capped count.
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(7):
             response = http.get(QUEUE)
         assert response.status_code == 200
 

@@ -324,16 +324,16 @@ def test_the_match_search_query_budget_does_not_grow_with_the_results(
     http = signed_in(agent)
     url = search_url(ticket)
     http.post(url, {"q": "Hopper"}, HTTP_HX_REQUEST="true")  # warm the session's cached bits
-    # Expect 7: session, user, OTP device, permissions (user, group), the ticket with its
-    # client, customer and people, the customers (scoped in the same query) with their
-    # primary e-mail and phone (subqueries). Not the role names: a partial does not print
-    # the navigation, and the layout's context processor reads them only when printed.
+    # Expect 6: session, user, OTP device, permissions (and role names, one query:
+    # accounts/permissions.py), the ticket with its client, customer and people, the
+    # customers (scoped in the same query) with their primary e-mail and phone
+    # (subqueries).
     with django_assert_num_queries(QUERIES_MATCH_SEARCH):
         response = http.post(url, {"q": "Hopper"}, HTTP_HX_REQUEST="true")
     assert response.content.decode().count('name="customer"') == namesakes
 
 
-QUERIES_MATCH_SEARCH = 7
+QUERIES_MATCH_SEARCH = 6
 
 
 def race(monkeypatch, *presses) -> list[str]:

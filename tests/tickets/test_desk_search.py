@@ -147,11 +147,11 @@ def test_the_search_costs_the_same_queries_whatever_another_client_holds(
     the agent's own all run the same queries (the scoping is inside each)."""
     http = signed_in(agent)
     http.get(SEARCH)
-    # Expect 8 queries: the session, the staff member, the TOTP device, own and groups'
-    # permissions; the customer search (no customer: nothing to prefetch); the ticket by
-    # reference, scoped; the role names for the layout.
+    # Expect 6 queries: the session, the staff member, the TOTP device, the permissions
+    # and role names (one query); the customer search (no customer: nothing to prefetch);
+    # the ticket by reference, scoped.
     for query in (carmens_ticket.reference, "PD-999999"):
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(6):
             http.get(SEARCH, {"q": query})
 
 
@@ -170,10 +170,10 @@ def test_a_name_search_costs_the_same_for_one_or_many_results(
                 phone=f"+4477009{count}{n:04d}",
             )
             queue_ticket(northwind, customer=customer)
-        # Expect 8 queries: session, staff member, TOTP device, own and groups'
-        # permissions; the customers with their primary e-mail and phone (subqueries);
-        # their tickets (name, summary and item count in the one query); the role names.
-        with django_assert_num_queries(8):
+        # Expect 6 queries: session, staff member, TOTP device, the permissions and role
+        # names (one query); the customers with their primary e-mail and phone
+        # (subqueries); their tickets (name, summary and item count in the one query).
+        with django_assert_num_queries(6):
             response = http.get(SEARCH, {"q": f"ada lovelace {count}"})
         assert len(_references(response)) == count
 

@@ -240,12 +240,13 @@ def test_the_queue_costs_the_same_queries_at_10_and_50_rows(
     http = signed_in(supervisor)
     # Expect 10 queries, whatever the number of rows:
     #  1. the session                      2. the staff member
-    #  3. their TOTP device                4. their own permissions
-    #  5. their groups' permissions        6. the clients they serve
-    #  7. those clients' agents and supervisors (filter and reassign lists)
-    #  8. the page of tickets, customer, assignee and client joined
-    #  9. the count, capped at 1,001 rows 10. their role names (navigation badges)
-    with django_assert_num_queries(10):
+    #  3. their TOTP device                4. their permissions and role names, one
+    #     query (accounts/permissions.py)
+    #  5. the clients they serve
+    #  6. those clients' agents and supervisors (filter and reassign lists)
+    #  7. the page of tickets, customer, assignee and client joined
+    #  8. the count, capped at 1,001 rows
+    with django_assert_num_queries(8):
         response = http.get(QUEUE)
     assert response.status_code == 200
     assert len(references_in(response)) == rows
@@ -278,13 +279,15 @@ ROLE_NAMES = 'SELECT "auth_group"."name"'  # accounts.roles.roles_of's query
 
 
 def test_the_role_names_are_read_for_the_layout_only(northwind, agent):
-    # The layout's role badges (accounts.context_processors.desk) are lazy: the full page
-    # reads and prints them, the htmx list (every 20 s, every agent) never queries them.
+    # The layout's role badges come with the permissions, in their one query
+    # (accounts/permissions.py): the full page prints them without a query of their own,
+    # the htmx list (every 20 s, every agent) never reads them.
     http = signed_in(agent)
     with CaptureQueriesContext(connection) as full:
         page = http.get(QUEUE).content.decode()
     assert '<span class="badge text-bg-secondary">agent</span>' in page
-    assert any(ROLE_NAMES in query["sql"] for query in full.captured_queries)
+    assert not any(ROLE_NAMES in query["sql"] for query in full.captured_queries)
+    assert any("SELECT 'r'" in query["sql"] for query in full.captured_queries)
     with CaptureQueriesContext(connection) as listed:
         response = http.get(QUEUE, headers={"HX-Request": "true"})
     assert response.status_code == 200

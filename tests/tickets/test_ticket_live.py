@@ -170,8 +170,8 @@ def test_the_poll_query_budget(ticket, agent, django_assert_max_num_queries):
     http = signed_in(agent)
     ticket.refresh_from_db()
     http.get(live_url(ticket, v=ticket.version, p=""))  # warm (content types, etc.)
-    # Expect 6 queries for "nothing changed": session, user, OTP device, the user's
-    # permissions (2: own and groups'), the ticket (1, with its joins); presence is in
+    # Expect 5 queries for "nothing changed": session, user, OTP device, the user's
+    # permissions (1, with their role names), the ticket (1, with its joins); presence is in
     # Redis (the cache in tests), never the database.
     with CaptureQueriesContext(connection) as unchanged:
         assert http.get(live_url(ticket, v=ticket.version, p="")).status_code == 204
@@ -179,7 +179,7 @@ def test_the_poll_query_budget(ticket, agent, django_assert_max_num_queries):
     ticket_comment(ticket=ticket, by=agent, body="note")
     with CaptureQueriesContext(connection) as changed:
         assert http.get(live_url(ticket, v=0, p="")).status_code == 200
-    assert len(unchanged) == 6, [q["sql"] for q in unchanged]
+    assert len(unchanged) == 5, [q["sql"] for q in unchanged]
     assert len(changed) <= len(unchanged) + 2, [q["sql"] for q in changed]
 
 

@@ -122,7 +122,7 @@ def test_comments_are_stored_with_card_numbers_masked(ticket, agent):
     assert "5555 5555 5555 4444" not in comment.message and "4444" in comment.message
 
 
-QUERIES_TICKET_PAGE = 13
+QUERIES_TICKET_PAGE = 11
 
 
 @pytest.mark.parametrize("comments", [1, 12])
@@ -136,9 +136,9 @@ def test_ticket_page_query_budget_does_not_grow_with_the_timeline(
         )
     url = reverse("tickets:detail", args=[ticket.reference])
     http.get(url)  # warm the session's cached bits
-    # Expect 13: session, user, OTP device, permissions (user, group), the ticket with its
-    # client, customer and people, its items (read once: every rule and panel reads them
-    # from the prefetch), its timeline with actors, role names, the policy (read once a
+    # Expect 11: session, user, OTP device, permissions and role names (one query), the
+    # ticket with its client, customer and people, its items (read once: every rule and
+    # panel reads them from the prefetch), its timeline with actors, the policy (read once a
     # request, policies.defaults.policy_for); the verification panel adds the customer's
     # lock-out, the ticket's attempts (its passes and the evidence list, one read: the
     # page's page_memo) and the proofs of its new e-mail (a contact change as intake

@@ -143,14 +143,15 @@ def otp_passed(ticket, customer, agent, sent):
     return ticket
 
 
-# Session, user, second factor, permissions (user, group), the ticket, its items, its
-# timeline, role names, the lock-out, the client's policies (the ticket's own and the
-# longest cooling-off: one read), the ticket's attempts (the passes and the evidence
-# list), the contacts' history (e-mails and phones in one read; the customer's first
-# version too, their contacts being minutes old here), the proofs of the new e-mail, the
-# codes, the security questions, the identity provider's account and session: each once
-# however many rules ask. (No document among the attempts: the documents are not read.)
-QUERIES_VERIFYING_PAGE = 18
+# Session, user, second factor, permissions and roles (one query:
+# accounts/permissions.py), the ticket, its items, its timeline, the lock-out, the
+# client's policies (the ticket's own and the longest cooling-off: one read), the
+# ticket's attempts (the passes and the evidence list), the contacts' history (e-mails
+# and phones in one read; the customer's first version too, their contacts being
+# minutes old here), the proofs of the new e-mail, the codes, the security questions,
+# the identity provider's account and session: each once however many rules ask. (No
+# document among the attempts: the documents are not read.)
+QUERIES_VERIFYING_PAGE = 16
 
 
 def test_the_verifying_page_query_budget(otp_passed, agent, django_assert_num_queries):
@@ -171,7 +172,7 @@ def ready(otp_passed, customer, agent, clock):
     return otp_passed
 
 
-QUERIES_READY_PAGE = 16
+QUERIES_READY_PAGE = 14
 
 
 def test_the_ready_page_query_budget(ready, agent, django_assert_num_queries):

@@ -19,7 +19,9 @@ def _layout(context: template.Context) -> Layout:
     found = context.render_context.get(_KEY)
     if found is None:
         request = context.get("request")
-        user = context.get("user", getattr(request, "user", None))
+        # The request's user decides the menu (as the old `perms` did); a context's "user"
+        # only where there is no request (a page rendered outside one).
+        user = getattr(request, "user", None) or context.get("user")
         found = Layout(request=request, user=user, csrf_token=context.get("csrf_token"))
         context.render_context[_KEY] = found
     return found
