@@ -209,7 +209,9 @@ def _run(
 def search_terms(*, staff: User, query: str) -> tuple[str, list[str]]:
     """What the query is taken for and the values searched: an e-mail (lower case), a
     customer number, the phone numbers it may be in E.164 (national ones in the countries
-    of `staff`'s clients: one query), or up to five folded name tokens."""
+    of `staff`'s clients: one query), or up to five folded name tokens. A NUL is dropped:
+    no stored value holds one, and PostgreSQL refuses it in a parameter (a 500)."""
+    query = query.replace("\x00", "")
     if "@" in query:
         return "email", [query.lower()]
     if _CUSTOMER_NUMBER.match(query):
@@ -231,7 +233,7 @@ def customer_search(
 
     One query (`search_queryset`, compiled once a shape by `_compiled`), rows read as
     tuples: no model objects are built for a list that prints six strings a customer."""
-    query = (query or "").strip()
+    query = (query or "").replace("\x00", "").strip()
     if not query:
         return SearchResult(customers=[], kind="", has_more=False)
     kind, values = search_terms(staff=staff, query=query)

@@ -6,7 +6,7 @@ must never be taken for SQL or for a LIKE wildcard, and another client's custome
 come of it."""
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from profiledesk.customers.selectors import customer_search, search_queryset, search_terms
@@ -40,7 +40,7 @@ def people(northwind, solaris):
 
 def _expected(staff, query: str, client_id):
     """What the ORM's own query of the same shape finds (evaluated by the ORM)."""
-    query = query.strip()
+    query = query.replace("\x00", "").strip()
     if not query:
         return [], False
     kind, values = search_terms(staff=staff, query=query)
@@ -63,6 +63,8 @@ queries = st.one_of(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(query=queries, who=st.sampled_from(["agent", "outsider"]), scope=st.integers(0, 2))
+@example(query="ada\x00", who="agent", scope=0)  # PostgreSQL refuses a NUL: it is dropped
+@example(query="\x00", who="agent", scope=0)
 def test_the_compiled_search_finds_what_the_orm_finds(
     personas, people, northwind, solaris, query, who, scope
 ):
