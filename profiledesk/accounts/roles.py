@@ -118,7 +118,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
 }
 
 
-def _permission(dotted: str) -> Permission:
+def permission_named(dotted: str) -> Permission:
+    """The Permission "app_label.codename" names."""
     app_label, codename = dotted.split(".")
     return Permission.objects.get(content_type__app_label=app_label, codename=codename)
 
@@ -130,7 +131,7 @@ def sync_roles(*, using: str = "default", **kwargs) -> None:
         create_permissions(app_config, verbosity=0, using=using)
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.using(using).get_or_create(name=role.value)
-        group.permissions.set([_permission(p) for p in perms])
+        group.permissions.set([permission_named(p) for p in perms])
 
 
 def roles_of(user) -> set[str]:

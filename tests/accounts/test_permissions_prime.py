@@ -4,12 +4,12 @@ superuser flags — it decides who sees what on every page."""
 
 import pytest
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Group, Permission, PermissionsMixin
+from django.contrib.auth.models import Group, PermissionsMixin
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from profiledesk.accounts.models import User
-from profiledesk.accounts.roles import Role, roles_of
+from profiledesk.accounts.roles import Role, permission_named, roles_of
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,11 +22,6 @@ SOME_PERMISSIONS = [
     "approvals.approve_tier1",
     "exports.export_evidence",
 ]
-
-
-def _permission(dotted: str) -> Permission:
-    app_label, codename = dotted.split(".")
-    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
 
 
 @settings(
@@ -44,9 +39,9 @@ def test_the_answers_are_model_backends(active, superuser, roles, direct, extra_
     user.groups.set([Group.objects.get(name=role) for role in roles])
     if extra_group:  # a group that is no desk role, with a permission of its own
         other, _ = Group.objects.get_or_create(name="Auditors' club <b>")
-        other.permissions.set([_permission("exports.export_evidence")])
+        other.permissions.set([permission_named("exports.export_evidence")])
         user.groups.add(other)
-    user.user_permissions.set([_permission(p) for p in direct])
+    user.user_permissions.set([permission_named(p) for p in direct])
 
     primed = User.objects.get(pk=user.pk)
     plain = User.objects.get(pk=user.pk)  # asked through Django's own methods only

@@ -27,8 +27,8 @@ from profiledesk.tickets.queue_clock import AGE_UNITS, clock_words, epoch_us
 from profiledesk.tickets.selectors import ticket_age
 
 CLOCK_JS = Path(settings.BASE_DIR) / "static" / "desk" / "clock.js"
-NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+# Node.js is a requirement of the desk's build (npm: axe-core, Chart.js): no skip.
+NODE = shutil.which("node") or "node"
 
 RUNNER = """
 const clock = require(process.env.CLOCK_JS);
